@@ -1,0 +1,528 @@
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/money"
+	"github.com/unesco-uil/mdfm-ledger/refdata"
+)
+
+// Limits on free text, so that one event stays small.
+const (
+	MaxIDLen   = 64
+	MaxTextLen = 500
+)
+
+// MaxFeeRate is the highest fee rate a term may fix: the agent's fee on a
+// trust fund is a small fraction, and a typo such as "1" (100 %) must not pass.
+var MaxFeeRate = decimal.RequireFromString("0.2")
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+
+// DonorKinds are the kinds of donor the strategy names.
+var DonorKinds = []string{"member_city", "country", "company", "foundation", "other"}
+
+// Decide judges a command against the state and returns the events it
+// causes, unsealed, in the order they must be appended. A refusal is an
+// *Error and no event. Decide does not change the state: the caller applies
+// the events.
+func Decide(s *State, c Command) ([]events.Event, error) {
+	m := c.meta()
+	if m.Actor == "" || !isDate(m.Today) {
+		return nil, fmt.Errorf("decide %T: command without actor or date", c)
+	}
+	var (
+		evs []events.Event
+		err error
+	)
+	switch c := c.(type) {
+	case *OpenTerm:
+		evs, err = s.openTerm(c)
+	case *RegisterDonor:
+		evs, err = s.registerDonor(c)
+	case *RecordContribution:
+		evs, err = s.recordContribution(c)
+	case *AddBudgetLine:
+		evs, err = s.addBudgetLine(c)
+	case *ProposeAllocation:
+		evs, err = s.proposeAllocation(c)
+	case *ApproveAllocation:
+		evs, err = s.approveAllocation(c)
+	case *RecordExpenditure:
+		evs, err = s.recordExpenditure(c)
+	default:
+		return nil, fmt.Errorf("decide: unknown command %T", c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// build turns payloads into unsealed events dated on.
+func build(on string, ps ...events.Payload) ([]events.Event, error) {
+	out := make([]events.Event, 0, len(ps))
+	for _, p := range ps {
+		e, err := events.New(on, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (s *State) openTerm(c *OpenTerm) ([]events.Event, error) {
+	if err := checkID("id", c.ID); err != nil {
+		return nil, err
+	}
+	if _, ok := s.Terms[c.ID]; ok {
+		return nil, refuse(CodeDuplicateID, "id", "term %s is already open", c.ID)
+	}
+	if err := checkDate("starts_on", c.StartsOn); err != nil {
+		return nil, err
+	}
+	if err := checkDate("ends_on", c.EndsOn); err != nil {
+		return nil, err
+	}
+	if c.EndsOn <= c.StartsOn {
+		return nil, refuse(CodeInvalidTermPeriod, "ends_on", "a term ends after it starts (%s to %s)", c.StartsOn, c.EndsOn)
+	}
+	target, err := parseUSD("target", c.Target)
+	if err != nil {
+		return nil, err
+	}
+	if c.FeeRate == "" {
+		return nil, refuse(CodeMissingField, "fee_rate", "fee_rate is required (\"0.01\" is 1 %%; \"0\" for none)")
+	}
+	rate, err := decimal.NewFromString(c.FeeRate)
+	if err != nil || len(c.FeeRate) > money.MaxRateLen || rate.IsNegative() || rate.GreaterThan(MaxFeeRate) || rate.Exponent() < -6 {
+		return nil, refuse(CodeInvalidFeeRate, "fee_rate", "fee_rate %q must be a fraction from 0 to %s with at most 6 decimals", c.FeeRate, MaxFeeRate)
+	}
+	for _, t := range s.Terms {
+		if c.StartsOn <= t.EndsOn && t.StartsOn <= c.EndsOn {
+			return nil, refuse(CodeTermOverlaps, "starts_on", "term %s overlaps term %s (%s to %s)", c.ID, t.ID, t.StartsOn, t.EndsOn)
+		}
+	}
+	return build(c.StartsOn, &events.TermOpened{TermID: c.ID, StartsOn: c.StartsOn, EndsOn: c.EndsOn, Target: money.USDAmount(target), FeeRate: c.FeeRate})
+}
+
+func (s *State) registerDonor(c *RegisterDonor) ([]events.Event, error) {
+	if err := checkID("id", c.ID); err != nil {
+		return nil, err
+	}
+	if _, ok := s.Donors[c.ID]; ok {
+		return nil, refuse(CodeDuplicateID, "id", "donor %s is already registered", c.ID)
+	}
+	if err := checkText("name", c.Name, true); err != nil {
+		return nil, err
+	}
+	if c.Kind == "" {
+		return nil, refuse(CodeMissingField, "kind", "kind is required: one of %v", DonorKinds)
+	}
+	if !contains(DonorKinds, c.Kind) {
+		return nil, refuse(CodeInvalidDonorKind, "kind", "kind %q is not one of %v", c.Kind, DonorKinds)
+	}
+	if err := checkCountry("country", c.Country, true); err != nil {
+		return nil, err
+	}
+	if err := checkText("city", c.City, false); err != nil {
+		return nil, err
+	}
+	return build(c.Today, &events.DonorRegistered{DonorID: c.ID, Name: c.Name, Kind: c.Kind, Country: c.Country, City: c.City})
+}
+
+func (s *State) recordContribution(c *RecordContribution) ([]events.Event, error) {
+	if err := checkID("id", c.ID); err != nil {
+		return nil, err
+	}
+	if _, ok := s.Contributions[c.ID]; ok {
+		return nil, refuse(CodeDuplicateID, "id", "contribution %s is already recorded", c.ID)
+	}
+	d, err := s.donor("donor_id", c.DonorID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.term("term_id", c.TermID)
+	if err != nil {
+		return nil, err
+	}
+	if c.PledgeID != "" {
+		return nil, refuse(CodeUnknownPledge, "pledge_id", "no pledge %s is recorded", c.PledgeID)
+	}
+	amount, usd, rate, err := parseForeign("amount", c.Amount, c.USDRate)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPastDate("received_on", c.ReceivedOn, c.Today); err != nil {
+		return nil, err
+	}
+	if c.ReceivedOn > t.EndsOn {
+		return nil, refuse(CodeDateOutsideTerm, "received_on", "received_on %s is after term %s ends (%s)", c.ReceivedOn, t.ID, t.EndsOn)
+	}
+	if err := checkText("bank_ref", c.BankRef, false); err != nil {
+		return nil, err
+	}
+	ps := []events.Payload{&events.ContributionReceived{
+		ContributionID: c.ID, DonorID: d.ID, TermID: t.ID, Amount: amount,
+		USDRate: rate, USDAmount: money.USDAmount(usd), ReceivedOn: c.ReceivedOn, BankRef: c.BankRef,
+	}}
+	// Rule 1: the fee is charged at the term's rate, in the same append.
+	feeRate := decimal.RequireFromString(t.FeeRate)
+	if fee := money.Percent(usd, feeRate); fee > 0 {
+		ps = append(ps, &events.FeeCharged{ContributionID: c.ID, DonorID: d.ID, TermID: t.ID, FeeRate: t.FeeRate, Amount: money.USDAmount(fee)})
+	}
+	return build(c.ReceivedOn, ps...)
+}
+
+func (s *State) addBudgetLine(c *AddBudgetLine) ([]events.Event, error) {
+	if err := checkID("id", c.ID); err != nil {
+		return nil, err
+	}
+	if _, ok := s.Lines[c.ID]; ok {
+		return nil, refuse(CodeDuplicateID, "id", "budget line %s already exists", c.ID)
+	}
+	t, err := s.term("term_id", c.TermID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText("title", c.Title, true); err != nil {
+		return nil, err
+	}
+	amount, err := parseUSD("amount", c.Amount)
+	if err != nil {
+		return nil, err
+	}
+	if c.ClusterID != "" {
+		if err := checkID("cluster_id", c.ClusterID); err != nil {
+			return nil, err
+		}
+	}
+	on := c.Today
+	if on < t.StartsOn {
+		on = t.StartsOn
+	}
+	return build(on, &events.BudgetLineAdded{LineID: c.ID, TermID: t.ID, Title: c.Title, Amount: money.USDAmount(amount), ClusterID: c.ClusterID})
+}
+
+func (s *State) proposeAllocation(c *ProposeAllocation) ([]events.Event, error) {
+	if err := checkID("id", c.ID); err != nil {
+		return nil, err
+	}
+	if _, ok := s.Allocations[c.ID]; ok {
+		return nil, refuse(CodeDuplicateID, "id", "allocation %s already exists", c.ID)
+	}
+	l, ok := s.Lines[c.LineID]
+	if c.LineID == "" {
+		return nil, refuse(CodeMissingField, "line_id", "line_id is required")
+	}
+	if !ok {
+		return nil, refuse(CodeUnknownLine, "line_id", "no budget line %s", c.LineID)
+	}
+	t := s.Terms[l.TermID]
+	amount, err := parseUSD("amount", c.Amount)
+	if err != nil {
+		return nil, err
+	}
+	on, err := optionalDate("proposed_on", c.ProposedOn, c.Today)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInTerm("proposed_on", on, t); err != nil {
+		return nil, err
+	}
+	if err := checkAllocatable(t, l, amount, l.ProposedMinor); err != nil {
+		return nil, err
+	}
+	return build(on, &events.AllocationProposed{AllocationID: c.ID, LineID: l.ID, TermID: t.ID, Amount: money.USDAmount(amount), Note: c.Note, ProposedBy: c.Actor})
+}
+
+// checkAllocatable applies rule 2 (an allocation cannot exceed the received,
+// unallocated balance of its term) and keeps a line within its budget,
+// counting what is already pending on the line.
+func checkAllocatable(t *Term, l *Line, amount, pending int64) error {
+	if amount > t.Unallocated {
+		return refuse(CodeInsufficientUnallocated, "amount", "allocating %s exceeds the unallocated balance of term %s (%s)",
+			money.FormatUSD(amount), t.ID, money.FormatUSD(t.Unallocated))
+	}
+	if room := l.BudgetMinor - l.ApprovedMinor - pending; amount > room {
+		return refuse(CodeExceedsBudgetLine, "amount", "allocating %s exceeds what budget line %s has left (%s of %s)",
+			money.FormatUSD(amount), l.ID, money.FormatUSD(room), money.FormatUSD(l.BudgetMinor))
+	}
+	return nil
+}
+
+func (s *State) approveAllocation(c *ApproveAllocation) ([]events.Event, error) {
+	a, ok := s.Allocations[c.ID]
+	if !ok {
+		return nil, refuse(CodeUnknownAllocation, "id", "no allocation %s", c.ID)
+	}
+	if a.Approved {
+		return nil, refuse(CodeAllocationAlreadyApproved, "id", "allocation %s was approved by %s", a.ID, a.ApprovedBy)
+	}
+	// Rule 3: maker-checker compares users, not roles.
+	if a.ProposedBy == c.Actor {
+		return nil, refuse(CodeSameUserApproval, "", "allocation %s was proposed by %s, who cannot approve it too", a.ID, a.ProposedBy)
+	}
+	l, t := s.Lines[a.LineID], s.Terms[a.TermID]
+	on, err := optionalDate("approved_on", c.ApprovedOn, c.Today)
+	if err != nil {
+		return nil, err
+	}
+	if on < a.ProposedOn {
+		return nil, refuse(CodeInvalidDate, "approved_on", "approved_on %s is before the proposal (%s)", on, a.ProposedOn)
+	}
+	if err := checkInTerm("approved_on", on, t); err != nil {
+		return nil, err
+	}
+	if err := checkAllocatable(t, l, a.AmountMinor, l.ProposedMinor-a.AmountMinor); err != nil {
+		return nil, err
+	}
+	return build(on, &events.AllocationApproved{AllocationID: a.ID, LineID: l.ID, TermID: t.ID, Amount: money.USDAmount(a.AmountMinor), ProposedBy: a.ProposedBy, ApprovedBy: c.Actor})
+}
+
+func (s *State) recordExpenditure(c *RecordExpenditure) ([]events.Event, error) {
+	if err := checkID("id", c.ID); err != nil {
+		return nil, err
+	}
+	if _, ok := s.Expenditures[c.ID]; ok {
+		return nil, refuse(CodeDuplicateID, "id", "expenditure %s is already recorded", c.ID)
+	}
+	if c.AllocationID == "" {
+		return nil, refuse(CodeMissingField, "allocation_id", "allocation_id is required")
+	}
+	a, ok := s.Allocations[c.AllocationID]
+	if !ok {
+		return nil, refuse(CodeUnknownAllocation, "allocation_id", "no allocation %s", c.AllocationID)
+	}
+	amount, usd, rate, err := parseForeign("amount", c.Amount, c.USDRate)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPastDate("spent_on", c.SpentOn, c.Today); err != nil {
+		return nil, err
+	}
+	if err := checkText("payee", c.Payee, true); err != nil {
+		return nil, err
+	}
+	if err := checkText("description", c.Description, false); err != nil {
+		return nil, err
+	}
+	if err := checkCountry("country", c.Country, false); err != nil {
+		return nil, err
+	}
+	if err := checkText("city", c.City, false); err != nil {
+		return nil, err
+	}
+	t := s.Terms[a.TermID]
+	if err := checkInTerm("spent_on", c.SpentOn, t); err != nil {
+		return nil, err
+	}
+	// Rule 3: only approved allocations are spent against, never beyond them.
+	if !a.Approved {
+		return nil, refuse(CodeAllocationNotApproved, "allocation_id", "allocation %s is proposed but not approved", a.ID)
+	}
+	if c.SpentOn < a.ApprovedOn {
+		return nil, refuse(CodeDateBeforeApproval, "spent_on", "spent_on %s is before allocation %s was approved (%s)", c.SpentOn, a.ID, a.ApprovedOn)
+	}
+	if left := a.AmountMinor - a.SpentMinor; usd > left {
+		return nil, refuse(CodeInsufficientAllocationBalance, "amount", "spending %s exceeds what allocation %s has left (%s)",
+			money.FormatUSD(usd), a.ID, money.FormatUSD(left))
+	}
+	return build(c.SpentOn, &events.ExpenditureRecorded{
+		ExpenditureID: c.ID, AllocationID: a.ID, LineID: a.LineID, TermID: a.TermID, Amount: amount,
+		USDRate: rate, USDAmount: money.USDAmount(usd), SpentOn: c.SpentOn, Payee: c.Payee,
+		Description: c.Description, Country: c.Country, City: c.City,
+	})
+}
+
+func (s *State) term(field, id string) (*Term, error) {
+	if id == "" {
+		return nil, refuse(CodeMissingField, field, "%s is required", field)
+	}
+	t, ok := s.Terms[id]
+	if !ok {
+		return nil, refuse(CodeUnknownTerm, field, "no term %s is open", id)
+	}
+	return t, nil
+}
+
+func (s *State) donor(field, id string) (*Donor, error) {
+	if id == "" {
+		return nil, refuse(CodeMissingField, field, "%s is required", field)
+	}
+	d, ok := s.Donors[id]
+	if !ok {
+		return nil, refuse(CodeUnknownDonor, field, "no donor %s is registered", id)
+	}
+	return d, nil
+}
+
+func checkID(field, id string) error {
+	if id == "" {
+		return refuse(CodeMissingField, field, "%s is required", field)
+	}
+	if len(id) > MaxIDLen || !idPattern.MatchString(id) {
+		return refuse(CodeInvalidID, field, "%s %q must be 1 to %d letters, digits, '.', '_', ':' or '-'", field, trunc(id), MaxIDLen)
+	}
+	return nil
+}
+
+func checkText(field, s string, required bool) error {
+	if required && s == "" {
+		return refuse(CodeMissingField, field, "%s is required", field)
+	}
+	if len(s) > MaxTextLen {
+		return refuse(CodeTextTooLong, field, "%s is %d bytes, at most %d", field, len(s), MaxTextLen)
+	}
+	return nil
+}
+
+func checkCountry(field, code string, required bool) error {
+	if code == "" {
+		if required {
+			return refuse(CodeMissingField, field, "%s is required (ISO 3166 alpha-2)", field)
+		}
+		return nil
+	}
+	if _, ok := refdata.LookupCountry(code); !ok {
+		return refuse(CodeUnknownCountry, field, "%q is not an ISO 3166 alpha-2 country code", trunc(code))
+	}
+	return nil
+}
+
+func isDate(s string) bool {
+	if len(s) != 10 {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+func checkDate(field, s string) error {
+	if s == "" {
+		return refuse(CodeMissingField, field, "%s is required (YYYY-MM-DD)", field)
+	}
+	if !isDate(s) {
+		return refuse(CodeInvalidDate, field, "%s %q is not a date (YYYY-MM-DD)", field, trunc(s))
+	}
+	return nil
+}
+
+// checkPastDate checks a date that something happened: it cannot be later
+// than the server's today.
+func checkPastDate(field, s, today string) error {
+	if err := checkDate(field, s); err != nil {
+		return err
+	}
+	if s > today {
+		return refuse(CodeDateInFuture, field, "%s %s is after today (%s)", field, s, today)
+	}
+	return nil
+}
+
+func optionalDate(field, s, today string) (string, error) {
+	if s == "" {
+		return today, nil
+	}
+	return s, checkPastDate(field, s, today)
+}
+
+func checkInTerm(field, on string, t *Term) error {
+	if on < t.StartsOn || on > t.EndsOn {
+		return refuse(CodeDateOutsideTerm, field, "%s %s is outside term %s (%s to %s)", field, on, t.ID, t.StartsOn, t.EndsOn)
+	}
+	return nil
+}
+
+// parseMoney parses an amount in its own currency.
+func parseMoney(field string, in MoneyInput) (money.Amount, error) {
+	if in.Amount == "" {
+		return money.Amount{}, refuse(CodeMissingField, field, "%s.amount is required", field)
+	}
+	if in.Currency == "" {
+		return money.Amount{}, refuse(CodeMissingField, field, "%s.currency is required", field)
+	}
+	cur, err := money.LookupCurrency(in.Currency)
+	if err != nil {
+		return money.Amount{}, refuse(CodeUnknownCurrency, field, "currency %q is not one the ledger accepts (%v)", trunc(in.Currency), money.Codes())
+	}
+	minor, err := money.ParseMinor(in.Amount, cur)
+	switch err {
+	case nil:
+		return money.Amount{Minor: minor, Currency: cur.Code}, nil
+	case money.ErrNotPositive:
+		return money.Amount{}, refuse(CodeAmountNotPositive, field, "%s must be greater than zero, got %q", field, trunc(in.Amount))
+	case money.ErrTooManyDecimals:
+		return money.Amount{}, refuse(CodeTooManyDecimals, field, "%s %q has more than the %d decimals of %s", field, trunc(in.Amount), cur.Decimals, cur.Code)
+	case money.ErrTooLarge:
+		return money.Amount{}, refuse(CodeAmountTooLarge, field, "%s %q is above the ledger's limit", field, trunc(in.Amount))
+	default:
+		return money.Amount{}, refuse(CodeInvalidAmount, field, "%s %q is not a decimal string such as \"1250.00\"", field, trunc(in.Amount))
+	}
+}
+
+// parseUSD parses an amount that must be in US dollars: targets, budget
+// lines and allocations live in the trust book's currency.
+func parseUSD(field string, in MoneyInput) (int64, error) {
+	a, err := parseMoney(field, in)
+	if err != nil {
+		return 0, err
+	}
+	if a.Currency != "USD" {
+		return 0, refuse(CodeUSDRequired, field, "%s must be in USD, the currency of the trust book", field)
+	}
+	return a.Minor, nil
+}
+
+// parseForeign parses an amount in any accepted currency with its rate and
+// returns it, its value in US cents and the rate as recorded ("1" for USD).
+func parseForeign(field string, in MoneyInput, rate string) (money.Amount, int64, string, error) {
+	a, err := parseMoney(field, in)
+	if err != nil {
+		return money.Amount{}, 0, "", err
+	}
+	if a.Currency == "USD" {
+		if rate != "" && rate != "1" {
+			return money.Amount{}, 0, "", refuse(CodeInvalidRate, "usd_rate", "usd_rate of a USD amount is 1, got %q", trunc(rate))
+		}
+		return a, a.Minor, "1", nil
+	}
+	if rate == "" {
+		return money.Amount{}, 0, "", refuse(CodeMissingRate, "usd_rate", "usd_rate (US dollars per one %s) is required for an amount in %s", a.Currency, a.Currency)
+	}
+	r, err := money.ParseRate(rate)
+	if err != nil {
+		return money.Amount{}, 0, "", refuse(CodeInvalidRate, "usd_rate", "usd_rate %q must be a positive decimal with at most %d decimals", trunc(rate), money.MaxRatePlaces)
+	}
+	cur, _ := money.LookupCurrency(a.Currency)
+	usd, err := money.ToUSD(a.Minor, cur, r)
+	if err != nil {
+		return money.Amount{}, 0, "", refuse(CodeAmountTooLarge, field, "%s at %s is above the ledger's limit", a, rate)
+	}
+	if usd <= 0 {
+		return money.Amount{}, 0, "", refuse(CodeAmountNotPositive, field, "%s at %s is less than one cent", a, rate)
+	}
+	return a, usd, rate, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// trunc keeps echoed input short in messages.
+func trunc(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

@@ -1,0 +1,190 @@
+// Package events is the event catalogue of the ledger: the envelope every
+// event is stored in, one payload type per event with a stable type name, the
+// canonical encoding and the per-fund hash chain. It does no I/O.
+package events
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ZeroHash is the prev_hash of a fund's first event.
+const ZeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// MaxEventBytes bounds one encoded event. The server's message limit is
+// higher; this keeps a batch of MaxBatchEvents well inside it.
+const MaxEventBytes = 64 << 10
+
+// Event is the envelope of one stored event. Its canonical JSON (sorted keys,
+// no insignificant white space) is what the stream holds, byte for byte.
+type Event struct {
+	ID          string          `json:"id"`           // UUIDv7
+	Fund        string          `json:"fund"`         // unit of consistency
+	FundSeq     uint64          `json:"fund_seq"`     // 1-based position in the fund
+	Type        string          `json:"type"`         // stable type name
+	V           int             `json:"v"`            // payload schema version
+	RecordedAt  string          `json:"recorded_at"`  // RFC 3339 UTC, server time
+	EffectiveOn string          `json:"effective_on"` // business date, YYYY-MM-DD
+	Actor       string          `json:"actor"`        // user of the API token
+	CommandID   string          `json:"command_id"`   // idempotency key
+	CommandHash string          `json:"command_hash"` // SHA-256 of the canonical command
+	PrevHash    string          `json:"prev_hash"`
+	Hash        string          `json:"hash"`
+	Data        json.RawMessage `json:"data"`
+
+	// StreamSeq is the event's position in the JetStream stream. It is set on
+	// read and is not part of the stored bytes: the same event keeps its hash
+	// wherever it is copied.
+	StreamSeq uint64 `json:"-"`
+}
+
+// Ref is how a write answer names an event it appended.
+type Ref struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	FundSeq uint64 `json:"fund_seq"`
+	Hash    string `json:"hash"`
+}
+
+// Ref returns the event's reference.
+func (e Event) Ref() Ref { return Ref{e.ID, e.Type, e.FundSeq, e.Hash} }
+
+// Canonical re-encodes any JSON value with sorted object keys, no
+// insignificant white space and numbers as written. It is the one encoding
+// that hashes are computed over.
+func Canonical(b []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after JSON value")
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+}
+
+// CanonicalValue marshals v and returns its canonical encoding.
+func CanonicalValue(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return Canonical(b)
+}
+
+// ComputeHash returns SHA-256 over prev_hash and the canonical envelope
+// without its hash field, in lower-case hex.
+func (e Event) ComputeHash() (string, error) {
+	e.Hash = ""
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "", err
+	}
+	delete(m, "hash")
+	body, err := CanonicalValue(m)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write([]byte(e.PrevHash))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Seal sets the event's prev_hash and hash. It is the writer's last step
+// before an event is encoded.
+func (e *Event) Seal(prevHash string) error {
+	e.PrevHash = prevHash
+	h, err := e.ComputeHash()
+	if err != nil {
+		return fmt.Errorf("hash event %s: %w", e.ID, err)
+	}
+	e.Hash = h
+	return nil
+}
+
+// Encode returns the stored bytes of a sealed event.
+func (e Event) Encode() ([]byte, error) {
+	b, err := CanonicalValue(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	if len(b) > MaxEventBytes {
+		return nil, fmt.Errorf("encode event %s: %d bytes, limit %d", e.ID, len(b), MaxEventBytes)
+	}
+	return b, nil
+}
+
+// ErrTampered is wrapped by Decode when stored bytes are not what the writer
+// sealed: not canonical, or a hash that does not match the content.
+var ErrTampered = errors.New("event altered")
+
+// Decode parses stored bytes and checks that they are canonical and that the
+// hash matches the content. It does not check the link to the previous event
+// (see Chain).
+func Decode(b []byte) (Event, error) {
+	var e Event
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return Event{}, fmt.Errorf("%w: not a valid envelope: %v", ErrTampered, err)
+	}
+	canon, err := Canonical(b)
+	if err != nil || !bytes.Equal(canon, b) {
+		return e, fmt.Errorf("%w: fund %s fund_seq %d: bytes are not canonical", ErrTampered, e.Fund, e.FundSeq)
+	}
+	h, err := e.ComputeHash()
+	if err != nil {
+		return e, fmt.Errorf("%w: fund %s fund_seq %d: %v", ErrTampered, e.Fund, e.FundSeq, err)
+	}
+	if h != e.Hash {
+		return e, fmt.Errorf("%w: fund %s fund_seq %d: hash %s does not match content (%s)", ErrTampered, e.Fund, e.FundSeq, e.Hash, h)
+	}
+	return e, nil
+}
+
+// ErrBrokenChain is wrapped by Chain.Check when an event does not follow the
+// one before it.
+var ErrBrokenChain = errors.New("hash chain broken")
+
+// Chain follows one fund's hash chain.
+type Chain struct {
+	Fund    string
+	FundSeq uint64 // last event seen, 0 before the first
+	Head    string // its hash, ZeroHash before the first
+}
+
+// NewChain returns the chain of a fund with no events.
+func NewChain(fund string) Chain { return Chain{Fund: fund, Head: ZeroHash} }
+
+// Check verifies that e is the next event of the chain and advances it.
+func (c *Chain) Check(e Event) error {
+	if e.Fund != c.Fund {
+		return fmt.Errorf("%w: event %s of fund %q in chain of fund %q", ErrBrokenChain, e.ID, e.Fund, c.Fund)
+	}
+	if e.FundSeq != c.FundSeq+1 {
+		return fmt.Errorf("%w: fund %s fund_seq %d follows fund_seq %d", ErrBrokenChain, e.Fund, e.FundSeq, c.FundSeq)
+	}
+	if e.PrevHash != c.Head {
+		return fmt.Errorf("%w: fund %s fund_seq %d: prev_hash %s, previous event's hash is %s", ErrBrokenChain, e.Fund, e.FundSeq, e.PrevHash, c.Head)
+	}
+	c.FundSeq, c.Head = e.FundSeq, e.Hash
+	return nil
+}
