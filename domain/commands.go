@@ -99,3 +99,6 @@ type RecordExpenditure struct {
 }
 
 func (c *Meta) meta() *Meta { return c }
+
+// MetaOf returns the actor and date of a command.
+func MetaOf(c Command) Meta { return *c.meta() }

@@ -1,0 +1,249 @@
+// Package eventlog keeps the ledger's events in a NATS JetStream stream: the
+// embedded server, the stream's configuration, atomic appends that expect a
+// fund's last sequence, and reads.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/unesco-uil/mdfm-ledger/events"
+)
+
+// Limits of the log.
+const (
+	DefaultStream = "MDFM"
+	DefaultFund   = "mdfm"
+	// SubjectRoot is the first token of every event subject: mdfm.<fund>.<type>.
+	SubjectRoot = "mdfm"
+	// MaxBatchEvents is the server's limit on the messages of one atomic batch.
+	MaxBatchEvents = 1000
+	// MaxFundIDLen bounds a fund id, which is a subject token.
+	MaxFundIDLen = 32
+)
+
+var fundPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ValidFund reports whether id can name a fund: lower-case letters, digits,
+// '_' and '-', so that it is one subject token.
+func ValidFund(id string) bool { return len(id) <= MaxFundIDLen && fundPattern.MatchString(id) }
+
+// Subject is the subject of an event of a fund.
+func Subject(fund, typ string) string { return SubjectRoot + "." + fund + "." + typ }
+
+// FundFilter is the subject filter of all events of a fund.
+func FundFilter(fund string) string { return SubjectRoot + "." + fund + ".>" }
+
+// AllFilter is the subject filter of every fund's events.
+const AllFilter = SubjectRoot + ".>"
+
+var (
+	// ErrConflict: another writer appended to the fund since the expected
+	// sequence. Nothing was appended; reload and decide again.
+	ErrConflict = errors.New("fund changed since it was read")
+	// ErrUnknownOutcome: the append may or may not have landed (timeout, lost
+	// ack). Never resend blindly: compare the fund's last event with the
+	// batch's last event first (see Log.LastEvent).
+	ErrUnknownOutcome = errors.New("append outcome unknown")
+)
+
+// Config returns the stream configuration of the design: file storage, no
+// deletes, no purges, no rollups, no limits, discard new, atomic batches.
+// replicas is 1 on one server and 3 on a cluster.
+func Config(name string, replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:               name,
+		Description:        "mdfm-ledger events: append-only, hash-chained per fund",
+		Subjects:           []string{AllFilter},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy,
+		Discard:            jetstream.DiscardNew,
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxAge:             0,
+		MaxMsgSize:         events.MaxEventBytes,
+		DenyDelete:         true,
+		DenyPurge:          true,
+		AllowRollup:        false,
+		AllowAtomicPublish: true,
+		AllowDirect:        true,
+		Replicas:           replicas,
+	}
+}
+
+// Log is the stream seen through one connection.
+type Log struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	name   string
+}
+
+// Open creates the stream if it does not exist, or checks that an existing one
+// keeps the guards the ledger relies on, and returns the log.
+func Open(ctx context.Context, nc *nats.Conn, name string, replicas int) (*Log, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream context: %w", err)
+	}
+	s, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, Config(name, replicas))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", name, err)
+	}
+	cfg := s.CachedInfo().Config
+	if !cfg.DenyDelete || !cfg.DenyPurge || cfg.AllowRollup || !cfg.AllowAtomicPublish || cfg.Storage != jetstream.FileStorage {
+		return nil, fmt.Errorf("open stream %s: it allows deletes, purges or rollups, or lacks atomic batches or file storage", name)
+	}
+	return &Log{js: js, stream: s, name: name}, nil
+}
+
+// JetStream returns the log's JetStream context.
+func (l *Log) JetStream() jetstream.JetStream { return l.js }
+
+// Stream returns the stream's name.
+func (l *Log) Stream() string { return l.name }
+
+// Append writes sealed events of one fund as one atomic batch: all land or
+// none. The batch lands only if the fund's last message has stream sequence
+// expectLast (0 when the fund has none). It returns the stream sequence of
+// the last event. Errors wrap ErrConflict or ErrUnknownOutcome, or are
+// definite refusals (nothing appended).
+func (l *Log) Append(ctx context.Context, fund string, expectLast uint64, evs []events.Event) (uint64, error) {
+	if len(evs) == 0 || len(evs) > MaxBatchEvents {
+		return 0, fmt.Errorf("append %d events: a batch holds 1 to %d", len(evs), MaxBatchEvents)
+	}
+	msgs := make([]*nats.Msg, len(evs))
+	for i, e := range evs {
+		if e.Fund != fund {
+			return 0, fmt.Errorf("append: event %s of fund %s in a batch of fund %s", e.ID, e.Fund, fund)
+		}
+		b, err := e.Encode()
+		if err != nil {
+			return 0, err
+		}
+		m := nats.NewMsg(Subject(fund, e.Type))
+		m.Data = b
+		if i == 0 {
+			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(expectLast, 10))
+			m.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, FundFilter(fund))
+		}
+		msgs[i] = m
+	}
+	ack, err := jetstreamext.PublishMsgBatch(ctx, l.js, msgs)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) {
+			switch apiErr.ErrorCode {
+			case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
+				return 0, fmt.Errorf("append to fund %s after stream seq %d: %w", fund, expectLast, ErrConflict)
+			}
+			return 0, fmt.Errorf("append to fund %s: %w", fund, err)
+		}
+		// A timeout, a closed connection, a garbled ack: the batch may have
+		// been committed.
+		return 0, fmt.Errorf("append to fund %s: %v: %w", fund, err, ErrUnknownOutcome)
+	}
+	return ack.Sequence, nil
+}
+
+// LastEvent returns the last event of a fund, or found false when it has none.
+func (l *Log) LastEvent(ctx context.Context, fund string) (e events.Event, found bool, err error) {
+	m, err := l.stream.GetLastMsgForSubject(ctx, FundFilter(fund))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return events.Event{}, false, nil
+	}
+	if err != nil {
+		return events.Event{}, false, fmt.Errorf("read last event of fund %s: %w", fund, err)
+	}
+	e, err = events.Decode(m.Data)
+	if err != nil {
+		return e, false, fmt.Errorf("last event of fund %s at stream seq %d: %w", fund, m.Sequence, err)
+	}
+	e.StreamSeq = m.Sequence
+	return e, true, nil
+}
+
+// LastSeq returns the stream sequence of the fund's last event (0 for none).
+func (l *Log) LastSeq(ctx context.Context, fund string) (uint64, error) {
+	e, found, err := l.LastEvent(ctx, fund)
+	if err != nil || !found {
+		return 0, err
+	}
+	return e.StreamSeq, nil
+}
+
+// ReadFund calls fn for each event of a fund with stream sequence above
+// after, in order, up to the fund's last event when the call began. Each
+// event's bytes and hash are checked (events.Decode); the chain is the
+// caller's to follow.
+func (l *Log) ReadFund(ctx context.Context, fund string, after uint64, fn func(events.Event) error) error {
+	last, err := l.LastSeq(ctx, fund)
+	if err != nil {
+		return err
+	}
+	return l.read(ctx, []string{FundFilter(fund)}, after, last, fn)
+}
+
+// ReadAll calls fn for every event of every fund with stream sequence above
+// after, up to the stream's last sequence when the call began.
+func (l *Log) ReadAll(ctx context.Context, after uint64, fn func(events.Event) error) error {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("stream info: %w", err)
+	}
+	return l.read(ctx, []string{AllFilter}, after, info.State.LastSeq, fn)
+}
+
+func (l *Log) read(ctx context.Context, filters []string, after, last uint64, fn func(events.Event) error) error {
+	if last <= after {
+		return nil
+	}
+	cons, err := l.js.OrderedConsumer(ctx, l.name, jetstream.OrderedConsumerConfig{
+		FilterSubjects: filters,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    after + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("read from stream seq %d: %w", after+1, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(MaxBatchEvents))
+	if err != nil {
+		return fmt.Errorf("read from stream seq %d: %w", after+1, err)
+	}
+	defer it.Stop()
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("read stream: %w", err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("read stream: %w", err)
+		}
+		e, err := events.Decode(m.Data())
+		if err != nil {
+			return fmt.Errorf("stream seq %d: %w", md.Sequence.Stream, err)
+		}
+		e.StreamSeq = md.Sequence.Stream
+		if err := fn(e); err != nil {
+			return err
+		}
+		if md.Sequence.Stream >= last {
+			return nil
+		}
+	}
+}
+
+// DefaultTimeout bounds one append or read round trip when the caller's
+// context has no deadline.
+const DefaultTimeout = 10 * time.Second
