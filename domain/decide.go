@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -99,8 +100,7 @@ func (s *State) openTerm(c *OpenTerm) ([]events.Event, error) {
 	if c.FeeRate == "" {
 		return nil, refuse(CodeMissingField, "fee_rate", "fee_rate is required (\"0.01\" is 1 %%; \"0\" for none)")
 	}
-	rate, err := decimal.NewFromString(c.FeeRate)
-	if err != nil || len(c.FeeRate) > money.MaxRateLen || rate.IsNegative() || rate.GreaterThan(MaxFeeRate) || rate.Exponent() < -6 {
+	if !isFeeRate(c.FeeRate) {
 		return nil, refuse(CodeInvalidFeeRate, "fee_rate", "fee_rate %q must be a fraction from 0 to %s with at most 6 decimals", c.FeeRate, MaxFeeRate)
 	}
 	for _, t := range s.Terms {
@@ -109,6 +109,31 @@ func (s *State) openTerm(c *OpenTerm) ([]events.Event, error) {
 		}
 	}
 	return build(c.StartsOn, &events.TermOpened{TermID: c.ID, StartsOn: c.StartsOn, EndsOn: c.EndsOn, Target: money.USDAmount(target), FeeRate: c.FeeRate})
+}
+
+// maxFeeRatePlaces bounds the decimals of a fee rate.
+const maxFeeRatePlaces = 6
+
+// isFeeRate reports whether s is a fee rate a term may fix: a plain decimal
+// fraction from 0 to MaxFeeRate with at most maxFeeRatePlaces decimals. The
+// string is stored in term_opened and copied into every fee_charged as it is,
+// so forms that decimal.NewFromString also accepts ("1e-2", ".01", "+0.01",
+// "-0") are refused: every recorded rate reads the same way.
+func isFeeRate(s string) bool {
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if len(s) > money.MaxRateLen || whole == "" || (hasDot && frac == "") || !isDigits(whole) || !isDigits(frac) || len(frac) > maxFeeRatePlaces {
+		return false
+	}
+	return !decimal.RequireFromString(s).GreaterThan(MaxFeeRate)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *State) registerDonor(c *RegisterDonor) ([]events.Event, error) {
@@ -202,11 +227,8 @@ func (s *State) addBudgetLine(c *AddBudgetLine) ([]events.Event, error) {
 			return nil, err
 		}
 	}
-	on := c.Today
-	if on < t.StartsOn {
-		on = t.StartsOn
-	}
-	return build(on, &events.BudgetLineAdded{LineID: c.ID, TermID: t.ID, Title: c.Title, Amount: money.USDAmount(amount), ClusterID: c.ClusterID})
+	// A line is part of the term's budget from the term's first day.
+	return build(t.StartsOn, &events.BudgetLineAdded{LineID: c.ID, TermID: t.ID, Title: c.Title, Amount: money.USDAmount(amount), ClusterID: c.ClusterID})
 }
 
 func (s *State) proposeAllocation(c *ProposeAllocation) ([]events.Event, error) {

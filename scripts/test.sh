@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test command: installs the Debian tools the tests need when
+# they are missing, then runs every Go test. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use, as "command:package".
+needs=()
+missing=()
+for pair in "${needs[@]}"; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+go version
+go vet ./...
+go test -count=1 -timeout 20m "$@" ./...
