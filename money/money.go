@@ -84,7 +84,7 @@ func Codes() []string {
 // units of cur. It refuses signs, exponents, spaces, more decimals than the
 // currency has, zero and amounts above MaxAmountMinor.
 func ParseMinor(s string, cur Currency) (int64, error) {
-	if s == "" || len(s) > 24 {
+	if s == "" {
 		return 0, ErrInvalidAmount
 	}
 	if s[0] == '-' {
@@ -96,6 +96,16 @@ func ParseMinor(s string, cur Currency) (int64, error) {
 	}
 	if len(frac) > cur.Decimals {
 		return 0, ErrTooManyDecimals
+	}
+	// A well-formed number too long for int64 is too large, not malformed:
+	// the caller must be able to answer amount_too_large. The checks above
+	// are linear, and what reaches big.Int below is at most maxMinorDigits
+	// digits long.
+	if whole = strings.TrimLeft(whole, "0"); whole == "" {
+		whole = "0"
+	}
+	if len(whole)+cur.Decimals > maxMinorDigits {
+		return 0, ErrTooLarge
 	}
 	frac += strings.Repeat("0", cur.Decimals-len(frac))
 	n, ok := new(big.Int).SetString(whole+frac, 10)
@@ -110,6 +120,10 @@ func ParseMinor(s string, cur Currency) (int64, error) {
 	}
 	return n.Int64(), nil
 }
+
+// maxMinorDigits is the number of digits of MaxAmountMinor: a number of
+// minor units with more digits exceeds it.
+const maxMinorDigits = 16
 
 func digits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -173,7 +187,7 @@ func ToUSD(minor int64, cur Currency, rate decimal.Decimal) (int64, error) {
 	return cents.IntPart(), nil
 }
 
-// Percent returns part ÷ whole × rate, rounded half away from zero to minor
+// Percent returns minor × rate, rounded half away from zero to minor
 // units: the fee on a receipt. rate is a fraction ("0.01" is one per cent).
 func Percent(minor int64, rate decimal.Decimal) int64 {
 	return decimal.NewFromInt(minor).Mul(rate).Round(0).IntPart()
@@ -293,6 +307,10 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("amount %q: not in canonical form %q", j.Amount, Format(minor, c))
 	}
 	if neg {
+		if minor == 0 {
+			// MarshalJSON writes zero as "0.00", never "-0.00".
+			return fmt.Errorf("amount %q: not in canonical form %q", j.Amount, s)
+		}
 		minor = -minor
 	}
 	*a = Amount{Minor: minor, Currency: c.Code}

@@ -1,0 +1,528 @@
+package domain_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/money"
+)
+
+// tb is what the helpers need of *testing.T and *rapid.T.
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// given returns the state of a fund "mdfm" after cmds, each decided and its
+// events applied as the writer would. A refused command fails the test.
+func given(t tb, cmds ...domain.Command) *domain.State {
+	t.Helper()
+	s := domain.NewState("mdfm")
+	for i, c := range cmds {
+		evs, err := domain.Decide(s, c)
+		if err != nil {
+			t.Fatalf("given command %d (%T): %v", i, c, err)
+		}
+		applyAll(t, s, evs)
+	}
+	return s
+}
+
+// applyAll stamps events with their fund, position and id, as the writer
+// does before it appends them, and applies them to s.
+func applyAll(t tb, s *domain.State, evs []events.Event) []events.Event {
+	t.Helper()
+	out := make([]events.Event, 0, len(evs))
+	for _, e := range evs {
+		e.Fund = s.Fund
+		e.FundSeq = s.FundSeq + 1
+		e.ID = fmt.Sprintf("ev-%d", e.FundSeq)
+		if err := domain.Apply(s, e); err != nil {
+			t.Fatalf("apply %s: %v", e.Type, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// Users and the server's date of the tests.
+var (
+	alice = domain.Meta{Actor: "alice", Today: "2021-12-31"}
+	bob   = domain.Meta{Actor: "bob", Today: "2021-12-31"}
+	carol = domain.Meta{Actor: "carol", Today: "2021-12-31"}
+)
+
+func usdIn(amount string) domain.MoneyInput {
+	return domain.MoneyInput{Amount: amount, Currency: "USD"}
+}
+
+func eurIn(amount string) domain.MoneyInput {
+	return domain.MoneyInput{Amount: amount, Currency: "EUR"}
+}
+
+// The fixtures: each call returns a new command that a test may change.
+
+func openTerm() *domain.OpenTerm {
+	return &domain.OpenTerm{Meta: alice, ID: "2020-2021", StartsOn: "2020-01-01", EndsOn: "2021-12-31",
+		Target: usdIn("1000000.00"), FeeRate: "0.01"}
+}
+
+func registerDonor() *domain.RegisterDonor {
+	return &domain.RegisterDonor{Meta: alice, ID: "DE", Name: "Germany", Kind: "country", Country: "DE"}
+}
+
+// eurReceipt is EUR 50000.00 at 1.1: US$55000.00, a fee of US$550.00 at 1 %.
+func eurReceipt() *domain.RecordContribution {
+	return &domain.RecordContribution{Meta: alice, ID: "C-1", DonorID: "DE", TermID: "2020-2021",
+		Amount: eurIn("50000.00"), USDRate: "1.1", ReceivedOn: "2021-03-15", BankRef: "REF-1"}
+}
+
+// addLine adds a budget line of US$30000.00.
+func addLine() *domain.AddBudgetLine {
+	return &domain.AddBudgetLine{Meta: alice, ID: "MDFM-1.1", TermID: "2020-2021", Title: "Network coordination",
+		Amount: usdIn("30000.00")}
+}
+
+// propose proposes US$20000.00 on MDFM-1.1, as alice.
+func propose() *domain.ProposeAllocation {
+	return &domain.ProposeAllocation{Meta: alice, ID: "A-1", LineID: "MDFM-1.1", Amount: usdIn("20000.00"),
+		Note: "coordination 2021", ProposedOn: "2021-04-01"}
+}
+
+// approve approves A-1, as bob.
+func approve() *domain.ApproveAllocation {
+	return &domain.ApproveAllocation{Meta: bob, ID: "A-1", ApprovedOn: "2021-04-02"}
+}
+
+// spend spends US$5000.00 against A-1.
+func spend() *domain.RecordExpenditure {
+	return &domain.RecordExpenditure{Meta: alice, ID: "E-1", AllocationID: "A-1", Amount: usdIn("5000.00"),
+		SpentOn: "2021-05-01", Payee: "City of Cork", Country: "IE", City: "Cork"}
+}
+
+// with returns c after f has changed it, so that a table row can say how it
+// differs from a fixture.
+func with[C domain.Command](c C, f func(C)) C {
+	f(c)
+	return c
+}
+
+// funded is a term with a donor, a receipt (US$54450.00 unallocated after the
+// fee) and a budget line.
+func funded() []domain.Command {
+	return []domain.Command{openTerm(), registerDonor(), eurReceipt(), addLine()}
+}
+
+func plus(cmds []domain.Command, more ...domain.Command) []domain.Command {
+	return append(cmds, more...)
+}
+
+// TestDecideRefusals walks every error code of the domain, in the order of
+// domain.Codes: given these commands, when this command, then this code and
+// no event.
+func TestDecideRefusals(t *testing.T) {
+	tests := []struct {
+		code  string
+		field string
+		given []domain.Command
+		when  domain.Command
+	}{
+		{domain.CodeMissingField, "name", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.Name = "" })},
+		{domain.CodeInvalidID, "id", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.ID = "DE 1" })},
+		{domain.CodeInvalidAmount, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "50,000.00" })},
+		{domain.CodeAmountNotPositive, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "0.00" })},
+		{domain.CodeAmountTooLarge, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) {
+				c.ID = "C-2"
+				c.Amount = usdIn("10000000000000.01")
+				c.USDRate = ""
+			})},
+		{domain.CodeTooManyDecimals, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "50000.005" })},
+		{domain.CodeUnknownCurrency, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Currency = "XEU" })},
+		{domain.CodeUSDRequired, "amount", funded(),
+			with(addLine(), func(c *domain.AddBudgetLine) { c.ID = "MDFM-1.2"; c.Amount = eurIn("1000.00") })},
+		{domain.CodeMissingRate, "usd_rate", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.USDRate = "" })},
+		{domain.CodeInvalidRate, "usd_rate", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.USDRate = "1,1" })},
+		{domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "0.5" })},
+		{domain.CodeInvalidDate, "received_on", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.ReceivedOn = "2021-02-30" })},
+		{domain.CodeDateInFuture, "received_on", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.ReceivedOn = "2022-01-01" })},
+		{domain.CodeDateOutsideTerm, "proposed_on", funded(),
+			with(propose(), func(c *domain.ProposeAllocation) { c.ProposedOn = "2019-12-31" })},
+		{domain.CodeInvalidTermPeriod, "ends_on", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.EndsOn = "2019-12-31" })},
+		{domain.CodeInvalidDonorKind, "kind", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.Kind = "government" })},
+		{domain.CodeUnknownCountry, "country", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.Country = "ZZ" })},
+		{domain.CodeTextTooLong, "name", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.Name = strings.Repeat("x", domain.MaxTextLen+1) })},
+		{domain.CodeUnknownTerm, "term_id", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.TermID = "2022-2023" })},
+		{domain.CodeUnknownDonor, "donor_id", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.DonorID = "FR" })},
+		{domain.CodeUnknownPledge, "pledge_id", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.PledgeID = "P-1" })},
+		{domain.CodeUnknownLine, "line_id", funded(),
+			with(propose(), func(c *domain.ProposeAllocation) { c.LineID = "MDFM-9.9" })},
+		{domain.CodeUnknownAllocation, "id", funded(),
+			with(approve(), func(c *domain.ApproveAllocation) { c.ID = "A-404" })},
+		{domain.CodeDuplicateID, "id", funded(),
+			eurReceipt()},
+		{domain.CodeTermOverlaps, "starts_on", []domain.Command{openTerm()},
+			with(openTerm(), func(c *domain.OpenTerm) { c.ID = "2021-2022"; c.StartsOn = "2021-12-31"; c.EndsOn = "2022-12-31" })},
+		// US$54450.00 is unallocated; the line could take US$30000.00.
+		{domain.CodeInsufficientUnallocated, "amount", funded(),
+			with(propose(), func(c *domain.ProposeAllocation) { c.Amount = usdIn("54450.01") })},
+		// US$20000.00 is pending on the line, so US$10000.00 is left of its US$30000.00.
+		{domain.CodeExceedsBudgetLine, "amount", plus(funded(), propose()),
+			with(propose(), func(c *domain.ProposeAllocation) { c.ID = "A-2"; c.Amount = usdIn("10000.01") })},
+		{domain.CodeSameUserApproval, "", plus(funded(), propose()),
+			with(approve(), func(c *domain.ApproveAllocation) { c.Meta = alice })},
+		{domain.CodeAllocationAlreadyApproved, "id", plus(funded(), propose(), approve()),
+			with(approve(), func(c *domain.ApproveAllocation) { c.Meta = carol })},
+		{domain.CodeAllocationNotApproved, "allocation_id", plus(funded(), propose()),
+			spend()},
+		{domain.CodeDateBeforeApproval, "spent_on", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.SpentOn = "2021-04-01" })},
+		{domain.CodeInsufficientAllocationBalance, "amount", plus(funded(), propose(), approve(), spend()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.ID = "E-2"; c.Amount = usdIn("15000.01") })},
+	}
+
+	// One row for each code, in the order of domain.Codes: a new code fails
+	// here until it has its row.
+	for i, c := range domain.Codes {
+		if i >= len(tests) {
+			t.Errorf("code %s (domain.Codes[%d]) has no row", c.Code, i)
+			continue
+		}
+		if tests[i].code != c.Code {
+			t.Errorf("row %d is for code %s, want %s (one row per code, in the order of domain.Codes)", i, tests[i].code, c.Code)
+		}
+	}
+	if len(tests) > len(domain.Codes) {
+		t.Errorf("%d rows for %d codes", len(tests), len(domain.Codes))
+	}
+
+	for i, tc := range tests {
+		t.Run(tc.code, func(t *testing.T) {
+			s := given(t, tc.given...)
+			before := given(t, tc.given...)
+			evs, err := domain.Decide(s, tc.when)
+			if len(evs) != 0 {
+				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
+			}
+			var de *domain.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
+			}
+			if de.Code != tc.code || de.Field != tc.field {
+				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)
+			}
+			if i < len(domain.Codes) && de.Kind != domain.Codes[i].Kind {
+				t.Errorf("kind %d, want %d", de.Kind, domain.Codes[i].Kind)
+			}
+			if de.Message == "" {
+				t.Error("refusal without a message for the finance officer")
+			}
+			if diff := cmp.Diff(before, s); diff != "" {
+				t.Errorf("a refused command changed the state (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideMoreRefusals holds refusals beyond the one row per code: inputs
+// that a careless parser would let through.
+func TestDecideMoreRefusals(t *testing.T) {
+	tests := []struct {
+		name  string
+		code  string
+		field string
+		given []domain.Command
+		when  domain.Command
+	}{
+		// A fee rate is recorded as written, so only the plain decimal form
+		// is accepted: no exponent, sign or bare point.
+		{"fee rate with an exponent", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "1e-2" })},
+		{"fee rate with a plus sign", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "+0.01" })},
+		{"fee rate without a whole part", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = ".01" })},
+		{"negative zero fee rate", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "-0" })},
+		{"negative fee rate", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "-0.01" })},
+		{"fee rate of 100 %", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "1" })},
+		{"fee rate with 7 decimals", domain.CodeInvalidFeeRate, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "0.0100001" })},
+		{"no fee rate", domain.CodeMissingField, "fee_rate", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "" })},
+		{"term ending the day it starts", domain.CodeInvalidTermPeriod, "ends_on", nil,
+			with(openTerm(), func(c *domain.OpenTerm) { c.EndsOn = c.StartsOn })},
+		{"negative amount", domain.CodeAmountNotPositive, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "-50000.00" })},
+		{"amount with an exponent", domain.CodeInvalidAmount, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "5e4" })},
+		{"amount with a space", domain.CodeInvalidAmount, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "50 000.00" })},
+		{"JPY with decimals", domain.CodeTooManyDecimals, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) {
+				c.ID = "C-2"
+				c.Amount = domain.MoneyInput{Amount: "1000.5", Currency: "JPY"}
+				c.USDRate = "0.0091"
+			})},
+		{"receipt worth less than a cent", domain.CodeAmountNotPositive, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) {
+				c.ID = "C-2"
+				c.Amount = domain.MoneyInput{Amount: "1", Currency: "KRW"}
+				c.USDRate = "0.0007"
+			})},
+		{"rate other than 1 on USD", domain.CodeInvalidRate, "usd_rate", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount = usdIn("10.00"); c.USDRate = "1.1" })},
+		{"rate with an exponent", domain.CodeInvalidRate, "usd_rate", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.USDRate = "11e-1" })},
+		{"converted amount too large", domain.CodeAmountTooLarge, "amount", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount.Amount = "10000000000000.00" })},
+		{"receipt after the term", domain.CodeDateOutsideTerm, "received_on", funded(),
+			with(eurReceipt(), func(c *domain.RecordContribution) {
+				c.ID = "C-2"
+				c.Meta.Today = "2022-06-30"
+				c.ReceivedOn = "2022-01-15"
+			})},
+		{"approval before the proposal", domain.CodeInvalidDate, "approved_on", plus(funded(), propose()),
+			with(approve(), func(c *domain.ApproveAllocation) { c.ApprovedOn = "2021-03-31" })},
+		{"approval after the money went elsewhere", domain.CodeInsufficientUnallocated, "amount",
+			plus(funded(),
+				with(propose(), func(c *domain.ProposeAllocation) { c.Amount = usdIn("30000.00") }),
+				with(addLine(), func(c *domain.AddBudgetLine) { c.ID = "MDFM-1.2" }),
+				with(propose(), func(c *domain.ProposeAllocation) { c.ID = "A-2"; c.LineID = "MDFM-1.2"; c.Amount = usdIn("30000.00") }),
+				approve()),
+			with(approve(), func(c *domain.ApproveAllocation) { c.ID = "A-2" })},
+		{"spending outside the term", domain.CodeDateOutsideTerm, "spent_on", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.Meta.Today = "2022-06-30"; c.SpentOn = "2022-01-01" })},
+		{"spending in EUR beyond the allocation", domain.CodeInsufficientAllocationBalance, "amount", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.Amount = eurIn("16666.68"); c.USDRate = "1.2" })},
+		{"expenditure without a payee", domain.CodeMissingField, "payee", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.Payee = "" })},
+		{"country in lower case", domain.CodeUnknownCountry, "country", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.Country = "de" })},
+		{"id too long", domain.CodeInvalidID, "id", nil,
+			with(registerDonor(), func(c *domain.RegisterDonor) { c.ID = strings.Repeat("D", domain.MaxIDLen+1) })},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := given(t, tc.given...)
+			before := given(t, tc.given...)
+			evs, err := domain.Decide(s, tc.when)
+			if len(evs) != 0 {
+				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
+			}
+			var de *domain.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
+			}
+			if de.Code != tc.code || de.Field != tc.field {
+				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)
+			}
+			if diff := cmp.Diff(before, s); diff != "" {
+				t.Errorf("a refused command changed the state (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecideWithoutActorOrDate(t *testing.T) {
+	for _, m := range []domain.Meta{{Today: "2021-12-31"}, {Actor: "alice"}, {Actor: "alice", Today: "31/12/2021"}} {
+		c := with(registerDonor(), func(c *domain.RegisterDonor) { c.Meta = m })
+		evs, err := domain.Decide(domain.NewState("mdfm"), c)
+		if err == nil || len(evs) != 0 {
+			t.Errorf("Decide with meta %+v = %d events, %v; want an error and none", m, len(evs), err)
+		}
+		var de *domain.Error
+		if errors.As(err, &de) {
+			t.Errorf("Decide with meta %+v = domain error %v: a missing actor or date is the caller's bug, not the user's", m, de)
+		}
+	}
+}
+
+// decided is an event as the tests compare it: its envelope fields that
+// Decide sets and its decoded payload.
+type decided struct {
+	Type        string
+	V           int
+	EffectiveOn string
+	Payload     events.Payload
+}
+
+func decode(t *testing.T, evs []events.Event) []decided {
+	t.Helper()
+	out := make([]decided, 0, len(evs))
+	for _, e := range evs {
+		p, err := e.Payload()
+		if err != nil {
+			t.Fatalf("decode %s: %v", e.Type, err)
+		}
+		if e.ID != "" || e.Fund != "" || e.FundSeq != 0 || e.Hash != "" || e.PrevHash != "" {
+			t.Errorf("Decide set the writer's fields of %s: %+v", e.Type, e)
+		}
+		out = append(out, decided{e.Type, e.V, e.EffectiveOn, p})
+	}
+	return out
+}
+
+func ev(on string, p events.Payload) decided { return decided{p.EventType(), 1, on, p} }
+
+// TestDecideEvents: given these commands, when this command, then exactly
+// these events.
+func TestDecideEvents(t *testing.T) {
+	usd := money.USDAmount
+	tests := []struct {
+		name  string
+		given []domain.Command
+		when  domain.Command
+		then  []decided
+	}{
+		{"open a term", nil, openTerm(), []decided{
+			ev("2020-01-01", &events.TermOpened{TermID: "2020-2021", StartsOn: "2020-01-01", EndsOn: "2021-12-31",
+				Target: usd(100000000), FeeRate: "0.01"}),
+		}},
+		{"register a donor", nil, registerDonor(), []decided{
+			ev("2021-12-31", &events.DonorRegistered{DonorID: "DE", Name: "Germany", Kind: "country", Country: "DE"}),
+		}},
+		{"EUR 50000.00 at 1.1 is US$55000.00, with a fee of US$550.00 at 1 %",
+			[]domain.Command{openTerm(), registerDonor()}, eurReceipt(), []decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 5000000, Currency: "EUR"}, USDRate: "1.1", USDAmount: usd(5500000),
+					ReceivedOn: "2021-03-15", BankRef: "REF-1"}),
+				ev("2021-03-15", &events.FeeCharged{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					FeeRate: "0.01", Amount: usd(55000)}),
+			}},
+		{"USD is recorded at a rate of 1",
+			[]domain.Command{openTerm(), registerDonor()},
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.Amount = usdIn("25000.00"); c.USDRate = ""; c.BankRef = "" }),
+			[]decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: usd(2500000), USDRate: "1", USDAmount: usd(2500000), ReceivedOn: "2021-03-15"}),
+				ev("2021-03-15", &events.FeeCharged{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					FeeRate: "0.01", Amount: usd(25000)}),
+			}},
+		{"JPY 1000000 at 0.0091 is US$9100.00",
+			[]domain.Command{openTerm(), registerDonor()},
+			with(eurReceipt(), func(c *domain.RecordContribution) {
+				c.Amount = domain.MoneyInput{Amount: "1000000", Currency: "JPY"}
+				c.USDRate = "0.0091"
+			}),
+			[]decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 1000000, Currency: "JPY"}, USDRate: "0.0091", USDAmount: usd(910000),
+					ReceivedOn: "2021-03-15", BankRef: "REF-1"}),
+				ev("2021-03-15", &events.FeeCharged{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					FeeRate: "0.01", Amount: usd(9100)}),
+			}},
+		{"a fee of half a cent rounds up to a cent",
+			[]domain.Command{openTerm(), registerDonor()},
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.Amount = usdIn("0.50"); c.USDRate = "1" }),
+			[]decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: usd(50), USDRate: "1", USDAmount: usd(50), ReceivedOn: "2021-03-15", BankRef: "REF-1"}),
+				ev("2021-03-15", &events.FeeCharged{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					FeeRate: "0.01", Amount: usd(1)}),
+			}},
+		{"a fee that rounds to zero is not charged",
+			[]domain.Command{openTerm(), registerDonor()},
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.Amount = usdIn("0.49"); c.USDRate = "" }),
+			[]decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: usd(49), USDRate: "1", USDAmount: usd(49), ReceivedOn: "2021-03-15", BankRef: "REF-1"}),
+			}},
+		{"a term without fee charges none",
+			[]domain.Command{with(openTerm(), func(c *domain.OpenTerm) { c.FeeRate = "0" }), registerDonor()},
+			eurReceipt(),
+			[]decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 5000000, Currency: "EUR"}, USDRate: "1.1", USDAmount: usd(5500000),
+					ReceivedOn: "2021-03-15", BankRef: "REF-1"}),
+			}},
+		{"a budget line is dated on the term's first day",
+			[]domain.Command{openTerm()},
+			with(addLine(), func(c *domain.AddBudgetLine) { c.ClusterID = "ESD" }),
+			[]decided{
+				ev("2020-01-01", &events.BudgetLineAdded{LineID: "MDFM-1.1", TermID: "2020-2021", Title: "Network coordination",
+					Amount: usd(3000000), ClusterID: "ESD"}),
+			}},
+		{"propose an allocation", funded(), propose(), []decided{
+			ev("2021-04-01", &events.AllocationProposed{AllocationID: "A-1", LineID: "MDFM-1.1", TermID: "2020-2021",
+				Amount: usd(2000000), Note: "coordination 2021", ProposedBy: "alice"}),
+		}},
+		{"a proposal without a date is dated today", funded(),
+			with(propose(), func(c *domain.ProposeAllocation) { c.ProposedOn = "" }),
+			[]decided{
+				ev("2021-12-31", &events.AllocationProposed{AllocationID: "A-1", LineID: "MDFM-1.1", TermID: "2020-2021",
+					Amount: usd(2000000), Note: "coordination 2021", ProposedBy: "alice"}),
+			}},
+		{"another user approves", plus(funded(), propose()), approve(), []decided{
+			ev("2021-04-02", &events.AllocationApproved{AllocationID: "A-1", LineID: "MDFM-1.1", TermID: "2020-2021",
+				Amount: usd(2000000), ProposedBy: "alice", ApprovedBy: "bob"}),
+		}},
+		{"allocate all that is unallocated", funded(),
+			with(propose(), func(c *domain.ProposeAllocation) { c.Amount = usdIn("30000.00") }),
+			[]decided{
+				ev("2021-04-01", &events.AllocationProposed{AllocationID: "A-1", LineID: "MDFM-1.1", TermID: "2020-2021",
+					Amount: usd(3000000), Note: "coordination 2021", ProposedBy: "alice"}),
+			}},
+		{"spend in USD", plus(funded(), propose(), approve()), spend(), []decided{
+			ev("2021-05-01", &events.ExpenditureRecorded{ExpenditureID: "E-1", AllocationID: "A-1", LineID: "MDFM-1.1",
+				TermID: "2020-2021", Amount: usd(500000), USDRate: "1", USDAmount: usd(500000), SpentOn: "2021-05-01",
+				Payee: "City of Cork", Country: "IE", City: "Cork"}),
+		}},
+		{"spend in EUR, up to the last cent of the allocation", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.Amount = eurIn("16666.67"); c.USDRate = "1.19999976" }),
+			[]decided{
+				ev("2021-05-01", &events.ExpenditureRecorded{ExpenditureID: "E-1", AllocationID: "A-1", LineID: "MDFM-1.1",
+					TermID: "2020-2021", Amount: money.Amount{Minor: 1666667, Currency: "EUR"}, USDRate: "1.19999976",
+					USDAmount: usd(2000000), SpentOn: "2021-05-01", Payee: "City of Cork", Country: "IE", City: "Cork"}),
+			}},
+		{"spend on the day of approval", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.SpentOn = "2021-04-02" }),
+			[]decided{
+				ev("2021-04-02", &events.ExpenditureRecorded{ExpenditureID: "E-1", AllocationID: "A-1", LineID: "MDFM-1.1",
+					TermID: "2020-2021", Amount: usd(500000), USDRate: "1", USDAmount: usd(500000), SpentOn: "2021-04-02",
+					Payee: "City of Cork", Country: "IE", City: "Cork"}),
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := given(t, tc.given...)
+			before := given(t, tc.given...)
+			evs, err := domain.Decide(s, tc.when)
+			if err != nil {
+				t.Fatalf("Decide(%T): %v", tc.when, err)
+			}
+			if diff := cmp.Diff(before, s); diff != "" {
+				t.Errorf("Decide changed the state (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.then, decode(t, evs)); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			applyAll(t, s, evs)
+		})
+	}
+}
