@@ -1,0 +1,181 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/events"
+)
+
+// Run follows the stream from the store's checkpoint+1 for as long as ctx
+// lasts: an ordered consumer over every fund's subjects, pulling up to
+// MaxBatchEvents messages at a time. Messages are grouped into batches of up
+// to MaxBatchEvents, or fewer when the stream has nothing more pending, and
+// each batch is applied in one transaction (ApplyBatch).
+//
+// It returns ctx.Err() when ctx ends, or the first error: an event that does
+// not decode, has been altered (events.ErrTampered) or does not link to its
+// fund's chain (events.ErrBrokenChain) stops it with an *EventError naming
+// the fund and fund_seq, and nothing of the batch that held it is committed.
+// Run never skips an event.
+func Run(ctx context.Context, log *eventlog.Log, s *Store) error {
+	return follow(ctx, log, s, 0)
+}
+
+// CatchUp applies every event up to the stream's last sequence at the time
+// of the call, then returns. Its errors are those of Run.
+func CatchUp(ctx context.Context, log *eventlog.Log, s *Store) error {
+	last, err := streamLastSeq(ctx, log)
+	if err != nil {
+		return err
+	}
+	return catchUpTo(ctx, log, s, last)
+}
+
+func catchUpTo(ctx context.Context, log *eventlog.Log, s *Store, last uint64) error {
+	if last == 0 {
+		return nil
+	}
+	cp, err := s.Checkpoint(ctx)
+	if err != nil || cp >= last {
+		return err
+	}
+	return follow(ctx, log, s, last)
+}
+
+func streamLastSeq(ctx context.Context, log *eventlog.Log) (uint64, error) {
+	st, err := log.JetStream().Stream(ctx, log.Stream())
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", log.Stream(), err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s info: %w", log.Stream(), err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Rebuild replays the whole log into a new read model at path. It refuses a
+// path that exists, and removes what it wrote when the replay fails, so that
+// a half-built file is never mistaken for a read model.
+func Rebuild(ctx context.Context, log *eventlog.Log, path string) (err error) {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("rebuild: %s exists; rebuild writes a new file", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	defer func() {
+		err = errors.Join(err, s.Close())
+		if err != nil {
+			removeDB(path)
+		}
+	}()
+	if err := CatchUp(ctx, log, s); err != nil {
+		return fmt.Errorf("rebuild %s: %w", path, err)
+	}
+	return nil
+}
+
+// removeDB removes a SQLite file and its WAL and shared-memory files.
+func removeDB(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p)
+	}
+}
+
+// follow reads from checkpoint+1 and applies batches; with until > 0 it
+// returns once the event at stream seq until is applied.
+func follow(ctx context.Context, log *eventlog.Log, s *Store, until uint64) error {
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	return readRange(ctx, log, cp, until, nil, func(batch []events.Event) error {
+		return s.ApplyBatch(ctx, batch)
+	})
+}
+
+// readRange delivers the events with stream seq above after, up to until
+// when it is not 0, to apply in batches of at most MaxBatchEvents. check, if
+// not nil, sees each event as soon as it is decoded. A message that does not
+// decode ends the read with an *EventError before the batch holding it
+// reaches apply.
+func readRange(ctx context.Context, log *eventlog.Log, after, until uint64, check func(events.Event) error, apply func([]events.Event) error) error {
+	if until > 0 && after >= until {
+		return nil
+	}
+	cons, err := log.JetStream().OrderedConsumer(ctx, log.Stream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{eventlog.AllFilter},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		// OptStartSeq 0 is refused with this policy; after+1 is never 0.
+		OptStartSeq: after + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("follow stream %s from seq %d: %w", log.Stream(), after+1, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(MaxBatchEvents))
+	if err != nil {
+		return fmt.Errorf("follow stream %s from seq %d: %w", log.Stream(), after+1, err)
+	}
+	defer it.Stop()
+	batch := make([]events.Event, 0, MaxBatchEvents)
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("follow stream %s: %w", log.Stream(), err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("follow stream %s: %w", log.Stream(), err)
+		}
+		seq := md.Sequence.Stream
+		e, err := decodeMsg(m.Subject(), m.Data(), seq)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(e); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, e)
+		done := until > 0 && seq >= until
+		// NumPending is what the stream held beyond this message when it
+		// was delivered: zero means the batch has caught up.
+		if len(batch) == MaxBatchEvents || md.NumPending == 0 || done {
+			if err := apply(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// decodeMsg checks and parses one stored event: canonical bytes, a hash that
+// matches the content, and the subject the writer stores it under.
+func decodeMsg(subject string, data []byte, streamSeq uint64) (events.Event, error) {
+	e, err := events.Decode(data)
+	e.StreamSeq = streamSeq
+	if err != nil {
+		return e, eventError(e, err)
+	}
+	if want := eventlog.Subject(e.Fund, e.Type); subject != want {
+		return e, eventError(e, fmt.Errorf("%w: fund %s fund_seq %d stored on subject %s, not %s", events.ErrTampered, e.Fund, e.FundSeq, subject, want))
+	}
+	return e, nil
+}

@@ -1,0 +1,256 @@
+// Package projections folds the ledger's events into a SQLite read model:
+// the index of the log, the entities of each fund, the postings of the two
+// books, and the checkpoint that says how far the model has read. It answers
+// the balance query, follows the stream (Run, CatchUp, Rebuild) and checks a
+// read model against a fresh replay (Verify).
+//
+// One SQLite file per projector: WAL, STRICT tables, money as INTEGER minor
+// units, one writer connection. Each batch of events is one transaction that
+// also writes the checkpoint and the heads of the funds' hash chains, so that
+// after a crash the projector resumes at checkpoint+1 and ends exactly where a
+// fresh replay ends.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
+)
+
+// Limits and timings of the store.
+const (
+	// BusyTimeoutMS is how long a connection waits for a lock another
+	// connection (or process) holds before it fails with SQLITE_BUSY.
+	BusyTimeoutMS = 5000
+	// MaxReadConns bounds the read pool.
+	MaxReadConns = 8
+	// MaxBatchEvents bounds the events of one ApplyBatch call, and so of
+	// one transaction. It matches the stream's atomic batch limit and the
+	// consumer's pull size.
+	MaxBatchEvents = 1000
+	// waitPollInterval is how often WaitFor rereads the checkpoint, for the
+	// case where another process writes the file.
+	waitPollInterval = 50 * time.Millisecond
+)
+
+// Store is a read model in one SQLite file. Its methods are safe for
+// concurrent use; ApplyBatch calls are serialised.
+type Store struct {
+	path  string
+	write *sql.DB // one connection: SQLite has one writer anyway
+	read  *sql.DB // the query pool; read-only connections
+
+	applyMu sync.Mutex // one ApplyBatch at a time
+
+	mu         sync.Mutex
+	checkpoint uint64        // last committed stream seq, as this process knows it
+	changed    chan struct{} // closed and replaced after each commit
+}
+
+func dsn(path string, write bool) string {
+	var q []string
+	q = append(q, fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeoutMS))
+	if write {
+		q = append(q,
+			"_pragma=journal_mode(WAL)",
+			"_pragma=synchronous(NORMAL)",
+			"_txlock=immediate",
+		)
+	} else {
+		q = append(q, "_pragma=query_only(1)")
+	}
+	return path + "?" + strings.Join(q, "&")
+}
+
+// Open opens the read model at path, creating the file and its schema if it
+// does not exist and migrating an older schema forward. A file written by a
+// newer projector (a schema version this code does not know) is refused.
+func Open(path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		// The driver splits the DSN at '?'.
+		return nil, fmt.Errorf("open read model: invalid path %q", path)
+	}
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(context.Background(), w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(MaxReadConns)
+	s := &Store{path: path, write: w, read: r, changed: make(chan struct{})}
+	cp, err := s.readCheckpoint(context.Background(), w)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	s.checkpoint = cp
+	return s, nil
+}
+
+// migrate brings the schema to the last version, one transaction per step.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		id      INTEGER PRIMARY KEY CHECK (id = 1),
+		version INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		var v int
+		err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version WHERE id = 1`).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			v, err = 0, nil
+		}
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if v > len(migrations) {
+			tx.Rollback()
+			return fmt.Errorf("schema version %d is newer than this projector knows (%d)", v, len(migrations))
+		}
+		if v == len(migrations) {
+			return tx.Rollback()
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (id, version) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET version = excluded.version`, v+1); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+	}
+}
+
+// SchemaVersion is the schema version this code writes.
+func SchemaVersion() int { return len(migrations) }
+
+// Path returns the file of the read model.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) readCheckpoint(ctx context.Context, q querier) (uint64, error) {
+	var seq int64
+	if err := q.QueryRowContext(ctx, `SELECT stream_seq FROM checkpoint WHERE id = 1`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return uint64(seq), nil
+}
+
+// Checkpoint returns the stream sequence of the last event applied: the
+// projector resumes after it. It reads the file, so it sees batches
+// committed by another process too.
+func (s *Store) Checkpoint(ctx context.Context) (uint64, error) {
+	return s.readCheckpoint(ctx, s.read)
+}
+
+// WaitFor blocks until the checkpoint is at least streamSeq or ctx ends, and
+// then returns ctx's error. A batch applied by this Store wakes it at once;
+// a batch applied by another process is seen within waitPollInterval.
+func (s *Store) WaitFor(ctx context.Context, streamSeq uint64) error {
+	var tick *time.Ticker
+	for {
+		s.mu.Lock()
+		cp, ch := s.checkpoint, s.changed
+		s.mu.Unlock()
+		if cp >= streamSeq {
+			return nil
+		}
+		if tick == nil {
+			tick = time.NewTicker(waitPollInterval)
+			defer tick.Stop()
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			cp, err := s.Checkpoint(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return err
+			}
+			s.advance(cp)
+		}
+	}
+}
+
+// advance records a committed checkpoint and wakes the waiters.
+func (s *Store) advance(cp uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cp <= s.checkpoint {
+		return
+	}
+	s.checkpoint = cp
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// FundHead is where a fund's hash chain stands: its last event's fund_seq
+// and hash, and that event's stream sequence.
+type FundHead struct {
+	FundSeq   uint64 `json:"fund_seq"`
+	ChainHead string `json:"chain_head"`
+	StreamSeq uint64 `json:"stream_seq"`
+}
+
+// FundHeads returns the head of every fund the read model has seen.
+func (s *Store) FundHeads(ctx context.Context) (map[string]FundHead, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT fund, fund_seq, chain_head, stream_seq FROM fund_heads ORDER BY fund`)
+	if err != nil {
+		return nil, fmt.Errorf("read fund heads: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]FundHead{}
+	for rows.Next() {
+		var (
+			fund       string
+			fseq, sseq int64
+			head       string
+		)
+		if err := rows.Scan(&fund, &fseq, &head, &sseq); err != nil {
+			return nil, fmt.Errorf("read fund heads: %w", err)
+		}
+		out[fund] = FundHead{FundSeq: uint64(fseq), ChainHead: head, StreamSeq: uint64(sseq)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read fund heads: %w", err)
+	}
+	return out, nil
+}
