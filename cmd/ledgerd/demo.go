@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/ledger"
+)
+
+// DemoTokensFile is where --demo writes the demo users' tokens, in the data
+// folder.
+const DemoTokensFile = "demo-tokens.txt"
+
+// demoUsers are the demo's API users. ana approves what olu proposes.
+var demoUsers = []struct{ user, role string }{
+	{"ana", "approver"},
+	{"olu", "officer"},
+	{"kim", "auditor"},
+	{"admin", "admin"},
+	{"dana", "donor:demo-foundation"},
+}
+
+// loadDemo loads the demo into an empty fund through the writer, as real
+// commands, and makes tokens for the demo users. On a fund that has events
+// it loads nothing; tokens an earlier --demo wrote to the data folder stay
+// valid, so that a restarted demo can still be used.
+func (m *Main) loadDemo(ctx context.Context) error {
+	path := filepath.Join(m.Config.DataDir, DemoTokensFile)
+	if m.writer.LastSeq() != 0 {
+		fmt.Fprintf(m.Stdout, "demo: fund %s already has events; nothing loaded\n", m.Config.Fund)
+		n, err := m.addDemoTokens(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "demo: the %d demo tokens in %s stay valid\n", n, path)
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("# mdfm-ledger demo tokens, for the ILLUSTRATIVE demo data only: never for real books.\n")
+	b.WriteString("# Send one as the header  Authorization: Bearer <token>\n")
+	b.WriteString("# user role token\n")
+	for _, u := range demoUsers {
+		role, err := httpapi.ParseRole(u.role)
+		if err != nil {
+			return err
+		}
+		tok, err := httpapi.NewToken()
+		if err != nil {
+			return err
+		}
+		if err := m.tokens.AddLine(httpapi.TokenLine(u.user, role, tok)); err != nil {
+			return fmt.Errorf("demo token of %s: %w", u.user, err)
+		}
+		fmt.Fprintf(&b, "%s %s %s\n", u.user, role, tok)
+	}
+	if err := m.submitDemo(ctx); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("write demo tokens: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "demo: loaded term 2020-2021, %d budget lines and an ILLUSTRATIVE history into fund %s\n",
+		len(mdfmLines)+len(clusters)*len(clusterActivities), m.Config.Fund)
+	fmt.Fprintf(m.Stdout, "demo: tokens for ana (approver), olu (officer), kim (auditor), admin and dana (donor) are in %s\n", path)
+	return nil
+}
+
+// addDemoTokens adds the tokens of a demo tokens file (user role token) to
+// the daemon's set and returns how many.
+func (m *Main) addDemoTokens(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n, line := 0, 0
+	for sc.Scan() {
+		line++
+		l, _, _ := strings.Cut(sc.Text(), "#")
+		fs := strings.Fields(l)
+		if len(fs) == 0 {
+			continue
+		}
+		if len(fs) != 3 {
+			return n, fmt.Errorf("%s line %d: want `<user> <role> <token>`", path, line)
+		}
+		if err := m.tokens.AddLine(fs[0] + " " + fs[1] + " " + httpapi.HashToken(fs[2])); err != nil {
+			return n, fmt.Errorf("%s line %d: %w", path, line, err)
+		}
+		n++
+	}
+	return n, sc.Err()
+}
+
+// The strategy's seven MDFM budget lines (UIL's own activities).
+var mdfmLines = []struct{ id, title, amount string }{
+	{"MDFM-1.1", "Develop training modules on the thematic topics", "200000.00"},
+	{"MDFM-1.2", "Capacity-building and training workshops for policy-makers of UNESCO GNLC member cities, with a focus on Africa and low-income countries", "200000.00"},
+	{"MDFM-2.1", "Best-practice analyses, a handbook and toolkits on the thematic topics at the global level", "80000.00"},
+	{"MDFM-2.2", "Policy briefs and recommendations at the global level", "20000.00"},
+	{"MDFM-2.3", "Research and analytical reports on the thematic topics at the global level", "200000.00"},
+	{"MDFM-2.4", "Indicators for cities to monitor and evaluate progress in implementing lifelong learning", "200000.00"},
+	{"MDFM-3.1", "Online communication platform on learning cities development worldwide", "100000.00"},
+}
+
+// The seven thematic clusters of the strategy.
+var clusters = []struct{ id, name string }{
+	{"ESD", "Education for Sustainable Development"},
+	{"EQI", "Equity and inclusion"},
+	{"EPME", "Educational planning, monitoring and evaluation"},
+	{"GCED", "Global citizenship education"},
+	{"ENT", "Entrepreneurship"},
+	{"HWB", "Health and well-being"},
+	{"LIT", "Literacy"},
+}
+
+// The strategy's indicative activities of each cluster with their estimated
+// cost.
+var clusterActivities = []struct{ num, title, amount string }{
+	{"1.1", "Develop the objectives, goals and a working plan for the cluster (preliminary meeting of all members)", "50000.00"},
+	{"1.2", "Advance knowledge in the domain among all members (thematic experts' meeting)", "50000.00"},
+	{"1.3", "Small-scale learning and exchange activities on policies, strategies, programmes and projects", "50000.00"},
+	{"1.4", "Monitor the cluster's work against its goals (annual members' meeting)", "10000.00"},
+	{"2.1", "Capacity-building for members of the cluster (annual capacity-building workshop, 50,000 x 2)", "100000.00"},
+	{"3.1", "Reports and case studies of best practice", "50000.00"},
+	{"3.2", "Outcome analysis and progress report for the International Conference on Learning Cities", "20000.00"},
+	{"4.1", "Communication: activities and news for the UNESCO GNLC newsletter every six months", "20000.00"},
+}
+
+func usd(s string) domain.MoneyInput { return domain.MoneyInput{Amount: s, Currency: "USD"} }
+
+// demoCommand is one command of the demo with the endpoint path and user it
+// would come through.
+type demoCommand struct {
+	id, path, actor string
+	cmd             domain.Command
+}
+
+// demoCommands returns the demo in order: the term, the budget, then an
+// ILLUSTRATIVE history (no real donor or payment) of receipts in JPY, EUR
+// and USD, allocations proposed by olu and approved by ana, one left
+// pending, and expenditures.
+func demoCommands() []demoCommand {
+	var cs []demoCommand
+	add := func(id, path, actor string, c domain.Command) {
+		cs = append(cs, demoCommand{"demo-" + id, path, actor, c})
+	}
+	const term = "2020-2021"
+	add("term-"+term, "/v1/terms", "ana", &domain.OpenTerm{ID: term, StartsOn: "2020-01-01", EndsOn: "2021-12-31", Target: usd("1000000.00"), FeeRate: "0.01"})
+	for _, l := range mdfmLines {
+		add("line-"+l.id, "/v1/budget-lines", "olu", &domain.AddBudgetLine{ID: l.id, TermID: term, Title: l.title, Amount: usd(l.amount)})
+	}
+	for _, c := range clusters {
+		for _, a := range clusterActivities {
+			id := c.id + "-" + a.num
+			add("line-"+id, "/v1/budget-lines", "olu", &domain.AddBudgetLine{ID: id, TermID: term, Title: c.name + ": " + a.title, Amount: usd(a.amount), ClusterID: c.id})
+		}
+	}
+	add("donor-city", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-city", Name: "ILLUSTRATIVE Member City A", Kind: "member_city", Country: "JP", City: "ILLUSTRATIVE City A"})
+	add("donor-country", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-country", Name: "ILLUSTRATIVE Donor Country B", Kind: "country", Country: "DE"})
+	add("donor-foundation", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-foundation", Name: "ILLUSTRATIVE Foundation C", Kind: "foundation", Country: "US"})
+
+	rcpt := func(id, donor, amount, cur, rate, on string) {
+		add(id, "/v1/contributions", "olu", &domain.RecordContribution{ID: "demo-" + id, DonorID: donor, TermID: term,
+			Amount: domain.MoneyInput{Amount: amount, Currency: cur}, USDRate: rate, ReceivedOn: on, BankRef: "ILLUSTRATIVE-" + on})
+	}
+	rcpt("rcpt-1", "demo-city", "10000000", "JPY", "0.0093", "2020-03-16")  // 93,000.00 USD
+	rcpt("rcpt-2", "demo-country", "150000.00", "EUR", "1.1", "2020-05-04") // 165,000.00 USD
+	rcpt("rcpt-3", "demo-foundation", "50000.00", "USD", "", "2020-09-01")
+	rcpt("rcpt-4", "demo-city", "5000000", "JPY", "0.0096", "2021-03-15") // 48,000.00 USD
+
+	alloc := func(id, line, amount, proposed, approved, note string) {
+		add(id, "/v1/allocations", "olu", &domain.ProposeAllocation{ID: "demo-" + id, LineID: line, Amount: usd(amount), Note: "ILLUSTRATIVE: " + note, ProposedOn: proposed})
+		if approved != "" {
+			add(id+"-approve", "/v1/allocations/demo-"+id+"/approve", "ana", &domain.ApproveAllocation{ID: "demo-" + id, ApprovedOn: approved})
+		}
+	}
+	alloc("al-1", "MDFM-1.1", "60000.00", "2020-06-01", "2020-06-03", "first training modules")
+	alloc("al-2", "MDFM-1.2", "50000.00", "2020-10-01", "2020-10-05", "workshop for policy-makers of African member cities")
+	alloc("al-3", "ESD-2.1", "40000.00", "2021-04-01", "2021-04-06", "ESD cluster capacity-building workshop")
+	alloc("al-4", "MDFM-3.1", "25000.00", "2021-05-10", "", "communication platform, awaiting approval")
+
+	spend := func(id, al, amount, cur, rate, on, payee, country, city, what string) {
+		add(id, "/v1/expenditures", "olu", &domain.RecordExpenditure{ID: "demo-" + id, AllocationID: "demo-" + al,
+			Amount: domain.MoneyInput{Amount: amount, Currency: cur}, USDRate: rate, SpentOn: on,
+			Payee: payee, Description: "ILLUSTRATIVE: " + what, Country: country, City: city})
+	}
+	spend("x-1", "al-1", "22500.00", "USD", "", "2020-08-20", "ILLUSTRATIVE Consultant", "DE", "", "drafting of the first two modules")
+	spend("x-2", "al-2", "18000.00", "EUR", "1.18", "2020-11-20", "ILLUSTRATIVE Venue and travel", "KE", "Nairobi", "workshop venue and travel") // 21,240.00 USD
+	spend("x-3", "al-3", "12000.00", "USD", "", "2021-06-10", "ILLUSTRATIVE Workshop provider", "NG", "Lagos", "cluster workshop")
+	return cs
+}
+
+// submitDemo submits the demo commands in order, as their users, with the
+// command hash their HTTP request would have: sending the same body with
+// the same Idempotency-Key through the API answers the demo's result.
+func (m *Main) submitDemo(ctx context.Context) error {
+	for _, c := range demoCommands() {
+		body, err := json.Marshal(c.cmd)
+		if err != nil {
+			return err
+		}
+		hash, err := ledger.CommandHash(c.path, body)
+		if err != nil {
+			return err
+		}
+		domain.SetMeta(c.cmd, domain.Meta{Actor: c.actor, Today: m.writer.Today()})
+		if _, err := m.writer.Submit(ctx, ledger.Request{CommandID: c.id, CommandHash: hash, Command: c.cmd}); err != nil {
+			return fmt.Errorf("%s: %w", c.id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/ledger"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// Defaults and limits of the daemon.
+const (
+	DefaultDataDir  = "./data"
+	DefaultHTTPAddr = "127.0.0.1:8080"
+	// ReadModelFile is the SQLite read model's name inside the data folder;
+	// cmd/projector opens the same file.
+	ReadModelFile = "ledger.db"
+	// MaxReplicas bounds --replicas: JetStream allows at most 5.
+	MaxReplicas = 5
+	// ShutdownTimeout bounds the wait for requests in flight on Close.
+	ShutdownTimeout = 15 * time.Second
+	// Projector restart backoff after an error that is not in an event
+	// (a lost connection): from the first to the last, doubling.
+	projectorRetryFirst = time.Second
+	projectorRetryLast  = 30 * time.Second
+)
+
+var streamNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Config is what the flags set.
+type Config struct {
+	DataDir    string // JetStream store (embedded server) and read model
+	HTTPAddr   string
+	NATSURL    string // an existing server instead of the embedded one
+	NATSListen string // a listener for the embedded server; none by default
+	NATSCreds  string // with NATSURL
+	NATSTLSCA  string // with NATSURL
+	TokensFile string
+	Fund       string
+	Stream     string
+	Replicas   int
+	Demo       bool
+}
+
+// Validate checks the configuration and names the first bad flag.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data: a folder is required")
+	}
+	if err := checkHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("--http %q: %w", c.HTTPAddr, err)
+	}
+	if !eventlog.ValidFund(c.Fund) {
+		return fmt.Errorf("--fund %q: want 1 to %d lower-case letters, digits, '_' or '-'", c.Fund, eventlog.MaxFundIDLen)
+	}
+	if !streamNamePattern.MatchString(c.Stream) {
+		return fmt.Errorf("--stream %q: want 1 to 64 letters, digits, '_' or '-'", c.Stream)
+	}
+	if c.Replicas < 1 || c.Replicas > MaxReplicas {
+		return fmt.Errorf("--replicas %d: want 1 to %d (3 on a cluster)", c.Replicas, MaxReplicas)
+	}
+	if c.NATSListen != "" {
+		if c.NATSURL != "" {
+			return errors.New("--nats-listen: only the embedded server listens; it is not started with --nats")
+		}
+		if err := checkHostPort(c.NATSListen); err != nil {
+			return fmt.Errorf("--nats-listen %q: %w", c.NATSListen, err)
+		}
+	}
+	if c.NATSCreds != "" && c.NATSURL == "" {
+		return errors.New("--nats-creds: only with --nats")
+	}
+	if c.NATSTLSCA != "" && c.NATSURL == "" {
+		return errors.New("--nats-tls-ca: only with --nats")
+	}
+	if c.TokensFile == "" && !c.Demo {
+		return errors.New("--tokens: a tokens file is required (make lines with `ledgerd token`), or --demo")
+	}
+	return nil
+}
+
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("port %q is not 0 to 65535", port)
+	}
+	return nil
+}
+
+// Main is the daemon: NewMain, ParseFlags, Run, then Close. Tests run it in
+// process with --http 127.0.0.1:0 and a temporary --data.
+type Main struct {
+	Config Config
+	// Stdout receives the "ledgerd listening on …" line and what --demo
+	// says; Stderr the log.
+	Stdout, Stderr io.Writer
+	// Now is the writer's clock (recorded_at, and the date commands are
+	// judged against); time.Now by default.
+	Now func() time.Time
+
+	logger    *slog.Logger
+	tokens    *httpapi.Tokens
+	ns        *server.Server
+	nc        *nats.Conn
+	log       *eventlog.Log
+	writer    *ledger.Writer
+	store     *projections.Store
+	api       *httpapi.Server
+	srv       *http.Server
+	ln        net.Listener
+	served    chan struct{}
+	stopProj  context.CancelFunc
+	projDone  chan struct{}
+	projMu    sync.Mutex
+	projErr   error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a daemon with the default configuration.
+func NewMain() *Main {
+	return &Main{
+		Config: Config{
+			DataDir:  DefaultDataDir,
+			HTTPAddr: DefaultHTTPAddr,
+			Fund:     eventlog.DefaultFund,
+			Stream:   eventlog.DefaultStream,
+			Replicas: 1,
+		},
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	}
+}
+
+// ParseFlags sets the configuration from the command line and validates it.
+func (m *Main) ParseFlags(args []string) error {
+	c := &m.Config
+	fs := flag.NewFlagSet("ledgerd", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "`folder` of the JetStream store (embedded server) and the SQLite read model "+ReadModelFile)
+	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "HTTP listen `address` (port 0 picks a free port)")
+	fs.StringVar(&c.NATSURL, "nats", c.NATSURL, "`URL`s of an existing NATS server or cluster, instead of the embedded server")
+	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "`address` where the embedded NATS server listens for other processes (off by default)")
+	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "credentials `file` for --nats")
+	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA certificate `file` that --nats servers are checked against")
+	fs.StringVar(&c.TokensFile, "tokens", c.TokensFile, "tokens `file`: lines of `<user> <role>[:<donor_id>] <sha256 hex>`")
+	fs.StringVar(&c.Fund, "fund", c.Fund, "the fund `id` this daemon writes")
+	fs.StringVar(&c.Stream, "stream", c.Stream, "JetStream stream `name`")
+	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "stream replicas when the stream is created (3 on a cluster)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the demo term, budget and an illustrative history into an empty fund, with demo tokens")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags only; `ledgerd token …` makes tokens)", fs.Arg(0))
+	}
+	return c.Validate()
+}
+
+// Run starts everything and returns once the HTTP listener is bound and the
+// listening line printed; the daemon then serves until Close.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	c := m.Config
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	m.logger = slog.New(slog.NewTextHandler(m.Stderr, nil))
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("make data folder: %w", err)
+	}
+
+	m.tokens = &httpapi.Tokens{}
+	if c.TokensFile != "" {
+		if m.tokens, err = httpapi.LoadTokens(c.TokensFile); err != nil {
+			return err
+		}
+	}
+
+	if err := m.connect(); err != nil {
+		return err
+	}
+	if m.log, err = eventlog.Open(ctx, m.nc, c.Stream, c.Replicas); err != nil {
+		return err
+	}
+	if m.writer, err = ledger.Open(ctx, m.log, c.Fund, ledger.Options{Now: m.Now}); err != nil {
+		return err
+	}
+	if c.Demo {
+		if err := m.loadDemo(ctx); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	if m.tokens.Len() == 0 {
+		m.logger.Warn("no tokens: every request but GET /healthz will be refused")
+	}
+
+	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {
+		return err
+	}
+	m.startProjector()
+
+	m.api, err = httpapi.New(httpapi.Config{
+		Writer:     m.writer,
+		Store:      m.store,
+		Log:        m.log,
+		Tokens:     m.tokens,
+		Logger:     m.logger,
+		Health:     m.projectorHealth,
+		ScratchDir: c.DataDir,
+	})
+	if err != nil {
+		return err
+	}
+	if m.ln, err = net.Listen("tcp", c.HTTPAddr); err != nil {
+		return fmt.Errorf("listen on %s: %w", c.HTTPAddr, err)
+	}
+	m.srv = httpapi.NewHTTPServer(m.api, m.logger)
+	m.served = make(chan struct{})
+	go func() {
+		defer close(m.served)
+		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.logger.Error("http server stopped", "err", err)
+		}
+	}()
+	fmt.Fprintf(m.Stdout, "ledgerd listening on %s\n", m.URL())
+	return nil
+}
+
+// URL returns the base URL of the HTTP API once Run has bound it.
+func (m *Main) URL() string {
+	if m.ln == nil {
+		return ""
+	}
+	return "http://" + m.ln.Addr().String()
+}
+
+// connect connects to --nats, or starts the embedded server in the data
+// folder and connects to it in process.
+func (m *Main) connect() error {
+	c := m.Config
+	if c.NATSURL != "" {
+		opts := []nats.Option{nats.Name("ledgerd"), nats.MaxReconnects(-1)}
+		if c.NATSCreds != "" {
+			opts = append(opts, nats.UserCredentials(c.NATSCreds))
+		}
+		if c.NATSTLSCA != "" {
+			opts = append(opts, nats.RootCAs(c.NATSTLSCA))
+		}
+		nc, err := nats.Connect(c.NATSURL, opts...)
+		if err != nil {
+			return fmt.Errorf("connect to nats %s: %w", c.NATSURL, err)
+		}
+		m.nc = nc
+		return nil
+	}
+	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.DataDir, Listen: c.NATSListen})
+	if err != nil {
+		return err
+	}
+	m.ns = ns
+	if c.NATSListen != "" {
+		m.logger.Info("embedded nats listening", "url", ns.ClientURL())
+	}
+	m.nc, err = eventlog.ConnectEmbedded(ns)
+	return err
+}
+
+// startProjector follows the stream into the read model in the background.
+// An event that does not decode, was altered or does not link stops it for
+// good: the writer goes on, reads wait, and /healthz says why. Other errors
+// (a lost connection) restart it after a pause.
+func (m *Main) startProjector() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopProj = cancel
+	m.projDone = make(chan struct{})
+	go func() {
+		defer close(m.projDone)
+		wait := projectorRetryFirst
+		for {
+			m.setProjectorErr(nil)
+			err := projections.Run(ctx, m.log, m.store)
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				err = errors.New("projector returned without an error")
+			}
+			err = fmt.Errorf("projector stopped: %w", err)
+			m.setProjectorErr(err)
+			var ee *projections.EventError
+			if errors.As(err, &ee) {
+				m.logger.Error("PROJECTOR STOPPED for good: an event in the log does not verify; the read model no longer follows the log; writes go on, reads will wait; run `projector verify`", "err", err)
+				return
+			}
+			m.logger.Error("projector stopped; restarting", "err", err, "in", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, projectorRetryLast)
+		}
+	}()
+}
+
+func (m *Main) setProjectorErr(err error) {
+	m.projMu.Lock()
+	m.projErr = err
+	m.projMu.Unlock()
+}
+
+// projectorHealth is nil while the projector runs, else why it stopped.
+func (m *Main) projectorHealth() error {
+	m.projMu.Lock()
+	defer m.projMu.Unlock()
+	return m.projErr
+}
+
+// Close stops the HTTP server (letting requests in flight finish), the
+// projector, the writer, the read model and NATS, in that order.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() {
+		var errs []error
+		if m.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+			if err := m.srv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shut down http: %w", err))
+			}
+			cancel()
+			<-m.served
+		} else if m.ln != nil {
+			m.ln.Close()
+		}
+		if m.stopProj != nil {
+			m.stopProj()
+			<-m.projDone
+		}
+		if m.writer != nil {
+			m.writer.Close()
+		}
+		if m.store != nil {
+			if err := m.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close read model: %w", err))
+			}
+		}
+		if m.nc != nil {
+			m.nc.Close()
+		}
+		if m.ns != nil {
+			m.ns.Shutdown()
+			m.ns.WaitForShutdown()
+		}
+		m.closeErr = errors.Join(errs...)
+	})
+	return m.closeErr
+}

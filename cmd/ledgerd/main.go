@@ -1,0 +1,50 @@
+// Command ledgerd runs the ledger on one machine: an embedded NATS server
+// with JetStream on disk (or an existing server with --nats), the writer of
+// one fund, an in-process projector into SQLite and the HTTP API.
+//
+//	ledgerd [--data DIR] [--http ADDR] [--tokens FILE] [--demo] …
+//	ledgerd token --user U --role R [--tokens FILE]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		if err := RunToken(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+			exit(err)
+		}
+		return
+	}
+	m := NewMain()
+	if err := m.ParseFlags(os.Args[1:]); err != nil {
+		exit(err)
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		exit(err)
+	}
+	<-ctx.Done()
+	stop() // a second signal kills at once
+	if err := m.Close(); err != nil {
+		exit(err)
+	}
+}
+
+func exit(err error) {
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	fmt.Fprintln(os.Stderr, "ledgerd:", err)
+	os.Exit(1)
+}

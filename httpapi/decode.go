@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+)
+
+// MaxBodyBytes bounds a request body. A command is a few hundred bytes; an
+// event must stay under events.MaxEventBytes.
+const MaxBodyBytes = 64 << 10
+
+// MaxJSONDepth bounds the nesting of a body. Commands nest two levels.
+const MaxJSONDepth = 16
+
+// checkContentType accepts no Content-Type (curl -d sends a form type, but
+// clients that send none are common) and JSON ones.
+func checkContentType(r *http.Request) *Error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return errorf(CodeUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q: send application/json", ct))
+}
+
+// readBody reads the whole body, at most MaxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errorf(CodeBodyTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+		}
+		return nil, errorf(CodeMalformedJSON, "", "the body could not be read: "+err.Error())
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeCommand decodes a JSON object into v, a pointer to a command struct,
+// strictly: one object and nothing after it, only the keys of v's json tags
+// spelt exactly (encoding/json would match "Amount" to "amount"), no key
+// twice (encoding/json keeps the last), and every value of the right JSON
+// type. Domain rules (amounts, dates, ids) are Decide's to judge.
+func decodeCommand(body []byte, v any) *Error {
+	trimmed := bytes.TrimSpace(body)
+	if !json.Valid(trimmed) {
+		return syntaxError(trimmed)
+	}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return errorf(CodeMalformedJSON, "", "the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := checkKeys(dec, reflect.TypeOf(v), "", 0); err != nil {
+		return err
+	}
+	dec = json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(CodeMalformedJSON, te.Field, fmt.Sprintf("%s: a JSON %s where %s is wanted", orBody(te.Field), te.Value, jsonKind(te.Type)))
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name = strings.Trim(name, `"`)
+			return errorf(CodeUnknownField, name, fmt.Sprintf("unknown field %q", name))
+		}
+		return errorf(CodeMalformedJSON, "", "the body is not valid JSON: "+err.Error())
+	}
+	return nil
+}
+
+// syntaxError describes invalid JSON with the offset of the fault.
+func syntaxError(b []byte) *Error {
+	if len(b) == 0 {
+		return errorf(CodeMalformedJSON, "", "the body is empty: send a JSON object")
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	err := dec.Decode(&v)
+	if err == nil {
+		return errorf(CodeMalformedJSON, "", fmt.Sprintf("trailing data after the JSON value at byte %d", dec.InputOffset()))
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return errorf(CodeMalformedJSON, "", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se))
+	}
+	return errorf(CodeMalformedJSON, "", "invalid JSON: "+err.Error())
+}
+
+func orBody(field string) string {
+	if field == "" {
+		return "the body"
+	}
+	return field
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a number"
+}
+
+// checkKeys walks one JSON value (already known to be valid) against the Go
+// type it decodes into, and refuses keys that are not exactly a json tag of
+// that struct and keys given twice. A nil t accepts any value. Type
+// mismatches are left to json.Decoder, which names the field.
+func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error {
+	if depth > MaxJSONDepth {
+		return errorf(CodeMalformedJSON, path, fmt.Sprintf("the body nests deeper than %d levels", MaxJSONDepth))
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return errorf(CodeMalformedJSON, path, "invalid JSON: "+err.Error())
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	switch d {
+	case '{':
+		var fields map[string]reflect.Type
+		if t != nil && t.Kind() == reflect.Struct {
+			fields = jsonFields(t)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return errorf(CodeMalformedJSON, path, "invalid JSON: "+err.Error())
+			}
+			key := kt.(string)
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			var ft reflect.Type
+			if fields != nil {
+				var known bool
+				if ft, known = fields[key]; !known {
+					return errorf(CodeUnknownField, p, fmt.Sprintf("unknown field %q", p))
+				}
+			}
+			if seen[key] {
+				return errorf(CodeMalformedJSON, p, fmt.Sprintf("field %q is given twice", p))
+			}
+			seen[key] = true
+			if err := checkKeys(dec, ft, p, depth+1); err != nil {
+				return err
+			}
+		}
+	case '[':
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for dec.More() {
+			if err := checkKeys(dec, et, path, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing delimiter
+		return errorf(CodeMalformedJSON, path, "invalid JSON: "+err.Error())
+	}
+	return nil
+}
+
+// jsonFields maps the json names of a struct's fields, embedded structs
+// flattened, to their types. Fields tagged "-" (the command's Meta, an id
+// taken from the path) are not there: the client cannot set them.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}

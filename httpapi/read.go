@@ -1,0 +1,253 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// Limits of GET /v1/events.
+const (
+	DefaultEventsLimit = 1000
+	MaxEventsLimit     = 10_000
+)
+
+// queryParams returns the request's query parameters, refusing any not in
+// names and any given twice: a misspelt parameter must not be silently
+// ignored by a report that then answers another question.
+func queryParams(r *http.Request, names ...string) (map[string]string, *Error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, errorf(CodeInvalidQuery, "", "the query string is malformed: "+err.Error())
+	}
+	out := make(map[string]string, len(q))
+	for k, vs := range q {
+		if !slices.Contains(names, k) {
+			return nil, errorf(CodeInvalidQuery, k, fmt.Sprintf("unknown query parameter %q; this endpoint takes %v", k, names))
+		}
+		if len(vs) > 1 {
+			return nil, errorf(CodeInvalidQuery, k, fmt.Sprintf("query parameter %q is given %d times", k, len(vs)))
+		}
+		out[k] = vs[0]
+	}
+	return out, nil
+}
+
+// uintParam parses an optional unsigned query parameter within [min, max].
+func uintParam(q map[string]string, name string, def, min, max uint64) (uint64, *Error) {
+	s, ok := q[name]
+	if !ok || s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n < min || n > max {
+		return 0, errorf(CodeInvalidQuery, name, fmt.Sprintf("%s %q must be a whole number from %d to %d", name, s, min, max))
+	}
+	return n, nil
+}
+
+// isDate reports whether s is a calendar date written YYYY-MM-DD.
+func isDate(s string) bool {
+	if len(s) != len(time.DateOnly) {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// readYourWrites waits until the read model has applied every event the
+// writer acknowledged, so that a client reads its own writes. Another fund
+// (written by another daemon) is answered as the read model has it.
+func (s *Server) readYourWrites(ctx context.Context, fund string) error {
+	if fund != s.cfg.Writer.Fund() {
+		return nil
+	}
+	seq := s.cfg.Writer.LastSeq()
+	ctx, cancel := context.WithTimeout(ctx, ReadYourWritesTimeout)
+	defer cancel()
+	err := s.cfg.Store.WaitFor(ctx, seq)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg := fmt.Sprintf("the read model has not reached stream seq %d within %s", seq, ReadYourWritesTimeout)
+		if s.cfg.Health != nil {
+			if herr := s.cfg.Health(); herr != nil {
+				msg += ": " + herr.Error()
+			}
+		}
+		return errorf(CodeUnavailable, "", msg)
+	}
+	return err
+}
+
+// balance answers GET /v1/funds/{fund}/balance?term=&as_of=&at_seq=.
+func (s *Server) balance(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	fund := r.PathValue("fund")
+	if !eventlog.ValidFund(fund) {
+		return errorf(CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
+	}
+	q, herr := queryParams(r, "term", "as_of", "at_seq")
+	if herr != nil {
+		return herr
+	}
+	asOf := q["as_of"]
+	if asOf == "" {
+		asOf = s.cfg.Writer.Today()
+	} else if !isDate(asOf) {
+		return errorf(CodeInvalidDate, "as_of", fmt.Sprintf("as_of %q is not a date (YYYY-MM-DD)", trunc(asOf)))
+	}
+	// at_seq is a fund_seq, so 1 is the first; absent means everything known.
+	atSeq, herr := uintParam(q, "at_seq", 0, 1, 1<<62)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	b, err := s.cfg.Store.Balance(r.Context(), projections.BalanceQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, b)
+}
+
+// errEnough stops a read of the log once the limit is reached.
+var errEnough = errors.New("enough events")
+
+// events answers GET /v1/events?fund=&after=&limit= with the stored bytes of
+// each event, one a line (NDJSON), in fund_seq order: enough to re-verify the
+// chain without the server. after is a fund_seq; fund defaults to the fund
+// this server writes.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, herr := queryParams(r, "fund", "after", "limit")
+	if herr != nil {
+		return herr
+	}
+	fund := q["fund"]
+	if fund == "" {
+		fund = s.cfg.Writer.Fund()
+	}
+	if !eventlog.ValidFund(fund) {
+		return errorf(CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
+	}
+	after, herr := uintParam(q, "after", 0, 0, 1<<62)
+	if herr != nil {
+		return herr
+	}
+	limit, herr := uintParam(q, "limit", DefaultEventsLimit, 1, MaxEventsLimit)
+	if herr != nil {
+		return herr
+	}
+	var (
+		n       uint64
+		started bool
+		line    []byte
+	)
+	// An event's stream sequence is never below its fund_seq (the fund's
+	// events are a subsequence of the stream), so reading from stream seq
+	// after+1 misses nothing; events of the fund at or before after are
+	// skipped.
+	err := s.cfg.Log.ReadFund(r.Context(), fund, after, func(e events.Event) error {
+		if e.FundSeq <= after {
+			return nil
+		}
+		b, err := e.Encode()
+		if err != nil {
+			return err
+		}
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+		line = append(append(line[:0], b...), '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		if n++; n >= limit {
+			return errEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	if err != nil && started {
+		// The status is sent: break the connection so that the client
+		// sees a truncated answer, never a short list that looks whole.
+		s.cfg.Logger.Error("audit log read failed mid-answer", "fund", fund, "after", after, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	if err != nil {
+		return err
+	}
+	if !started {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	}
+	return nil
+}
+
+// auditVerify answers GET /v1/audit/verify with projections.Verify's report.
+// The answer is 200 whether the log and read model verify or not: the
+// verdict is "ok" in the body, and a failure names the first event or table
+// at fault. Only a verify that could not run answers an error (busy when
+// another is running, 500 when the log cannot be read).
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	if _, herr := queryParams(r); herr != nil {
+		return herr
+	}
+	select {
+	case s.verify <- struct{}{}:
+		defer func() { <-s.verify }()
+	default:
+		return errorf(CodeBusy, "", "a verify is already running; retry when it ends")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), VerifyTimeout)
+	defer cancel()
+	// Compare against a read model that has caught up with the writer when
+	// it can; a stopped projector is what verify is for, so go on anyway.
+	_ = s.readYourWrites(ctx, s.cfg.Writer.Fund())
+	// Verify makes and removes its own folder inside ScratchDir.
+	rep, err := projections.Verify(ctx, s.cfg.Log, s.cfg.Store, s.cfg.ScratchDir)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
+
+// healthz answers {"status": "ok"}, or 503 with the error of a stopped
+// projector: the writer goes on taking commands, but reads would wait.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(); err != nil {
+			e := errorf(CodeUnavailable, "", err.Error())
+			info(r).code = e.Code
+			return writeJSON(w, http.StatusServiceUnavailable, struct {
+				Status string `json:"status"`
+				Error  *Error `json:"error"`
+			}{"failing", e})
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// trunc keeps echoed input short in messages.
+func trunc(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

@@ -1,0 +1,319 @@
+// Package httpapi is the ledger's HTTP JSON API: tokens and roles, the write
+// endpoints that turn a request body into a domain command for the fund's
+// writer, the balance, the audit log, verify, health and metrics.
+//
+// Every answer that is not a success is {"error": {"code", "message",
+// "field"}} with a stable code: the HTTP-level ones in Codes, the domain's in
+// domain.Codes.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/ledger"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// Timeouts of the handlers.
+const (
+	// WriteTimeout bounds how long a write waits for the writer. When it
+	// passes the command may still be appended: the answer says to retry
+	// with the same Idempotency-Key, which tells.
+	WriteTimeout = 30 * time.Second
+	// ReadYourWritesTimeout bounds how long a read waits for the read model
+	// to reach what the writer has acknowledged.
+	ReadYourWritesTimeout = 5 * time.Second
+	// VerifyTimeout bounds one GET /v1/audit/verify.
+	VerifyTimeout = 10 * time.Minute
+	// ReadHeaderTimeout, IdleTimeout and MaxHeaderBytes are for the
+	// http.Server that serves the API (see NewHTTPServer).
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 2 * time.Minute
+	MaxHeaderBytes    = 64 << 10
+)
+
+// Config is what a Server is built from.
+type Config struct {
+	// Writer is the writer of the fund this server writes; every write
+	// endpoint goes to it.
+	Writer *ledger.Writer
+	// Store is the read model the queries read.
+	Store *projections.Store
+	// Log is the event log: GET /v1/events and verify read it.
+	Log *eventlog.Log
+	// Tokens are the accepted tokens. Nil accepts none.
+	Tokens *Tokens
+	// Now is the clock of request timing; time.Now by default. The date
+	// commands are judged against is the writer's (Writer.Today).
+	Now func() time.Time
+	// Logger receives one line per request; slog.Default() by default.
+	Logger *slog.Logger
+	// Health, when set, is asked by GET /healthz: an error (the projector
+	// stopped) makes it answer 503 with that error.
+	Health func() error
+	// ScratchDir is where verify builds its scratch read model, in a new
+	// folder removed afterwards; os.TempDir() by default.
+	ScratchDir string
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	cfg     Config
+	mux     *http.ServeMux
+	metrics *metrics
+	verify  chan struct{} // a semaphore: one verify at a time
+}
+
+// New checks the configuration and returns the server.
+func New(c Config) (*Server, error) {
+	if c.Writer == nil || c.Store == nil || c.Log == nil {
+		return nil, errors.New("httpapi: a writer, a store and a log are required")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ScratchDir == "" {
+		c.ScratchDir = os.TempDir()
+	}
+	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1)}
+	s.routes()
+	return s, nil
+}
+
+// NewHTTPServer returns an http.Server for h with the package's timeouts.
+// It has no overall write timeout: the audit log and verify stream or run
+// long, and are bounded by their own limits.
+func NewHTTPServer(h http.Handler, errorLog *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
+	if errorLog != nil {
+		srv.ErrorLog = slog.NewLogLogger(errorLog.Handler(), slog.LevelWarn)
+	}
+	return srv
+}
+
+// handlerFunc is an endpoint: it writes a success itself, or returns the
+// error to answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p Principal) error
+
+// endpoint is one method of one path: who may call it and what it does.
+// public endpoints need no token.
+type endpoint struct {
+	public bool
+	roles  []string // admin is always allowed
+	h      handlerFunc
+}
+
+// route is one path with its methods.
+type route map[string]endpoint
+
+func (s *Server) routes() {
+	writers := []string{RoleOfficer}
+	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}
+	table := map[string]route{
+		"/v1/terms":                    {http.MethodPost: {roles: []string{RoleApprover}, h: s.write(newOpenTerm, false)}},
+		"/v1/donors":                   {http.MethodPost: {roles: writers, h: s.write(newRegisterDonor, false)}},
+		"/v1/contributions":            {http.MethodPost: {roles: writers, h: s.write(newRecordContribution, false)}},
+		"/v1/budget-lines":             {http.MethodPost: {roles: writers, h: s.write(newAddBudgetLine, false)}},
+		"/v1/allocations":              {http.MethodPost: {roles: writers, h: s.write(newProposeAllocation, false)}},
+		"/v1/allocations/{id}/approve": {http.MethodPost: {roles: []string{RoleApprover}, h: s.write(newApproveAllocation, true)}},
+		"/v1/expenditures":             {http.MethodPost: {roles: writers, h: s.write(newRecordExpenditure, false)}},
+		"/v1/funds/{fund}/balance":     {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.balance}},
+		"/v1/events":                   {http.MethodGet: {roles: readers, h: s.events}},
+		"/v1/audit/verify":             {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
+		"/metrics":                     {http.MethodGet: {roles: readers, h: s.serveMetrics}},
+		"/healthz":                     {http.MethodGet: {public: true, h: s.healthz}},
+	}
+	for path, rt := range table {
+		s.mux.Handle(path, s.dispatch(rt))
+	}
+	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errorf(CodeNotFound, "", fmt.Sprintf("no endpoint %s", r.URL.Path)))
+	}))
+}
+
+// dispatch picks the method's endpoint of a path (405 for others),
+// authenticates and authorises the request, then runs the endpoint.
+func (s *Server) dispatch(rt route) http.Handler {
+	allow := make([]string, 0, len(rt))
+	for m := range rt {
+		allow = append(allow, m)
+		if m == http.MethodGet {
+			allow = append(allow, http.MethodHead)
+		}
+	}
+	sort.Strings(allow)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		ep, ok := rt[method]
+		if !ok {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.fail(w, r, errorf(CodeMethodNotAllowed, "", fmt.Sprintf("%s does not take %s; it takes %s", r.URL.Path, r.Method, strings.Join(allow, ", "))))
+			return
+		}
+		var p Principal
+		if !ep.public {
+			var err *Error
+			if p, err = s.authenticate(r); err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
+				s.fail(w, r, err)
+				return
+			}
+			info(r).user = p.User
+			if !allowed(p.Role, ep.roles) {
+				s.fail(w, r, errorf(CodeForbidden, "", fmt.Sprintf("role %s may not %s %s", p.Role, r.Method, r.URL.Path)))
+				return
+			}
+		}
+		if err := ep.h(w, r, p); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// authenticate finds the principal of the request's bearer token. The token
+// itself is never logged nor echoed.
+func (s *Server) authenticate(r *http.Request) (Principal, *Error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{}, errorf(CodeUnauthorized, "", "send Authorization: Bearer <token>")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return Principal{}, errorf(CodeUnauthorized, "", "the Authorization header must be Bearer <token>")
+	}
+	p, ok := s.cfg.Tokens.Lookup(strings.TrimSpace(token))
+	if !ok {
+		return Principal{}, errorf(CodeUnauthorized, "", "the token is not valid")
+	}
+	return p, nil
+}
+
+func allowed(r Role, roles []string) bool {
+	if r.Name == RoleAdmin {
+		return true
+	}
+	for _, x := range roles {
+		if r.Name == x {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP serves the API and logs one line per request: method, path,
+// status, duration and user, never a token.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.cfg.Now()
+	ri := &requestInfo{}
+	rec := &statusRecorder{ResponseWriter: w}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))
+	defer func() {
+		d := s.cfg.Now().Sub(start)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.metrics.request(status, d)
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", float64(d.Microseconds()) / 1000, "user", ri.user}
+		if ri.code != "" {
+			attrs = append(attrs, "code", ri.code)
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.cfg.Logger.Log(r.Context(), level, "request", attrs...)
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+type requestInfoKey struct{}
+
+// requestInfo carries what the request log needs from inside a handler.
+type requestInfo struct {
+	user string
+	code string
+}
+
+func info(r *http.Request) *requestInfo {
+	if ri, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// fail answers an error. An error that is not a refusal is a fault of the
+// server: it is logged and answered 500 internal without its details.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := asError(err)
+	if e == nil {
+		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = errorf(CodeInternal, "", "the server failed to answer; its log says why")
+	}
+	info(r).code = e.Code
+	s.metrics.error(e.Code)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status)
+	w.Write(marshalError(e))
+}
+
+// writeJSON answers status with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode answer: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// A failed write means the client went away: nothing more can be
+	// answered, and the status is already sent.
+	w.Write(append(b, '\n'))
+	return nil
+}
