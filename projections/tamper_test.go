@@ -1,0 +1,248 @@
+package projections_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
+	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/money"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// withUSDAmount returns e with the contribution's USD amount changed and
+// its data re-encoded canonically; hash and prev_hash are left as they were.
+func withUSDAmount(t *testing.T, e events.Event, minor int64) events.Event {
+	t.Helper()
+	p, err := e.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.(*events.ContributionReceived)
+	c.USDAmount = money.USDAmount(minor)
+	if e.Data, err = events.CanonicalValue(c); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// publishRaw appends bytes to the stream as another program could, without
+// the writer's expectations.
+func publishRaw(t *testing.T, js jetstream.JetStream, subject string, e events.Event) uint64 {
+	t.Helper()
+	b, err := e.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(t.Context(), subject, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack.Sequence
+}
+
+// TestForgedEvents appends forged events after a valid history and checks
+// that CatchUp, Run, Rebuild and Verify stop at the forged event, name its
+// fund and fund_seq, and commit nothing of the batch that holds it.
+func TestForgedEvents(t *testing.T) {
+	tests := []struct {
+		name    string
+		forge   func(t *testing.T, evs []events.Event) events.Event
+		fundSeq uint64
+		want    error
+	}{
+		{"amount changed, old hash kept", func(t *testing.T, evs []events.Event) events.Event {
+			// A copy of the euro receipt placed as the next event, with a
+			// larger amount and the hash it had.
+			e := evs[3]
+			e.FundSeq, e.PrevHash = 12, evs[10].Hash
+			e = withUSDAmount(t, e, 9_999_900)
+			return e
+		}, 12, events.ErrTampered},
+		{"re-hashed, prev_hash of an older event", func(t *testing.T, evs []events.Event) events.Event {
+			e := withUSDAmount(t, evs[3], 9_999_900)
+			e.ID, e.FundSeq = "01900000-0000-7000-8000-000000000001", 12
+			if err := e.Seal(evs[5].Hash); err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}, 12, events.ErrBrokenChain},
+		{"re-hashed, fund_seq skips one", func(t *testing.T, evs []events.Event) events.Event {
+			e := withUSDAmount(t, evs[3], 9_999_900)
+			e.ID, e.FundSeq = "01900000-0000-7000-8000-000000000002", 13
+			if err := e.Seal(evs[10].Hash); err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}, 13, events.ErrBrokenChain},
+		{"an event appended twice", func(t *testing.T, evs []events.Event) events.Event {
+			return evs[3]
+		}, 4, events.ErrBrokenChain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns, log := testnats.Log(t)
+			w := ledgertest.Writer(t, log, "mdfm")
+			ledgertest.Scenario(t, w)
+			w.Close()
+			live := openStore(t, "live.db")
+			if err := projections.CatchUp(t.Context(), log, live); err != nil {
+				t.Fatal(err)
+			}
+			good := readLog(t, log)
+			if len(good) != 11 {
+				t.Fatalf("scenario wrote %d events, want 11", len(good))
+			}
+			before, err := live.Digests(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, err := jetstream.New(testnats.Connect(t, ns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := tt.forge(t, good)
+			seq := publishRaw(t, js, eventlog.Subject("mdfm", forged.Type), forged)
+			// A valid event of another fund after it must not be reached either.
+			other := ledgertest.Writer(t, log, "other")
+			ledgertest.OpenTerm(t, other)
+
+			checkStop := func(t *testing.T, err error) {
+				t.Helper()
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("got %v, want an error wrapping %v", err, tt.want)
+				}
+				var ee *projections.EventError
+				if !errors.As(err, &ee) || ee.Fund != "mdfm" || ee.FundSeq != tt.fundSeq || ee.StreamSeq != seq {
+					t.Errorf("got %#v, want an EventError of fund mdfm fund_seq %d at stream seq %d", ee, tt.fundSeq, seq)
+				}
+				for _, s := range []string{"fund mdfm", "fund_seq " + strconv.FormatUint(tt.fundSeq, 10)} {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q does not say %q", err, s)
+					}
+				}
+			}
+
+			// The live read model stops and keeps what it had.
+			checkStop(t, projections.CatchUp(t.Context(), log, live))
+			checkStop(t, projections.Run(t.Context(), log, live))
+			after, err := live.Digests(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("live read model changed (-before +after):\n%s", diff)
+			}
+
+			// A fresh replay stops too, and what it committed is whole
+			// batches of the valid prefix only.
+			fresh := openStore(t, "fresh.db")
+			checkStop(t, projections.CatchUp(t.Context(), log, fresh))
+			cp, err := fresh.Checkpoint(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cp >= seq {
+				t.Errorf("fresh replay checkpoint %d, want below the forged event's %d", cp, seq)
+			}
+			if rows := count(t, fresh, `SELECT count(*) FROM events WHERE stream_seq > ?`, cp); rows != 0 {
+				t.Errorf("%d events above the checkpoint were committed", rows)
+			}
+
+			// Rebuild refuses and leaves no file behind.
+			path := filepath.Join(t.TempDir(), "rebuilt.db")
+			checkStop(t, projections.Rebuild(t.Context(), log, path))
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("rebuild left %s behind: %v", path, err)
+			}
+
+			rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Failure
+			if rep.OK || f == nil || f.Stage != projections.StageChain || f.Fund != "mdfm" || f.FundSeq != tt.fundSeq || f.EventID != forged.ID {
+				t.Errorf("verify: got %+v failure %+v, want not OK at stage chain, fund mdfm fund_seq %d event %s", rep, f, tt.fundSeq, forged.ID)
+			}
+			if rep.Events != 11 || rep.FundSeq != 11 || rep.ChainHead != good[10].Hash {
+				t.Errorf("verify: %d events up to fund_seq %d head %s, want the 11 before the forgery up to %s", rep.Events, rep.FundSeq, rep.ChainHead, good[10].Hash)
+			}
+		})
+	}
+}
+
+// TestApplyBatchAllOrNothing applies a batch whose last event is forged:
+// nothing of it may be committed. A valid batch applied twice changes
+// nothing the second time.
+func TestApplyBatchAllOrNothing(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	evs := readLog(t, log)
+
+	empty := openStore(t, "empty.db")
+	want, err := empty.Digests(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t, "read.db")
+	forged := withUSDAmount(t, evs[5], 1)
+	forged.StreamSeq = evs[5].StreamSeq
+	batch := append(append([]events.Event{}, evs[:5]...), forged)
+	err = s.ApplyBatch(t.Context(), batch)
+	var ee *projections.EventError
+	if !errors.Is(err, events.ErrTampered) || !errors.As(err, &ee) || ee.Fund != "mdfm" || ee.FundSeq != 6 {
+		t.Fatalf("got %v, want ErrTampered at fund mdfm fund_seq 6", err)
+	}
+	got, err := s.Digests(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("a failed batch left rows behind (-empty +got):\n%s", diff)
+	}
+
+	if err := s.ApplyBatch(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	once, _ := s.Digests(t.Context())
+	if err := s.ApplyBatch(t.Context(), evs); err != nil {
+		t.Fatalf("the same batch again: %v", err)
+	}
+	if err := s.ApplyBatch(t.Context(), evs[3:7]); err != nil {
+		t.Fatalf("part of it again: %v", err)
+	}
+	twice, _ := s.Digests(t.Context())
+	if diff := cmp.Diff(once, twice); diff != "" {
+		t.Errorf("applying a batch again changed the read model (-once +twice):\n%s", diff)
+	}
+	// Out of order within a batch is refused.
+	s2 := openStore(t, "other.db")
+	if err := s2.ApplyBatch(t.Context(), []events.Event{evs[1], evs[0]}); err == nil {
+		t.Error("a batch out of stream order was applied")
+	}
+	noSeq := evs[0]
+	noSeq.StreamSeq = 0
+	if err := s2.ApplyBatch(t.Context(), []events.Event{noSeq}); err == nil {
+		t.Error("an event without a stream seq was applied")
+	}
+}
+
+// count runs a count query on a read-only connection of its own.
+func count(t *testing.T, s *projections.Store, query string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := openRaw(t, s.Path()).QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,171 @@
+package projections_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
+	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// execRaw changes a read model's file behind the store's back, as a person
+// with the file could.
+func execRaw(t *testing.T, path, query string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := db.ExecContext(t.Context(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		t.Fatalf("%s changed %d rows, want 1", query, n)
+	}
+}
+
+// TestVerify audits a log of two funds and a live read model: it passes as
+// long as the model equals a replay, including a model that has not read the
+// whole log yet, and names the first differing table and row otherwise.
+func TestVerify(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	res := ledgertest.Scenario(t, w)
+	other := ledgertest.Writer(t, log, "other")
+	ledgertest.OpenTerm(t, other)
+
+	live := openStore(t, "live.db")
+	if err := projections.CatchUp(t.Context(), log, live); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := res["spend"].Events[0]
+	if !rep.OK || rep.Failure != nil || rep.Events != 14 || rep.FundSeq != 11 || rep.ChainHead != head.Hash {
+		t.Fatalf("verify: got %+v, want OK with 14 events, mdfm at fund_seq 11 head %s", rep, head.Hash)
+	}
+	if h := rep.Funds["other"]; h.FundSeq != 3 || len(rep.Funds) != 2 {
+		t.Errorf("verify funds: %+v, want mdfm and other (fund_seq 3)", rep.Funds)
+	}
+
+	// A read model behind the log is compared with a replay to its checkpoint.
+	evs := readLog(t, log)
+	behind := openStore(t, "behind.db")
+	if err := behind.ApplyBatch(t.Context(), evs[:6]); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := projections.Verify(t.Context(), log, behind, t.TempDir()); err != nil || !rep.OK {
+		t.Errorf("verify of a read model behind the log: %+v, %v", rep, err)
+	}
+
+	// Rebuild gives a file identical to the live one.
+	rebuilt := filepath.Join(t.TempDir(), "rebuilt.db")
+	if err := projections.Rebuild(t.Context(), log, rebuilt); err != nil {
+		t.Fatal(err)
+	}
+	if err := projections.Rebuild(t.Context(), log, rebuilt); err == nil {
+		t.Error("rebuild over an existing file was not refused")
+	}
+	rs, err := projections.Open(rebuilt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if f, err := projections.CompareStores(t.Context(), rs, live); err != nil || f != nil {
+		t.Fatalf("rebuilt and live differ: %+v, %v", f, err)
+	}
+
+	// Alter the live file: one posting's amount, then a missing donor.
+	execRaw(t, live.Path(), `UPDATE postings SET amount_minor = 1 WHERE fund = 'mdfm' AND fund_seq = 4 AND leg = 0`)
+	rep, err = projections.Verify(t.Context(), log, live, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Failure
+	if rep.OK || f == nil || f.Stage != projections.StageTable || f.Table != "postings" || f.Fund != "mdfm" || f.FundSeq != 4 {
+		t.Fatalf("verify after altering a posting: %+v, failure %+v", rep, f)
+	}
+	for _, s := range []string{`fund="mdfm"`, "fund_seq=4", "leg=0"} {
+		if !strings.Contains(f.Row, s) {
+			t.Errorf("row %q does not name %s", f.Row, s)
+		}
+	}
+	for _, s := range []string{"amount_minor", "replay 5500000", "live 1"} {
+		if !strings.Contains(f.Reason, s) {
+			t.Errorf("reason %q does not say %q", f.Reason, s)
+		}
+	}
+	if f2, err := projections.CompareStores(t.Context(), rs, live); err != nil || f2 == nil || f2.Table != "postings" || f2.Row != f.Row {
+		t.Errorf("CompareStores: %+v, %v; want the postings row %s", f2, err, f.Row)
+	}
+
+	execRaw(t, live.Path(), `DELETE FROM donors WHERE fund = 'mdfm' AND donor_id = 'osaka'`)
+	rep, err = projections.Verify(t.Context(), log, live, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tables are compared in name order: donors before postings.
+	if f := rep.Failure; rep.OK || f == nil || f.Table != "donors" || !strings.Contains(f.Row, `donor_id="osaka"`) || !strings.Contains(f.Reason, "missing in live") {
+		t.Errorf("verify after deleting a donor: %+v, failure %+v", rep, rep.Failure)
+	}
+
+	// Digests are per table and stable.
+	d1, err := rs.Digests(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"checkpoint", "fund_heads", "events", "terms", "donors", "contributions", "fees", "budget_lines", "allocations", "expenditures", "postings"} {
+		if len(d1[table]) != 64 {
+			t.Errorf("digest of %s: %q", table, d1[table])
+		}
+	}
+}
+
+// TestRunFollows runs the projector while a writer appends, waits for the
+// writer's last sequence and stops it.
+func TestRunFollows(t *testing.T) {
+	_, log := testnats.Log(t)
+	s := openStore(t, "read.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- projections.Run(ctx, log, s) }()
+
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	for i := range 50 {
+		id := fmt.Sprintf("r-%d", i)
+		ledgertest.MustSubmit(t, w, id, "olu", &domain.RecordContribution{ID: id, DonorID: "osaka", TermID: ledgertest.Term,
+			Amount: ledgertest.USD("10.00"), ReceivedOn: "2021-01-15"})
+	}
+	wctx, wcancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer wcancel()
+	if err := s.WaitFor(wctx, w.LastSeq()); err != nil {
+		t.Fatalf("wait for stream seq %d: %v", w.LastSeq(), err)
+	}
+	b := balance(t, s, projections.BalanceQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: "2021-12-31"})
+	if b.Received != "75500.00" || b.Fees != "755.00" {
+		t.Errorf("received %s fees %s, want 75500.00 and 755.00", b.Received, b.Fees)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run after cancel: %v, want context.Canceled", err)
+	}
+	// WaitFor gives up with its context.
+	short, c2 := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer c2()
+	if err := s.WaitFor(short, w.LastSeq()+1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitFor beyond the log: %v, want DeadlineExceeded", err)
+	}
+}
