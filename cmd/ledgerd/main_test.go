@@ -252,8 +252,8 @@ func (d *daemon) eventLines(t *testing.T, query, token string) [][]byte {
 	return out
 }
 
-func money(amount, currency string) map[string]string {
+func moneyOf(amount, currency string) map[string]string {
 	return map[string]string{"amount": amount, "currency": currency}
 }
 
-func usdMoney(amount string) map[string]string { return money(amount, "USD") }
+func usdMoney(amount string) map[string]string { return moneyOf(amount, "USD") }

@@ -26,7 +26,7 @@ func setUpScenario(t *testing.T, d *daemon) {
 	d.post(t, 201, "/v1/donors", "tok-olu", "", map[string]any{
 		"id": "d-usd", "name": "Foundation (test)", "kind": "foundation", "country": "US"})
 	d.post(t, 201, "/v1/contributions", "tok-olu", "", map[string]any{
-		"id": "r-eur", "donor_id": "d-eur", "term_id": "2020-2021", "amount": money("50000.00", "EUR"),
+		"id": "r-eur", "donor_id": "d-eur", "term_id": "2020-2021", "amount": moneyOf("50000.00", "EUR"),
 		"usd_rate": "1.1", "received_on": "2021-03-01", "bank_ref": "EUR-1"})
 	d.post(t, 201, "/v1/contributions", "tok-olu", "", map[string]any{
 		"id": "r-usd", "donor_id": "d-usd", "term_id": "2020-2021", "amount": usdMoney("20000.00"),

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/money"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// TestDemo loads the demo into an empty data folder on today's real clock,
+// reads the balance with the demo tokens and checks that it is not empty and
+// keeps the accounting identity; a restart with --demo loads nothing more
+// and the demo tokens stay valid.
+func TestDemo(t *testing.T) {
+	data := t.TempDir()
+	d := startDaemon(t, nil, "--data", data, "--demo")
+
+	path := filepath.Join(data, DemoTokensFile)
+	if !strings.Contains(d.stdout.String(), "demo: tokens for ana (approver), olu (officer), kim (auditor), admin and dana (donor) are in "+path+"\n") {
+		t.Errorf("stdout does not say where the tokens are:\n%s", d.stdout)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("demo tokens file: %v %v", st, err)
+	}
+	tokens := readDemoTokens(t, path)
+	for _, u := range []string{"ana approver", "olu officer", "kim auditor", "admin admin", "dana donor:demo-foundation"} {
+		if tokens[u] == "" {
+			t.Errorf("no demo token for %s in %v", u, tokens)
+		}
+	}
+
+	var b projections.Balance
+	d.get(t, "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", tokens["kim auditor"], &b)
+	checkDemoBalance(t, b)
+	// The donor's token reads the balance too, and writes nothing.
+	var db projections.Balance
+	d.get(t, "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", tokens["dana donor:demo-foundation"], &db)
+	if db != b {
+		t.Errorf("donor reads %+v, auditor %+v", db, b)
+	}
+	d.post(t, 403, "/v1/donors", tokens["dana donor:demo-foundation"], "", `{"id":"x","name":"x","kind":"other","country":"FR"}`)
+	// olu, the officer who proposed demo-al-4, may not approve it.
+	d.post(t, 403, "/v1/allocations/demo-al-4/approve", tokens["olu officer"], "", `{"approved_on":"2021-05-11"}`)
+	var rep projections.VerifyReport
+	d.get(t, "/v1/audit/verify", tokens["kim auditor"], &rep)
+	if !rep.OK || rep.FundSeq != b.FundSeq {
+		t.Errorf("verify after the demo: %+v", rep)
+	}
+	seq := d.streamLastSeq(t)
+	if err := d.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Again on the same folder: nothing loaded, the tokens still work.
+	d2 := startDaemon(t, nil, "--data", data, "--demo")
+	if !strings.Contains(d2.stdout.String(), "demo: fund mdfm already has events; nothing loaded\n") {
+		t.Errorf("second --demo says:\n%s", d2.stdout)
+	}
+	if got := d2.streamLastSeq(t); got != seq {
+		t.Errorf("second --demo moved the stream from %d to %d", seq, got)
+	}
+	var b2 projections.Balance
+	d2.get(t, "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", tokens["kim auditor"], &b2)
+	if b2 != b {
+		t.Errorf("balance after restart %+v, before %+v", b2, b)
+	}
+	// ana approves it.
+	d2.post(t, 201, "/v1/allocations/demo-al-4/approve", tokens["ana approver"], "", `{"approved_on":"2021-05-11"}`)
+}
+
+// checkDemoBalance checks the demo's figures: money received and spent, and
+// the identity trust = received + interest − fees − spent − refunded =
+// unallocated + allocated unspent.
+func checkDemoBalance(t *testing.T, b projections.Balance) {
+	t.Helper()
+	c := func(s string) int64 {
+		n, err := money.ParseMinor(s, money.USD)
+		if err == money.ErrNotPositive && s == "0.00" {
+			return 0
+		}
+		if err != nil {
+			t.Fatalf("amount %q: %v", s, err)
+		}
+		return n
+	}
+	if c(b.Received) == 0 || c(b.Spent) == 0 || c(b.TrustBalance) == 0 || c(b.AllocatedUnspent) == 0 {
+		t.Errorf("demo balance has empty parts: %+v", b)
+	}
+	if c(b.TrustBalance) != c(b.Unallocated)+c(b.AllocatedUnspent) {
+		t.Errorf("trust %s ≠ unallocated %s + allocated unspent %s", b.TrustBalance, b.Unallocated, b.AllocatedUnspent)
+	}
+	if c(b.TrustBalance) != c(b.Received)+c(b.Interest)-c(b.Fees)-c(b.Spent)-c(b.Refunded) {
+		t.Errorf("trust %s ≠ received − fees − spent: %+v", b.TrustBalance, b)
+	}
+	if b.Fees != b.UILRevenue {
+		t.Errorf("fees %s, UIL revenue %s", b.Fees, b.UILRevenue)
+	}
+	// The demo's own figures: 93,000.00 (JPY) + 165,000.00 (EUR) +
+	// 50,000.00 + 48,000.00 (JPY) received; 22,500.00 + 21,240.00 (EUR) +
+	// 12,000.00 spent; 150,000.00 approved, 25,000.00 pending.
+	want := projections.Balance{Received: "356000.00", Fees: "3560.00", Spent: "55740.00", TrustBalance: "296700.00", AllocatedUnspent: "94260.00", Unallocated: "202440.00"}
+	got := projections.Balance{Received: b.Received, Fees: b.Fees, Spent: b.Spent, TrustBalance: b.TrustBalance, AllocatedUnspent: b.AllocatedUnspent, Unallocated: b.Unallocated}
+	if got != want {
+		t.Errorf("demo balance %+v, want %+v", got, want)
+	}
+}
+
+// readDemoTokens reads the demo tokens file: "user role" → token.
+func readDemoTokens(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
+		f := strings.Fields(sc.Text())
+		if len(f) != 3 {
+			t.Fatalf("demo tokens line %q", sc.Text())
+		}
+		out[f[0]+" "+f[1]] = f[2]
+	}
+	return out
+}
