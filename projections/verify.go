@@ -55,23 +55,24 @@ type VerifyFailure struct {
 	Reason  string `json:"reason,omitempty"`
 }
 
+// String is the failure in one line for people: "chain: fund mdfm fund_seq
+// 12, event …: reason" or "table postings, row (…): reason".
 func (f *VerifyFailure) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s", f.Stage)
-	if f.Fund != "" {
-		fmt.Fprintf(&b, " fund %s fund_seq %d", f.Fund, f.FundSeq)
-	}
-	if f.EventID != "" {
-		fmt.Fprintf(&b, " event %s", f.EventID)
-	}
+	b.WriteString(f.Stage + ":")
 	if f.Table != "" {
-		fmt.Fprintf(&b, " table %s", f.Table)
+		fmt.Fprintf(&b, " table %s,", f.Table)
+		if f.Row != "" {
+			fmt.Fprintf(&b, " row (%s),", f.Row)
+		}
+	} else if f.Fund != "" {
+		fmt.Fprintf(&b, " fund %s fund_seq %d,", f.Fund, f.FundSeq)
+		if f.EventID != "" {
+			fmt.Fprintf(&b, " event %s,", f.EventID)
+		}
 	}
-	if f.Row != "" {
-		fmt.Fprintf(&b, " row (%s)", f.Row)
-	}
-	fmt.Fprintf(&b, ": %s", f.Reason)
-	return b.String()
+	s := strings.TrimSuffix(b.String(), ",")
+	return s + ": " + f.Reason
 }
 
 // Verify audits the log and a live read model. It reads every event from

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// Exit codes of Main.
+const (
+	ExitOK      = 0 // done; for verify: everything matches
+	ExitFailure = 1 // an error, or verify found a difference
+	ExitUsage   = 2 // bad command line
+)
+
+// ReadModelFile is the read model's name inside a ledgerd data folder.
+const ReadModelFile = "ledger.db"
+
+// DefaultProgressEvery is how often run logs its progress.
+const DefaultProgressEvery = 10 * time.Second
+
+const usage = `usage: projector <command> [flags]
+
+commands:
+  run      follow the stream and apply it to --db until SIGINT or SIGTERM
+  rebuild  replay the whole log into a new file --db
+  verify   recompute every hash from the first event, replay into a scratch
+           file and compare every table with --db; exit 0 only when all match
+  export   write the whole log as NDJSON (the stored bytes of each event)
+
+Each command takes --data DIR (the store of a stopped ledgerd) or --nats URL,
+and --stream NAME (default MDFM). Run "projector <command> -h" for the rest.
+`
+
+// config is the command line of one subcommand.
+type config struct {
+	cmd           string
+	dataDir       string
+	natsURL       string
+	stream        string
+	db            string
+	out           string
+	scratch       string
+	progressEvery time.Duration
+}
+
+// Main runs one projector command and returns the process's exit code.
+// ctx ends the command (run stops cleanly when it is cancelled).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitUsage
+	}
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "projector: %v\n", err)
+		return ExitUsage
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	log, closeLog, err := openLog(ctx, c)
+	if err != nil {
+		logger.Error("open event log", "err", err)
+		return ExitFailure
+	}
+	defer closeLog()
+	switch c.cmd {
+	case "run":
+		return run(ctx, c, log, logger)
+	case "rebuild":
+		return rebuild(ctx, c, log, stdout, logger)
+	case "verify":
+		return verify(ctx, c, log, stdout, logger)
+	case "export":
+		return export(ctx, c, log, stdout, logger)
+	}
+	return ExitUsage
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	c := config{cmd: args[0]}
+	switch c.cmd {
+	case "run", "rebuild", "verify", "export":
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stderr, usage)
+		return c, flag.ErrHelp
+	default:
+		fmt.Fprint(stderr, usage)
+		return c, fmt.Errorf("unknown command %q", c.cmd)
+	}
+	fs := flag.NewFlagSet("projector "+c.cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.dataDir, "data", "", "`DIR` of a stopped ledgerd: open its JetStream store with an embedded server")
+	fs.StringVar(&c.natsURL, "nats", "", "`URL` of a running NATS server holding the stream")
+	fs.StringVar(&c.stream, "stream", eventlog.DefaultStream, "stream `NAME`")
+	switch c.cmd {
+	case "run", "verify":
+		fs.StringVar(&c.db, "db", "", "read model `FILE` (default DIR/"+ReadModelFile+" with --data)")
+	case "rebuild":
+		fs.StringVar(&c.db, "db", "", "new read model `FILE` to write; refused if it exists")
+	case "export":
+		fs.StringVar(&c.out, "out", "", "write to `FILE` instead of standard output")
+	}
+	if c.cmd == "verify" {
+		fs.StringVar(&c.scratch, "scratch", "", "`DIR` for the scratch replay (default: the folder of --db)")
+	}
+	if c.cmd == "run" {
+		fs.DurationVar(&c.progressEvery, "progress", DefaultProgressEvery, "log progress this often")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("%s: unexpected arguments %q", c.cmd, fs.Args())
+	}
+	return c, c.validate()
+}
+
+// validate fills defaults and names the bad flag.
+func (c *config) validate() error {
+	switch {
+	case c.dataDir == "" && c.natsURL == "":
+		return fmt.Errorf("%s: one of --data or --nats is required", c.cmd)
+	case c.dataDir != "" && c.natsURL != "":
+		return fmt.Errorf("%s: --data and --nats exclude each other", c.cmd)
+	case c.stream == "":
+		return fmt.Errorf("%s: --stream is empty", c.cmd)
+	}
+	if c.db == "" && c.dataDir != "" && (c.cmd == "run" || c.cmd == "verify") {
+		c.db = filepath.Join(c.dataDir, ReadModelFile)
+	}
+	if c.db == "" && c.cmd != "export" {
+		return fmt.Errorf("%s: --db is required", c.cmd)
+	}
+	if c.cmd == "run" && c.progressEvery <= 0 {
+		return fmt.Errorf("run: --progress must be positive")
+	}
+	if c.cmd == "verify" && c.scratch == "" {
+		c.scratch = filepath.Dir(c.db)
+	}
+	return nil
+}
+
+// openLog connects to the stream: an embedded server on the store in
+// --data, or the server at --nats. It never creates the stream.
+func openLog(ctx context.Context, c config) (*eventlog.Log, func(), error) {
+	var (
+		nc *nats.Conn
+		ns *server.Server
+	)
+	if c.dataDir != "" {
+		// The embedded server creates an empty store where there is none:
+		// a mistyped folder must be an error, not an empty log.
+		if fi, err := os.Stat(filepath.Join(c.dataDir, "jetstream")); err != nil || !fi.IsDir() {
+			return nil, nil, fmt.Errorf("no JetStream store in %s (expected %s)", c.dataDir, filepath.Join(c.dataDir, "jetstream"))
+		}
+		var err error
+		if ns, err = eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.dataDir}); err != nil {
+			return nil, nil, err
+		}
+		if nc, err = eventlog.ConnectEmbedded(ns); err != nil {
+			ns.Shutdown()
+			return nil, nil, err
+		}
+	} else {
+		var err error
+		if nc, err = nats.Connect(c.natsURL, nats.Name("mdfm-projector")); err != nil {
+			return nil, nil, fmt.Errorf("connect to %s: %w", c.natsURL, err)
+		}
+	}
+	closeAll := func() {
+		nc.Close()
+		if ns != nil {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+		}
+	}
+	js, err := jetstream.New(nc)
+	if err == nil {
+		_, err = js.Stream(ctx, c.stream)
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("stream %s: %w", c.stream, err)
+	}
+	log, err := eventlog.Open(ctx, nc, c.stream, 1)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return log, closeAll, nil
+}
+
+func run(ctx context.Context, c config, log *eventlog.Log, logger *slog.Logger) int {
+	s, err := projections.Open(c.db)
+	if err != nil {
+		logger.Error("open read model", "err", err)
+		return ExitFailure
+	}
+	defer s.Close()
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		logger.Error("read checkpoint", "err", err)
+		return ExitFailure
+	}
+	logger.Info("projector following", "stream", c.stream, "db", c.db, "from_stream_seq", cp+1)
+	progressDone := make(chan struct{})
+	pctx, stopProgress := context.WithCancel(ctx)
+	go func() {
+		defer close(progressDone)
+		logProgress(pctx, c, log, s, cp, logger)
+	}()
+	err = projections.Run(ctx, log, s)
+	stopProgress()
+	<-progressDone
+	cp, _ = s.Checkpoint(context.Background())
+	if ctx.Err() != nil {
+		logger.Info("projector stopped", "checkpoint", cp)
+		return ExitOK
+	}
+	var ee *projections.EventError
+	if errors.As(err, &ee) {
+		logger.Error("projector stopped at an event that does not verify; run `projector verify`",
+			"fund", ee.Fund, "fund_seq", ee.FundSeq, "stream_seq", ee.StreamSeq, "checkpoint", cp, "err", err)
+	} else {
+		logger.Error("projector stopped", "checkpoint", cp, "err", err)
+	}
+	return ExitFailure
+}
+
+// logProgress logs the checkpoint and the lag behind the stream whenever
+// the checkpoint moved since the last tick.
+func logProgress(ctx context.Context, c config, log *eventlog.Log, s *projections.Store, last uint64, logger *slog.Logger) {
+	t := time.NewTicker(c.progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cp, err := s.Checkpoint(ctx)
+		if err != nil || cp == last {
+			continue
+		}
+		attrs := []any{"checkpoint", cp, "applied", cp - last}
+		if st, err := log.JetStream().Stream(ctx, c.stream); err == nil {
+			if info, err := st.Info(ctx); err == nil && info.State.LastSeq >= cp {
+				attrs = append(attrs, "stream_last_seq", info.State.LastSeq, "lag", info.State.LastSeq-cp)
+			}
+		}
+		logger.Info("projector progress", attrs...)
+		last = cp
+	}
+}
+
+func rebuild(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, logger *slog.Logger) int {
+	start := time.Now()
+	if err := projections.Rebuild(ctx, log, c.db); err != nil {
+		logger.Error("rebuild", "db", c.db, "err", err)
+		return ExitFailure
+	}
+	s, err := projections.Open(c.db)
+	if err != nil {
+		logger.Error("open rebuilt read model", "err", err)
+		return ExitFailure
+	}
+	defer s.Close()
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		logger.Error("read checkpoint", "err", err)
+		return ExitFailure
+	}
+	fmt.Fprintf(stdout, "rebuilt %s up to stream seq %d in %s\n", c.db, cp, time.Since(start).Round(time.Millisecond))
+	return ExitOK
+}
+
+func verify(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, logger *slog.Logger) int {
+	// Open would create an empty read model: verifying a mistyped path must
+	// fail instead.
+	if _, err := os.Stat(c.db); err != nil {
+		logger.Error("read model", "db", c.db, "err", err)
+		return ExitFailure
+	}
+	s, err := projections.Open(c.db)
+	if err != nil {
+		logger.Error("open read model", "err", err)
+		return ExitFailure
+	}
+	defer s.Close()
+	rep, err := projections.Verify(ctx, log, s, c.scratch)
+	if err != nil {
+		logger.Error("verify", "err", err)
+		return ExitFailure
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		logger.Error("verify report", "err", err)
+		return ExitFailure
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	if !rep.OK {
+		fmt.Fprintf(stdout, "verify FAILED: %s\n", rep.Failure)
+		return ExitFailure
+	}
+	fmt.Fprintf(stdout, "verify ok: %d events, %d funds; fund %s at fund_seq %d, chain head %s; %s matches a fresh replay\n",
+		rep.Events, len(rep.Funds), eventlog.DefaultFund, rep.FundSeq, rep.ChainHead, c.db)
+	return ExitOK
+}
+
+func export(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, logger *slog.Logger) int {
+	out := stdout
+	var f *os.File
+	if c.out != "" {
+		var err error
+		if f, err = os.OpenFile(c.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			logger.Error("export", "err", err)
+			return ExitFailure
+		}
+		out = f
+	}
+	bw := bufio.NewWriter(out)
+	n, err := exportLog(ctx, log, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if f != nil {
+		if err == nil {
+			err = f.Sync()
+		}
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		logger.Error("export", "events", n, "err", err)
+		return ExitFailure
+	}
+	logger.Info("exported", "events", n)
+	return ExitOK
+}
+
+// exportLog writes every message of the stream, as stored, one per line, up
+// to the stream's last sequence when it starts. The bytes are not checked:
+// an export of an altered log must show the alteration, and verifying it is
+// the reader's business. Stored events are canonical JSON, which holds no
+// raw newline; a message that does would break the format and is an error.
+func exportLog(ctx context.Context, log *eventlog.Log, w io.Writer) (uint64, error) {
+	st, err := log.JetStream().Stream(ctx, log.Stream())
+	if err != nil {
+		return 0, err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	last := info.State.LastSeq
+	if last == 0 {
+		return 0, nil
+	}
+	cons, err := log.JetStream().OrderedConsumer(ctx, log.Stream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{eventlog.AllFilter},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(projections.MaxBatchEvents))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	var n uint64
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return n, err
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return n, err
+		}
+		if bytes.IndexByte(m.Data(), '\n') >= 0 {
+			return n, fmt.Errorf("stream seq %d holds a newline: not a stored event", md.Sequence.Stream)
+		}
+		if _, err := w.Write(m.Data()); err != nil {
+			return n, err
+		}
+		if _, err := w.Write([]byte{'\n'}); err != nil {
+			return n, err
+		}
+		n++
+		if md.Sequence.Stream >= last {
+			return n, nil
+		}
+	}
+}
