@@ -19,6 +19,19 @@ const (
 	TypeAllocationProposed   = "allocation_proposed"
 	TypeAllocationApproved   = "allocation_approved"
 	TypeExpenditureRecorded  = "expenditure_recorded"
+
+	TypePledgeRecorded       = "pledge_recorded"
+	TypePledgeAmended        = "pledge_amended"
+	TypePledgeCancelled      = "pledge_cancelled"
+	TypeInterestEarned       = "interest_earned"
+	TypeRefundPaid           = "refund_paid"
+	TypeEventReversed        = "event_reversed"
+	TypeBalanceCarriedOver   = "balance_carried_over"
+	TypeTermClosed           = "term_closed"
+	TypeCityRegistered       = "city_registered"
+	TypeClusterRegistered    = "cluster_registered"
+	TypeCoordinatorAppointed = "coordinator_appointed"
+	TypeMemberJoined         = "member_joined"
 )
 
 // Payload is the data of one event type.
@@ -59,6 +72,13 @@ type ContributionReceived struct {
 	USDAmount      money.Amount `json:"usd_amount"`
 	ReceivedOn     string       `json:"received_on"`
 	BankRef        string       `json:"bank_ref,omitempty"`
+	// Earmark is the pot the receipt goes into: the earmark key of the
+	// pledge it pays ("line:<id>" or "cluster:<id>"), empty for money free
+	// to allocate to any line of the term.
+	Earmark string `json:"earmark,omitempty"`
+	// PledgeSettledUSD is by how much the receipt lowers the pledge's
+	// outstanding US dollar value (the memo postings); set when PledgeID is.
+	PledgeSettledUSD *money.Amount `json:"pledge_settled_usd,omitempty"`
 }
 
 // FeeCharged moves the administrative agent's fee on a receipt from the trust
@@ -69,6 +89,8 @@ type FeeCharged struct {
 	TermID         string       `json:"term_id"`
 	FeeRate        string       `json:"fee_rate"`
 	Amount         money.Amount `json:"amount"` // USD
+	// Earmark is the receipt's pot, which the fee comes out of.
+	Earmark string `json:"earmark,omitempty"`
 }
 
 // BudgetLineAdded adds a line to a term's budget.
@@ -91,7 +113,9 @@ type AllocationProposed struct {
 }
 
 // AllocationApproved is the checker's half: it moves the amount from the
-// term's unallocated balance to the budget line.
+// term's unallocated balance to the budget line. Funding says which pots the
+// amount was drawn from; events written before earmarks existed have none,
+// and their amount came from the unearmarked pot.
 type AllocationApproved struct {
 	AllocationID string       `json:"allocation_id"`
 	LineID       string       `json:"line_id"`
@@ -99,6 +123,15 @@ type AllocationApproved struct {
 	Amount       money.Amount `json:"amount"` // USD
 	ProposedBy   string       `json:"proposed_by"`
 	ApprovedBy   string       `json:"approved_by"`
+	Funding      []Draw       `json:"funding,omitempty"`
+}
+
+// Draw is an amount in US dollars taken from (or returned to) one pot of a
+// term's unallocated balance: Earmark is "line:<id>", "cluster:<id>" or empty
+// for the unearmarked pot.
+type Draw struct {
+	Earmark string       `json:"earmark,omitempty"`
+	Amount  money.Amount `json:"amount"` // USD
 }
 
 // ExpenditureRecorded is money spent against an approved allocation. Amount is
@@ -116,6 +149,7 @@ type ExpenditureRecorded struct {
 	Description   string       `json:"description,omitempty"`
 	Country       string       `json:"country,omitempty"`
 	City          string       `json:"city,omitempty"`
+	CityID        string       `json:"city_id,omitempty"` // a city of the registry
 }
 
 func (TermOpened) EventType() string           { return TypeTermOpened }
@@ -126,6 +160,18 @@ func (BudgetLineAdded) EventType() string      { return TypeBudgetLineAdded }
 func (AllocationProposed) EventType() string   { return TypeAllocationProposed }
 func (AllocationApproved) EventType() string   { return TypeAllocationApproved }
 func (ExpenditureRecorded) EventType() string  { return TypeExpenditureRecorded }
+func (PledgeRecorded) EventType() string       { return TypePledgeRecorded }
+func (PledgeAmended) EventType() string        { return TypePledgeAmended }
+func (PledgeCancelled) EventType() string      { return TypePledgeCancelled }
+func (InterestEarned) EventType() string       { return TypeInterestEarned }
+func (RefundPaid) EventType() string           { return TypeRefundPaid }
+func (EventReversed) EventType() string        { return TypeEventReversed }
+func (BalanceCarriedOver) EventType() string   { return TypeBalanceCarriedOver }
+func (TermClosed) EventType() string           { return TypeTermClosed }
+func (CityRegistered) EventType() string       { return TypeCityRegistered }
+func (ClusterRegistered) EventType() string    { return TypeClusterRegistered }
+func (CoordinatorAppointed) EventType() string { return TypeCoordinatorAppointed }
+func (MemberJoined) EventType() string         { return TypeMemberJoined }
 
 // newPayload returns an empty payload of a stored type name and version.
 // Older versions are upcast here, on read; stored events are never rewritten.
@@ -150,6 +196,30 @@ func newPayload(typ string, v int) (Payload, error) {
 		return &AllocationApproved{}, nil
 	case TypeExpenditureRecorded:
 		return &ExpenditureRecorded{}, nil
+	case TypePledgeRecorded:
+		return &PledgeRecorded{}, nil
+	case TypePledgeAmended:
+		return &PledgeAmended{}, nil
+	case TypePledgeCancelled:
+		return &PledgeCancelled{}, nil
+	case TypeInterestEarned:
+		return &InterestEarned{}, nil
+	case TypeRefundPaid:
+		return &RefundPaid{}, nil
+	case TypeEventReversed:
+		return &EventReversed{}, nil
+	case TypeBalanceCarriedOver:
+		return &BalanceCarriedOver{}, nil
+	case TypeTermClosed:
+		return &TermClosed{}, nil
+	case TypeCityRegistered:
+		return &CityRegistered{}, nil
+	case TypeClusterRegistered:
+		return &ClusterRegistered{}, nil
+	case TypeCoordinatorAppointed:
+		return &CoordinatorAppointed{}, nil
+	case TypeMemberJoined:
+		return &MemberJoined{}, nil
 	}
 	return nil, fmt.Errorf("unknown event type %q", typ)
 }
