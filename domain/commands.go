@@ -5,7 +5,18 @@ package domain
 type Meta struct {
 	Actor string `json:"-"`
 	Today string `json:"-"` // YYYY-MM-DD, UTC
+	// Role is the actor's role as the HTTP edge knows it ("officer",
+	// "approver", "admin", …). Decide uses it for one rule only: a closed
+	// term takes reversals from an approver (or admin) alone (rule 6). Every
+	// other role check is the edge's.
+	Role string `json:"-"`
 }
+
+// Roles that Decide knows of (see Meta.Role).
+const (
+	RoleApprover = "approver"
+	RoleAdmin    = "admin"
+)
 
 // Command is a request to change the fund. Its exported fields are the JSON
 // body of its endpoint; every value is a string so that Decide, not the JSON
@@ -96,6 +107,139 @@ type RecordExpenditure struct {
 	Description  string     `json:"description"`
 	Country      string     `json:"country"`
 	City         string     `json:"city"`
+	// CityID optionally names a city of the registry; Country (and City,
+	// when empty) are then taken from it, or must match it.
+	CityID string `json:"city_id"`
+}
+
+// EarmarkInput restricts a pledge to one budget line or one cluster:
+// {"line_id": "ESD-2.1"} or {"cluster_id": "ESD"}, exactly one of them.
+type EarmarkInput struct {
+	ClusterID string `json:"cluster_id"`
+	LineID    string `json:"line_id"`
+}
+
+// RecordPledge records a signed agreement of a donor to pay a term.
+type RecordPledge struct {
+	Meta
+	ID       string        `json:"id"`
+	DonorID  string        `json:"donor_id"`
+	TermID   string        `json:"term_id"`
+	Amount   MoneyInput    `json:"amount"`
+	USDRate  string        `json:"usd_rate"` // indicative rate of the signing month; required unless USD
+	Earmark  *EarmarkInput `json:"earmark"`  // optional
+	SignedOn string        `json:"signed_on"`
+	DueOn    string        `json:"due_on"`
+}
+
+// AmendPledge changes a pledge's amount (in its currency, with a new rate
+// unless USD) and/or its due date. Fields left empty keep their value;
+// Reason is required.
+type AmendPledge struct {
+	Meta
+	ID        string     `json:"-"` // the pledge, from the path
+	Amount    MoneyInput `json:"amount"`
+	USDRate   string     `json:"usd_rate"`
+	DueOn     string     `json:"due_on"`
+	Reason    string     `json:"reason"`
+	AmendedOn string     `json:"amended_on"` // optional, default today
+}
+
+// CancelPledge cancels what a pledge still expects.
+type CancelPledge struct {
+	Meta
+	ID          string `json:"-"` // the pledge, from the path
+	Reason      string `json:"reason"`
+	CancelledOn string `json:"cancelled_on"` // optional, default today
+}
+
+// RecordInterest records interest earned on a term's trust balance.
+type RecordInterest struct {
+	Meta
+	ID       string     `json:"id"`
+	TermID   string     `json:"term_id"`
+	Amount   MoneyInput `json:"amount"` // USD
+	EarnedOn string     `json:"earned_on"`
+}
+
+// RecordRefund records money of a term returned to a donor.
+type RecordRefund struct {
+	Meta
+	ID      string     `json:"id"`
+	DonorID string     `json:"donor_id"`
+	TermID  string     `json:"term_id"`
+	Amount  MoneyInput `json:"amount"` // USD
+	PaidOn  string     `json:"paid_on"`
+	Reason  string     `json:"reason"` // optional
+}
+
+// ReverseEvent corrects an earlier money event by reversing it.
+type ReverseEvent struct {
+	Meta
+	ID      string `json:"id"`
+	EventID string `json:"event_id"`
+	Reason  string `json:"reason"`
+}
+
+// DispositionInput says what closing a term does with its unallocated
+// balance: {"kind": "carry_over", "to_term_id": "2022-2023"} or {"kind": "refund"}.
+type DispositionInput struct {
+	Kind     string `json:"kind"`
+	ToTermID string `json:"to_term_id"`
+}
+
+// Dispositions of a closing term's unallocated balance.
+const (
+	DispositionCarryOver = "carry_over"
+	DispositionRefund    = "refund"
+)
+
+// CloseTerm closes a term and disposes of its unallocated balance.
+type CloseTerm struct {
+	Meta
+	ID          string           `json:"-"` // the term, from the path
+	ClosedOn    string           `json:"closed_on"`
+	Disposition DispositionInput `json:"disposition"`
+}
+
+// RegisterCity adds a city of the network to the registry.
+type RegisterCity struct {
+	Meta
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Country string `json:"country"`
+}
+
+// RegisterCluster adds a thematic cluster to the registry.
+type RegisterCluster struct {
+	Meta
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	TechnicalPartner string `json:"technical_partner"` // optional
+}
+
+// AppointCoordinator makes a city a coordinator of a cluster for a term.
+type AppointCoordinator struct {
+	Meta
+	ClusterID string `json:"-"` // from the path
+	CityID    string `json:"city_id"`
+	TermID    string `json:"term_id"`
+}
+
+// JoinCluster makes a city a member of a cluster for a term.
+type JoinCluster struct {
+	Meta
+	ClusterID string `json:"-"` // from the path
+	CityID    string `json:"city_id"`
+	TermID    string `json:"term_id"`
+}
+
+// Batch is several commands decided as one: all are accepted, each against
+// the state the ones before it leave, or none is (see DecideBatch). The
+// batch's Meta is given to every command of it.
+type Batch struct {
+	Meta
+	Commands []Command `json:"-"`
 }
 
 func (c *Meta) meta() *Meta { return c }

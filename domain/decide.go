@@ -55,6 +55,30 @@ func Decide(s *State, c Command) ([]events.Event, error) {
 		evs, err = s.approveAllocation(c)
 	case *RecordExpenditure:
 		evs, err = s.recordExpenditure(c)
+	case *RecordPledge:
+		evs, err = s.recordPledge(c)
+	case *AmendPledge:
+		evs, err = s.amendPledge(c)
+	case *CancelPledge:
+		evs, err = s.cancelPledge(c)
+	case *RecordInterest:
+		evs, err = s.recordInterest(c)
+	case *RecordRefund:
+		evs, err = s.recordRefund(c)
+	case *ReverseEvent:
+		evs, err = s.reverseEvent(c)
+	case *CloseTerm:
+		evs, err = s.closeTerm(c)
+	case *RegisterCity:
+		evs, err = s.registerCity(c)
+	case *RegisterCluster:
+		evs, err = s.registerCluster(c)
+	case *AppointCoordinator:
+		evs, err = s.appointCoordinator(c)
+	case *JoinCluster:
+		evs, err = s.joinCluster(c)
+	case *Batch:
+		evs, err = s.decideBatchCommand(c)
 	default:
 		return nil, fmt.Errorf("decide: unknown command %T", c)
 	}
@@ -176,12 +200,27 @@ func (s *State) recordContribution(c *RecordContribution) ([]events.Event, error
 	if err != nil {
 		return nil, err
 	}
+	var pl *Pledge
 	if c.PledgeID != "" {
-		return nil, refuse(CodeUnknownPledge, "pledge_id", "no pledge %s is recorded", c.PledgeID)
+		if pl = s.Pledges[c.PledgeID]; pl == nil {
+			return nil, refuse(CodeUnknownPledge, "pledge_id", "no pledge %s is recorded", trunc(c.PledgeID))
+		}
 	}
 	amount, usd, rate, err := parseForeign("amount", c.Amount, c.USDRate)
 	if err != nil {
 		return nil, err
+	}
+	received := &events.ContributionReceived{
+		ContributionID: c.ID, DonorID: d.ID, TermID: t.ID, PledgeID: c.PledgeID, Amount: amount,
+		USDRate: rate, USDAmount: money.USDAmount(usd), ReceivedOn: c.ReceivedOn, BankRef: c.BankRef,
+	}
+	if pl != nil {
+		settled, err := checkPays(pl, d, t, amount)
+		if err != nil {
+			return nil, err
+		}
+		received.Earmark = pl.Earmark
+		received.PledgeSettledUSD = &settled
 	}
 	if err := checkPastDate("received_on", c.ReceivedOn, c.Today); err != nil {
 		return nil, err
@@ -189,17 +228,19 @@ func (s *State) recordContribution(c *RecordContribution) ([]events.Event, error
 	if c.ReceivedOn > t.EndsOn {
 		return nil, refuse(CodeDateOutsideTerm, "received_on", "received_on %s is after term %s ends (%s)", c.ReceivedOn, t.ID, t.EndsOn)
 	}
+	if err := checkOpenOn("received_on", t, c.ReceivedOn); err != nil {
+		return nil, err
+	}
 	if err := checkText("bank_ref", c.BankRef, false); err != nil {
 		return nil, err
 	}
-	ps := []events.Payload{&events.ContributionReceived{
-		ContributionID: c.ID, DonorID: d.ID, TermID: t.ID, Amount: amount,
-		USDRate: rate, USDAmount: money.USDAmount(usd), ReceivedOn: c.ReceivedOn, BankRef: c.BankRef,
-	}}
-	// Rule 1: the fee is charged at the term's rate, in the same append.
+	ps := []events.Payload{received}
+	// Rule 1: the fee is charged at the term's rate, in the same append,
+	// out of the pot the receipt went into.
 	feeRate := decimal.RequireFromString(t.FeeRate)
 	if fee := money.Percent(usd, feeRate); fee > 0 {
-		ps = append(ps, &events.FeeCharged{ContributionID: c.ID, DonorID: d.ID, TermID: t.ID, FeeRate: t.FeeRate, Amount: money.USDAmount(fee)})
+		ps = append(ps, &events.FeeCharged{ContributionID: c.ID, DonorID: d.ID, TermID: t.ID, FeeRate: t.FeeRate,
+			Amount: money.USDAmount(fee), Earmark: received.Earmark})
 	}
 	return build(c.ReceivedOn, ps...)
 }
@@ -226,6 +267,12 @@ func (s *State) addBudgetLine(c *AddBudgetLine) ([]events.Event, error) {
 		if err := checkID("cluster_id", c.ClusterID); err != nil {
 			return nil, err
 		}
+		if s.Clusters[c.ClusterID] == nil {
+			return nil, refuse(CodeUnknownCluster, "cluster_id", "no cluster %s is registered: register it before its lines", c.ClusterID)
+		}
+	}
+	if t.Closed {
+		return nil, refuse(CodeTermClosed, "term_id", "term %s was closed on %s: its budget is final", t.ID, t.ClosedOn)
 	}
 	// A line is part of the term's budget from the term's first day.
 	return build(t.StartsOn, &events.BudgetLineAdded{LineID: c.ID, TermID: t.ID, Title: c.Title, Amount: money.USDAmount(amount), ClusterID: c.ClusterID})
@@ -257,19 +304,27 @@ func (s *State) proposeAllocation(c *ProposeAllocation) ([]events.Event, error) 
 	if err := checkInTerm("proposed_on", on, t); err != nil {
 		return nil, err
 	}
-	if err := checkAllocatable(t, l, amount, l.ProposedMinor); err != nil {
+	if err := checkOpenOn("proposed_on", t, on); err != nil {
+		return nil, err
+	}
+	if err := s.checkAllocatable(t, l, amount, l.ProposedMinor); err != nil {
 		return nil, err
 	}
 	return build(on, &events.AllocationProposed{AllocationID: c.ID, LineID: l.ID, TermID: t.ID, Amount: money.USDAmount(amount), Note: c.Note, ProposedBy: c.Actor})
 }
 
 // checkAllocatable applies rule 2 (an allocation cannot exceed the received,
-// unallocated balance of its term) and keeps a line within its budget,
-// counting what is already pending on the line.
-func checkAllocatable(t *Term, l *Line, amount, pending int64) error {
+// unallocated balance of its term, and money earmarked elsewhere is not
+// available to the line) and keeps a line within its budget, counting what
+// is already pending on the line.
+func (s *State) checkAllocatable(t *Term, l *Line, amount, pending int64) error {
 	if amount > t.Unallocated {
 		return refuse(CodeInsufficientUnallocated, "amount", "allocating %s exceeds the unallocated balance of term %s (%s)",
 			money.FormatUSD(amount), t.ID, money.FormatUSD(t.Unallocated))
+	}
+	if avail := availableTo(t, l); amount > avail {
+		return refuse(CodeFundsEarmarkedElsewhere, "amount", "allocating %s to line %s exceeds what is available to it (%s): %s of the unallocated %s is earmarked by donors for other lines or clusters",
+			money.FormatUSD(amount), l.ID, money.FormatUSD(avail), money.FormatUSD(t.Unallocated-avail), money.FormatUSD(t.Unallocated))
 	}
 	if room := l.BudgetMinor - l.ApprovedMinor - pending; amount > room {
 		return refuse(CodeExceedsBudgetLine, "amount", "allocating %s exceeds what budget line %s has left (%s of %s)",
@@ -301,10 +356,14 @@ func (s *State) approveAllocation(c *ApproveAllocation) ([]events.Event, error) 
 	if err := checkInTerm("approved_on", on, t); err != nil {
 		return nil, err
 	}
-	if err := checkAllocatable(t, l, a.AmountMinor, l.ProposedMinor-a.AmountMinor); err != nil {
+	if err := checkOpenOn("approved_on", t, on); err != nil {
 		return nil, err
 	}
-	return build(on, &events.AllocationApproved{AllocationID: a.ID, LineID: l.ID, TermID: t.ID, Amount: money.USDAmount(a.AmountMinor), ProposedBy: a.ProposedBy, ApprovedBy: c.Actor})
+	if err := s.checkAllocatable(t, l, a.AmountMinor, l.ProposedMinor-a.AmountMinor); err != nil {
+		return nil, err
+	}
+	return build(on, &events.AllocationApproved{AllocationID: a.ID, LineID: l.ID, TermID: t.ID, Amount: money.USDAmount(a.AmountMinor),
+		ProposedBy: a.ProposedBy, ApprovedBy: c.Actor, Funding: drawFor(t, l, a.AmountMinor)})
 }
 
 func (s *State) recordExpenditure(c *RecordExpenditure) ([]events.Event, error) {
@@ -340,8 +399,29 @@ func (s *State) recordExpenditure(c *RecordExpenditure) ([]events.Event, error) 
 	if err := checkText("city", c.City, false); err != nil {
 		return nil, err
 	}
+	country, city := c.Country, c.City
+	if c.CityID != "" {
+		ct, ok := s.Cities[c.CityID]
+		if !ok {
+			return nil, refuse(CodeUnknownCity, "city_id", "no city %s is registered", trunc(c.CityID))
+		}
+		if country == "" {
+			country = ct.Country
+		} else if country != ct.Country {
+			return nil, refuse(CodeCityCountryMismatch, "country", "city %s is in %s, not %s", ct.ID, ct.Country, country)
+		}
+		if city == "" {
+			city = ct.Name
+		}
+	}
 	t := s.Terms[a.TermID]
-	if err := checkInTerm("spent_on", c.SpentOn, t); err != nil {
+	if t.Closed {
+		// Rule 6: nothing new dated inside a closed term; what its kept
+		// allocations still pay is dated after its end.
+		if err := checkOpenOn("spent_on", t, c.SpentOn); err != nil {
+			return nil, err
+		}
+	} else if err := checkInTerm("spent_on", c.SpentOn, t); err != nil {
 		return nil, err
 	}
 	// Rule 3: only approved allocations are spent against, never beyond them.
@@ -358,7 +438,7 @@ func (s *State) recordExpenditure(c *RecordExpenditure) ([]events.Event, error) 
 	return build(c.SpentOn, &events.ExpenditureRecorded{
 		ExpenditureID: c.ID, AllocationID: a.ID, LineID: a.LineID, TermID: a.TermID, Amount: amount,
 		USDRate: rate, USDAmount: money.USDAmount(usd), SpentOn: c.SpentOn, Payee: c.Payee,
-		Description: c.Description, Country: c.Country, City: c.City,
+		Description: c.Description, Country: country, City: city, CityID: c.CityID,
 	})
 }
 
@@ -452,6 +532,25 @@ func optionalDate(field, s, today string) (string, error) {
 		return today, nil
 	}
 	return s, checkPastDate(field, s, today)
+}
+
+// checkOpenOn applies rule 6: a closed term takes no new entry dated on or
+// before its end. Reversals by an approver are the exception; reverseEvent
+// checks them itself.
+func checkOpenOn(field string, t *Term, on string) error {
+	if t.Closed && on <= t.EndsOn {
+		return refuse(CodeTermClosed, field, "term %s was closed on %s: it takes no new entry dated %s, inside it", t.ID, t.ClosedOn, on)
+	}
+	return nil
+}
+
+// checkNotClosed refuses an entry that would add to or take from a closed
+// term's unallocated balance, which its close disposed of, whatever its date.
+func checkNotClosed(field string, t *Term) error {
+	if t.Closed {
+		return refuse(CodeTermClosed, field, "term %s was closed on %s: its unallocated balance was disposed of", t.ID, t.ClosedOn)
+	}
+	return nil
 }
 
 func checkInTerm(field, on string, t *Term) error {

@@ -172,6 +172,18 @@ func TestDecideRefusals(t *testing.T) {
 			with(registerDonor(), func(c *domain.RegisterDonor) { c.Country = "ZZ" })},
 		{domain.CodeTextTooLong, "name", nil,
 			with(registerDonor(), func(c *domain.RegisterDonor) { c.Name = strings.Repeat("x", domain.MaxTextLen+1) })},
+		{domain.CodeInvalidEarmark, "earmark", funded(),
+			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{} })},
+		{domain.CodeInvalidDisposition, "disposition.kind", funded(),
+			with(closeRefund(), func(c *domain.CloseTerm) { c.Disposition.Kind = "donate" })},
+		{domain.CodeBatchTooLarge, "commands", nil,
+			&domain.Batch{Meta: alice, Commands: func() []domain.Command {
+				cmds := make([]domain.Command, domain.MaxBatchCommands+1)
+				for i := range cmds {
+					cmds[i] = with(registerDonor(), func(c *domain.RegisterDonor) { c.ID = fmt.Sprintf("D-%d", i) })
+				}
+				return cmds
+			}()}},
 		{domain.CodeUnknownTerm, "term_id", funded(),
 			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.TermID = "2022-2023" })},
 		{domain.CodeUnknownDonor, "donor_id", funded(),
@@ -182,6 +194,13 @@ func TestDecideRefusals(t *testing.T) {
 			with(propose(), func(c *domain.ProposeAllocation) { c.LineID = "MDFM-9.9" })},
 		{domain.CodeUnknownAllocation, "id", funded(),
 			with(approve(), func(c *domain.ApproveAllocation) { c.ID = "A-404" })},
+		{domain.CodeUnknownCity, "city_id", plus(funded(), registerCluster("ESD")),
+			join("ESD", "hamburg")},
+		// A line may name a cluster only once the cluster is registered.
+		{domain.CodeUnknownCluster, "cluster_id", funded(),
+			clusterLine()},
+		{domain.CodeUnknownEvent, "event_id", funded(),
+			reverse("ev-404")},
 		{domain.CodeDuplicateID, "id", funded(),
 			eurReceipt()},
 		{domain.CodeTermOverlaps, "starts_on", []domain.Command{openTerm()},
@@ -189,6 +208,13 @@ func TestDecideRefusals(t *testing.T) {
 		// US$54450.00 is unallocated; the line could take US$30000.00.
 		{domain.CodeInsufficientUnallocated, "amount", funded(),
 			with(propose(), func(c *domain.ProposeAllocation) { c.Amount = usdIn("54450.01") })},
+		// All US$54450.00 unallocated came from a pledge earmarked to MDFM-1.2.
+		{domain.CodeFundsEarmarkedElsewhere, "amount",
+			[]domain.Command{openTerm(), registerDonor(), addLine(),
+				with(addLine(), func(c *domain.AddBudgetLine) { c.ID = "MDFM-1.2" }),
+				with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{LineID: "MDFM-1.2"} }),
+				paying()},
+			propose()},
 		// US$20000.00 is pending on the line, so US$10000.00 is left of its US$30000.00.
 		{domain.CodeExceedsBudgetLine, "amount", plus(funded(), propose()),
 			with(propose(), func(c *domain.ProposeAllocation) { c.ID = "A-2"; c.Amount = usdIn("10000.01") })},
@@ -202,6 +228,73 @@ func TestDecideRefusals(t *testing.T) {
 			with(spend(), func(c *domain.RecordExpenditure) { c.SpentOn = "2021-04-01" })},
 		{domain.CodeInsufficientAllocationBalance, "amount", plus(funded(), propose(), approve(), spend()),
 			with(spend(), func(c *domain.RecordExpenditure) { c.ID = "E-2"; c.Amount = usdIn("15000.01") })},
+		{domain.CodePledgeDonorMismatch, "pledge_id", plus(funded(), pledge(), registerDonorFR()),
+			with(paying(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.DonorID = "FR" })},
+		{domain.CodePledgeTermMismatch, "pledge_id", plus(funded(), pledge(), openNextTerm()),
+			with(paying(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.TermID = "2022-2023" })},
+		{domain.CodePledgeCurrencyMismatch, "amount", plus(funded(), pledge()),
+			with(paying(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.Amount = usdIn("55000.00"); c.USDRate = "" })},
+		{domain.CodePledgeCancelled, "pledge_id", plus(funded(), pledge(), cancel()),
+			with(paying(), func(c *domain.RecordContribution) { c.ID = "C-2" })},
+		{domain.CodePledgeFullyPaid, "id",
+			[]domain.Command{openTerm(), registerDonor(), with(pledge(), func(c *domain.RecordPledge) { c.Amount = eurIn("50000.00") }), paying()},
+			cancel()},
+		{domain.CodeReceiptExceedsPledge, "amount",
+			[]domain.Command{openTerm(), registerDonor(), with(pledge(), func(c *domain.RecordPledge) { c.Amount = eurIn("49999.99") })},
+			paying()},
+		{domain.CodePledgeBelowPaid, "amount", []domain.Command{openTerm(), registerDonor(), pledge(), paying()},
+			with(amend(), func(c *domain.AmendPledge) { c.Amount = eurIn("49999.99") })},
+		{domain.CodeEarmarkOutsideTerm, "earmark.line_id",
+			plus(funded(), openNextTerm(), with(addLine(), func(c *domain.AddBudgetLine) { c.ID = "MDFM-22"; c.TermID = "2022-2023" })),
+			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{LineID: "MDFM-22"} })},
+		{domain.CodeCityCountryMismatch, "country", plus(funded(), propose(), approve(), registerCity("cork", "IE")),
+			with(spend(), func(c *domain.RecordExpenditure) { c.CityID = "cork"; c.Country = "DE" })},
+		// DE's share of the US$54450.00 unallocated is all of it, and no more.
+		{domain.CodeRefundExceedsAttributable, "amount", funded(),
+			with(refund(), func(c *domain.RecordRefund) { c.Amount = usdIn("54450.01") })},
+		{domain.CodeAlreadyReversed, "event_id", plus(funded(), reverse("ev-3")),
+			with(reverse("ev-3"), func(c *domain.ReverseEvent) { c.ID = "X-2" })},
+		{domain.CodeNotReversible, "event_id", funded(),
+			reverse("ev-1")},
+		// US$20000.00 of the receipt's US$54450.00 net is allocated.
+		{domain.CodeReversalOverdrawsUnallocated, "event_id", plus(funded(), propose(), approve()),
+			reverse("ev-3")},
+		// ev-7 is A-1's approval; E-1 spent against it.
+		{domain.CodeReversalOverdrawsAllocation, "event_id", plus(funded(), propose(), approve(), spend()),
+			reverse("ev-7")},
+		// FR's receipt would cover the pot, but DE was refunded US$1000.00
+		// out of the receipt (ev-3) being reversed.
+		{domain.CodeReversalOverdrawsDonor, "event_id",
+			plus(funded(), registerDonorFR(),
+				with(eurReceipt(), func(c *domain.RecordContribution) {
+					c.ID = "C-2"
+					c.DonorID = "FR"
+					c.Amount = usdIn("10000.00")
+					c.USDRate = ""
+				}),
+				refund()),
+			reverse("ev-3")},
+		{domain.CodeTermClosed, "received_on", plus(funded(), closeRefund()),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2" })},
+		{domain.CodeTermNotEnded, "closed_on", funded(),
+			with(closeRefund(), func(c *domain.CloseTerm) { c.ClosedOn = "2021-06-30" })},
+		// Interest no donor put money beside cannot be refunded to anyone.
+		{domain.CodeNoDonorToRefund, "disposition.kind", []domain.Command{openTerm(), interest()},
+			closeRefund()},
+		{domain.CodeClusterHasTwoCoordinators, "cluster_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCity("cork", "IE"), registerCity("suwon", "KR"),
+				registerCity("lagos", "NG"), appoint("ESD", "cork"), appoint("ESD", "suwon")},
+			appoint("ESD", "lagos")},
+		{domain.CodeCityAlreadyCoordinates, "city_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCluster("EQI"), registerCity("cork", "IE"), appoint("ESD", "cork")},
+			appoint("EQI", "cork")},
+		{domain.CodeCityInThreeClusters, "city_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCluster("EQI"), registerCluster("LIT"), registerCluster("HWB"),
+				registerCity("cork", "IE"), join("ESD", "cork"), join("EQI", "cork"), appoint("LIT", "cork")},
+			join("HWB", "cork")},
+		{domain.CodeAlreadyMember, "city_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCity("cork", "IE"), join("ESD", "cork")},
+			join("ESD", "cork")},
 	}
 
 	// One row for each code, in the order of domain.Codes: a new code fails
@@ -462,7 +555,7 @@ func TestDecideEvents(t *testing.T) {
 					ReceivedOn: "2021-03-15", BankRef: "REF-1"}),
 			}},
 		{"a budget line is dated on the term's first day",
-			[]domain.Command{openTerm()},
+			[]domain.Command{openTerm(), registerCluster("ESD")},
 			with(addLine(), func(c *domain.AddBudgetLine) { c.ClusterID = "ESD" }),
 			[]decided{
 				ev("2020-01-01", &events.BudgetLineAdded{LineID: "MDFM-1.1", TermID: "2020-2021", Title: "Network coordination",
@@ -480,7 +573,7 @@ func TestDecideEvents(t *testing.T) {
 			}},
 		{"another user approves", plus(funded(), propose()), approve(), []decided{
 			ev("2021-04-02", &events.AllocationApproved{AllocationID: "A-1", LineID: "MDFM-1.1", TermID: "2020-2021",
-				Amount: usd(2000000), ProposedBy: "alice", ApprovedBy: "bob"}),
+				Amount: usd(2000000), ProposedBy: "alice", ApprovedBy: "bob", Funding: []events.Draw{{Amount: usd(2000000)}}}),
 		}},
 		{"allocate all that is unallocated", funded(),
 			with(propose(), func(c *domain.ProposeAllocation) { c.Amount = usdIn("30000.00") }),

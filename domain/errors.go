@@ -50,20 +50,49 @@ const (
 	CodeInvalidDonorKind              = "invalid_donor_kind"
 	CodeUnknownCountry                = "unknown_country"
 	CodeTextTooLong                   = "text_too_long"
+	CodeInvalidEarmark                = "invalid_earmark"
+	CodeInvalidDisposition            = "invalid_disposition"
+	CodeBatchTooLarge                 = "batch_too_large"
 	CodeUnknownTerm                   = "unknown_term"
 	CodeUnknownDonor                  = "unknown_donor"
 	CodeUnknownPledge                 = "unknown_pledge"
 	CodeUnknownLine                   = "unknown_line"
 	CodeUnknownAllocation             = "unknown_allocation"
+	CodeUnknownCity                   = "unknown_city"
+	CodeUnknownCluster                = "unknown_cluster"
+	CodeUnknownEvent                  = "unknown_event"
 	CodeDuplicateID                   = "duplicate_id"
 	CodeTermOverlaps                  = "term_overlaps"
 	CodeInsufficientUnallocated       = "insufficient_unallocated_balance"
+	CodeFundsEarmarkedElsewhere       = "funds_earmarked_elsewhere"
 	CodeExceedsBudgetLine             = "exceeds_budget_line"
 	CodeSameUserApproval              = "same_user_approval"
 	CodeAllocationAlreadyApproved     = "allocation_already_approved"
 	CodeAllocationNotApproved         = "allocation_not_approved"
 	CodeDateBeforeApproval            = "date_before_approval"
 	CodeInsufficientAllocationBalance = "insufficient_allocation_balance"
+	CodePledgeDonorMismatch           = "pledge_donor_mismatch"
+	CodePledgeTermMismatch            = "pledge_term_mismatch"
+	CodePledgeCurrencyMismatch        = "pledge_currency_mismatch"
+	CodePledgeCancelled               = "pledge_cancelled"
+	CodePledgeFullyPaid               = "pledge_fully_paid"
+	CodeReceiptExceedsPledge          = "receipt_exceeds_pledge"
+	CodePledgeBelowPaid               = "pledge_below_paid"
+	CodeEarmarkOutsideTerm            = "earmark_outside_term"
+	CodeCityCountryMismatch           = "city_country_mismatch"
+	CodeRefundExceedsAttributable     = "refund_exceeds_attributable_balance"
+	CodeAlreadyReversed               = "already_reversed"
+	CodeNotReversible                 = "not_reversible"
+	CodeReversalOverdrawsUnallocated  = "reversal_would_overdraw_unallocated"
+	CodeReversalOverdrawsAllocation   = "reversal_would_overdraw_allocation"
+	CodeReversalOverdrawsDonor        = "reversal_would_overdraw_donor_balance"
+	CodeTermClosed                    = "term_closed"
+	CodeTermNotEnded                  = "term_not_ended"
+	CodeNoDonorToRefund               = "no_donor_to_refund"
+	CodeClusterHasTwoCoordinators     = "cluster_has_two_coordinators"
+	CodeCityAlreadyCoordinates        = "city_already_coordinates"
+	CodeCityInThreeClusters           = "city_in_three_clusters"
+	CodeAlreadyMember                 = "already_member"
 )
 
 // Codes lists every domain error code with its kind, in the stable order.
@@ -89,20 +118,49 @@ var Codes = []struct {
 	{CodeInvalidDonorKind, KindInvalid},
 	{CodeUnknownCountry, KindInvalid},
 	{CodeTextTooLong, KindInvalid},
+	{CodeInvalidEarmark, KindInvalid},
+	{CodeInvalidDisposition, KindInvalid},
+	{CodeBatchTooLarge, KindInvalid},
 	{CodeUnknownTerm, KindNotFound},
 	{CodeUnknownDonor, KindNotFound},
 	{CodeUnknownPledge, KindNotFound},
 	{CodeUnknownLine, KindNotFound},
 	{CodeUnknownAllocation, KindNotFound},
+	{CodeUnknownCity, KindNotFound},
+	{CodeUnknownCluster, KindNotFound},
+	{CodeUnknownEvent, KindNotFound},
 	{CodeDuplicateID, KindConflict},
 	{CodeTermOverlaps, KindConflict},
 	{CodeInsufficientUnallocated, KindConflict},
+	{CodeFundsEarmarkedElsewhere, KindConflict},
 	{CodeExceedsBudgetLine, KindConflict},
 	{CodeSameUserApproval, KindConflict},
 	{CodeAllocationAlreadyApproved, KindConflict},
 	{CodeAllocationNotApproved, KindConflict},
 	{CodeDateBeforeApproval, KindConflict},
 	{CodeInsufficientAllocationBalance, KindConflict},
+	{CodePledgeDonorMismatch, KindConflict},
+	{CodePledgeTermMismatch, KindConflict},
+	{CodePledgeCurrencyMismatch, KindConflict},
+	{CodePledgeCancelled, KindConflict},
+	{CodePledgeFullyPaid, KindConflict},
+	{CodeReceiptExceedsPledge, KindConflict},
+	{CodePledgeBelowPaid, KindConflict},
+	{CodeEarmarkOutsideTerm, KindConflict},
+	{CodeCityCountryMismatch, KindConflict},
+	{CodeRefundExceedsAttributable, KindConflict},
+	{CodeAlreadyReversed, KindConflict},
+	{CodeNotReversible, KindConflict},
+	{CodeReversalOverdrawsUnallocated, KindConflict},
+	{CodeReversalOverdrawsAllocation, KindConflict},
+	{CodeReversalOverdrawsDonor, KindConflict},
+	{CodeTermClosed, KindConflict},
+	{CodeTermNotEnded, KindConflict},
+	{CodeNoDonorToRefund, KindConflict},
+	{CodeClusterHasTwoCoordinators, KindConflict},
+	{CodeCityAlreadyCoordinates, KindConflict},
+	{CodeCityInThreeClusters, KindConflict},
+	{CodeAlreadyMember, KindConflict},
 }
 
 var codeKinds = func() map[string]Kind {

@@ -4,18 +4,23 @@ import (
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 // Accounts of the two books and the memo. Debits are positive, credits
 // negative; the postings of one event sum to zero, and so does each book
-// except through a fee, which moves money from trust to uil.
+// except through a fee, which moves money from trust to uil. The memo
+// accounts hold pledges, promises that are not cash: they balance among
+// themselves and never mix with the trust book.
 const (
-	AccountTrustCash        = "trust:cash"        // asset: money held in trust
-	AccountTrustUnallocated = "trust:unallocated" // net assets held in trust, not yet allocated
-	AccountTrustAllocated   = "trust:allocated"   // net assets allocated to a line (per line)
-	AccountTrustSpent       = "trust:spent"       // spent on a line (per line), reduces net assets
-	AccountUILCash          = "uil:cash"          // the agent's own money
-	AccountUILFeeRevenue    = "uil:fee_revenue"   // the agent's revenue: fees only
+	AccountTrustCash         = "trust:cash"          // asset: money held in trust
+	AccountTrustUnallocated  = "trust:unallocated"   // net assets held in trust, not yet allocated (per earmark)
+	AccountTrustAllocated    = "trust:allocated"     // net assets allocated to a line (per line)
+	AccountTrustSpent        = "trust:spent"         // spent on a line (per line), reduces net assets
+	AccountUILCash           = "uil:cash"            // the agent's own money
+	AccountUILFeeRevenue     = "uil:fee_revenue"     // the agent's revenue: fees only
+	AccountMemoPledges       = "memo:pledges"        // what pledges still expect, in US dollars (per pledge)
+	AccountMemoPledgesContra = "memo:pledges_contra" // its contra account
 )
 
 // Posting is one leg of an event: an amount in US cents on an account,
@@ -26,48 +31,24 @@ type Posting struct {
 	LineID  string // set on per-line accounts
 	DonorID string // set where a donor's money is concerned
 	Minor   int64
+	// Earmark is the pot of trust:unallocated postings ("line:<id>",
+	// "cluster:<id>", "" for the unearmarked pot), and the pledge's earmark
+	// on memo postings.
+	Earmark  string
+	PledgeID string // set on memo postings
 }
 
 // Postings returns the legs of an event; events that move no money have
 // none. The legs always sum to zero: a violation panics, since it would mean
-// a bug in this function, not bad input.
+// a bug in this function, not bad input. Legs of zero are left out.
 func Postings(e events.Event) ([]Posting, error) {
 	p, err := e.Payload()
 	if err != nil {
 		return nil, err
 	}
-	var ps []Posting
-	switch p := p.(type) {
-	case *events.ContributionReceived:
-		x := p.USDAmount.Minor
-		ps = []Posting{
-			{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x},
-			{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Minor: -x},
-		}
-	case *events.FeeCharged:
-		x := p.Amount.Minor
-		ps = []Posting{
-			{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Minor: x},
-			{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -x},
-			{Account: AccountUILCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x},
-			{Account: AccountUILFeeRevenue, TermID: p.TermID, DonorID: p.DonorID, Minor: -x},
-		}
-	case *events.AllocationApproved:
-		x := p.Amount.Minor
-		ps = []Posting{
-			{Account: AccountTrustUnallocated, TermID: p.TermID, Minor: x},
-			{Account: AccountTrustAllocated, TermID: p.TermID, LineID: p.LineID, Minor: -x},
-		}
-	case *events.ExpenditureRecorded:
-		x := p.USDAmount.Minor
-		ps = []Posting{
-			{Account: AccountTrustSpent, TermID: p.TermID, LineID: p.LineID, Minor: x},
-			{Account: AccountTrustCash, TermID: p.TermID, LineID: p.LineID, Minor: -x},
-		}
-	case *events.TermOpened, *events.DonorRegistered, *events.BudgetLineAdded, *events.AllocationProposed:
-		return nil, nil
-	default:
-		return nil, fmt.Errorf("no postings rule for %T", p)
+	ps, err := postingsOf(p)
+	if err != nil {
+		return nil, err
 	}
 	var sum int64
 	for _, x := range ps {
@@ -77,4 +58,94 @@ func Postings(e events.Event) ([]Posting, error) {
 		panic(fmt.Sprintf("postings of %s fund_seq %d sum to %d, not zero", e.Type, e.FundSeq, sum))
 	}
 	return ps, nil
+}
+
+// postingsOf returns the legs of one payload, without checking their sum.
+func postingsOf(p events.Payload) ([]Posting, error) {
+	var ps []Posting
+	add := func(x Posting) {
+		if x.Minor != 0 {
+			ps = append(ps, x)
+		}
+	}
+	switch p := p.(type) {
+	case *events.ContributionReceived:
+		x := p.USDAmount.Minor
+		add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: -x})
+		if p.PledgeID != "" && p.PledgeSettledUSD != nil {
+			memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.PledgeSettledUSD.Minor)
+		}
+	case *events.FeeCharged:
+		x := p.Amount.Minor
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: x})
+		add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
+		add(Posting{Account: AccountUILCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
+		add(Posting{Account: AccountUILFeeRevenue, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
+	case *events.AllocationApproved:
+		for _, d := range funding(p) {
+			add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Earmark: d.Earmark, Minor: d.Amount.Minor})
+		}
+		add(Posting{Account: AccountTrustAllocated, TermID: p.TermID, LineID: p.LineID, Minor: -p.Amount.Minor})
+	case *events.ExpenditureRecorded:
+		x := p.USDAmount.Minor
+		add(Posting{Account: AccountTrustSpent, TermID: p.TermID, LineID: p.LineID, Minor: x})
+		add(Posting{Account: AccountTrustCash, TermID: p.TermID, LineID: p.LineID, Minor: -x})
+	case *events.InterestEarned:
+		x := p.Amount.Minor
+		add(Posting{Account: AccountTrustCash, TermID: p.TermID, Minor: x})
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Minor: -x})
+	case *events.RefundPaid:
+		for _, d := range p.Funding {
+			add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: d.Earmark, Minor: d.Amount.Minor})
+		}
+		add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -p.Amount.Minor})
+	case *events.BalanceCarriedOver:
+		shares := p.Shares
+		if len(shares) == 0 {
+			// Money no donor can be credited with moves all the same.
+			shares = []events.Share{{Amount: p.Amount}}
+		}
+		for _, sh := range shares {
+			x := sh.Amount.Minor
+			add(Posting{Account: AccountTrustUnallocated, TermID: p.FromTermID, DonorID: sh.DonorID, Earmark: p.Earmark, Minor: x})
+			add(Posting{Account: AccountTrustCash, TermID: p.FromTermID, DonorID: sh.DonorID, Minor: -x})
+			add(Posting{Account: AccountTrustCash, TermID: p.ToTermID, DonorID: sh.DonorID, Minor: x})
+			add(Posting{Account: AccountTrustUnallocated, TermID: p.ToTermID, DonorID: sh.DonorID, Earmark: p.ToEarmark, Minor: -x})
+		}
+	case *events.PledgeRecorded:
+		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark.Key(), p.USDAmount.Minor)
+	case *events.PledgeAmended:
+		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, p.OutstandingUSDChange.Minor)
+	case *events.PledgeCancelled:
+		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.WrittenOffUSD.Minor)
+	case *events.EventReversed:
+		for _, x := range p.Postings {
+			add(Posting{Account: x.Account, TermID: x.TermID, LineID: x.LineID, DonorID: x.DonorID,
+				Earmark: x.Earmark, PledgeID: x.PledgeID, Minor: x.Amount.Minor})
+		}
+	case *events.TermOpened, *events.DonorRegistered, *events.BudgetLineAdded, *events.AllocationProposed,
+		*events.TermClosed, *events.CityRegistered, *events.ClusterRegistered, *events.CoordinatorAppointed,
+		*events.MemberJoined:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("no postings rule for %T", p)
+	}
+	return ps, nil
+}
+
+// memo adds the two memo legs of a change of x in what a pledge expects.
+func memo(add func(Posting), term, donor, pledge, earmark string, x int64) {
+	add(Posting{Account: AccountMemoPledges, TermID: term, DonorID: donor, PledgeID: pledge, Earmark: earmark, Minor: x})
+	add(Posting{Account: AccountMemoPledgesContra, TermID: term, DonorID: donor, PledgeID: pledge, Earmark: earmark, Minor: -x})
+}
+
+// negate returns the postings that cancel ps, as a reversal carries them.
+func negate(ps []Posting) []events.Posting {
+	out := make([]events.Posting, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, events.Posting{Account: p.Account, TermID: p.TermID, LineID: p.LineID, DonorID: p.DonorID,
+			Earmark: p.Earmark, PledgeID: p.PledgeID, Amount: money.USDAmount(-p.Minor)})
+	}
+	return out
 }

@@ -236,24 +236,7 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 }
 
 // snapshot is a deep copy of a state, to compare before and after Decide.
-func snapshot(s *domain.State) *domain.State {
-	c := domain.NewState(s.Fund)
-	c.FundSeq = s.FundSeq
-	copyMap(c.Terms, s.Terms)
-	copyMap(c.Donors, s.Donors)
-	copyMap(c.Contributions, s.Contributions)
-	copyMap(c.Lines, s.Lines)
-	copyMap(c.Allocations, s.Allocations)
-	copyMap(c.Expenditures, s.Expenditures)
-	return c
-}
-
-func copyMap[V any](dst, src map[string]*V) {
-	for k, v := range src {
-		x := *v
-		dst[k] = &x
-	}
-}
+func snapshot(s *domain.State) *domain.State { return s.Clone() }
 
 // ledgerKey is an account of one term.
 type ledgerKey struct{ account, term string }

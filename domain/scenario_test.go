@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 // TestScenario2020Term follows the 2020–2021 term from its opening to its
@@ -95,7 +96,7 @@ func TestScenario2020Term(t *testing.T) {
 	a := s.Allocations["A-1"]
 	wantA := domain.Allocation{ID: "A-1", LineID: "MDFM-1.1", TermID: "2020-2021", AmountMinor: 6000000,
 		ProposedBy: "alice", ProposedOn: "2020-06-01", Approved: true, ApprovedBy: "bob", ApprovedOn: "2020-06-02",
-		SpentMinor: 1776167}
+		SpentMinor: 1776167, Funding: []events.Draw{{Amount: money.USDAmount(6000000)}}, ApprovalEventID: "ev-10"}
 	if diff := cmp.Diff(wantA, *a); diff != "" {
 		t.Errorf("allocation A-1 (-want +got):\n%s", diff)
 	}

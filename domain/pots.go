@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"math/big"
+	"sort"
+
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/money"
+)
+
+// Pot keys of earmarked money.
+func lineKey(id string) string    { return "line:" + id }
+func clusterKey(id string) string { return "cluster:" + id }
+
+// potsFor returns the pots an allocation to line l may draw on, in the
+// order it draws on them: money earmarked to the line, then to its cluster,
+// then unearmarked money.
+func potsFor(l *Line) []string {
+	keys := []string{lineKey(l.ID)}
+	if l.ClusterID != "" {
+		keys = append(keys, clusterKey(l.ClusterID))
+	}
+	return append(keys, "")
+}
+
+// availableTo returns the unallocated money of term t that line l may be
+// allocated (rule 2).
+func availableTo(t *Term, l *Line) int64 {
+	var sum int64
+	for _, k := range potsFor(l) {
+		sum += t.Pot(k)
+	}
+	return sum
+}
+
+// drawFor returns the pots an allocation of amount to line l is drawn from,
+// in the order of potsFor. The caller has checked that they hold enough.
+func drawFor(t *Term, l *Line, amount int64) []events.Draw {
+	var out []events.Draw
+	for _, k := range potsFor(l) {
+		if amount == 0 {
+			break
+		}
+		if x := min(amount, t.Pot(k)); x > 0 {
+			out = append(out, events.Draw{Earmark: k, Amount: money.USDAmount(x)})
+			amount -= x
+		}
+	}
+	return out
+}
+
+// potKeys returns the keys of the term's pots that hold money, earmarked
+// pots in key order and the unearmarked pot ("") last.
+func (t *Term) potKeys() []string {
+	keys := make([]string, 0, len(t.Earmarked)+1)
+	for k, v := range t.Earmarked {
+		if v != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	if t.Unearmarked != 0 {
+		keys = append(keys, "")
+	}
+	return keys
+}
+
+// PotShares splits the balance of one pot of the term among the donors
+// whose money it is: pro rata to their net money put into the pot
+// (DonorNet, a negative net counting as zero), by money.Split with the
+// largest remainder, donors in id order; the shares sum exactly to the
+// pot's balance.
+//
+// A pot whose donors' nets are all zero or negative (the unearmarked pot
+// when it holds only interest, or once the donors were refunded all their
+// share) is split pro rata to the donors' net money put into all the pots
+// of the term. If no donor has put net money into the term, PotShares
+// returns nil: that money is no donor's to claim.
+func (t *Term) PotShares(key string) []events.Share {
+	bal := t.Pot(key)
+	if bal <= 0 {
+		return nil
+	}
+	weights := map[string]int64{}
+	for d, w := range t.DonorNet[key] {
+		if w > 0 {
+			weights[d] = w
+		}
+	}
+	if len(weights) == 0 {
+		for _, m := range t.DonorNet {
+			for d, w := range m {
+				if w > 0 {
+					weights[d] += w
+				}
+			}
+		}
+	}
+	if len(weights) == 0 {
+		return nil
+	}
+	donors := make([]string, 0, len(weights))
+	for d := range weights {
+		donors = append(donors, d)
+	}
+	sort.Strings(donors)
+	ws := make([]int64, len(donors))
+	for i, d := range donors {
+		ws[i] = weights[d]
+	}
+	parts := money.Split(bal, ws)
+	out := make([]events.Share, 0, len(donors))
+	for i, d := range donors {
+		if parts[i] != 0 {
+			out = append(out, events.Share{DonorID: d, Amount: money.USDAmount(parts[i])})
+		}
+	}
+	return out
+}
+
+// shareOf returns donor's share of one pot (see PotShares).
+func (t *Term) shareOf(key, donor string) int64 {
+	for _, sh := range t.PotShares(key) {
+		if sh.DonorID == donor {
+			return sh.Amount.Minor
+		}
+	}
+	return 0
+}
+
+// Attributable returns a donor's unspent attributable balance in a term, in
+// US cents: the most a refund to it may be (rule 4). It is the sum of the
+// donor's shares (see Term.PotShares) of every pot of the term's
+// unallocated balance: the earmarked pots its earmarked receipts went into,
+// and the unearmarked pot, pro rata to the donors' net unearmarked money
+// (receipts less fees and refunds, plus carry-overs). Money already
+// allocated to a line is not attributable: it is committed. Interest is in
+// the unearmarked pot and so shared pro rata.
+func Attributable(s *State, termID, donorID string) int64 {
+	t := s.Terms[termID]
+	if t == nil {
+		return 0
+	}
+	var sum int64
+	for _, k := range t.potKeys() {
+		sum += t.shareOf(k, donorID)
+	}
+	return sum
+}
+
+// refundDraws returns the pots a refund of amount to donor is drawn from:
+// its shares of the earmarked pots first (in key order, since earmarked
+// money is the fund's least free), then of the unearmarked pot. ok is false
+// when its shares do not reach amount.
+func refundDraws(t *Term, donor string, amount int64) (draws []events.Draw, ok bool) {
+	for _, k := range t.potKeys() {
+		if amount == 0 {
+			break
+		}
+		if x := min(amount, t.shareOf(k, donor)); x > 0 {
+			draws = append(draws, events.Draw{Earmark: k, Amount: money.USDAmount(x)})
+			amount -= x
+		}
+	}
+	return draws, amount == 0
+}
+
+// mulDivRound returns a × b ÷ c rounded half away from zero, for
+// non-negative a, b and positive c, without overflow.
+func mulDivRound(a, b, c int64) int64 {
+	var n, q, r big.Int
+	n.Mul(big.NewInt(a), big.NewInt(b))
+	q.QuoRem(&n, big.NewInt(c), &r)
+	if r.Lsh(&r, 1).CmpAbs(big.NewInt(c)) >= 0 {
+		q.Add(&q, big.NewInt(1))
+	}
+	return q.Int64()
+}
