@@ -419,6 +419,106 @@ func TestDecideMoreRefusals(t *testing.T) {
 			with(registerDonor(), func(c *domain.RegisterDonor) { c.Country = "de" })},
 		{"id too long", domain.CodeInvalidID, "id", nil,
 			with(registerDonor(), func(c *domain.RegisterDonor) { c.ID = strings.Repeat("D", domain.MaxIDLen+1) })},
+		// Pledges and earmarks.
+		{"earmark naming a line and a cluster", domain.CodeInvalidEarmark, "earmark", plus(funded(), registerCluster("ESD")),
+			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{LineID: "MDFM-1.1", ClusterID: "ESD"} })},
+		{"earmark to an unknown line", domain.CodeUnknownLine, "earmark.line_id", funded(),
+			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{LineID: "MDFM-9.9"} })},
+		{"earmark to an unknown cluster", domain.CodeUnknownCluster, "earmark.cluster_id", funded(),
+			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{ClusterID: "ESD"} })},
+		{"pledge due before it is signed", domain.CodeInvalidDate, "due_on", funded(),
+			with(pledge(), func(c *domain.RecordPledge) { c.DueOn = "2020-01-31" })},
+		{"pledge in another currency without its rate", domain.CodeMissingRate, "usd_rate", funded(),
+			with(pledge(), func(c *domain.RecordPledge) { c.USDRate = "" })},
+		{"pledge to a closed term", domain.CodeTermClosed, "term_id", plus(funded(), closeRefund()),
+			pledge()},
+		{"amendment that changes nothing", domain.CodeMissingField, "amount", plus(funded(), pledge()),
+			&domain.AmendPledge{Meta: alice, ID: "P-1", Reason: "none"}},
+		{"amendment without a reason", domain.CodeMissingField, "reason", plus(funded(), pledge()),
+			with(amend(), func(c *domain.AmendPledge) { c.Reason = "" })},
+		{"amendment in another currency", domain.CodePledgeCurrencyMismatch, "amount", plus(funded(), pledge()),
+			with(amend(), func(c *domain.AmendPledge) { c.Amount = usdIn("120000.00"); c.USDRate = "" })},
+		{"amendment of a cancelled pledge", domain.CodePledgeCancelled, "id", plus(funded(), pledge(), cancel()),
+			amend()},
+		{"amendment of an unknown pledge", domain.CodeUnknownPledge, "id", funded(),
+			amend()},
+		{"second cancellation", domain.CodePledgeCancelled, "id", plus(funded(), pledge(), cancel()),
+			cancel()},
+		// Refunds.
+		{"refund to a donor with no money in the term", domain.CodeRefundExceedsAttributable, "amount", plus(funded(), registerDonorFR()),
+			with(refund(), func(c *domain.RecordRefund) { c.DonorID = "FR"; c.Amount = usdIn("0.01") })},
+		{"refund in EUR", domain.CodeUSDRequired, "amount", funded(),
+			with(refund(), func(c *domain.RecordRefund) { c.Amount = eurIn("10.00") })},
+		// Reversals.
+		{"reversal without a reason", domain.CodeMissingField, "reason", funded(),
+			with(reverse("ev-3"), func(c *domain.ReverseEvent) { c.Reason = "" })},
+		{"a fee is reversed with its receipt only", domain.CodeNotReversible, "event_id", funded(),
+			reverse("ev-4")},
+		{"a reversal is not reversed", domain.CodeNotReversible, "event_id", plus(funded(), reverse("ev-3")),
+			with(reverse("ev-6"), func(c *domain.ReverseEvent) { c.ID = "X-2" })},
+		{"a pledge is amended or cancelled, not reversed", domain.CodeNotReversible, "event_id", plus(funded(), pledge()),
+			reverse("ev-6")},
+		{"a receipt paying a cancelled pledge stays", domain.CodePledgeCancelled, "event_id",
+			[]domain.Command{openTerm(), registerDonor(), pledge(), paying(), cancel()},
+			reverse("ev-4")},
+		{"an officer reverses nothing dated inside a closed term", domain.CodeTermClosed, "event_id", plus(funded(), closeRefund()),
+			reverse("ev-3")},
+		{"an approver's reversal is still refused if it overdraws", domain.CodeReversalOverdrawsUnallocated, "event_id", plus(funded(), closeRefund()),
+			with(reverse("ev-3"), func(c *domain.ReverseEvent) { c.Meta = approver })},
+		// The close of a term and what it leaves closed.
+		{"interest on a closed term", domain.CodeTermClosed, "term_id", plus(funded(), closeRefund()),
+			interest()},
+		{"refund from a closed term", domain.CodeTermClosed, "term_id", plus(funded(), closeRefund()),
+			refund()},
+		{"budget line in a closed term", domain.CodeTermClosed, "term_id", plus(funded(), closeRefund()),
+			with(addLine(), func(c *domain.AddBudgetLine) { c.ID = "MDFM-1.2" })},
+		{"approval dated inside a closed term", domain.CodeTermClosed, "approved_on", plus(funded(), propose(), closeRefund()),
+			approve()},
+		{"spending dated inside a closed term", domain.CodeTermClosed, "spent_on", plus(funded(), propose(), approve(), closeRefund()),
+			spend()},
+		{"closing twice", domain.CodeTermClosed, "id", plus(funded(), closeRefund()),
+			closeRefund()},
+		{"close without a disposition", domain.CodeMissingField, "disposition.kind", funded(),
+			with(closeRefund(), func(c *domain.CloseTerm) { c.Disposition.Kind = "" })},
+		{"refund naming a term", domain.CodeInvalidDisposition, "disposition.to_term_id", plus(funded(), openNextTerm()),
+			with(closeRefund(), func(c *domain.CloseTerm) { c.Disposition.ToTermID = "2022-2023" })},
+		{"carry-over without a term", domain.CodeMissingField, "disposition.to_term_id", funded(),
+			with(closeCarry(), func(c *domain.CloseTerm) { c.Disposition.ToTermID = "" })},
+		{"carry-over to an unknown term", domain.CodeUnknownTerm, "disposition.to_term_id", funded(),
+			closeCarry()},
+		{"carry-over to the term itself", domain.CodeInvalidDisposition, "disposition.to_term_id", funded(),
+			with(closeCarry(), func(c *domain.CloseTerm) { c.Disposition.ToTermID = "2020-2021" })},
+		{"carry-over to an earlier term", domain.CodeInvalidDisposition, "disposition.to_term_id",
+			plus(funded(), with(openTerm(), func(c *domain.OpenTerm) { c.ID = "2018-2019"; c.StartsOn = "2018-01-01"; c.EndsOn = "2019-12-31" })),
+			with(closeCarry(), func(c *domain.CloseTerm) { c.Disposition.ToTermID = "2018-2019" })},
+		{"close dated in the future", domain.CodeDateInFuture, "closed_on", funded(),
+			with(closeRefund(), func(c *domain.CloseTerm) { c.ClosedOn = "2022-01-31" })},
+		// The registry.
+		{"expenditure in an unknown city", domain.CodeUnknownCity, "city_id", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.CityID = "atlantis" })},
+		{"member of an unknown cluster", domain.CodeUnknownCluster, "cluster_id", plus(funded(), registerCity("cork", "IE")),
+			join("ESD", "cork")},
+		{"membership of an unknown term", domain.CodeUnknownTerm, "term_id", []domain.Command{registerCluster("ESD"), registerCity("cork", "IE")},
+			join("ESD", "cork")},
+		{"coordinating the same cluster twice", domain.CodeCityAlreadyCoordinates, "city_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCity("cork", "IE"), appoint("ESD", "cork")},
+			appoint("ESD", "cork")},
+		{"a member of three clusters coordinates none of a fourth", domain.CodeCityInThreeClusters, "city_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCluster("EQI"), registerCluster("LIT"), registerCluster("HWB"),
+				registerCity("cork", "IE"), join("ESD", "cork"), join("EQI", "cork"), join("LIT", "cork")},
+			appoint("HWB", "cork")},
+		{"a coordinator is a member already", domain.CodeAlreadyMember, "city_id",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCity("cork", "IE"), appoint("ESD", "cork")},
+			join("ESD", "cork")},
+		{"city in a lower-case country", domain.CodeUnknownCountry, "country", nil,
+			registerCity("cork", "ie")},
+		// Batches: the refusal names the command of the batch at fault.
+		{"a batch refused by its second command", domain.CodeDuplicateID, "commands[1].id", nil,
+			&domain.Batch{Meta: alice, Commands: []domain.Command{registerDonor(), registerDonor()}}},
+		{"an empty batch", domain.CodeMissingField, "commands", nil,
+			&domain.Batch{Meta: alice}},
+		{"a batch in a batch", domain.CodeBatchTooLarge, "commands[0]", nil,
+			&domain.Batch{Meta: alice, Commands: []domain.Command{&domain.Batch{}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -482,6 +582,8 @@ func decode(t *testing.T, evs []events.Event) []decided {
 }
 
 func ev(on string, p events.Payload) decided { return decided{p.EventType(), 1, on, p} }
+
+func ptr[T any](v T) *T { return &v }
 
 // TestDecideEvents: given these commands, when this command, then exactly
 // these events.
@@ -599,6 +701,118 @@ func TestDecideEvents(t *testing.T) {
 				ev("2021-04-02", &events.ExpenditureRecorded{ExpenditureID: "E-1", AllocationID: "A-1", LineID: "MDFM-1.1",
 					TermID: "2020-2021", Amount: usd(500000), USDRate: "1", USDAmount: usd(500000), SpentOn: "2021-04-02",
 					Payee: "City of Cork", Country: "IE", City: "Cork"}),
+			}},
+		{"a pledge earmarked to a cluster is a memo entry dated when signed",
+			[]domain.Command{openTerm(), registerDonor(), registerCluster("ESD")},
+			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{ClusterID: "ESD"} }),
+			[]decided{
+				ev("2020-02-01", &events.PledgeRecorded{PledgeID: "P-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 10000000, Currency: "EUR"}, USDRate: "1.1", USDAmount: usd(11000000),
+					Earmark: &events.Earmark{ClusterID: "ESD"}, SignedOn: "2020-02-01", DueOn: "2021-06-30"}),
+			}},
+		{"a receipt paying half an earmarked pledge goes into its pot and settles half its US dollar value",
+			[]domain.Command{openTerm(), registerDonor(), registerCluster("ESD"),
+				with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{ClusterID: "ESD"} })},
+			paying(),
+			[]decided{
+				ev("2021-03-15", &events.ContributionReceived{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021", PledgeID: "P-1",
+					Amount: money.Amount{Minor: 5000000, Currency: "EUR"}, USDRate: "1.1", USDAmount: usd(5500000),
+					ReceivedOn: "2021-03-15", BankRef: "REF-1", Earmark: "cluster:ESD", PledgeSettledUSD: ptr(usd(5500000))}),
+				ev("2021-03-15", &events.FeeCharged{ContributionID: "C-1", DonorID: "DE", TermID: "2020-2021",
+					FeeRate: "0.01", Amount: usd(55000), Earmark: "cluster:ESD"}),
+			}},
+		// EUR 70000.00 of EUR 120000.00 worth US$132000.00 is US$77000.00
+		// outstanding, US$22000.00 more than the US$55000.00 before.
+		{"an amendment records the new values and the change of what is outstanding",
+			[]domain.Command{openTerm(), registerDonor(), pledge(), paying()},
+			amend(),
+			[]decided{
+				ev("2021-01-10", &events.PledgeAmended{PledgeID: "P-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 12000000, Currency: "EUR"}, USDRate: "1.1", USDAmount: usd(13200000), DueOn: "2021-06-30",
+					Reason: "addendum signed", OutstandingUSDChange: usd(2200000)}),
+			}},
+		{"a new due date alone keeps the amount",
+			[]domain.Command{openTerm(), registerDonor(), pledge()},
+			&domain.AmendPledge{Meta: alice, ID: "P-1", DueOn: "2021-09-30", Reason: "donor asked", AmendedOn: "2021-06-01"},
+			[]decided{
+				ev("2021-06-01", &events.PledgeAmended{PledgeID: "P-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 10000000, Currency: "EUR"}, USDRate: "1.1", USDAmount: usd(11000000), DueOn: "2021-09-30",
+					Reason: "donor asked", OutstandingUSDChange: usd(0)}),
+			}},
+		{"a cancellation writes off what the pledge still expects",
+			[]domain.Command{openTerm(), registerDonor(), pledge(), paying()},
+			cancel(),
+			[]decided{
+				ev("2021-10-01", &events.PledgeCancelled{PledgeID: "P-1", DonorID: "DE", TermID: "2020-2021", Reason: "donor withdrew",
+					WrittenOff: money.Amount{Minor: 5000000, Currency: "EUR"}, WrittenOffUSD: usd(5500000)}),
+			}},
+		{"interest", funded(), interest(), []decided{
+			ev("2021-06-30", &events.InterestEarned{InterestID: "I-1", TermID: "2020-2021", Amount: usd(10000), EarnedOn: "2021-06-30"}),
+		}},
+		{"a refund names the pots it comes from", funded(), refund(), []decided{
+			ev("2021-07-01", &events.RefundPaid{RefundID: "R-1", DonorID: "DE", TermID: "2020-2021", Amount: usd(100000),
+				PaidOn: "2021-07-01", Funding: []events.Draw{{Amount: usd(100000)}}}),
+		}},
+		{"reversing a receipt reverses its fee first, each dated as the event it reverses", funded(), reverse("ev-3"), []decided{
+			ev("2021-03-15", &events.EventReversed{ReversalID: "X-1", EventID: "ev-4", ReversedFundSeq: 4, ReversedType: "fee_charged",
+				Reason: "entered twice", Postings: []events.Posting{
+					{Account: "trust:unallocated", TermID: "2020-2021", DonorID: "DE", Amount: usd(-55000)},
+					{Account: "trust:cash", TermID: "2020-2021", DonorID: "DE", Amount: usd(55000)},
+					{Account: "uil:cash", TermID: "2020-2021", DonorID: "DE", Amount: usd(-55000)},
+					{Account: "uil:fee_revenue", TermID: "2020-2021", DonorID: "DE", Amount: usd(55000)},
+				}}),
+			ev("2021-03-15", &events.EventReversed{ReversalID: "X-1", EventID: "ev-3", ReversedFundSeq: 3, ReversedType: "contribution_received",
+				Reason: "entered twice", Postings: []events.Posting{
+					{Account: "trust:cash", TermID: "2020-2021", DonorID: "DE", Amount: usd(-5500000)},
+					{Account: "trust:unallocated", TermID: "2020-2021", DonorID: "DE", Amount: usd(5500000)},
+				}}),
+		}},
+		{"an expenditure in a city of the registry takes its country and name",
+			plus(funded(), propose(), approve(), registerCity("cork", "IE")),
+			with(spend(), func(c *domain.RecordExpenditure) { c.CityID = "cork"; c.Country = ""; c.City = "" }),
+			[]decided{
+				ev("2021-05-01", &events.ExpenditureRecorded{ExpenditureID: "E-1", AllocationID: "A-1", LineID: "MDFM-1.1",
+					TermID: "2020-2021", Amount: usd(500000), USDRate: "1", USDAmount: usd(500000), SpentOn: "2021-05-01",
+					Payee: "City of Cork", Country: "IE", City: "City of cork", CityID: "cork"}),
+			}},
+		{"register a city", nil, registerCity("cork", "IE"), []decided{
+			ev("2021-12-31", &events.CityRegistered{CityID: "cork", Name: "City of cork", Country: "IE"}),
+		}},
+		{"register a cluster with its technical partner", nil,
+			with(registerCluster("ESD"), func(c *domain.RegisterCluster) { c.TechnicalPartner = "UNESCO ESD section" }),
+			[]decided{
+				ev("2021-12-31", &events.ClusterRegistered{ClusterID: "ESD", Name: "Cluster ESD", TechnicalPartner: "UNESCO ESD section"}),
+			}},
+		{"appoint a coordinator", []domain.Command{openTerm(), registerCluster("ESD"), registerCity("cork", "IE")},
+			appoint("ESD", "cork"), []decided{
+				ev("2021-12-31", &events.CoordinatorAppointed{ClusterID: "ESD", CityID: "cork", TermID: "2020-2021"}),
+			}},
+		{"a member of two clusters may coordinate a third",
+			[]domain.Command{openTerm(), registerCluster("ESD"), registerCluster("EQI"), registerCluster("LIT"),
+				registerCity("cork", "IE"), join("ESD", "cork"), join("EQI", "cork")},
+			appoint("LIT", "cork"), []decided{
+				ev("2021-12-31", &events.CoordinatorAppointed{ClusterID: "LIT", CityID: "cork", TermID: "2020-2021"}),
+			}},
+		// DE's net US$99.00 and FR's US$198.00 share US$297.01: FR's share
+		// has the larger remainder and takes the odd cent.
+		{"a close refunds the unallocated balance pro rata, to the cent",
+			[]domain.Command{openTerm(), registerDonor(), registerDonorFR(),
+				with(eurReceipt(), func(c *domain.RecordContribution) { c.Amount = usdIn("100.00"); c.USDRate = "" }),
+				with(eurReceipt(), func(c *domain.RecordContribution) {
+					c.ID = "C-2"
+					c.DonorID = "FR"
+					c.Amount = usdIn("200.00")
+					c.USDRate = ""
+				}),
+				with(interest(), func(c *domain.RecordInterest) { c.Amount = usdIn("0.01") })},
+			closeRefund(),
+			[]decided{
+				ev("2021-12-31", &events.RefundPaid{RefundID: "close:2020-2021:DE", DonorID: "DE", TermID: "2020-2021", Amount: usd(9900),
+					PaidOn: "2021-12-31", Reason: "term 2020-2021 closed: unallocated balance refunded", Funding: []events.Draw{{Amount: usd(9900)}}}),
+				ev("2021-12-31", &events.RefundPaid{RefundID: "close:2020-2021:FR", DonorID: "FR", TermID: "2020-2021", Amount: usd(19801),
+					PaidOn: "2021-12-31", Reason: "term 2020-2021 closed: unallocated balance refunded", Funding: []events.Draw{{Amount: usd(19801)}}}),
+				ev("2021-12-31", &events.TermClosed{TermID: "2020-2021", ClosedOn: "2021-12-31", Disposition: events.Disposition{Kind: "refund"},
+					Unallocated: usd(29701), CarriedOver: usd(0), Refunded: usd(29701), AllocationsKept: []events.KeptAllocation{}}),
 			}},
 	}
 	for _, tc := range tests {

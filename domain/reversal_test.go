@@ -1,0 +1,118 @@
+package domain_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"pgregory.net/rapid"
+)
+
+// balances is every balance of a fund that a reversal must restore: each
+// term's totals, pots and donors' nets and attributable balances, each
+// line's approved and proposed sums, each allocation's state, each pledge's
+// payments and outstanding value, and the trial balance of every account.
+type balances struct {
+	Terms        map[string]termBalances
+	Lines        map[string][2]int64
+	Allocations  map[string]domain.Allocation
+	Pledges      map[string]domain.PledgeBalance
+	PledgesPaid  map[string][2]int64
+	Attributable map[string]int64 // "term/donor"
+	Trial        map[ledgerKey]int64
+}
+
+type termBalances struct {
+	Totals      domain.Totals
+	Unearmarked int64
+	Earmarked   map[string]int64
+	DonorNet    map[string]map[string]int64
+}
+
+func balancesOf(s *domain.State, books map[ledgerKey]int64) balances {
+	b := balances{Terms: map[string]termBalances{}, Lines: map[string][2]int64{}, Allocations: map[string]domain.Allocation{},
+		Pledges: map[string]domain.PledgeBalance{}, PledgesPaid: map[string][2]int64{}, Attributable: map[string]int64{},
+		Trial: map[ledgerKey]int64{}}
+	c := s.Clone()
+	for id, t := range c.Terms {
+		b.Terms[id] = termBalances{t.Totals, t.Unearmarked, t.Earmarked, t.DonorNet}
+		for d := range s.Donors {
+			b.Attributable[id+"/"+d] = domain.Attributable(s, id, d)
+		}
+	}
+	for id, l := range c.Lines {
+		b.Lines[id] = [2]int64{l.ApprovedMinor, l.ProposedMinor}
+	}
+	for id, a := range c.Allocations {
+		b.Allocations[id] = *a
+	}
+	for id, pl := range c.Pledges {
+		b.Pledges[id], _ = domain.PledgeOutstanding(s, id)
+		b.PledgesPaid[id] = [2]int64{pl.PaidMinor, pl.PaidUSDMinor}
+	}
+	for k, v := range books {
+		if v != 0 {
+			b.Trial[k] = v
+		}
+	}
+	return b
+}
+
+// TestReversalRestoresBalances: in random histories, reversing a money
+// event just after it was made (a receipt with its fee, an approval, an
+// expenditure, interest, a refund) is always accepted and leaves every
+// balance exactly as it was before the event.
+func TestReversalRestoresBalances(t *testing.T) {
+	reversed := map[string]int{}
+	rapid.Check(t, func(t *rapid.T) {
+		s := domain.NewState("mdfm")
+		books := map[ledgerKey]int64{}
+		n := rapid.IntRange(minCommands, maxCommands).Draw(t, "commands")
+		for i := 0; i < n; i++ {
+			c := genCommand(t, s)
+			before := balancesOf(s, books)
+			evs, err := domain.Decide(s, c)
+			if err != nil {
+				continue
+			}
+			applied := applyAll(t, s, evs)
+			book(t, books, applied)
+			switch c.(type) {
+			case *domain.RecordContribution, *domain.ApproveAllocation, *domain.RecordExpenditure,
+				*domain.RecordInterest, *domain.RecordRefund:
+			default:
+				continue
+			}
+			if !rapid.Bool().Draw(t, "reverse it") {
+				continue
+			}
+			for _, e := range applied {
+				if e.Type == events.TypeFeeCharged {
+					continue // reversed with its receipt
+				}
+				rev := &domain.ReverseEvent{Meta: approver, ID: fmt.Sprintf("RV-%s", e.ID), EventID: e.ID, Reason: "wrong entry"}
+				rev.Today = "2023-12-31"
+				revs, err := domain.Decide(s, rev)
+				if err != nil {
+					t.Fatalf("reversing %s just after it was made: %v", e.Type, err)
+				}
+				book(t, books, applyAll(t, s, revs))
+				reversed[e.Type]++
+			}
+			after := balancesOf(s, books)
+			if diff := cmp.Diff(before, after, cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("%T and its reversal changed balances (-before +after):\n%s", c, diff)
+			}
+		}
+	})
+	for _, typ := range []string{events.TypeContributionReceived, events.TypeAllocationApproved, events.TypeExpenditureRecorded,
+		events.TypeInterestEarned, events.TypeRefundPaid} {
+		if reversed[typ] == 0 {
+			t.Errorf("no %s reversed in any generated history", typ)
+		}
+	}
+	t.Logf("reversed: %v", reversed)
+}
