@@ -119,6 +119,17 @@ func TestKillMinus9KeepsAcknowledgedCommands(t *testing.T) {
 			t.Errorf("balance %s after kill -9: %v, before: %v", k, again[k], balance[k])
 		}
 	}
+	// Today's balance counts exactly the receipts in the log.
+	var wantCents int64
+	for k := range receipts {
+		var i int
+		fmt.Sscanf(k, "key-%d", &i)
+		wantCents += int64(100+i)*100 + int64(i%100)
+	}
+	now := d2.must(t, 200, "GET", "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", "kim", "", nil).json(t)
+	if want := fmt.Sprintf("%d.%02d", wantCents/100, wantCents%100); now["received"] != want {
+		t.Errorf("received after restart %v, want %s (the receipts in the log)", now["received"], want)
+	}
 	// And the whole log still verifies.
 	v := d2.must(t, 200, "GET", "/v1/audit/verify", "kim", "", nil).json(t)
 	if v["ok"] != true {

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -103,7 +104,16 @@ func start(t *testing.T, args ...string) *daemon {
 		}
 	}()
 	go func() { d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(func() { d.kill() })
+	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("E2E_DUMP") != "" {
+			d.cmd.Process.Signal(syscall.SIGQUIT)
+			time.Sleep(2 * time.Second)
+		}
+		d.kill()
+		if t.Failed() {
+			t.Logf("ledgerd %v output:\n%s", args, d.output())
+		}
+	})
 	select {
 	case d.url = <-urlc:
 	case <-d.done:

@@ -68,7 +68,19 @@ type seen struct {
 type pending struct {
 	req  Request
 	ctx  context.Context
-	done chan answer
+	done chan answer // never changes: Submit waits on it
+	// answered is set by the writer goroutine once it has sent the answer;
+	// only that goroutine reads or writes it.
+	answered bool
+}
+
+// answer sends the command's answer once.
+func (p *pending) answer(a answer) {
+	if p.answered {
+		panic("ledger: a command answered twice")
+	}
+	p.answered = true
+	p.done <- a
 }
 
 type refusal struct {
@@ -217,7 +229,7 @@ func (w *Writer) drain() {
 	for {
 		select {
 		case p := <-w.queue:
-			p.done <- answer{err: ErrClosed}
+			p.answer(answer{err: ErrClosed})
 		default:
 			return
 		}
@@ -247,8 +259,8 @@ func (w *Writer) process(batch []*pending) {
 	}
 	if err != nil {
 		for _, p := range batch {
-			if p.done != nil {
-				p.done <- answer{err: err}
+			if !p.answered {
+				p.answer(answer{err: err})
 			}
 		}
 	}
@@ -274,26 +286,23 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 	now := w.now().UTC()
 	recordedAt := now.Format(time.RFC3339Nano)
 	for _, p := range batch {
-		if p.done == nil {
+		if p.answered {
 			continue
 		}
 		if p.ctx.Err() != nil {
-			p.done <- answer{err: p.ctx.Err()}
-			p.done = nil
+			p.answer(answer{err: p.ctx.Err()})
 			continue
 		}
 		id, hash := p.req.CommandID, p.req.CommandHash
 		if s, ok := w.ids[id]; ok {
-			p.done <- w.replay(id, hash, s)
-			p.done = nil
+			p.answer(w.replay(id, hash, s))
 			continue
 		}
 		if h, ok := inBatch[id]; ok {
 			// The same key twice in one batch: the second waits for the next
 			// batch, where the first one's result will be known.
 			if h != hash {
-				p.done <- answer{err: ErrIdempotencyKeyReused}
-				p.done = nil
+				p.answer(answer{err: ErrIdempotencyKeyReused})
 			}
 			continue
 		}
@@ -306,8 +315,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		}
 		if len(evs)+len(out) > eventlog.MaxBatchEvents {
 			if len(evs) == 0 {
-				p.done <- answer{err: fmt.Errorf("command makes %d events, more than one batch holds", len(out))}
-				p.done = nil
+				p.answer(answer{err: fmt.Errorf("command makes %d events, more than one batch holds", len(out))})
 			}
 			continue // waits for the next batch
 		}
@@ -338,8 +346,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 	}
 	answerRefused := func() {
 		for _, r := range refused {
-			r.p.done <- answer{err: r.err}
-			r.p.done = nil
+			r.p.answer(answer{err: r.err})
 		}
 	}
 	if len(evs) == 0 {
@@ -370,8 +377,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		}
 		seq := firstSeq + uint64(d.first+d.n-1)
 		w.ids[d.p.req.CommandID] = seen{hash: d.p.req.CommandHash, refs: refs, streamSeq: seq}
-		d.p.done <- answer{res: Result{CommandID: d.p.req.CommandID, Events: refs, StreamSeq: seq}}
-		d.p.done = nil
+		d.p.answer(answer{res: Result{CommandID: d.p.req.CommandID, Events: refs, StreamSeq: seq}})
 	}
 	answerRefused()
 	return w.pendingLeft(batch), nil
@@ -381,7 +387,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 // duplicate key inside the batch, or events beyond one batch).
 func (w *Writer) pendingLeft(batch []*pending) bool {
 	for _, p := range batch {
-		if p.done != nil {
+		if !p.answered {
 			return true
 		}
 	}
