@@ -767,6 +767,33 @@ func TestDecideEvents(t *testing.T) {
 					{Account: "trust:unallocated", TermID: "2020-2021", DonorID: "DE", Amount: usd(5500000)},
 				}}),
 		}},
+		// The receipt settled US$55000.00 at 1.1; at the amended 1.2 the
+		// EUR 100000.00 it leaves unpaid is worth US$120000.00, not the
+		// US$115000.00 that giving back the US$55000.00 makes.
+		{"reversing a receipt made before its pledge was revalued revalues what the pledge expects",
+			[]domain.Command{openTerm(), registerDonor(), pledge(), paying(),
+				with(amend(), func(c *domain.AmendPledge) { c.Amount = eurIn("100000.00"); c.USDRate = "1.2" })},
+			reverse("ev-4"),
+			[]decided{
+				ev("2021-03-15", &events.EventReversed{ReversalID: "X-1", EventID: "ev-5", ReversedFundSeq: 5, ReversedType: "fee_charged",
+					Reason: "entered twice", Postings: []events.Posting{
+						{Account: "trust:unallocated", TermID: "2020-2021", DonorID: "DE", Amount: usd(-55000)},
+						{Account: "trust:cash", TermID: "2020-2021", DonorID: "DE", Amount: usd(55000)},
+						{Account: "uil:cash", TermID: "2020-2021", DonorID: "DE", Amount: usd(-55000)},
+						{Account: "uil:fee_revenue", TermID: "2020-2021", DonorID: "DE", Amount: usd(55000)},
+					}}),
+				ev("2021-03-15", &events.EventReversed{ReversalID: "X-1", EventID: "ev-4", ReversedFundSeq: 4, ReversedType: "contribution_received",
+					Reason: "entered twice", Postings: []events.Posting{
+						{Account: "trust:cash", TermID: "2020-2021", DonorID: "DE", Amount: usd(-5500000)},
+						{Account: "trust:unallocated", TermID: "2020-2021", DonorID: "DE", Amount: usd(5500000)},
+						{Account: "memo:pledges", TermID: "2020-2021", DonorID: "DE", PledgeID: "P-1", Amount: usd(5500000)},
+						{Account: "memo:pledges_contra", TermID: "2020-2021", DonorID: "DE", PledgeID: "P-1", Amount: usd(-5500000)},
+					}}),
+				ev("2021-03-15", &events.PledgeAmended{PledgeID: "P-1", DonorID: "DE", TermID: "2020-2021",
+					Amount: money.Amount{Minor: 10000000, Currency: "EUR"}, USDRate: "1.2", USDAmount: usd(12000000), DueOn: "2021-06-30",
+					Reason:               "revalued after reversal X-1 of receipt C-1, made before the pledge was amended",
+					OutstandingUSDChange: usd(500000)}),
+			}},
 		{"an expenditure in a city of the registry takes its country and name",
 			plus(funded(), propose(), approve(), registerCity("cork", "IE")),
 			with(spend(), func(c *domain.RecordExpenditure) { c.CityID = "cork"; c.Country = ""; c.City = "" }),

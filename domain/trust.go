@@ -81,7 +81,8 @@ func (s *State) recordRefund(c *RecordRefund) ([]events.Event, error) {
 // reversed event's effective date, so that a report as of any date shows
 // the ledger as if the wrong entry had never been made (at_seq still shows
 // what the ledger knew). A receipt is reversed together with its fee, the
-// fee's reversal first. Reversing an allocation's approval makes the
+// fee's reversal first; if it paid a pledge amended since, a pledge_amended
+// follows that revalues what the pledge still expects (see revalue). Reversing an allocation's approval makes the
 // allocation proposed again, its money back in the pots it was drawn from;
 // it may be approved again later. The overdraw checks are against today's
 // balances.
@@ -125,7 +126,7 @@ func (s *State) reverseEvent(c *ReverseEvent) ([]events.Event, error) {
 	if err := s.checkReversal(targets); err != nil {
 		return nil, err
 	}
-	out := make([]events.Event, 0, len(targets))
+	out := make([]events.Event, 0, len(targets)+1)
 	for _, id := range targets {
 		r := s.Events[id]
 		e, err := events.New(r.EffectiveOn, &events.EventReversed{ReversalID: c.ID, EventID: id, ReversedFundSeq: r.FundSeq,
@@ -135,7 +136,37 @@ func (s *State) reverseEvent(c *ReverseEvent) ([]events.Event, error) {
 		}
 		out = append(out, e)
 	}
+	if p, ok := rec.Payload.(*events.ContributionReceived); ok && p.PledgeID != "" {
+		if e, ok, err := revalue(s.Pledges[p.PledgeID], p, c.ID, rec.EffectiveOn); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, e)
+		}
+	}
 	return out, nil
+}
+
+// revalue returns the pledge_amended that keeps a pledge's memo balance at
+// its proportional value (see outstandingUSD) when a receipt paying it is
+// reversed after the pledge's amount or rate was amended: the reversal
+// gives back exactly what the receipt settled, at the ratio of its day,
+// and the amendment posts the difference. ok is false when there is none,
+// as when the receipt is reversed before any amendment.
+func revalue(pl *Pledge, p *events.ContributionReceived, reversalID, on string) (events.Event, bool, error) {
+	var settled int64
+	if p.PledgeSettledUSD != nil {
+		settled = p.PledgeSettledUSD.Minor
+	}
+	memo := pl.OutstandingUSD + settled
+	want := outstandingUSD(pl.USDMinor, pl.Amount.Minor, pl.Amount.Minor-pl.PaidMinor+p.Amount.Minor)
+	if memo == want {
+		return events.Event{}, false, nil
+	}
+	e, err := events.New(on, &events.PledgeAmended{PledgeID: pl.ID, DonorID: pl.DonorID, TermID: pl.TermID, Amount: pl.Amount,
+		USDRate: pl.USDRate, USDAmount: money.USDAmount(pl.USDMinor), DueOn: pl.DueOn, Earmark: pl.Earmark,
+		Reason:               fmt.Sprintf("revalued after reversal %s of receipt %s, made before the pledge was amended", reversalID, p.ContributionID),
+		OutstandingUSDChange: money.USDAmount(want - memo)})
+	return e, err == nil, err
 }
 
 // checkReversal undoes the events on a copy of the balances and refuses
