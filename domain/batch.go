@@ -114,7 +114,7 @@ func (s *State) cloneBalances() *State {
 			}
 			v.DonorNet = dn
 		}
-		v.AllocationsKeptAtClose = slices.Clone(v.AllocationsKeptAtClose)
+		v.KeptAtClose = slices.Clone(v.KeptAtClose)
 		return v
 	})
 	c.Contributions = cloneMap(s.Contributions, func(v Contribution) Contribution { return v })

@@ -49,13 +49,14 @@ type Term struct {
 	// entries and no empty inner maps.
 	DonorNet map[string]map[string]int64
 	// Closed is set by term_closed. DispositionKind and CarriedTo say what
-	// the close did with the unallocated balance.
-	Closed                     bool
-	ClosedOn                   string
-	DispositionKind            string
-	CarriedTo                  string
-	AllocationsKeptAtClose     []events.KeptAllocation
-	UnallocatedDisposedAtClose int64
+	// the close did with the unallocated balance, DisposedAtClose how much
+	// it was, and KeptAtClose which allocations kept what unspent money.
+	Closed          bool
+	ClosedOn        string
+	DispositionKind string
+	CarriedTo       string
+	DisposedAtClose int64
+	KeptAtClose     []events.KeptAllocation
 }
 
 // Totals are a term's trust and UIL figures in US cents. The accounting
@@ -392,8 +393,8 @@ func (s *State) apply(p events.Payload, e events.Event) error {
 		}
 		t.Closed, t.ClosedOn = true, p.ClosedOn
 		t.DispositionKind, t.CarriedTo = p.Disposition.Kind, p.Disposition.ToTermID
-		t.AllocationsKeptAtClose = append([]events.KeptAllocation(nil), p.AllocationsKept...)
-		t.UnallocatedDisposedAtClose = p.Unallocated.Minor
+		t.KeptAtClose = append([]events.KeptAllocation(nil), p.AllocationsKept...)
+		t.DisposedAtClose = p.Unallocated.Minor
 	case *events.CityRegistered:
 		s.Cities[p.CityID] = &City{ID: p.CityID, Name: p.Name, Country: p.Country}
 	case *events.ClusterRegistered:
