@@ -37,6 +37,11 @@ func eventError(e events.Event, err error) *EventError {
 // or was written by another program. The projector stops on it.
 var ErrInconsistent = errors.New("event contradicts the read model")
 
+// ErrUnknownEventType is wrapped when the log holds an event type this
+// read model has no rule for: the projector is older than the writer. It
+// stops rather than skip the event; upgrade it and rebuild.
+var ErrUnknownEventType = errors.New("event type unknown to this read model")
+
 // ApplyBatch applies events in one transaction together with the checkpoint
 // (the last stream sequence applied) and the head of each fund's hash chain.
 // Events must carry their StreamSeq and come in stream order; those at or
@@ -250,7 +255,7 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Fund, p.ExpenditureID, p.AllocationID, p.LineID, p.TermID, p.Amount.Minor, p.Amount.Currency, p.USDRate, p.USDAmount.Minor, p.SpentOn, p.Payee, p.Description, p.Country, p.City, seq)
 	default:
-		return fmt.Errorf("%w: no read-model rule for %s", ErrInconsistent, e.Type)
+		return fmt.Errorf("%w: %s (upgrade the projector and rebuild the read model)", ErrUnknownEventType, e.Type)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: write %s: %v", ErrInconsistent, e.Type, err)

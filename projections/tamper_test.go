@@ -246,3 +246,43 @@ func count(t *testing.T, s *projections.Store, query string, args ...any) int64 
 	}
 	return n
 }
+
+// TestUnknownEventTypeStops appends a correctly sealed and linked event of a
+// type this read model has no rule for: the projector stops at it, names
+// it, and keeps what it had; it never skips an event.
+func TestUnknownEventTypeStops(t *testing.T) {
+	ns, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.OpenTerm(t, w)
+	w.Close()
+	good := readLog(t, log)
+	last := good[len(good)-1]
+	e := events.Event{ID: "01900000-0000-7000-8000-0000000000aa", Fund: "mdfm", FundSeq: last.FundSeq + 1, Type: "grant_awarded", V: 1,
+		RecordedAt: "2021-12-31T12:00:00Z", EffectiveOn: "2021-12-31", Actor: "ana", CommandID: "future", CommandHash: strings.Repeat("0", 64),
+		Data: []byte(`{"grant_id":"g1"}`)}
+	if err := e.Seal(last.Hash); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(testnats.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := publishRaw(t, js, eventlog.Subject("mdfm", e.Type), e)
+
+	s := openStore(t, "read.db")
+	err = projections.CatchUp(t.Context(), log, s)
+	var ee *projections.EventError
+	if !errors.As(err, &ee) || ee.StreamSeq != seq || ee.FundSeq != e.FundSeq || !strings.Contains(err.Error(), "grant_awarded") {
+		t.Fatalf("got %v, want an EventError at stream seq %d naming grant_awarded", err, seq)
+	}
+	if cp, _ := s.Checkpoint(t.Context()); cp >= seq {
+		t.Errorf("checkpoint %d: the unknown event was passed over", cp)
+	}
+	rep, err := projections.Verify(t.Context(), log, s, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || rep.Failure == nil || rep.Failure.Stage != projections.StageReplay || rep.Failure.FundSeq != e.FundSeq {
+		t.Errorf("verify: %+v failure %+v, want not OK at stage replay, fund_seq %d", rep, rep.Failure, e.FundSeq)
+	}
+}

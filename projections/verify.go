@@ -81,9 +81,12 @@ func (f *VerifyFailure) String() string {
 // OK false at stage "chain" with its fund and fund_seq. It replays the events
 // up to the live store's checkpoint into a scratch file under scratchDir
 // (removed afterwards) and compares every table with the live one
-// (CompareStores); the first difference gives stage "table". If live is nil
-// only the chain is checked. The error is for an audit that could not run
-// (the stream or a file unreadable), never for what it found.
+// (CompareStores); the first difference gives stage "table". It then
+// replays the rest of the log: an intact event the read model has no rule
+// for, or that contradicts the ones before it, gives stage "replay" (the
+// live projector would be stuck there). If live is nil nothing is compared.
+// The error is for an audit that could not run (the stream or a file
+// unreadable), never for what it found.
 func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir string) (VerifyReport, error) {
 	rep := VerifyReport{Funds: map[string]FundHead{}}
 	var liveCP uint64
@@ -96,6 +99,9 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 	last, err := streamLastSeq(ctx, log)
 	if err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
+	}
+	if live == nil {
+		liveCP = last // nothing to compare: replay everything in one pass
 	}
 	dir, err := os.MkdirTemp(scratchDir, "verify-*")
 	if err != nil {
@@ -141,42 +147,55 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 		rep.Failure = f
 		return rep, err
 	}
-	if live == nil {
-		rep.OK = true
-		return rep, nil
+	if live != nil {
+		f, err := compareLive(ctx, log, scratch, live)
+		if f != nil || err != nil {
+			rep.Failure = f
+			return rep, err
+		}
 	}
+	// The rest of the log must replay too: a read model that cannot apply
+	// the next event is stuck, even if what it has is right.
+	if err := catchUpTo(ctx, log, scratch, last); err != nil {
+		f, err := eventFailure(err)
+		rep.Failure = f
+		return rep, err
+	}
+	rep.OK = true
+	return rep, nil
+}
+
+// compareLive compares the live read model with the scratch replay, which
+// has reached the live checkpoint Verify started from, and returns the
+// first difference.
+func compareLive(ctx context.Context, log *eventlog.Log, scratch, live *Store) (*VerifyFailure, error) {
 	for round := 1; ; round++ {
 		f, err := compareStores(ctx, scratch, live, "replay", "live")
 		if err != nil {
-			return rep, fmt.Errorf("verify: %w", err)
+			return nil, fmt.Errorf("verify: %w", err)
 		}
 		if f == nil {
-			rep.OK = true
-			return rep, nil
+			return nil, nil
 		}
 		// A live model that moved on during the comparison differs from
 		// the replay for that reason alone: replay further and compare
 		// again. One that did not move differs for real.
 		scp, err := scratch.Checkpoint(ctx)
 		if err != nil {
-			return rep, fmt.Errorf("verify: %w", err)
+			return nil, fmt.Errorf("verify: %w", err)
 		}
 		now, err := live.Checkpoint(ctx)
 		if err != nil {
-			return rep, fmt.Errorf("verify: %w", err)
+			return nil, fmt.Errorf("verify: %w", err)
 		}
 		if now == scp || round == MaxVerifyRounds {
 			if now != scp {
 				f.Reason += fmt.Sprintf(" (the live read model kept moving: checkpoint %d, replayed to %d)", now, scp)
 			}
-			rep.Failure = f
-			return rep, nil
+			return f, nil
 		}
-		liveCP = now
 		if err := catchUpTo(ctx, log, scratch, now); err != nil {
-			f, err := eventFailure(err)
-			rep.Failure = f
-			return rep, err
+			return eventFailure(err)
 		}
 	}
 }

@@ -60,6 +60,11 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify funds: %+v, want mdfm and other (fund_seq 3)", rep.Funds)
 	}
 
+	// Without a live read model only the log is checked (and replayed).
+	if rep, err := projections.Verify(t.Context(), log, nil, t.TempDir()); err != nil || !rep.OK || rep.Events != 14 {
+		t.Errorf("verify of the log alone: %+v, %v", rep, err)
+	}
+
 	// A read model behind the log is compared with a replay to its checkpoint.
 	evs := readLog(t, log)
 	behind := openStore(t, "behind.db")
