@@ -295,6 +295,15 @@ func TestDataDir(t *testing.T) {
 	if code := main("rebuild", "--data", dir, "--db", filepath.Join(dir, ReadModelFile)); code != 0 {
 		t.Fatalf("rebuild: exit %d\n%s%s", code, &stdout, &stderr)
 	}
+	// A folder in use by another process is refused.
+	release, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := main("verify", "--data", dir); code != ExitFailure || !strings.Contains(stderr.String(), "in use") {
+		t.Errorf("verify of a locked data folder: exit %d\n%s", code, &stderr)
+	}
+	release()
 	if code := main("verify", "--data", dir); code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", code, &stdout, &stderr)
 	}

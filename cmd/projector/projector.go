@@ -160,11 +160,14 @@ func (c *config) validate() error {
 }
 
 // openLog connects to the stream: an embedded server on the store in
-// --data, or the server at --nats. It never creates the stream.
+// --data, holding the folder's lock (DataLockFile) so that no other process
+// runs a server on the same store meanwhile, or the server at --nats. It
+// never creates the stream.
 func openLog(ctx context.Context, c config) (*eventlog.Log, func(), error) {
 	var (
-		nc *nats.Conn
-		ns *server.Server
+		nc     *nats.Conn
+		ns     *server.Server
+		unlock = func() {}
 	)
 	if c.dataDir != "" {
 		// The embedded server creates an empty store where there is none:
@@ -173,11 +176,16 @@ func openLog(ctx context.Context, c config) (*eventlog.Log, func(), error) {
 			return nil, nil, fmt.Errorf("no JetStream store in %s (expected %s)", c.dataDir, filepath.Join(c.dataDir, "jetstream"))
 		}
 		var err error
+		if unlock, err = lockDataDir(c.dataDir); err != nil {
+			return nil, nil, err
+		}
 		if ns, err = eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.dataDir}); err != nil {
+			unlock()
 			return nil, nil, err
 		}
 		if nc, err = eventlog.ConnectEmbedded(ns); err != nil {
 			ns.Shutdown()
+			unlock()
 			return nil, nil, err
 		}
 	} else {
@@ -192,6 +200,7 @@ func openLog(ctx context.Context, c config) (*eventlog.Log, func(), error) {
 			ns.Shutdown()
 			ns.WaitForShutdown()
 		}
+		unlock()
 	}
 	js, err := jetstream.New(nc)
 	if err == nil {
