@@ -52,7 +52,9 @@ func (s *Server) write(newCmd func(*http.Request) domain.Command, emptyOK bool) 
 		if err != nil {
 			return err
 		}
-		domain.SetMeta(cmd, domain.Meta{Actor: p.User, Today: s.cfg.Writer.Today()})
+		// The role goes along for the one rule Decide judges by role: a
+		// closed term takes reversals from an approver alone.
+		domain.SetMeta(cmd, domain.Meta{Actor: p.User, Today: s.cfg.Writer.Today(), Role: p.Role.Name})
 		// A client that did not send a key learns the one made for it, so
 		// that it can ask again after a lost answer.
 		w.Header().Set("Idempotency-Key", key)

@@ -25,7 +25,7 @@ func TestBadInputs(t *testing.T) {
 		term   = `{"id":"2022-2023","starts_on":"2022-01-01","ends_on":"2023-12-31","target":{"amount":"1000000.00","currency":"USD"},"fee_rate":"0.01"}`
 		donor  = `{"id":"d-new","name":"New donor","kind":"member_city","country":"JP","city":"Osaka"}`
 		rcpt   = `{"id":"r-new","donor_id":"d-eur","term_id":"2020-2021","amount":{"amount":"100.00","currency":"EUR"},"usd_rate":"1.1","received_on":"2021-06-01","bank_ref":"B"}`
-		line   = `{"id":"ESD-1.1","term_id":"2020-2021","title":"Objectives and work plan","amount":{"amount":"50000.00","currency":"USD"},"cluster_id":"ESD"}`
+		line   = `{"id":"ESD-1.1","term_id":"2020-2021","title":"Objectives and work plan","amount":{"amount":"50000.00","currency":"USD"}}`
 		alloc  = `{"id":"al-new","line_id":"MDFM-1.1","amount":{"amount":"100.00","currency":"USD"},"note":"n","proposed_on":"2021-06-01"}`
 		spend  = `{"id":"x-new","allocation_id":"al-1","amount":{"amount":"100.00","currency":"USD"},"spent_on":"2021-06-01","payee":"P","country":"KE","city":"Nairobi"}`
 		okTerm = "tok-ana"
@@ -144,6 +144,7 @@ func TestBadInputs(t *testing.T) {
 	post("unknown donor", "/v1/contributions", okOff, with(rcpt, `"d-eur"`, `"d-nobody"`), 404, "unknown_donor", "donor_id")
 	post("unknown term", "/v1/contributions", okOff, with(rcpt, `"term_id":"2020-2021"`, `"term_id":"2030-2031"`), 404, "unknown_term", "term_id")
 	post("unknown term of a line", "/v1/budget-lines", okOff, with(line, `"2020-2021"`, `"2030-2031"`), 404, "unknown_term", "term_id")
+	post("line of an unregistered cluster", "/v1/budget-lines", okOff, with(line, `"currency":"USD"}`, `"currency":"USD"},"cluster_id":"NOPE"`), 404, "unknown_cluster", "cluster_id")
 	post("unknown line", "/v1/allocations", okOff, with(alloc, `"MDFM-1.1"`, `"MDFM-9.9"`), 404, "unknown_line", "line_id")
 	post("unknown allocation", "/v1/expenditures", okOff, with(spend, `"al-1"`, `"al-nobody"`), 404, "unknown_allocation", "allocation_id")
 	post("approve unknown allocation", "/v1/allocations/al-nobody/approve", okTerm, ``, 404, "unknown_allocation", "id")

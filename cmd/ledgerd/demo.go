@@ -70,8 +70,8 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("write demo tokens: %w", err)
 	}
-	fmt.Fprintf(m.Stdout, "demo: loaded term 2020-2021, %d budget lines and an ILLUSTRATIVE history into fund %s\n",
-		len(mdfmLines)+len(clusters)*len(clusterActivities), m.Config.Fund)
+	fmt.Fprintf(m.Stdout, "demo: loaded term 2020-2021, %d budget lines of the strategy and its %d clusters, and an ILLUSTRATIVE history into fund %s\n",
+		len(mdfmLines)+len(clusters)*len(clusterActivities), len(clusters), m.Config.Fund)
 	fmt.Fprintf(m.Stdout, "demo: tokens for ana (approver), olu (officer), kim (auditor), admin and dana (donor) are in %s\n", path)
 	return nil
 }
@@ -148,6 +148,17 @@ type demoCommand struct {
 	cmd             domain.Command
 }
 
+// demoRegistersClusters says whether the demo registers the seven clusters
+// and links their activity lines to them (cluster_id). The domain refuses a
+// line naming an unregistered cluster, and the read model stops at a
+// cluster_registered event until projections has a rule for it; until then
+// the demo's cluster lines carry the cluster in their id and title only.
+// Flip this once projections applies cluster_registered.
+const demoRegistersClusters = false
+
+// demoRoles are the roles the demo's users act in.
+var demoRoles = map[string]string{"ana": "approver", "olu": "officer"}
+
 // demoCommands returns the demo in order: the term, the budget, then an
 // ILLUSTRATIVE history (no real donor or payment) of receipts in JPY, EUR
 // and USD, allocations proposed by olu and approved by ana, one left
@@ -162,10 +173,20 @@ func demoCommands() []demoCommand {
 	for _, l := range mdfmLines {
 		add("line-"+l.id, "/v1/budget-lines", "olu", &domain.AddBudgetLine{ID: l.id, TermID: term, Title: l.title, Amount: usd(l.amount)})
 	}
+	// A cluster's lines name a registered cluster.
+	if demoRegistersClusters {
+		for _, c := range clusters {
+			add("cluster-"+c.id, "/v1/clusters", "olu", &domain.RegisterCluster{ID: c.id, Name: c.name})
+		}
+	}
 	for _, c := range clusters {
 		for _, a := range clusterActivities {
 			id := c.id + "-" + a.num
-			add("line-"+id, "/v1/budget-lines", "olu", &domain.AddBudgetLine{ID: id, TermID: term, Title: c.name + ": " + a.title, Amount: usd(a.amount), ClusterID: c.id})
+			l := &domain.AddBudgetLine{ID: id, TermID: term, Title: c.name + ": " + a.title, Amount: usd(a.amount)}
+			if demoRegistersClusters {
+				l.ClusterID = c.id
+			}
+			add("line-"+id, "/v1/budget-lines", "olu", l)
 		}
 	}
 	add("donor-city", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-city", Name: "ILLUSTRATIVE Member City A", Kind: "member_city", Country: "JP", City: "ILLUSTRATIVE City A"})
@@ -216,7 +237,7 @@ func (m *Main) submitDemo(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		domain.SetMeta(c.cmd, domain.Meta{Actor: c.actor, Today: m.writer.Today()})
+		domain.SetMeta(c.cmd, domain.Meta{Actor: c.actor, Today: m.writer.Today(), Role: demoRoles[c.actor]})
 		if _, err := m.writer.Submit(ctx, ledger.Request{CommandID: c.id, CommandHash: hash, Command: c.cmd}); err != nil {
 			return fmt.Errorf("%s: %w", c.id, err)
 		}
