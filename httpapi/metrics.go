@@ -116,7 +116,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ Principa
 		}
 		help(&b, "mdfm_projector_checkpoint", "gauge", "Stream sequence of the last event the read model applied.")
 		fmt.Fprintf(&b, "mdfm_projector_checkpoint %d\n", cp)
-		help(&b, "mdfm_projector_lag", "gauge", "Events the writer acknowledged that the read model has not applied yet.")
+		help(&b, "mdfm_projector_lag", "gauge", "Stream sequences from the read model's checkpoint up to the writer's last acknowledged event: 0 when reads see every acknowledged write.")
 		fmt.Fprintf(&b, "mdfm_projector_lag{fund=%q} %d\n", s.cfg.Writer.Fund(), lag)
 	} else {
 		s.cfg.Logger.Warn("metrics: read checkpoint", "err", err)

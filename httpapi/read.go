@@ -72,7 +72,17 @@ func (s *Server) readYourWrites(ctx context.Context, fund string) error {
 		return nil
 	}
 	seq := s.cfg.Writer.LastSeq()
-	ctx, cancel := context.WithTimeout(ctx, ReadYourWritesTimeout)
+	// A stopped projector will not catch up: answer at once unless the
+	// read model already has what is asked.
+	var down error
+	if s.cfg.Health != nil {
+		down = s.cfg.Health()
+	}
+	timeout := ReadYourWritesTimeout
+	if down != nil {
+		timeout = 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := s.cfg.Store.WaitFor(ctx, seq)
 	if err == nil {
@@ -80,10 +90,8 @@ func (s *Server) readYourWrites(ctx context.Context, fund string) error {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		msg := fmt.Sprintf("the read model has not reached stream seq %d within %s", seq, ReadYourWritesTimeout)
-		if s.cfg.Health != nil {
-			if herr := s.cfg.Health(); herr != nil {
-				msg += ": " + herr.Error()
-			}
+		if down != nil {
+			msg = fmt.Sprintf("the read model is behind stream seq %d and does not follow the log: %v", seq, down)
 		}
 		return errorf(CodeUnavailable, "", msg)
 	}

@@ -125,6 +125,12 @@ type endpoint struct {
 // route is one path with its methods.
 type route map[string]endpoint
 
+// routes is the API's table: every path with its methods and the roles that
+// may call it (DESIGN.md, Access). admin may call everything; the officer
+// records donors, receipts, budget lines, proposals and expenditures; the
+// approver opens terms and approves allocations; the auditor reads
+// everything and runs verify; a donor:<id> token reads balances only.
+// /metrics takes any staff token (not a donor's); /healthz takes none.
 func (s *Server) routes() {
 	writers := []string{RoleOfficer}
 	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}

@@ -234,6 +234,17 @@ func TestProjectorFailureShowsInHealth(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	d.post(t, 201, "/v1/donors", "tok-olu", "", map[string]any{"id": "d-1", "name": "Donor", "kind": "other", "country": "FR"})
+	// Reads that need the new donor answer 503 at once, saying why.
+	a := d.do(t, request{method: "GET", path: "/v1/funds/mdfm/balance", token: "tok-kim"})
+	if code, _ := a.errorOf(t); a.status != http.StatusServiceUnavailable || code != "unavailable" || !strings.Contains(a.String(), "does not follow the log") {
+		t.Errorf("balance with the projector stopped: %s", a)
+	}
+	// Verify answers 200 with its verdict: not ok, and where it failed.
+	var rep projections.VerifyReport
+	d.get(t, "/v1/audit/verify", "tok-kim", &rep)
+	if rep.OK || rep.Failure == nil {
+		t.Errorf("verify with a message that is not an event: %+v", rep)
+	}
 	if !strings.Contains(string(d.get(t, "/metrics", "tok-admin", nil).body), "mdfm_projector_up 0\n") {
 		t.Error("metrics do not say the projector is down")
 	}
