@@ -171,6 +171,9 @@ func TestKillAndResume(t *testing.T) {
 	for {
 		cp, ok := cr.read()
 		if ok && cp > 0 && cp < w.LastSeq() {
+			// A moment later it is in the middle of the next batches,
+			// which arrive small and often while the writer goes on.
+			time.Sleep(3 * time.Millisecond)
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
