@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use, as "command:package".
-needs=("xmllint:libxml2-utils")
+needs=("xmllint:libxml2-utils" "pdftotext:poppler-utils")
 missing=()
 for pair in "${needs[@]}"; do
   cmd=${pair%%:*} pkg=${pair#*:}
