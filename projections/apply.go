@@ -203,17 +203,65 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInconsistent, err)
 	}
+	// A reversal's legs are booked under the reversed event's type, so that
+	// sums by type net out what was reversed.
+	typ, reversalOf := e.Type, ""
+	if r, ok := p.(*events.EventReversed); ok {
+		typ, reversalOf = r.ReversedType, r.EventID
+		if err := a.checkNegates(ctx, e.Fund, r, ps); err != nil {
+			return err
+		}
+	}
 	var sum int64
 	for i, x := range ps {
 		sum += x.Minor
-		if _, err := a.exec(ctx, `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Fund, int64(e.FundSeq), i, e.Type, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn); err != nil {
+		if _, err := a.exec(ctx, `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on, earmark, pledge_id, reversal_of)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {
 			return fmt.Errorf("write posting %d: %w", i, err)
 		}
 	}
 	if sum != 0 {
 		return fmt.Errorf("%w: postings sum to %d, not zero", ErrInconsistent, sum)
+	}
+	return nil
+}
+
+// leg is a posting without its amount: the account it moves.
+type leg struct{ account, term, line, donor, earmark, pledge string }
+
+// checkNegates checks that a reversal's postings are exactly the reversed
+// event's, negated: what the reversal carries is what the reversed event
+// booked, not a copy that could have drifted from it.
+func (a *applier) checkNegates(ctx context.Context, fund string, r *events.EventReversed, ps []domain.Posting) error {
+	rows, err := a.tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark, pledge_id, amount_minor
+		FROM postings WHERE fund = ? AND fund_seq = ?`, fund, int64(r.ReversedFundSeq))
+	if err != nil {
+		return fmt.Errorf("read postings of fund_seq %d: %w", r.ReversedFundSeq, err)
+	}
+	defer rows.Close()
+	net := map[leg]int64{}
+	for rows.Next() {
+		var (
+			l leg
+			x int64
+		)
+		if err := rows.Scan(&l.account, &l.term, &l.line, &l.donor, &l.earmark, &l.pledge, &x); err != nil {
+			return fmt.Errorf("read postings of fund_seq %d: %w", r.ReversedFundSeq, err)
+		}
+		net[l] += x
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read postings of fund_seq %d: %w", r.ReversedFundSeq, err)
+	}
+	for _, x := range ps {
+		net[leg{x.Account, x.TermID, x.LineID, x.DonorID, x.Earmark, x.PledgeID}] += x.Minor
+	}
+	for l, x := range net {
+		if x != 0 {
+			return fmt.Errorf("%w: reversal %s of fund_seq %d leaves %d on %+v: its postings do not negate the reversed event's",
+				ErrInconsistent, r.ReversalID, r.ReversedFundSeq, x, l)
+		}
 	}
 	return nil
 }
@@ -232,12 +280,22 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 		_, err = a.exec(ctx, `INSERT INTO donors (fund, donor_id, name, kind, country, city, fund_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			e.Fund, p.DonorID, p.Name, p.Kind, p.Country, p.City, seq)
 	case *events.ContributionReceived:
-		_, err = a.exec(ctx, `INSERT INTO contributions (fund, contribution_id, donor_id, term_id, pledge_id, amount_minor, currency, usd_rate, usd_minor, received_on, bank_ref, fund_seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Fund, p.ContributionID, p.DonorID, p.TermID, p.PledgeID, p.Amount.Minor, p.Amount.Currency, p.USDRate, p.USDAmount.Minor, p.ReceivedOn, p.BankRef, seq)
+		var settled int64
+		if p.PledgeSettledUSD != nil {
+			settled = p.PledgeSettledUSD.Minor
+		}
+		_, err = a.exec(ctx, `INSERT INTO contributions (fund, contribution_id, donor_id, term_id, pledge_id, amount_minor, currency, usd_rate, usd_minor, received_on, bank_ref, fund_seq, earmark, pledge_settled_usd_minor)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, p.ContributionID, p.DonorID, p.TermID, p.PledgeID, p.Amount.Minor, p.Amount.Currency, p.USDRate, p.USDAmount.Minor, p.ReceivedOn, p.BankRef, seq, p.Earmark, settled)
+		if err == nil && p.PledgeID != "" {
+			return a.execOne(ctx, "pay pledge "+p.PledgeID,
+				`UPDATE pledges SET paid_minor = paid_minor + ?, paid_usd_minor = paid_usd_minor + ?, outstanding_usd_minor = outstanding_usd_minor - ?
+				 WHERE fund = ? AND pledge_id = ? AND donor_id = ? AND term_id = ? AND currency = ? AND earmark = ? AND status != 'cancelled'`,
+				p.Amount.Minor, p.USDAmount.Minor, settled, e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Earmark)
+		}
 	case *events.FeeCharged:
-		_, err = a.exec(ctx, `INSERT INTO fees (fund, fund_seq, contribution_id, donor_id, term_id, fee_rate, amount_minor, effective_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Fund, seq, p.ContributionID, p.DonorID, p.TermID, p.FeeRate, p.Amount.Minor, e.EffectiveOn)
+		_, err = a.exec(ctx, `INSERT INTO fees (fund, fund_seq, contribution_id, donor_id, term_id, fee_rate, amount_minor, effective_on, earmark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, seq, p.ContributionID, p.DonorID, p.TermID, p.FeeRate, p.Amount.Minor, e.EffectiveOn, p.Earmark)
 	case *events.BudgetLineAdded:
 		_, err = a.exec(ctx, `INSERT INTO budget_lines (fund, line_id, term_id, title, amount_minor, cluster_id, fund_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			e.Fund, p.LineID, p.TermID, p.Title, p.Amount.Minor, p.ClusterID, seq)
@@ -251,9 +309,120 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 			 WHERE fund = ? AND allocation_id = ? AND status = 'proposed' AND amount_minor = ?`,
 			p.ApprovedBy, e.EffectiveOn, seq, e.Fund, p.AllocationID, p.Amount.Minor)
 	case *events.ExpenditureRecorded:
-		_, err = a.exec(ctx, `INSERT INTO expenditures (fund, expenditure_id, allocation_id, line_id, term_id, amount_minor, currency, usd_rate, usd_minor, spent_on, payee, description, country, city, fund_seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Fund, p.ExpenditureID, p.AllocationID, p.LineID, p.TermID, p.Amount.Minor, p.Amount.Currency, p.USDRate, p.USDAmount.Minor, p.SpentOn, p.Payee, p.Description, p.Country, p.City, seq)
+		_, err = a.exec(ctx, `INSERT INTO expenditures (fund, expenditure_id, allocation_id, line_id, term_id, amount_minor, currency, usd_rate, usd_minor, spent_on, payee, description, country, city, fund_seq, city_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, p.ExpenditureID, p.AllocationID, p.LineID, p.TermID, p.Amount.Minor, p.Amount.Currency, p.USDRate, p.USDAmount.Minor, p.SpentOn, p.Payee, p.Description, p.Country, p.City, seq, p.CityID)
+	case *events.PledgeRecorded:
+		_, err = a.exec(ctx, `INSERT INTO pledges (fund, pledge_id, donor_id, term_id, currency, amount_minor, usd_rate, usd_minor,
+			signed_amount_minor, signed_usd_rate, signed_usd_minor, earmark, signed_on, due_on, status, outstanding_usd_minor, created_seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded', ?, ?)`,
+			e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Amount.Minor, p.USDRate, p.USDAmount.Minor,
+			p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.Earmark.Key(), p.SignedOn, p.DueOn, p.USDAmount.Minor, seq)
+	case *events.PledgeAmended:
+		if err := a.execOne(ctx, "amend pledge "+p.PledgeID,
+			`UPDATE pledges SET amount_minor = ?, usd_rate = ?, usd_minor = ?, due_on = ?, status = 'amended',
+				outstanding_usd_minor = outstanding_usd_minor + ?
+			 WHERE fund = ? AND pledge_id = ? AND donor_id = ? AND term_id = ? AND currency = ? AND earmark = ? AND status != 'cancelled'`,
+			p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.DueOn, p.OutstandingUSDChange.Minor,
+			e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Earmark); err != nil {
+			return err
+		}
+		_, err = a.exec(ctx, `INSERT INTO pledge_changes (fund, fund_seq, pledge_id, kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, reason,
+			outstanding_usd_change_minor, written_off_minor, written_off_usd_minor) VALUES (?, ?, ?, 'amended', ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
+			e.Fund, seq, p.PledgeID, e.EffectiveOn, p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.DueOn, p.Reason, p.OutstandingUSDChange.Minor)
+	case *events.PledgeCancelled:
+		var (
+			amount, usd int64
+			rate, due   string
+		)
+		err = a.tx.QueryRowContext(ctx, `UPDATE pledges SET status = 'cancelled', cancelled_on = ?, written_off_minor = ?, written_off_usd_minor = ?,
+				outstanding_usd_minor = outstanding_usd_minor - ?
+			 WHERE fund = ? AND pledge_id = ? AND donor_id = ? AND term_id = ? AND currency = ? AND earmark = ? AND status != 'cancelled'
+			 RETURNING amount_minor, usd_rate, usd_minor, due_on`,
+			e.EffectiveOn, p.WrittenOff.Minor, p.WrittenOffUSD.Minor, p.WrittenOffUSD.Minor,
+			e.Fund, p.PledgeID, p.DonorID, p.TermID, p.WrittenOff.Currency, p.Earmark).Scan(&amount, &rate, &usd, &due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: cancel pledge %s: no such pledge open", ErrInconsistent, p.PledgeID)
+		}
+		if err == nil {
+			_, err = a.exec(ctx, `INSERT INTO pledge_changes (fund, fund_seq, pledge_id, kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, reason,
+				outstanding_usd_change_minor, written_off_minor, written_off_usd_minor) VALUES (?, ?, ?, 'cancelled', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.Fund, seq, p.PledgeID, e.EffectiveOn, amount, rate, usd, due, p.Reason, -p.WrittenOffUSD.Minor, p.WrittenOff.Minor, p.WrittenOffUSD.Minor)
+		}
+	case *events.InterestEarned:
+		_, err = a.exec(ctx, `INSERT INTO interest (fund, interest_id, term_id, amount_minor, earned_on, fund_seq) VALUES (?, ?, ?, ?, ?, ?)`,
+			e.Fund, p.InterestID, p.TermID, p.Amount.Minor, p.EarnedOn, seq)
+	case *events.RefundPaid:
+		_, err = a.exec(ctx, `INSERT INTO refunds (fund, refund_id, donor_id, term_id, amount_minor, paid_on, reason, fund_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, p.RefundID, p.DonorID, p.TermID, p.Amount.Minor, p.PaidOn, p.Reason, seq)
+		var sum int64
+		for i, d := range p.Funding {
+			if err != nil {
+				break
+			}
+			sum += d.Amount.Minor
+			_, err = a.exec(ctx, `INSERT INTO refund_funding (fund, refund_id, leg, earmark, amount_minor) VALUES (?, ?, ?, ?, ?)`,
+				e.Fund, p.RefundID, i, d.Earmark, d.Amount.Minor)
+		}
+		if err == nil && sum != p.Amount.Minor {
+			return fmt.Errorf("%w: refund %s of %d draws %d from its pots", ErrInconsistent, p.RefundID, p.Amount.Minor, sum)
+		}
+	case *events.EventReversed:
+		return a.applyReversal(ctx, e, p)
+	case *events.BalanceCarriedOver:
+		_, err = a.exec(ctx, `INSERT INTO carry_overs (fund, fund_seq, from_term_id, to_term_id, earmark, to_earmark, amount_minor, effective_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, seq, p.FromTermID, p.ToTermID, p.Earmark, p.ToEarmark, p.Amount.Minor, e.EffectiveOn)
+		var sum int64
+		for _, sh := range p.Shares {
+			if err != nil {
+				break
+			}
+			sum += sh.Amount.Minor
+			_, err = a.exec(ctx, `INSERT INTO carry_over_shares (fund, fund_seq, donor_id, amount_minor) VALUES (?, ?, ?, ?)`,
+				e.Fund, seq, sh.DonorID, sh.Amount.Minor)
+		}
+		if err == nil && len(p.Shares) > 0 && sum != p.Amount.Minor {
+			return fmt.Errorf("%w: carry-over of %d has shares summing to %d", ErrInconsistent, p.Amount.Minor, sum)
+		}
+	case *events.TermClosed:
+		if p.CarriedOver.Minor+p.Refunded.Minor != p.Unallocated.Minor {
+			return fmt.Errorf("%w: close of term %s disposes of %d + %d of an unallocated %d", ErrInconsistent, p.TermID,
+				p.CarriedOver.Minor, p.Refunded.Minor, p.Unallocated.Minor)
+		}
+		_, err = a.exec(ctx, `INSERT INTO term_closes (fund, term_id, closed_on, disposition, to_term_id, unallocated_minor, carried_over_minor, refunded_minor, fund_seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, p.TermID, p.ClosedOn, p.Disposition.Kind, p.Disposition.ToTermID, p.Unallocated.Minor, p.CarriedOver.Minor, p.Refunded.Minor, seq)
+		for _, k := range p.AllocationsKept {
+			if err != nil {
+				break
+			}
+			_, err = a.exec(ctx, `INSERT INTO term_close_allocations (fund, term_id, allocation_id, line_id, amount_minor) VALUES (?, ?, ?, ?, ?)`,
+				e.Fund, p.TermID, k.AllocationID, k.LineID, k.Amount.Minor)
+		}
+	case *events.CityRegistered:
+		_, err = a.exec(ctx, `INSERT INTO cities (fund, city_id, name, country, fund_seq) VALUES (?, ?, ?, ?, ?)`,
+			e.Fund, p.CityID, p.Name, p.Country, seq)
+	case *events.ClusterRegistered:
+		_, err = a.exec(ctx, `INSERT INTO clusters (fund, cluster_id, name, technical_partner, fund_seq) VALUES (?, ?, ?, ?, ?)`,
+			e.Fund, p.ClusterID, p.Name, p.TechnicalPartner, seq)
+	case *events.CoordinatorAppointed:
+		if err := a.checkParticipation(ctx, e.Fund, p.ClusterID, p.CityID, p.TermID); err != nil {
+			return err
+		}
+		_, err = a.exec(ctx, `INSERT INTO coordinators (fund, cluster_id, term_id, city_id, fund_seq) VALUES (?, ?, ?, ?, ?)`,
+			e.Fund, p.ClusterID, p.TermID, p.CityID, seq)
+		if err == nil {
+			// A coordinator is a member too; it may have joined before.
+			_, err = a.exec(ctx, `INSERT INTO members (fund, cluster_id, term_id, city_id, fund_seq) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (fund, cluster_id, term_id, city_id) DO NOTHING`,
+				e.Fund, p.ClusterID, p.TermID, p.CityID, seq)
+		}
+	case *events.MemberJoined:
+		if err := a.checkParticipation(ctx, e.Fund, p.ClusterID, p.CityID, p.TermID); err != nil {
+			return err
+		}
+		_, err = a.exec(ctx, `INSERT INTO members (fund, cluster_id, term_id, city_id, fund_seq) VALUES (?, ?, ?, ?, ?)`,
+			e.Fund, p.ClusterID, p.TermID, p.CityID, seq)
 	default:
 		return fmt.Errorf("%w: %s (upgrade the projector and rebuild the read model)", ErrUnknownEventType, e.Type)
 	}
@@ -261,4 +430,79 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 		return fmt.Errorf("%w: write %s: %v", ErrInconsistent, e.Type, err)
 	}
 	return nil
+}
+
+// checkParticipation checks that the cluster, city and term of an
+// appointment or membership are known.
+func (a *applier) checkParticipation(ctx context.Context, fund, cluster, city, term string) error {
+	var n int64
+	err := a.tx.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM clusters WHERE fund = ?1 AND cluster_id = ?2) +
+		(SELECT count(*) FROM cities WHERE fund = ?1 AND city_id = ?3) +
+		(SELECT count(*) FROM terms WHERE fund = ?1 AND term_id = ?4)`, fund, cluster, city, term).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("read registry: %w", err)
+	}
+	if n != 3 {
+		return fmt.Errorf("%w: cluster %s, city %s or term %s unknown", ErrInconsistent, cluster, city, term)
+	}
+	return nil
+}
+
+// applyReversal records a reversal and marks what it reversed: the row of
+// the reversed receipt, fee, expenditure, interest or refund gets
+// reversed_by; a receipt that paid a pledge no longer counts as paid (and
+// its memo postings give back what it settled); an allocation whose
+// approval is reversed is proposed again, as in domain.State. The reversed
+// event must be the one the reversal names, at the fund_seq and of the type
+// it says.
+func (a *applier) applyReversal(ctx context.Context, e events.Event, p *events.EventReversed) error {
+	var id, typ string
+	err := a.tx.QueryRowContext(ctx, `SELECT id, type FROM events WHERE fund = ? AND fund_seq = ?`, e.Fund, int64(p.ReversedFundSeq)).Scan(&id, &typ)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (id != p.EventID || typ != p.ReversedType)) {
+		return fmt.Errorf("%w: reversal %s names event %s (%s) at fund_seq %d, which is not there", ErrInconsistent, p.ReversalID, p.EventID, p.ReversedType, p.ReversedFundSeq)
+	}
+	if err != nil {
+		return fmt.Errorf("read reversed event: %w", err)
+	}
+	if _, err := a.exec(ctx, `INSERT INTO reversals (fund, fund_seq, reversal_id, event_id, reversed_fund_seq, reversed_type, reason, effective_on)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Fund, int64(e.FundSeq), p.ReversalID, p.EventID, int64(p.ReversedFundSeq), p.ReversedType, p.Reason, e.EffectiveOn); err != nil {
+		return fmt.Errorf("%w: write reversal %s of event %s (reversed before?): %v", ErrInconsistent, p.ReversalID, p.EventID, err)
+	}
+	what := fmt.Sprintf("reverse %s at fund_seq %d", p.ReversedType, p.ReversedFundSeq)
+	rseq := int64(p.ReversedFundSeq)
+	switch p.ReversedType {
+	case events.TypeContributionReceived:
+		var (
+			pledge             string
+			amount, usd, settl int64
+		)
+		err := a.tx.QueryRowContext(ctx, `UPDATE contributions SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''
+			RETURNING pledge_id, amount_minor, usd_minor, pledge_settled_usd_minor`, p.ReversalID, e.Fund, rseq).Scan(&pledge, &amount, &usd, &settl)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s: no such receipt standing", ErrInconsistent, what)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if pledge == "" {
+			return nil
+		}
+		return a.execOne(ctx, what+": pledge "+pledge,
+			`UPDATE pledges SET paid_minor = paid_minor - ?, paid_usd_minor = paid_usd_minor - ?, outstanding_usd_minor = outstanding_usd_minor + ?
+			 WHERE fund = ? AND pledge_id = ? AND status != 'cancelled'`, amount, usd, settl, e.Fund, pledge)
+	case events.TypeFeeCharged:
+		return a.execOne(ctx, what, `UPDATE fees SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''`, p.ReversalID, e.Fund, rseq)
+	case events.TypeAllocationApproved:
+		return a.execOne(ctx, what, `UPDATE allocations SET status = 'proposed', approved_by = '', approved_on = '', approved_seq = 0
+			WHERE fund = ? AND approved_seq = ? AND status = 'approved'`, e.Fund, rseq)
+	case events.TypeExpenditureRecorded:
+		return a.execOne(ctx, what, `UPDATE expenditures SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''`, p.ReversalID, e.Fund, rseq)
+	case events.TypeInterestEarned:
+		return a.execOne(ctx, what, `UPDATE interest SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''`, p.ReversalID, e.Fund, rseq)
+	case events.TypeRefundPaid:
+		return a.execOne(ctx, what, `UPDATE refunds SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''`, p.ReversalID, e.Fund, rseq)
+	}
+	return fmt.Errorf("%w: reversal %s of a %s event, which is not reversible", ErrInconsistent, p.ReversalID, p.ReversedType)
 }

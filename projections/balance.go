@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -49,46 +50,101 @@ type BalanceQuery struct {
 	AtSeq uint64
 }
 
+// Term statuses of a Balance.
+const (
+	TermOpen   = "open"
+	TermClosed = "closed"
+)
+
 // Balance is a fund's trust balance in one term and its parts, UIL's revenue
 // apart, and progress to the term's target. Amounts are US dollars as
 // decimal strings; percentages have two decimals. FundSeq and ChainHead say
 // what the answer was computed at: asking again with AtSeq = FundSeq gives
 // the same answer.
+//
+// Every figure counts the events dated on or before AsOf that the ledger
+// knew at FundSeq. A reversal is dated on the day of the event it reverses
+// and nets it out of every figure: a reversed receipt is not received, its
+// reversed fee not charged, a reversed expenditure not spent. The identities
+//
+//	trust_balance = received + interest + carried_in − carried_out − fees − spent − refunded
+//	              = unallocated + allocated_unspent
+//	unallocated   = unallocated_unearmarked + Σ unallocated_earmarked
+//
+// always hold; Store.Balance answers an error rather than a balance that
+// breaks them.
 type Balance struct {
-	Fund                string `json:"fund"`
-	Term                string `json:"term"`
-	AsOf                string `json:"as_of"`
-	FundSeq             uint64 `json:"fund_seq"`
-	ChainHead           string `json:"chain_head"`
-	Currency            string `json:"currency"`
-	Target              string `json:"target"`
-	Pledged             string `json:"pledged"`
-	Received            string `json:"received"`
-	Interest            string `json:"interest"`
-	Fees                string `json:"fees"`
-	Spent               string `json:"spent"`
-	Refunded            string `json:"refunded"`
-	TrustBalance        string `json:"trust_balance"`
-	AllocatedUnspent    string `json:"allocated_unspent"`
-	Unallocated         string `json:"unallocated"`
-	UILRevenue          string `json:"uil_revenue"`
-	ReceivedPctOfTarget string `json:"received_pct_of_target"`
-	PledgedPctOfTarget  string `json:"pledged_pct_of_target"`
+	Fund      string `json:"fund"`
+	Term      string `json:"term"`
+	AsOf      string `json:"as_of"`
+	FundSeq   uint64 `json:"fund_seq"`
+	ChainHead string `json:"chain_head"`
+	Currency  string `json:"currency"`
+	Target    string `json:"target"`
+	// Pledged is the US dollar value of the term's pledges signed on or
+	// before AsOf, each at its value as last amended by then (by fund_seq
+	// among the amendments dated on or before AsOf), less what the
+	// cancellation of a pledge cancelled by then wrote off: a cancelled
+	// pledge counts for what it settled before it was cancelled.
+	Pledged string `json:"pledged"`
+	// PledgeOutstanding is the balance of the memo account of the term's
+	// pledges: what they still expect, in US dollars at their own rates.
+	PledgeOutstanding string `json:"pledge_outstanding"`
+	Received          string `json:"received"`
+	Interest          string `json:"interest"`
+	// CarriedIn is unallocated money brought from the previous term at its
+	// close; CarriedOut what this term's close carried to the next one.
+	CarriedIn        string `json:"carried_in"`
+	CarriedOut       string `json:"carried_out"`
+	Fees             string `json:"fees"`
+	Spent            string `json:"spent"`
+	Refunded         string `json:"refunded"`
+	TrustBalance     string `json:"trust_balance"`
+	AllocatedUnspent string `json:"allocated_unspent"`
+	Unallocated      string `json:"unallocated"`
+	// UnallocatedUnearmarked is the part of Unallocated free for any line of
+	// the term; UnallocatedEarmarked the rest, by earmark ("line:MDFM-1.1",
+	// "cluster:ESD"), only for that line or the lines of that cluster. Pots
+	// that hold nothing are left out; the object is {}, never null, when no
+	// pot is earmarked.
+	UnallocatedUnearmarked string        `json:"unallocated_unearmarked"`
+	UnallocatedEarmarked   EarmarkedPots `json:"unallocated_earmarked"`
+	UILRevenue             string        `json:"uil_revenue"`
+	ReceivedPctOfTarget    string        `json:"received_pct_of_target"`
+	PledgedPctOfTarget     string        `json:"pledged_pct_of_target"`
+	// TermStatus is "closed" when the term's close is dated on or before
+	// AsOf (and known at FundSeq), with ClosedOn its date; "open" otherwise,
+	// ClosedOn then left out.
+	TermStatus string `json:"term_status"`
+	ClosedOn   string `json:"closed_on,omitempty"`
 }
 
 // figures are the parts of a balance in US cents.
 type figures struct {
-	target, pledged, received, interest, fees, spent, refunded int64
-	trustCash, unallocated, allocatedUnspent, uilRevenue       int64
+	target, pledged, pledgeOutstanding                   int64
+	received, interest, carriedIn, carriedOut            int64
+	fees, spent, refunded                                int64
+	trustCash, unallocated, allocatedUnspent, uilRevenue int64
+	unearmarked                                          int64
+	earmarked                                            map[string]int64 // pot key → balance, no zero entries
 }
 
-// identity checks the accounting identity of DESIGN.md:
-// trust cash = received + interest − fees − spent − refunded = unallocated + allocated-unspent.
+// identity checks the accounting identities of DESIGN.md, with the
+// carry-overs of a term's close:
+// trust cash = received + interest + carried in − carried out − fees − spent − refunded
+// = unallocated + allocated-unspent, and the pots add up to unallocated.
 func (f figures) identity() error {
-	flows := f.received + f.interest - f.fees - f.spent - f.refunded
+	flows := f.received + f.interest + f.carriedIn - f.carriedOut - f.fees - f.spent - f.refunded
 	if f.trustCash != flows || f.trustCash != f.unallocated+f.allocatedUnspent {
-		return fmt.Errorf("%w: trust cash %d, received+interest-fees-spent-refunded %d, unallocated+allocated_unspent %d",
+		return fmt.Errorf("%w: trust cash %d, received+interest+carried_in-carried_out-fees-spent-refunded %d, unallocated+allocated_unspent %d",
 			ErrInconsistent, f.trustCash, flows, f.unallocated+f.allocatedUnspent)
+	}
+	pots := f.unearmarked
+	for _, v := range f.earmarked {
+		pots += v
+	}
+	if pots != f.unallocated {
+		return fmt.Errorf("%w: the pots of the unallocated balance sum to %d, unallocated is %d", ErrInconsistent, pots, f.unallocated)
 	}
 	return nil
 }
@@ -99,6 +155,67 @@ func ValidDate(s string) bool {
 	return err == nil && t.Format(time.DateOnly) == s
 }
 
+func invalidDate(field, s string) *QueryError {
+	return &QueryError{Code: CodeInvalidDate, Field: field, Message: fmt.Sprintf("%s %q is not a date written YYYY-MM-DD", field, s)}
+}
+
+// view is one read snapshot of a fund: the fund_seq a query reads up to and
+// the chain head there.
+type view struct {
+	tx        *sql.Tx
+	fund      string
+	fundSeq   uint64
+	chainHead string
+}
+
+// openView begins a read-only snapshot and finds the fund's head, or the
+// event at atSeq when it is not 0. The caller rolls the transaction back.
+func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (*view, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	v := &view{tx: tx, fund: fund}
+	var seq int64
+	err = tx.QueryRowContext(ctx, `SELECT fund_seq, chain_head FROM fund_heads WHERE fund = ?`, fund).Scan(&seq, &v.chainHead)
+	if errors.Is(err, sql.ErrNoRows) {
+		tx.Rollback()
+		return nil, &QueryError{Code: CodeUnknownFund, Field: "fund", NotFound: true, Message: fmt.Sprintf("no fund %q has events", fund)}
+	}
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("%s: read head of fund %s: %w", what, fund, err)
+	}
+	v.fundSeq = uint64(seq)
+	if atSeq > 0 {
+		if atSeq > v.fundSeq {
+			tx.Rollback()
+			return nil, &QueryError{Code: CodeInvalidAtSeq, Field: "at_seq",
+				Message: fmt.Sprintf("at_seq %d is beyond the last event of fund %s known here (fund_seq %d)", atSeq, fund, v.fundSeq)}
+		}
+		v.fundSeq = atSeq
+		if err := tx.QueryRowContext(ctx, `SELECT hash FROM events WHERE fund = ? AND fund_seq = ?`, fund, int64(atSeq)).Scan(&v.chainHead); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("%s: read event %d of fund %s: %w", what, atSeq, fund, err)
+		}
+	}
+	return v, nil
+}
+
+// checkTerm answers unknown_term unless the fund has term (opened by the
+// view's fund_seq).
+func (v *view) checkTerm(ctx context.Context, term string) error {
+	var n int64
+	if err := v.tx.QueryRowContext(ctx, `SELECT count(*) FROM terms WHERE fund = ? AND term_id = ? AND fund_seq <= ?`,
+		v.fund, term, int64(v.fundSeq)).Scan(&n); err != nil {
+		return fmt.Errorf("read term %s of fund %s: %w", term, v.fund, err)
+	}
+	if n == 0 {
+		return &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term %q", v.fund, term)}
+	}
+	return nil
+}
+
 // Balance answers a BalanceQuery from one consistent snapshot of the read
 // model. Errors are *QueryError for a query that cannot be answered
 // (unknown fund or term, a bad date, an AtSeq beyond what the read model
@@ -107,57 +224,58 @@ func ValidDate(s string) bool {
 // wrong balance.
 func (s *Store) Balance(ctx context.Context, q BalanceQuery) (Balance, error) {
 	if !ValidDate(q.AsOf) {
-		return Balance{}, &QueryError{Code: CodeInvalidDate, Field: "as_of", Message: fmt.Sprintf("as_of %q is not a date written YYYY-MM-DD", q.AsOf)}
+		return Balance{}, invalidDate("as_of", q.AsOf)
 	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return Balance{}, fmt.Errorf("balance: %w", err)
-	}
-	defer tx.Rollback()
-
-	b := Balance{Fund: q.Fund, AsOf: q.AsOf, Currency: money.USD.Code}
-	var seq int64
-	err = tx.QueryRowContext(ctx, `SELECT fund_seq, chain_head FROM fund_heads WHERE fund = ?`, q.Fund).Scan(&seq, &b.ChainHead)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Balance{}, &QueryError{Code: CodeUnknownFund, Field: "fund", NotFound: true, Message: fmt.Sprintf("no fund %q has events", q.Fund)}
-	}
-	if err != nil {
-		return Balance{}, fmt.Errorf("balance: read head of fund %s: %w", q.Fund, err)
-	}
-	b.FundSeq = uint64(seq)
-	if q.AtSeq > 0 {
-		if q.AtSeq > b.FundSeq {
-			return Balance{}, &QueryError{Code: CodeInvalidAtSeq, Field: "at_seq",
-				Message: fmt.Sprintf("at_seq %d is beyond the last event of fund %s known here (fund_seq %d)", q.AtSeq, q.Fund, b.FundSeq)}
-		}
-		b.FundSeq = q.AtSeq
-		if err := tx.QueryRowContext(ctx, `SELECT hash FROM events WHERE fund = ? AND fund_seq = ?`, q.Fund, int64(q.AtSeq)).Scan(&b.ChainHead); err != nil {
-			return Balance{}, fmt.Errorf("balance: read event %d of fund %s: %w", q.AtSeq, q.Fund, err)
-		}
-	}
-	atSeq := int64(b.FundSeq)
-
-	var f figures
-	b.Term, f.target, err = pickTerm(ctx, tx, q.Fund, q.Term, q.AsOf, atSeq)
+	v, err := s.openView(ctx, "balance", q.Fund, q.AtSeq)
 	if err != nil {
 		return Balance{}, err
 	}
-	if err := sumPostings(ctx, tx, q.Fund, b.Term, q.AsOf, atSeq, &f); err != nil {
+	defer v.tx.Rollback()
+	b := Balance{Fund: q.Fund, AsOf: q.AsOf, Currency: money.USD.Code, FundSeq: v.fundSeq, ChainHead: v.chainHead}
+	atSeq := int64(v.fundSeq)
+
+	f := figures{earmarked: map[string]int64{}}
+	b.Term, f.target, err = pickTerm(ctx, v.tx, q.Fund, q.Term, q.AsOf, atSeq)
+	if err != nil {
+		return Balance{}, err
+	}
+	if err := sumPostings(ctx, v.tx, q.Fund, b.Term, q.AsOf, atSeq, &f); err != nil {
+		return Balance{}, fmt.Errorf("balance of fund %s term %s: %w", q.Fund, b.Term, err)
+	}
+	if f.pledged, err = pledged(ctx, v.tx, q.Fund, b.Term, q.AsOf, atSeq); err != nil {
 		return Balance{}, fmt.Errorf("balance of fund %s term %s: %w", q.Fund, b.Term, err)
 	}
 	if err := f.identity(); err != nil {
 		return Balance{}, fmt.Errorf("balance of fund %s term %s as of %s at fund_seq %d: %w", q.Fund, b.Term, q.AsOf, atSeq, err)
 	}
+	b.TermStatus = TermOpen
+	err = v.tx.QueryRowContext(ctx, `SELECT closed_on FROM term_closes WHERE fund = ? AND term_id = ? AND fund_seq <= ? AND closed_on <= ?`,
+		q.Fund, b.Term, atSeq, q.AsOf).Scan(&b.ClosedOn)
+	switch {
+	case err == nil:
+		b.TermStatus = TermClosed
+	case !errors.Is(err, sql.ErrNoRows):
+		return Balance{}, fmt.Errorf("balance: read close of term %s: %w", b.Term, err)
+	}
 	b.Target = money.FormatUSD(f.target)
 	b.Pledged = money.FormatUSD(f.pledged)
+	b.PledgeOutstanding = money.FormatUSD(f.pledgeOutstanding)
 	b.Received = money.FormatUSD(f.received)
 	b.Interest = money.FormatUSD(f.interest)
+	b.CarriedIn = money.FormatUSD(f.carriedIn)
+	b.CarriedOut = money.FormatUSD(f.carriedOut)
 	b.Fees = money.FormatUSD(f.fees)
 	b.Spent = money.FormatUSD(f.spent)
 	b.Refunded = money.FormatUSD(f.refunded)
 	b.TrustBalance = money.FormatUSD(f.trustCash)
 	b.AllocatedUnspent = money.FormatUSD(f.allocatedUnspent)
 	b.Unallocated = money.FormatUSD(f.unallocated)
+	b.UnallocatedUnearmarked = money.FormatUSD(f.unearmarked)
+	pots := make(map[string]string, len(f.earmarked))
+	for k, x := range f.earmarked {
+		pots[k] = money.FormatUSD(x)
+	}
+	b.UnallocatedEarmarked = NewEarmarkedPots(pots)
 	b.UILRevenue = money.FormatUSD(f.uilRevenue)
 	b.ReceivedPctOfTarget = percent(f.received, f.target)
 	b.PledgedPctOfTarget = percent(f.pledged, f.target)
@@ -199,40 +317,113 @@ func pickTerm(ctx context.Context, tx *sql.Tx, fund, term, asOf string, atSeq in
 	return id, target, nil
 }
 
+// errOverflow is a sum beyond int64: no valid log reaches it (amounts are
+// bounded by money.MaxAmountMinor).
+var errOverflow = fmt.Errorf("%w: a sum of postings overflows", ErrInconsistent)
+
 // sumPostings folds the postings of one term up to the end of asOf and up
-// to fund_seq atSeq into the figures. SQLite's SUM over INTEGER fails on
-// overflow rather than wrapping.
+// to fund_seq atSeq into the figures: grouped by account, event type (a
+// reversal leg carries the reversed event's type), earmark and sign, then
+// added up here. SQLite's SUM over INTEGER fails on overflow rather than
+// wrapping; the additions here check too.
 func sumPostings(ctx context.Context, tx *sql.Tx, fund, term, asOf string, atSeq int64, f *figures) error {
-	var cash, unallocated, allocated, spent, fee, received int64
-	err := tx.QueryRowContext(ctx, `SELECT
-		COALESCE(SUM(CASE WHEN account = ?1 THEN amount_minor END), 0),
-		COALESCE(SUM(CASE WHEN account = ?2 THEN amount_minor END), 0),
-		COALESCE(SUM(CASE WHEN account = ?3 THEN amount_minor END), 0),
-		COALESCE(SUM(CASE WHEN account = ?4 THEN amount_minor END), 0),
-		COALESCE(SUM(CASE WHEN account = ?5 THEN amount_minor END), 0),
-		COALESCE(SUM(CASE WHEN account = ?1 AND event_type = ?6 THEN amount_minor END), 0)
+	rows, err := tx.QueryContext(ctx, `SELECT account, event_type, earmark, amount_minor > 0, SUM(amount_minor)
 		FROM postings
-		WHERE fund = ?7 AND term_id = ?8 AND effective_on <= ?9 AND fund_seq <= ?10`,
-		domain.AccountTrustCash, domain.AccountTrustUnallocated, domain.AccountTrustAllocated,
-		domain.AccountTrustSpent, domain.AccountUILFeeRevenue, events.TypeContributionReceived,
-		fund, term, asOf, atSeq,
-	).Scan(&cash, &unallocated, &allocated, &spent, &fee, &received)
+		WHERE fund = ? AND term_id = ? AND effective_on <= ? AND fund_seq <= ?
+		GROUP BY account, event_type, earmark, amount_minor > 0`,
+		fund, term, asOf, atSeq)
 	if err != nil {
 		return fmt.Errorf("sum postings: %w", err)
 	}
-	f.trustCash = cash
-	f.received = received
-	// Interest and refunds will be the trust:cash postings of their own
-	// event types, and pledges a memo account, once those events exist;
-	// until then they are zero and the identity below holds without them.
-	f.interest, f.refunded, f.pledged = 0, 0, 0
-	// Fees are UIL's revenue credits: the only way trust money reaches UIL.
-	f.fees = -fee
-	f.uilRevenue = -fee
-	f.spent = spent
-	f.unallocated = -unallocated
-	f.allocatedUnspent = -allocated - spent
+	defer rows.Close()
+	ok := true
+	add := func(to *int64, x int64) {
+		var fine bool
+		*to, fine = money.AddChecked(*to, x)
+		ok = ok && fine
+	}
+	for rows.Next() {
+		var (
+			account, typ, earmark string
+			debit                 bool
+			x                     int64
+		)
+		if err := rows.Scan(&account, &typ, &earmark, &debit, &x); err != nil {
+			return fmt.Errorf("sum postings: %w", err)
+		}
+		switch account {
+		case domain.AccountTrustCash:
+			add(&f.trustCash, x)
+			switch typ {
+			case events.TypeContributionReceived:
+				add(&f.received, x)
+			case events.TypeInterestEarned:
+				add(&f.interest, x)
+			case events.TypeRefundPaid:
+				add(&f.refunded, -x)
+			case events.TypeBalanceCarriedOver:
+				// Money comes into the term it is carried to and leaves
+				// the term it is carried from: the sign tells which.
+				if debit {
+					add(&f.carriedIn, x)
+				} else {
+					add(&f.carriedOut, -x)
+				}
+			}
+		case domain.AccountTrustUnallocated:
+			add(&f.unallocated, -x)
+			if earmark == "" {
+				add(&f.unearmarked, -x)
+			} else {
+				v := f.earmarked[earmark]
+				add(&v, -x)
+				f.earmarked[earmark] = v
+			}
+		case domain.AccountTrustAllocated:
+			add(&f.allocatedUnspent, -x)
+		case domain.AccountTrustSpent:
+			add(&f.spent, x)
+			add(&f.allocatedUnspent, -x)
+		case domain.AccountUILFeeRevenue:
+			// Fees are UIL's revenue credits: the only way trust money
+			// reaches UIL.
+			add(&f.fees, -x)
+			add(&f.uilRevenue, -x)
+		case domain.AccountMemoPledges:
+			add(&f.pledgeOutstanding, x)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sum postings: %w", err)
+	}
+	if !ok {
+		return errOverflow
+	}
+	for k, v := range f.earmarked {
+		if v == 0 {
+			delete(f.earmarked, k)
+		}
+	}
 	return nil
+}
+
+// pledged is the Balance.Pledged figure of a term, in US cents.
+func pledged(ctx context.Context, tx *sql.Tx, fund, term, asOf string, atSeq int64) (int64, error) {
+	var sum int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(
+			COALESCE((SELECT c.usd_minor FROM pledge_changes c
+				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'amended' AND c.effective_on <= ?3 AND c.fund_seq <= ?4
+				ORDER BY c.fund_seq DESC LIMIT 1), p.signed_usd_minor)
+			- COALESCE((SELECT SUM(c.written_off_usd_minor) FROM pledge_changes c
+				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'cancelled' AND c.effective_on <= ?3 AND c.fund_seq <= ?4), 0)
+		), 0)
+		FROM pledges p
+		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.signed_on <= ?3 AND p.created_seq <= ?4`,
+		fund, term, asOf, atSeq).Scan(&sum)
+	if err != nil {
+		return 0, fmt.Errorf("sum pledges: %w", err)
+	}
+	return sum, nil
 }
 
 var hundred = decimal.NewFromInt(100)
@@ -244,4 +435,61 @@ func percent(part, whole int64) string {
 		return "0.00"
 	}
 	return decimal.NewFromInt(part).Mul(hundred).DivRound(decimal.NewFromInt(whole), 2).StringFixed(2)
+}
+
+// EarmarkedPots is the earmarked part of an unallocated balance: pot key
+// ("line:MDFM-1.1", "cluster:ESD") → US dollars as a decimal string. In
+// JSON it is an object with sorted keys, {} when no pot is earmarked. It
+// is held in its canonical encoding so that it is a comparable value, and
+// Balance with it: two balances can be compared with ==. The zero value
+// holds no pot.
+type EarmarkedPots struct {
+	enc string // canonical JSON of a non-empty map; "" for none
+}
+
+// NewEarmarkedPots returns the pots of m; m is not kept.
+func NewEarmarkedPots(m map[string]string) EarmarkedPots {
+	if len(m) == 0 {
+		return EarmarkedPots{}
+	}
+	// encoding/json sorts map keys and a map of strings always encodes.
+	b, _ := json.Marshal(m)
+	return EarmarkedPots{enc: string(b)}
+}
+
+// Map returns the pots as a new map, empty when there are none.
+func (p EarmarkedPots) Map() map[string]string {
+	m := map[string]string{}
+	if p.enc != "" {
+		// enc was written by NewEarmarkedPots.
+		_ = json.Unmarshal([]byte(p.enc), &m)
+	}
+	return m
+}
+
+// Equal reports whether p and q hold the same pots (go-cmp uses it).
+func (p EarmarkedPots) Equal(q EarmarkedPots) bool { return p.enc == q.enc }
+
+// Len returns the number of earmarked pots.
+func (p EarmarkedPots) Len() int { return len(p.Map()) }
+
+// String returns the JSON encoding.
+func (p EarmarkedPots) String() string {
+	if p.enc == "" {
+		return "{}"
+	}
+	return p.enc
+}
+
+// MarshalJSON writes the pots as a JSON object.
+func (p EarmarkedPots) MarshalJSON() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalJSON reads a JSON object of strings (null reads as no pot).
+func (p *EarmarkedPots) UnmarshalJSON(b []byte) error {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*p = NewEarmarkedPots(m)
+	return nil
 }

@@ -72,11 +72,14 @@ func TestBalanceScenario(t *testing.T) {
 	}
 
 	base := projections.Balance{Fund: "mdfm", Term: "2020-2021", FundSeq: 11, ChainHead: spend.Hash, Currency: "USD",
-		Target: "1000000.00", Pledged: "0.00", Interest: "0.00", Refunded: "0.00", PledgedPctOfTarget: "0.00"}
+		Target: "1000000.00", Pledged: "0.00", PledgeOutstanding: "0.00", Interest: "0.00", CarriedIn: "0.00", CarriedOut: "0.00",
+		Refunded: "0.00", PledgedPctOfTarget: "0.00", TermStatus: "open"}
 	with := func(asOf string, f func(*projections.Balance)) projections.Balance {
 		b := base
 		b.AsOf = asOf
 		f(&b)
+		// Nothing is earmarked in this scenario.
+		b.UnallocatedUnearmarked = b.Unallocated
 		return b
 	}
 	tests := []struct {

@@ -161,4 +161,215 @@ CREATE INDEX postings_balance ON postings (fund, term_id, effective_on, fund_seq
 -- Trial balance and statements across terms.
 CREATE INDEX postings_account ON postings (fund, account, effective_on);
 `,
+	// 2: the event types of issue 3 — pledges, interest, refunds, reversals,
+	// carry-overs, term closes and the cluster registry — and the earmark,
+	// pledge and reversal columns of the postings. A read model at version 1
+	// never applied an event with an earmark, a pledge, a city id or a
+	// reversal (they all follow a pledge_recorded, city_registered or
+	// money event of the new types, at which the version 1 projector
+	// stopped), so the defaults of the added columns are what replay gives.
+	`
+ALTER TABLE postings ADD COLUMN earmark TEXT NOT NULL DEFAULT '';
+ALTER TABLE postings ADD COLUMN pledge_id TEXT NOT NULL DEFAULT '';
+-- The id of the event a reversal leg reverses. Such legs carry the reversed
+-- event's type in event_type, so that a sum by type nets out what was
+-- reversed: a reversed receipt is no longer received, a reversed fee no
+-- longer charged.
+ALTER TABLE postings ADD COLUMN reversal_of TEXT NOT NULL DEFAULT '';
+DROP INDEX postings_balance;
+CREATE INDEX postings_balance ON postings (fund, term_id, effective_on, fund_seq, account, event_type, earmark, amount_minor);
+CREATE INDEX postings_pledge ON postings (fund, pledge_id, effective_on) WHERE pledge_id != '';
+
+-- reversed_by is the reversal id once the row's event is reversed.
+ALTER TABLE contributions ADD COLUMN earmark TEXT NOT NULL DEFAULT '';
+ALTER TABLE contributions ADD COLUMN pledge_settled_usd_minor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contributions ADD COLUMN reversed_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX contributions_pledge ON contributions (fund, pledge_id) WHERE pledge_id != '';
+ALTER TABLE fees ADD COLUMN earmark TEXT NOT NULL DEFAULT '';
+ALTER TABLE fees ADD COLUMN reversed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE expenditures ADD COLUMN city_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE expenditures ADD COLUMN reversed_by TEXT NOT NULL DEFAULT '';
+
+-- A pledge as it stands now: amount, rate, US dollar value and due date as
+-- last amended (signed_* as recorded), what receipts paid against it, what
+-- its memo account still expects, what its cancellation wrote off.
+CREATE TABLE pledges (
+	fund                  TEXT NOT NULL,
+	pledge_id             TEXT NOT NULL,
+	donor_id              TEXT NOT NULL,
+	term_id               TEXT NOT NULL,
+	currency              TEXT NOT NULL,
+	amount_minor          INTEGER NOT NULL,
+	usd_rate              TEXT NOT NULL,
+	usd_minor             INTEGER NOT NULL,
+	signed_amount_minor   INTEGER NOT NULL,
+	signed_usd_rate       TEXT NOT NULL,
+	signed_usd_minor      INTEGER NOT NULL,
+	earmark               TEXT NOT NULL,
+	signed_on             TEXT NOT NULL,
+	due_on                TEXT NOT NULL,
+	status                TEXT NOT NULL CHECK (status IN ('recorded', 'amended', 'cancelled')),
+	paid_minor            INTEGER NOT NULL DEFAULT 0,
+	paid_usd_minor        INTEGER NOT NULL DEFAULT 0,
+	outstanding_usd_minor INTEGER NOT NULL,
+	written_off_minor     INTEGER NOT NULL DEFAULT 0,
+	written_off_usd_minor INTEGER NOT NULL DEFAULT 0,
+	cancelled_on          TEXT NOT NULL DEFAULT '',
+	created_seq           INTEGER NOT NULL,
+	PRIMARY KEY (fund, pledge_id)
+) STRICT;
+CREATE INDEX pledges_term ON pledges (fund, term_id, signed_on);
+
+-- Every amendment and cancellation of a pledge, in the fund's order.
+CREATE TABLE pledge_changes (
+	fund                         TEXT NOT NULL,
+	fund_seq                     INTEGER NOT NULL,
+	pledge_id                    TEXT NOT NULL,
+	kind                         TEXT NOT NULL CHECK (kind IN ('amended', 'cancelled')),
+	effective_on                 TEXT NOT NULL,
+	amount_minor                 INTEGER NOT NULL,
+	usd_rate                     TEXT NOT NULL,
+	usd_minor                    INTEGER NOT NULL,
+	due_on                       TEXT NOT NULL,
+	reason                       TEXT NOT NULL,
+	outstanding_usd_change_minor INTEGER NOT NULL,
+	written_off_minor            INTEGER NOT NULL,
+	written_off_usd_minor        INTEGER NOT NULL,
+	PRIMARY KEY (fund, fund_seq)
+) STRICT;
+CREATE INDEX pledge_changes_pledge ON pledge_changes (fund, pledge_id, fund_seq);
+
+CREATE TABLE interest (
+	fund         TEXT NOT NULL,
+	interest_id  TEXT NOT NULL,
+	term_id      TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	earned_on    TEXT NOT NULL,
+	fund_seq     INTEGER NOT NULL,
+	reversed_by  TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (fund, interest_id)
+) STRICT;
+
+CREATE TABLE refunds (
+	fund         TEXT NOT NULL,
+	refund_id    TEXT NOT NULL,
+	donor_id     TEXT NOT NULL,
+	term_id      TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	paid_on      TEXT NOT NULL,
+	reason       TEXT NOT NULL,
+	fund_seq     INTEGER NOT NULL,
+	reversed_by  TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (fund, refund_id)
+) STRICT;
+CREATE INDEX refunds_donor ON refunds (fund, donor_id, term_id);
+
+-- The pots a refund was drawn from ('' is the unearmarked pot).
+CREATE TABLE refund_funding (
+	fund         TEXT NOT NULL,
+	refund_id    TEXT NOT NULL,
+	leg          INTEGER NOT NULL,
+	earmark      TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	PRIMARY KEY (fund, refund_id, leg)
+) STRICT;
+
+-- One row per event_reversed: a receipt's reversal is two rows with the same
+-- reversal_id, its fee's and its own.
+CREATE TABLE reversals (
+	fund              TEXT NOT NULL,
+	fund_seq          INTEGER NOT NULL,
+	reversal_id       TEXT NOT NULL,
+	event_id          TEXT NOT NULL,
+	reversed_fund_seq INTEGER NOT NULL,
+	reversed_type     TEXT NOT NULL,
+	reason            TEXT NOT NULL,
+	effective_on      TEXT NOT NULL,
+	PRIMARY KEY (fund, fund_seq),
+	UNIQUE (fund, event_id)
+) STRICT;
+CREATE INDEX reversals_id ON reversals (fund, reversal_id);
+
+CREATE TABLE carry_overs (
+	fund         TEXT NOT NULL,
+	fund_seq     INTEGER NOT NULL,
+	from_term_id TEXT NOT NULL,
+	to_term_id   TEXT NOT NULL,
+	earmark      TEXT NOT NULL,
+	to_earmark   TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	effective_on TEXT NOT NULL,
+	PRIMARY KEY (fund, fund_seq)
+) STRICT;
+
+-- Whose money a carry-over moved.
+CREATE TABLE carry_over_shares (
+	fund         TEXT NOT NULL,
+	fund_seq     INTEGER NOT NULL,
+	donor_id     TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	PRIMARY KEY (fund, fund_seq, donor_id)
+) STRICT;
+
+CREATE TABLE term_closes (
+	fund               TEXT NOT NULL,
+	term_id            TEXT NOT NULL,
+	closed_on          TEXT NOT NULL,
+	disposition        TEXT NOT NULL CHECK (disposition IN ('carry_over', 'refund')),
+	to_term_id         TEXT NOT NULL,
+	unallocated_minor  INTEGER NOT NULL,
+	carried_over_minor INTEGER NOT NULL,
+	refunded_minor     INTEGER NOT NULL,
+	fund_seq           INTEGER NOT NULL,
+	PRIMARY KEY (fund, term_id)
+) STRICT;
+
+-- The approved allocations a close let keep their unspent money.
+CREATE TABLE term_close_allocations (
+	fund          TEXT NOT NULL,
+	term_id       TEXT NOT NULL,
+	allocation_id TEXT NOT NULL,
+	line_id       TEXT NOT NULL,
+	amount_minor  INTEGER NOT NULL,
+	PRIMARY KEY (fund, term_id, allocation_id)
+) STRICT;
+
+CREATE TABLE cities (
+	fund     TEXT NOT NULL,
+	city_id  TEXT NOT NULL,
+	name     TEXT NOT NULL,
+	country  TEXT NOT NULL,
+	fund_seq INTEGER NOT NULL,
+	PRIMARY KEY (fund, city_id)
+) STRICT;
+
+CREATE TABLE clusters (
+	fund              TEXT NOT NULL,
+	cluster_id        TEXT NOT NULL,
+	name              TEXT NOT NULL,
+	technical_partner TEXT NOT NULL,
+	fund_seq          INTEGER NOT NULL,
+	PRIMARY KEY (fund, cluster_id)
+) STRICT;
+
+CREATE TABLE coordinators (
+	fund       TEXT NOT NULL,
+	cluster_id TEXT NOT NULL,
+	term_id    TEXT NOT NULL,
+	city_id    TEXT NOT NULL,
+	fund_seq   INTEGER NOT NULL,
+	PRIMARY KEY (fund, cluster_id, term_id, city_id)
+) STRICT;
+
+-- Members of a cluster in a term; a coordinator is a member too, from its
+-- appointment (fund_seq) unless it joined before.
+CREATE TABLE members (
+	fund       TEXT NOT NULL,
+	cluster_id TEXT NOT NULL,
+	term_id    TEXT NOT NULL,
+	city_id    TEXT NOT NULL,
+	fund_seq   INTEGER NOT NULL,
+	PRIMARY KEY (fund, cluster_id, term_id, city_id)
+) STRICT;
+`,
 }

@@ -1,7 +1,8 @@
 // Package projections folds the ledger's events into a SQLite read model:
 // the index of the log, the entities of each fund, the postings of the two
-// books, and the checkpoint that says how far the model has read. It answers
-// the balance query, follows the stream (Run, CatchUp, Rebuild) and checks a
+// books and the memo accounts, and the checkpoint that says how far the
+// model has read. It answers the balance, pledges, trial balance and
+// cluster queries, follows the stream (Run, CatchUp, Rebuild) and checks a
 // read model against a fresh replay (Verify).
 //
 // One SQLite file per projector: WAL, STRICT tables, money as INTEGER minor
