@@ -148,14 +148,6 @@ type demoCommand struct {
 	cmd             domain.Command
 }
 
-// demoRegistersClusters says whether the demo registers the seven clusters
-// and links their activity lines to them (cluster_id). The domain refuses a
-// line naming an unregistered cluster, and the read model stops at a
-// cluster_registered event until projections has a rule for it; until then
-// the demo's cluster lines carry the cluster in their id and title only.
-// Flip this once projections applies cluster_registered.
-const demoRegistersClusters = false
-
 // demoRoles are the roles the demo's users act in.
 var demoRoles = map[string]string{"ana": "approver", "olu": "officer"}
 
@@ -174,19 +166,13 @@ func demoCommands() []demoCommand {
 		add("line-"+l.id, "/v1/budget-lines", "olu", &domain.AddBudgetLine{ID: l.id, TermID: term, Title: l.title, Amount: usd(l.amount)})
 	}
 	// A cluster's lines name a registered cluster.
-	if demoRegistersClusters {
-		for _, c := range clusters {
-			add("cluster-"+c.id, "/v1/clusters", "olu", &domain.RegisterCluster{ID: c.id, Name: c.name})
-		}
+	for _, c := range clusters {
+		add("cluster-"+c.id, "/v1/clusters", "olu", &domain.RegisterCluster{ID: c.id, Name: c.name})
 	}
 	for _, c := range clusters {
 		for _, a := range clusterActivities {
 			id := c.id + "-" + a.num
-			l := &domain.AddBudgetLine{ID: id, TermID: term, Title: c.name + ": " + a.title, Amount: usd(a.amount)}
-			if demoRegistersClusters {
-				l.ClusterID = c.id
-			}
-			add("line-"+id, "/v1/budget-lines", "olu", l)
+			add("line-"+id, "/v1/budget-lines", "olu", &domain.AddBudgetLine{ID: id, TermID: term, Title: c.name + ": " + a.title, Amount: usd(a.amount), ClusterID: c.id})
 		}
 	}
 	add("donor-city", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-city", Name: "ILLUSTRATIVE Member City A", Kind: "member_city", Country: "JP", City: "ILLUSTRATIVE City A"})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
@@ -40,8 +42,8 @@ func TestDemo(t *testing.T) {
 	// The donor's token reads the balance too, and writes nothing.
 	var db projections.Balance
 	d.get(t, "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", tokens["dana donor:demo-foundation"], &db)
-	if db != b {
-		t.Errorf("donor reads %+v, auditor %+v", db, b)
+	if diff := cmp.Diff(b, db); diff != "" {
+		t.Errorf("donor and auditor read other balances (-auditor +donor):\n%s", diff)
 	}
 	d.post(t, 403, "/v1/donors", tokens["dana donor:demo-foundation"], "", `{"id":"x","name":"x","kind":"other","country":"FR"}`)
 	// olu, the officer who proposed demo-al-4, may not approve it.
@@ -66,8 +68,8 @@ func TestDemo(t *testing.T) {
 	}
 	var b2 projections.Balance
 	d2.get(t, "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", tokens["kim auditor"], &b2)
-	if b2 != b {
-		t.Errorf("balance after restart %+v, before %+v", b2, b)
+	if diff := cmp.Diff(b, b2); diff != "" {
+		t.Errorf("balance changed across the restart (-before +after):\n%s", diff)
 	}
 	// ana approves it.
 	d2.post(t, 201, "/v1/allocations/demo-al-4/approve", tokens["ana approver"], "", `{"approved_on":"2021-05-11"}`)
@@ -105,8 +107,8 @@ func checkDemoBalance(t *testing.T, b projections.Balance) {
 	// 12,000.00 spent; 150,000.00 approved, 25,000.00 pending.
 	want := projections.Balance{Received: "356000.00", Fees: "3560.00", Spent: "55740.00", TrustBalance: "296700.00", AllocatedUnspent: "94260.00", Unallocated: "202440.00"}
 	got := projections.Balance{Received: b.Received, Fees: b.Fees, Spent: b.Spent, TrustBalance: b.TrustBalance, AllocatedUnspent: b.AllocatedUnspent, Unallocated: b.Unallocated}
-	if got != want {
-		t.Errorf("demo balance %+v, want %+v", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("demo balance (-want +got):\n%s", diff)
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
@@ -76,15 +74,17 @@ func TestScenarioBalanceToTheCent(t *testing.T) {
 	// received; fees 1 % = 550.00 + 200.00 = 750.00, UIL's and not the
 	// trust's; spent 12,345.67. Trust 75,000.00 − 750.00 − 12,345.67 =
 	// 61,904.33 = 44,250.00 unallocated + 17,654.33 allocated unspent.
-	want := projections.Balance{
-		Fund: "mdfm", Term: "2020-2021", AsOf: "2021-12-31", FundSeq: 11, Currency: "USD",
-		Target: "1000000.00", Pledged: "0.00", Received: "75000.00", Interest: "0.00", Fees: "750.00",
-		Spent: "12345.67", Refunded: "0.00", TrustBalance: "61904.33", AllocatedUnspent: "17654.33",
-		Unallocated: "44250.00", UILRevenue: "750.00", ReceivedPctOfTarget: "7.50", PledgedPctOfTarget: "0.00",
+	// The figures of DESIGN.md's balance, every one exact; the read model
+	// may answer more.
+	want := map[string]any{
+		"fund": "mdfm", "term": "2020-2021", "as_of": "2021-12-31", "fund_seq": float64(11), "currency": "USD",
+		"target": "1000000.00", "pledged": "0.00", "received": "75000.00", "interest": "0.00", "fees": "750.00",
+		"spent": "12345.67", "refunded": "0.00", "trust_balance": "61904.33", "allocated_unspent": "17654.33",
+		"unallocated": "44250.00", "uil_revenue": "750.00", "received_pct_of_target": "7.50", "pledged_pct_of_target": "0.00",
 	}
 	lines := d.eventLines(t, "?fund=mdfm", "tok-kim")
-	if len(lines) != int(want.FundSeq) {
-		t.Fatalf("%d events in the audit log, want %d", len(lines), want.FundSeq)
+	if len(lines) != 11 {
+		t.Fatalf("%d events in the audit log, want 11", len(lines))
 	}
 	// The audit log alone re-verifies: canonical bytes, hashes, chain.
 	chain := events.NewChain("mdfm")
@@ -97,13 +97,15 @@ func TestScenarioBalanceToTheCent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want.ChainHead = chain.Head
+	want["chain_head"] = chain.Head
 
 	for _, tok := range []string{"tok-kim", "tok-dana", "tok-olu", "tok-ana"} {
-		var got projections.Balance
+		var got map[string]any
 		d.get(t, "/v1/funds/mdfm/balance?term=2020-2021", tok, &got)
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("balance read with %s (-want +got):\n%s", tok, diff)
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("balance read with %s: %s %v, want %v", tok, k, got[k], v)
+			}
 		}
 	}
 	// As of before the expenditure, and at the fund_seq before it.
