@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"testing"
@@ -74,6 +75,16 @@ func TestCloseProRataProperty(t *testing.T) {
 			c = closeCarry()
 		}
 		evs, err := domain.Decide(s, c)
+		var de *domain.Error
+		if errors.As(err, &de) && de.Code == domain.CodeNoDonorToRefund {
+			// Interest left after every donor was refunded all its net
+			// money is no donor's to claim: it can only be carried over.
+			if shares := s.Terms["2020-2021"].PotShares(""); shares != nil {
+				t.Fatalf("close refused %s although the unearmarked pot has claimants %v", de.Code, shares)
+			}
+			c = closeCarry()
+			evs, err = domain.Decide(s, c)
+		}
 		if err != nil {
 			t.Fatalf("close: %v", err)
 		}
