@@ -15,6 +15,10 @@ import (
 // event must stay under events.MaxEventBytes.
 const MaxBodyBytes = 64 << 10
 
+// MaxBatchBodyBytes bounds the body of POST /v1/batch: up to MaxBatchItems
+// commands of a few hundred bytes each.
+const MaxBatchBodyBytes = 512 << 10
+
 // MaxJSONDepth bounds the nesting of a body. Commands nest two levels.
 const MaxJSONDepth = 16
 
@@ -32,14 +36,14 @@ func checkContentType(r *http.Request) *Error {
 	return errorf(CodeUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q: send application/json", ct))
 }
 
-// readBody reads the whole body, at most MaxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+// readBody reads the whole body, at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *Error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errorf(CodeBodyTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+			return nil, errorf(CodeBodyTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", limit))
 		}
 		return nil, errorf(CodeMalformedJSON, "", "the body could not be read: "+err.Error())
 	}
@@ -129,6 +133,15 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == rawMessageType {
+		// Kept as it is, to be decoded later into a type known then (the
+		// body of a batch item), which checks it.
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return errorf(CodeMalformedJSON, path, "invalid JSON: "+err.Error())
+		}
+		return nil
+	}
 	tok, err := dec.Token()
 	if err != nil {
 		return errorf(CodeMalformedJSON, path, "invalid JSON: "+err.Error())
@@ -174,8 +187,8 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			et = t.Elem()
 		}
-		for dec.More() {
-			if err := checkKeys(dec, et, path, depth+1); err != nil {
+		for i := 0; dec.More(); i++ {
+			if err := checkKeys(dec, et, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -185,6 +198,8 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 	}
 	return nil
 }
+
+var rawMessageType = reflect.TypeOf(json.RawMessage(nil))
 
 // jsonFields maps the json names of a struct's fields, embedded structs
 // flattened, to their types. Fields tagged "-" (the command's Meta, an id

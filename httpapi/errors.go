@@ -28,6 +28,7 @@ const (
 	CodeInvalidQuery          = "invalid_query"           // 400: an unknown, repeated or malformed query parameter
 	CodeUnknownFund           = "unknown_fund"            // 404: a fund id that cannot exist or has no events
 	CodeUnknownTerm           = "unknown_term"            // 404: a term the fund does not have
+	CodeInvalidBatchItem      = "invalid_batch_item"      // 422: a batch item whose path is not a write endpoint, or is /v1/batch itself
 	CodeInternal              = "internal"                // 500: a fault of the server; the log says more
 )
 
@@ -53,6 +54,7 @@ var Codes = []struct {
 	{CodeInvalidQuery, http.StatusBadRequest},
 	{CodeUnknownFund, http.StatusNotFound},
 	{CodeUnknownTerm, http.StatusNotFound},
+	{CodeInvalidBatchItem, http.StatusUnprocessableEntity},
 	{CodeInternal, http.StatusInternalServerError},
 }
 
@@ -65,12 +67,14 @@ var codeStatus = func() map[string]int {
 }()
 
 // Error is an answer that is not a success: a status and the body
-// {"error": {"code", "message", "field"}}.
+// {"error": {"code", "message", "field"}}, and "index" when the error is
+// one item's of a POST /v1/batch (its field then starts "commands[i]").
 type Error struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field"`
+	Index   *int   `json:"index,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

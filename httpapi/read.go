@@ -259,3 +259,129 @@ func trunc(s string) string {
 	}
 	return s
 }
+
+// fundParam returns the query's fund, the fund this server writes when it
+// has none.
+func (s *Server) fundParam(q map[string]string) (string, *Error) {
+	fund := q["fund"]
+	if fund == "" {
+		return s.cfg.Writer.Fund(), nil
+	}
+	if !eventlog.ValidFund(fund) {
+		return "", errorf(CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
+	}
+	return fund, nil
+}
+
+// asOfParam returns the query's as_of, today (the writer's date) when it has
+// none.
+func (s *Server) asOfParam(q map[string]string) (string, *Error) {
+	asOf := q["as_of"]
+	if asOf == "" {
+		return s.cfg.Writer.Today(), nil
+	}
+	if !isDate(asOf) {
+		return "", errorf(CodeInvalidDate, "as_of", fmt.Sprintf("as_of %q is not a date (YYYY-MM-DD)", trunc(asOf)))
+	}
+	return asOf, nil
+}
+
+// pledgesAnswer is the answer of GET /v1/pledges.
+type pledgesAnswer struct {
+	Fund    string                  `json:"fund"`
+	Term    string                  `json:"term,omitempty"`
+	AsOf    string                  `json:"as_of"`
+	Pledges []projections.PledgeRow `json:"pledges"`
+}
+
+// pledges answers GET /v1/pledges?fund=&term=&as_of= with the pledges of a
+// term (every term's when term is empty) as they stood at the end of as_of
+// (default today): paid, outstanding and overdue.
+func (s *Server) pledges(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, herr := queryParams(r, "fund", "term", "as_of")
+	if herr != nil {
+		return herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	rows, err := s.cfg.Store.Pledges(r.Context(), fund, q["term"], asOf)
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []projections.PledgeRow{}
+	}
+	return writeJSON(w, http.StatusOK, pledgesAnswer{Fund: fund, Term: q["term"], AsOf: asOf, Pledges: rows})
+}
+
+// clustersAnswer is the answer of GET /v1/clusters.
+type clustersAnswer struct {
+	Fund     string                   `json:"fund"`
+	Term     string                   `json:"term,omitempty"`
+	Clusters []projections.ClusterRow `json:"clusters"`
+}
+
+// clusters answers GET /v1/clusters?fund=&term= with the registry: every
+// cluster with its technical partner, coordinators and members in term
+// (every term's when term is empty).
+func (s *Server) clusters(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, herr := queryParams(r, "fund", "term")
+	if herr != nil {
+		return herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	rows, err := s.cfg.Store.Clusters(r.Context(), fund, q["term"])
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []projections.ClusterRow{}
+	}
+	return writeJSON(w, http.StatusOK, clustersAnswer{Fund: fund, Term: q["term"], Clusters: rows})
+}
+
+// trialBalance answers GET /v1/reports/trial-balance?fund=&as_of=&at_seq=
+// with every account's debits, credits and balance at the end of as_of
+// (default today), from what the ledger knew at fund_seq at_seq (default
+// everything); the totals are equal or the answer is an error.
+func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, herr := queryParams(r, "fund", "as_of", "at_seq")
+	if herr != nil {
+		return herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return herr
+	}
+	atSeq, herr := uintParam(q, "at_seq", 0, 1, 1<<62)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	tb, err := s.cfg.Store.TrialBalance(r.Context(), fund, asOf, atSeq)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tb)
+}

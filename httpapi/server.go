@@ -1,10 +1,13 @@
 // Package httpapi is the ledger's HTTP JSON API: tokens and roles, the write
 // endpoints that turn a request body into a domain command for the fund's
-// writer, the balance, the audit log, verify, health and metrics.
+// writer (one by one, or several at once in an atomic batch), the balance,
+// pledges, the cluster registry, the trial balance, the audit log, verify,
+// health and metrics.
 //
 // Every answer that is not a success is {"error": {"code", "message",
 // "field"}} with a stable code: the HTTP-level ones in Codes, the domain's in
-// domain.Codes.
+// domain.Codes, the read model's (projections.Code…). An error of one item of
+// a batch also has "index".
 package httpapi
 
 import (
@@ -125,29 +128,37 @@ type endpoint struct {
 // route is one path with its methods.
 type route map[string]endpoint
 
+// batchPath is the endpoint of atomic batches.
+const batchPath = "/v1/batch"
+
 // routes is the API's table: every path with its methods and the roles that
-// may call it (DESIGN.md, Access). admin may call everything; the officer
-// records donors, receipts, budget lines, proposals and expenditures; the
-// approver opens terms and approves allocations; the auditor reads
-// everything and runs verify; a donor:<id> token reads balances only.
-// /metrics takes any staff token (not a donor's); /healthz takes none.
+// may call it (DESIGN.md, Access). admin may call everything. The write
+// endpoints and their roles are writeRoutes'; POST /v1/batch takes the
+// officer's and the approver's, and checks each item against the item's
+// endpoint. The auditor reads everything and runs verify; a donor:<id>
+// token reads balances only. /metrics takes any staff token (not a
+// donor's); /healthz takes none.
 func (s *Server) routes() {
-	writers := []string{RoleOfficer}
 	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}
 	table := map[string]route{
-		"/v1/terms":                    {http.MethodPost: {roles: []string{RoleApprover}, h: s.write(newOpenTerm, false)}},
-		"/v1/donors":                   {http.MethodPost: {roles: writers, h: s.write(newRegisterDonor, false)}},
-		"/v1/contributions":            {http.MethodPost: {roles: writers, h: s.write(newRecordContribution, false)}},
-		"/v1/budget-lines":             {http.MethodPost: {roles: writers, h: s.write(newAddBudgetLine, false)}},
-		"/v1/allocations":              {http.MethodPost: {roles: writers, h: s.write(newProposeAllocation, false)}},
-		"/v1/allocations/{id}/approve": {http.MethodPost: {roles: []string{RoleApprover}, h: s.write(newApproveAllocation, true)}},
-		"/v1/expenditures":             {http.MethodPost: {roles: writers, h: s.write(newRecordExpenditure, false)}},
-		"/v1/funds/{fund}/balance":     {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.balance}},
-		"/v1/events":                   {http.MethodGet: {roles: readers, h: s.events}},
-		"/v1/audit/verify":             {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
-		"/metrics":                     {http.MethodGet: {roles: readers, h: s.serveMetrics}},
-		"/healthz":                     {http.MethodGet: {public: true, h: s.healthz}},
+		batchPath:                   {http.MethodPost: {roles: []string{RoleOfficer, RoleApprover}, h: s.batch(writeRoutes())}},
+		"/v1/funds/{fund}/balance":  {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.balance}},
+		"/v1/reports/trial-balance": {http.MethodGet: {roles: readers, h: s.trialBalance}},
+		"/v1/events":                {http.MethodGet: {roles: readers, h: s.events}},
+		"/v1/audit/verify":          {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
+		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},
+		"/healthz":                  {http.MethodGet: {public: true, h: s.healthz}},
 	}
+	for _, wr := range writeRoutes() {
+		var answer func(context.Context, ledger.Result) (any, error)
+		if wr.pattern == "/v1/terms/{id}/close" {
+			answer = s.closeAnswerOf
+		}
+		table[wr.pattern] = route{http.MethodPost: {roles: wr.roles, h: s.write(wr, answer)}}
+	}
+	// Reads that share a path with a write.
+	table["/v1/pledges"][http.MethodGet] = endpoint{roles: readers, h: s.pledges}
+	table["/v1/clusters"][http.MethodGet] = endpoint{roles: readers, h: s.clusters}
 	for path, rt := range table {
 		s.mux.Handle(path, s.dispatch(rt))
 	}

@@ -16,9 +16,9 @@ import (
 
 // The roles of DESIGN.md's Access section.
 const (
-	RoleOfficer  = "officer"  // donors, contributions, budget lines, proposals, expenditures
-	RoleApprover = "approver" // approves allocations, opens terms
-	RoleAuditor  = "auditor"  // reads everything, the event log and verify
+	RoleOfficer  = "officer"  // donors, pledges, contributions, budget lines, proposals, expenditures, interest, refunds, reversals in open terms, the cluster registry
+	RoleApprover = "approver" // approves allocations, opens and closes terms, reverses in closed terms, the cluster registry
+	RoleAuditor  = "auditor"  // reads everything, the event log, reports and verify
 	RoleDonor    = "donor"    // donor:<id>: reads the fund balance
 	RoleAdmin    = "admin"    // everything
 )

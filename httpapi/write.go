@@ -6,74 +6,165 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
-// The command each write endpoint decodes its body into.
-func newOpenTerm(*http.Request) domain.Command           { return &domain.OpenTerm{} }
-func newRegisterDonor(*http.Request) domain.Command      { return &domain.RegisterDonor{} }
-func newRecordContribution(*http.Request) domain.Command { return &domain.RecordContribution{} }
-func newAddBudgetLine(*http.Request) domain.Command      { return &domain.AddBudgetLine{} }
-func newProposeAllocation(*http.Request) domain.Command  { return &domain.ProposeAllocation{} }
-func newRecordExpenditure(*http.Request) domain.Command  { return &domain.RecordExpenditure{} }
-func newApproveAllocation(r *http.Request) domain.Command {
-	return &domain.ApproveAllocation{ID: r.PathValue("id")}
+// writeRoute is one write endpoint: its path pattern (segments in braces
+// are taken from the path), the roles that may call it besides admin, and
+// the command its body decodes into.
+type writeRoute struct {
+	pattern string
+	roles   []string
+	// newCmd returns an empty command, with the ids the path carries
+	// (pathValue("id")) already set.
+	newCmd func(pathValue func(string) string) domain.Command
+	// emptyOK lets an empty body stand for {} (an approval, approved today).
+	emptyOK bool
+}
+
+// writeRoutes is every write endpoint but POST /v1/batch, which takes a
+// list of them. Roles follow DESIGN.md's Access: the officer records
+// donors, pledges, receipts, budget lines, proposals, expenditures,
+// interest, refunds and reversals; the approver opens and closes terms,
+// approves allocations and reverses in closed terms (the domain judges
+// that one by Meta.Role); both keep the cluster registry.
+func writeRoutes() []writeRoute {
+	officer := []string{RoleOfficer}
+	approver := []string{RoleApprover}
+	both := []string{RoleOfficer, RoleApprover}
+	return []writeRoute{
+		{pattern: "/v1/terms", roles: approver, newCmd: func(func(string) string) domain.Command { return &domain.OpenTerm{} }},
+		{pattern: "/v1/terms/{id}/close", roles: approver, newCmd: func(pv func(string) string) domain.Command { return &domain.CloseTerm{ID: pv("id")} }},
+		{pattern: "/v1/donors", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RegisterDonor{} }},
+		{pattern: "/v1/pledges", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RecordPledge{} }},
+		{pattern: "/v1/pledges/{id}/amend", roles: officer, newCmd: func(pv func(string) string) domain.Command { return &domain.AmendPledge{ID: pv("id")} }},
+		{pattern: "/v1/pledges/{id}/cancel", roles: officer, newCmd: func(pv func(string) string) domain.Command { return &domain.CancelPledge{ID: pv("id")} }},
+		{pattern: "/v1/contributions", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RecordContribution{} }},
+		{pattern: "/v1/budget-lines", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.AddBudgetLine{} }},
+		{pattern: "/v1/allocations", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.ProposeAllocation{} }},
+		{pattern: "/v1/allocations/{id}/approve", roles: approver, emptyOK: true, newCmd: func(pv func(string) string) domain.Command { return &domain.ApproveAllocation{ID: pv("id")} }},
+		{pattern: "/v1/expenditures", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RecordExpenditure{} }},
+		{pattern: "/v1/interest", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RecordInterest{} }},
+		{pattern: "/v1/refunds", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RecordRefund{} }},
+		{pattern: "/v1/reversals", roles: both, newCmd: func(func(string) string) domain.Command { return &domain.ReverseEvent{} }},
+		{pattern: "/v1/cities", roles: both, newCmd: func(func(string) string) domain.Command { return &domain.RegisterCity{} }},
+		{pattern: "/v1/clusters", roles: both, newCmd: func(func(string) string) domain.Command { return &domain.RegisterCluster{} }},
+		{pattern: "/v1/clusters/{id}/coordinators", roles: both, newCmd: func(pv func(string) string) domain.Command { return &domain.AppointCoordinator{ClusterID: pv("id")} }},
+		{pattern: "/v1/clusters/{id}/members", roles: both, newCmd: func(pv func(string) string) domain.Command { return &domain.JoinCluster{ClusterID: pv("id")} }},
+	}
+}
+
+// match reports whether path is of the route's pattern, and returns the
+// values of its {name} segments. A {name} segment matches one non-empty
+// segment; the rest must be equal.
+func (wr writeRoute) match(path string) (map[string]string, bool) {
+	ps, ss := strings.Split(wr.pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(ss) {
+		return nil, false
+	}
+	var vals map[string]string
+	for i, p := range ps {
+		if name, ok := strings.CutPrefix(p, "{"); ok {
+			if ss[i] == "" {
+				return nil, false
+			}
+			if vals == nil {
+				vals = map[string]string{}
+			}
+			vals[strings.TrimSuffix(name, "}")] = ss[i]
+			continue
+		}
+		if p != ss[i] {
+			return nil, false
+		}
+	}
+	return vals, true
+}
+
+// decodeWrite reads a write request's body (at most limit bytes), decodes
+// it into v (a command, or a batch) and returns the body as read, for the
+// command hash.
+func decodeWrite(w http.ResponseWriter, r *http.Request, v any, emptyOK bool, limit int64) ([]byte, error) {
+	if err := checkContentType(r); err != nil {
+		return nil, err
+	}
+	body, herr := readBody(w, r, limit)
+	if herr != nil {
+		return nil, herr
+	}
+	if emptyOK && len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	if err := decodeCommand(body, v); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // write returns the endpoint of one command: decode the body strictly, take
 // the Idempotency-Key (or make a command id), submit to the writer and answer
 // 201 with the events appended, or 200 with the original answer when the
-// same key and body come again. emptyOK lets an empty body stand for {}.
-func (s *Server) write(newCmd func(*http.Request) domain.Command, emptyOK bool) handlerFunc {
+// same key and body come again. answer, when not nil, builds the body of the
+// answer from the writer's result (the close of a term adds what its
+// term_closed event says).
+func (s *Server) write(wr writeRoute, answer func(context.Context, ledger.Result) (any, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
-		if err := checkContentType(r); err != nil {
-			return err
-		}
-		body, herr := readBody(w, r)
-		if herr != nil {
-			return herr
-		}
-		if emptyOK && len(bytes.TrimSpace(body)) == 0 {
-			body = []byte("{}")
-		}
-		cmd := newCmd(r)
-		if err := decodeCommand(body, cmd); err != nil {
-			return err
-		}
-		key, herr := idempotencyKey(r)
-		if herr != nil {
-			return herr
-		}
-		// The path is part of the hash: the same body sent to another
-		// endpoint (or approving another allocation) is another command.
-		hash, err := ledger.CommandHash(r.URL.Path, body)
+		cmd := wr.newCmd(r.PathValue)
+		body, err := decodeWrite(w, r, cmd, wr.emptyOK, MaxBodyBytes)
 		if err != nil {
 			return err
 		}
-		// The role goes along for the one rule Decide judges by role: a
-		// closed term takes reversals from an approver alone.
-		domain.SetMeta(cmd, domain.Meta{Actor: p.User, Today: s.cfg.Writer.Today(), Role: p.Role.Name})
-		// A client that did not send a key learns the one made for it, so
-		// that it can ask again after a lost answer.
-		w.Header().Set("Idempotency-Key", key)
-		ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
-		defer cancel()
-		res, err := s.cfg.Writer.Submit(ctx, ledger.Request{CommandID: key, CommandHash: hash, Command: cmd})
+		res, status, err := s.submit(w, r, p, cmd, body)
 		if err != nil {
-			s.metrics.command("refused", 0)
-			return submitError(err, key)
+			return err
 		}
-		status := http.StatusCreated
-		if res.Replayed {
-			status = http.StatusOK
-			s.metrics.command("replayed", 0)
-		} else {
-			s.metrics.command("created", len(res.Events))
+		if answer == nil {
+			return writeJSON(w, status, res)
 		}
-		return writeJSON(w, status, res)
+		v, err := answer(r.Context(), res)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, status, v)
 	}
+}
+
+// submit takes the request's Idempotency-Key (or makes a command id), sets
+// the command's Meta and submits it to the writer. It answers the result
+// and its status: 201 for a new command, 200 for one seen before.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd domain.Command, body []byte) (ledger.Result, int, error) {
+	key, herr := idempotencyKey(r)
+	if herr != nil {
+		return ledger.Result{}, 0, herr
+	}
+	// The path is part of the hash: the same body sent to another
+	// endpoint (or approving another allocation) is another command.
+	hash, err := ledger.CommandHash(r.URL.Path, body)
+	if err != nil {
+		return ledger.Result{}, 0, err
+	}
+	// The role goes along for the one rule Decide judges by role: a
+	// closed term takes reversals from an approver alone.
+	domain.SetMeta(cmd, domain.Meta{Actor: p.User, Today: s.cfg.Writer.Today(), Role: p.Role.Name})
+	// A client that did not send a key learns the one made for it, so
+	// that it can ask again after a lost answer.
+	w.Header().Set("Idempotency-Key", key)
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
+	defer cancel()
+	res, err := s.cfg.Writer.Submit(ctx, ledger.Request{CommandID: key, CommandHash: hash, Command: cmd})
+	if err != nil {
+		s.metrics.command("refused", 0)
+		return ledger.Result{}, 0, submitError(err, key)
+	}
+	if res.Replayed {
+		s.metrics.command("replayed", 0)
+		return res, http.StatusOK, nil
+	}
+	s.metrics.command("created", len(res.Events))
+	return res, http.StatusCreated, nil
 }
 
 // submitError maps what Writer.Submit refused with to an answer.

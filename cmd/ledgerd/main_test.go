@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 )
 
@@ -140,6 +141,33 @@ func (a answer) errorOf(t *testing.T) (code, field string) {
 		t.Fatalf("not an error answer {\"error\": {code, message, field}}: %s", a)
 	}
 	return e.Error.Code, *e.Error.Field
+}
+
+// errorIndex returns the index of an error answer, nil when it has none.
+func (a answer) errorIndex(t *testing.T) *int {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Index *int `json:"index"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(a.body, &e); err != nil {
+		t.Fatalf("not an error answer: %s", a)
+	}
+	return e.Error.Index
+}
+
+// refsOf returns the events a write answer names.
+func refsOf(t *testing.T, a answer) []events.Ref {
+	t.Helper()
+	var res struct {
+		CommandID string       `json:"command_id"`
+		Events    []events.Ref `json:"events"`
+	}
+	if err := json.Unmarshal(a.body, &res); err != nil || res.CommandID == "" || len(res.Events) == 0 {
+		t.Fatalf("not a write answer: %s", a)
+	}
+	return res.Events
 }
 
 // request is one HTTP request of a test.
