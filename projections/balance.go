@@ -90,14 +90,18 @@ type Balance struct {
 	// PledgeOutstanding is the balance of the memo account of the term's
 	// pledges: what they still expect, in US dollars at their own rates.
 	PledgeOutstanding string `json:"pledge_outstanding"`
-	Received          string `json:"received"`
-	Interest          string `json:"interest"`
+	// Received is cash received from donors (what the receipts produced in
+	// US dollars), Interest the interest credited to the term.
+	Received string `json:"received"`
+	Interest string `json:"interest"`
 	// CarriedIn is unallocated money brought from the previous term at its
 	// close; CarriedOut what this term's close carried to the next one.
-	CarriedIn        string `json:"carried_in"`
-	CarriedOut       string `json:"carried_out"`
-	Fees             string `json:"fees"`
-	Spent            string `json:"spent"`
+	CarriedIn  string `json:"carried_in"`
+	CarriedOut string `json:"carried_out"`
+	Fees       string `json:"fees"`
+	Spent      string `json:"spent"`
+	// Refunded is money returned to donors, including what the term's
+	// close refunded.
 	Refunded         string `json:"refunded"`
 	TrustBalance     string `json:"trust_balance"`
 	AllocatedUnspent string `json:"allocated_unspent"`

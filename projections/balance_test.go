@@ -197,6 +197,47 @@ func TestBalanceErrors(t *testing.T) {
 	}
 }
 
+// TestQueryErrors walks the QueryError codes of the pledges, trial balance
+// and clusters queries.
+func TestQueryErrors(t *testing.T) {
+	_, log := testnats.Log(t)
+	s := openStore(t, "read.db")
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.OpenTerm(t, w)
+	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	tests := []struct {
+		name     string
+		err      func() error
+		code     string
+		notFound bool
+	}{
+		{"pledges of an unknown fund", func() error { _, err := s.Pledges(ctx, "other", "", "2021-01-01"); return err }, projections.CodeUnknownFund, true},
+		{"pledges of an unknown term", func() error { _, err := s.Pledges(ctx, "mdfm", "2030-2031", "2021-01-01"); return err }, projections.CodeUnknownTerm, true},
+		{"pledges on a bad date", func() error { _, err := s.Pledges(ctx, "mdfm", "", "2021-13-01"); return err }, projections.CodeInvalidDate, false},
+		{"trial balance of an unknown fund", func() error { _, err := s.TrialBalance(ctx, "other", "2021-01-01", 0); return err }, projections.CodeUnknownFund, true},
+		{"trial balance on a bad date", func() error { _, err := s.TrialBalance(ctx, "mdfm", "", 0); return err }, projections.CodeInvalidDate, false},
+		{"trial balance beyond the head", func() error { _, err := s.TrialBalance(ctx, "mdfm", "2021-01-01", 99); return err }, projections.CodeInvalidAtSeq, false},
+		{"clusters of an unknown fund", func() error { _, err := s.Clusters(ctx, "other", ""); return err }, projections.CodeUnknownFund, true},
+		{"clusters of an unknown term", func() error { _, err := s.Clusters(ctx, "mdfm", "2030-2031"); return err }, projections.CodeUnknownTerm, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkCode(t, tt.err(), tt.code, tt.notFound) })
+	}
+	// Known fund and term without pledges or clusters: empty answers.
+	if ps, err := s.Pledges(ctx, "mdfm", ledgertest.Term, "2021-01-01"); err != nil || len(ps) != 0 {
+		t.Errorf("pledges: %+v, %v", ps, err)
+	}
+	if cs, err := s.Clusters(ctx, "mdfm", ledgertest.Term); err != nil || cs == nil || len(cs) != 0 {
+		t.Errorf("clusters: %#v, %v; want an empty list", cs, err)
+	}
+	if tb, err := s.TrialBalance(ctx, "mdfm", "2021-01-01", 1); err != nil || tb.FundSeq != 1 || tb.Accounts == nil || tb.TotalDebit != "0.00" {
+		t.Errorf("trial balance at fund_seq 1: %+v, %v", tb, err)
+	}
+}
+
 func checkCode(t *testing.T, err error, code string, notFound bool) {
 	t.Helper()
 	var qe *projections.QueryError

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,6 +297,13 @@ func TestWholeTerm(t *testing.T) {
 	rep, err := projections.Verify(t.Context(), log, s, t.TempDir())
 	if err != nil || !rep.OK {
 		t.Fatalf("verify: %+v %+v %v", rep, rep.Failure, err)
+	}
+	// The new tables are audited like the others.
+	execRaw(t, s.Path(), `UPDATE pledges SET outstanding_usd_minor = 0 WHERE fund = 'mdfm' AND pledge_id = 'P-JP'`)
+	rep, err = projections.Verify(t.Context(), log, s, t.TempDir())
+	if f := rep.Failure; err != nil || rep.OK || f == nil || f.Table != "pledges" || !strings.Contains(f.Row, `pledge_id="P-JP"`) ||
+		!strings.Contains(f.Reason, "outstanding_usd_minor: replay 1860000, live 0") {
+		t.Errorf("verify after altering a pledge: %+v, failure %+v, %v", rep, f, err)
 	}
 }
 

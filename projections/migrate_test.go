@@ -1,0 +1,148 @@
+package projections
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
+	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+)
+
+// TestMigrateFromVersion1 takes a read model written at schema version 1
+// (its rows are those a fresh model has for events of the first types, in
+// the columns version 1 had), opens it, which migrates it, and checks that
+// it equals a fresh model table by table, index by index, before and after
+// both apply events of every new type.
+func TestMigrateFromVersion1(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	res := ledgertest.Scenario(t, w)
+
+	dir := t.TempDir()
+	fresh, err := Open(filepath.Join(dir, "fresh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := CatchUp(t.Context(), log, fresh); err != nil {
+		t.Fatal(err)
+	}
+
+	oldPath := filepath.Join(dir, "v1.db")
+	writeVersion1(t, oldPath, fresh.Path())
+	old, err := Open(oldPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var v int
+	if err := old.read.QueryRowContext(t.Context(), `SELECT version FROM schema_version`).Scan(&v); err != nil || v != SchemaVersion() || v < 2 {
+		t.Fatalf("schema version %d after migration (%v), want %d", v, err, SchemaVersion())
+	}
+	compare(t, old, fresh)
+
+	// Events of the new types, then both models follow.
+	m := ledgertest.MustSubmit
+	m(t, w, "cluster", "olu", &domain.RegisterCluster{ID: "ESD", Name: "Education for Sustainable Development", TechnicalPartner: "A partner"})
+	m(t, w, "city", "olu", &domain.RegisterCity{ID: "cork", Name: "Cork", Country: "IE"})
+	m(t, w, "coordinator", "olu", &domain.AppointCoordinator{ClusterID: "ESD", CityID: "cork", TermID: ledgertest.Term})
+	m(t, w, "pledge", "olu", &domain.RecordPledge{ID: "P-1", DonorID: "osaka", TermID: ledgertest.Term, Amount: ledgertest.Money("1000000", "JPY"),
+		USDRate: "0.0091", Earmark: &domain.EarmarkInput{ClusterID: "ESD"}, SignedOn: "2021-01-10", DueOn: "2021-06-30"})
+	m(t, w, "pay", "olu", &domain.RecordContribution{ID: "c-jpy", DonorID: "osaka", TermID: ledgertest.Term, PledgeID: "P-1",
+		Amount: ledgertest.Money("400000", "JPY"), USDRate: "0.0092", ReceivedOn: "2021-02-01"})
+	m(t, w, "interest", "olu", &domain.RecordInterest{ID: "I-1", TermID: ledgertest.Term, Amount: ledgertest.USD("12.34"), EarnedOn: "2021-03-31"})
+	m(t, w, "amend", "olu", &domain.AmendPledge{ID: "P-1", DueOn: "2021-09-30", Reason: "later", AmendedOn: "2021-04-01"})
+	m(t, w, "reverse", "olu", &domain.ReverseEvent{ID: "X-1", EventID: res["spend"].Events[0].ID, Reason: "wrong line"})
+	m(t, w, "refund", "olu", &domain.RecordRefund{ID: "R-1", DonorID: "hamburg", TermID: ledgertest.Term, Amount: ledgertest.USD("100.00"), PaidOn: "2021-05-01"})
+	for _, s := range []*Store{old, fresh} {
+		if err := CatchUp(t.Context(), log, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare(t, old, fresh)
+}
+
+// writeVersion1 writes at path a read model of schema version 1 holding
+// the rows of the model at from, in the columns version 1 had.
+func writeVersion1(t *testing.T, path, from string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := t.Context()
+	for _, q := range []string{
+		`CREATE TABLE schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT`,
+		migrations[0],
+		`INSERT INTO schema_version (id, version) VALUES (1, 1)`,
+		`DELETE FROM checkpoint`,
+		`ATTACH DATABASE '` + from + `' AS src`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name != 'schema_version'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		var cols string
+		if err := db.QueryRowContext(ctx, `SELECT group_concat(name, ', ') FROM pragma_table_info(?)`, n).Scan(&cols); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO main.`+n+` (`+cols+`) SELECT `+cols+` FROM src.`+n); err != nil {
+			t.Fatalf("copy %s: %v", n, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `DETACH DATABASE src`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compare fails the test unless a and b have the same tables, rows and
+// indexes.
+func compare(t *testing.T, a, b *Store) {
+	t.Helper()
+	if f, err := CompareStores(t.Context(), a, b); err != nil || f != nil {
+		t.Fatalf("migrated and fresh read models differ: %+v (%v)", f, err)
+	}
+	idx := func(s *Store) map[string]string {
+		rows, err := s.read.QueryContext(t.Context(), `SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE type = 'index'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[string]string{}
+		for rows.Next() {
+			var n, q string
+			if err := rows.Scan(&n, &q); err != nil {
+				t.Fatal(err)
+			}
+			m[n] = q
+		}
+		return m
+	}
+	ia, ib := idx(a), idx(b)
+	if len(ia) != len(ib) {
+		t.Fatalf("indexes differ: %v and %v", ia, ib)
+	}
+	for n, q := range ia {
+		if ib[n] != q {
+			t.Errorf("index %s: %q and %q", n, q, ib[n])
+		}
+	}
+}
