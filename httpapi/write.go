@@ -206,3 +206,13 @@ func idempotencyKey(r *http.Request) (string, *Error) {
 	}
 	return k, nil
 }
+
+// WritePatterns returns the path patterns of the write endpoints, POST
+// /v1/batch last, in the order of the route table ("/v1/pledges/{id}/amend").
+func WritePatterns() []string {
+	var out []string
+	for _, wr := range writeRoutes() {
+		out = append(out, wr.pattern)
+	}
+	return append(out, batchPath)
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// TestREADME checks README.md against the code: every error code (the
+// domain's, the HTTP layer's and the read model's) has a row of the Errors
+// table with its status; every write endpoint is in the API table; every
+// curl that sends a body says it is JSON, since the API answers 415 to
+// curl's default form type.
+func TestREADME(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+
+	rows := map[string]int{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| ([0-9]{3}) \\|").FindAllStringSubmatch(readme, -1) {
+		st, _ := strconv.Atoi(m[2])
+		if _, twice := rows[m[1]]; twice {
+			t.Errorf("README.md: code %s has two rows", m[1])
+		}
+		rows[m[1]] = st
+	}
+	want := map[string]int{}
+	kinds := map[domain.Kind]int{domain.KindInvalid: 422, domain.KindNotFound: 404, domain.KindConflict: 409}
+	for _, c := range domain.Codes {
+		want[c.Code] = kinds[c.Kind]
+	}
+	for _, c := range httpapi.Codes {
+		want[c.Code] = c.Status
+	}
+	for _, c := range []struct {
+		code   string
+		status int
+	}{
+		{projections.CodeUnknownFund, 404}, {projections.CodeUnknownTerm, 404},
+		{projections.CodeInvalidDate, 422}, {projections.CodeInvalidAtSeq, 422},
+	} {
+		want[c.code] = c.status
+	}
+	for code, st := range want {
+		got, ok := rows[code]
+		switch {
+		case !ok:
+			t.Errorf("README.md: no row of the Errors table for code %s (%d)", code, st)
+		case got != st:
+			t.Errorf("README.md: code %s is %d, the server answers %d", code, got, st)
+		}
+	}
+	for code := range rows {
+		if _, ok := want[code]; !ok {
+			t.Errorf("README.md: code %s is documented but no part of the server answers it", code)
+		}
+	}
+
+	for _, p := range httpapi.WritePatterns() {
+		if !strings.Contains(readme, "| `POST "+p+"` |") {
+			t.Errorf("README.md: no row of the API table for POST %s", p)
+		}
+		if !strings.Contains(readme, p) {
+			t.Errorf("README.md: %s is not documented", p)
+		}
+	}
+
+	// One curl command may span lines ending in a backslash.
+	joined := strings.ReplaceAll(readme, "\\\n", " ")
+	n := 0
+	for _, line := range strings.Split(joined, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "curl ") || !strings.Contains(line, " -d ") {
+			continue
+		}
+		n++
+		if !strings.Contains(line, `-H "$JSON"`) && !strings.Contains(line, "Content-Type: application/json") {
+			t.Errorf("README.md: a curl sends a body without Content-Type: application/json: %s", line)
+		}
+	}
+	if n == 0 || !strings.Contains(readme, `JSON='Content-Type: application/json'`) {
+		t.Errorf("README.md: %d curl commands with a body, JSON header defined: %v", n, strings.Contains(readme, `JSON='Content-Type: application/json'`))
+	}
+}
