@@ -263,6 +263,7 @@ func (h *history) check(e events.Event) {
 	}
 	h.checkTrialBalance(e)
 	h.checkPledges(e)
+	h.checkRows(e)
 	switch e.Type {
 	case events.TypeClusterRegistered, events.TypeCityRegistered, events.TypeCoordinatorAppointed, events.TypeMemberJoined:
 		h.checkClusters(e)
@@ -434,5 +435,62 @@ func (h *history) checkClusters(e events.Event) {
 				t.Fatalf("after fund_seq %d: cluster %s lists %v, State %v", e.FundSeq, r.ClusterID, got, want)
 			}
 		}
+	}
+}
+
+// checkRows compares the read model's entity rows with the State: which
+// allocations are approved (an approval reversed makes one proposed again)
+// and which receipts, expenditures, interest and refunds are reversed.
+func (h *history) checkRows(e events.Event) {
+	t := h.t
+	got := map[string]string{}
+	rows, err := h.raw.QueryContext(t.Context(), `
+		SELECT 'allocation ' || allocation_id, status || ' ' || approved_by || ' ' || approved_on FROM allocations WHERE fund = ?1
+		UNION ALL SELECT 'contribution ' || contribution_id, reversed_by != '' FROM contributions WHERE fund = ?1
+		UNION ALL SELECT 'expenditure ' || expenditure_id, reversed_by != '' FROM expenditures WHERE fund = ?1
+		UNION ALL SELECT 'interest ' || interest_id, reversed_by != '' FROM interest WHERE fund = ?1
+		UNION ALL SELECT 'refund ' || refund_id, reversed_by != '' FROM refunds WHERE fund = ?1`, h.fund)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	want := map[string]string{}
+	for id, a := range h.state.Allocations {
+		status := "proposed"
+		if a.Approved {
+			status = "approved"
+		}
+		want["allocation "+id] = status + " " + a.ApprovedBy + " " + a.ApprovedOn
+	}
+	for id, c := range h.state.Contributions {
+		want["contribution "+id] = flag(c.Reversed)
+	}
+	for id, x := range h.state.Expenditures {
+		want["expenditure "+id] = flag(x.Reversed)
+	}
+	for id, x := range h.state.Interest {
+		want["interest "+id] = flag(x.Reversed)
+	}
+	for id, x := range h.state.Refunds {
+		want["refund "+id] = flag(x.Reversed)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("after %s at fund_seq %d, rows (-State +read model):\n%s", e.Type, e.FundSeq, diff)
 	}
 }
