@@ -319,17 +319,32 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 			e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Amount.Minor, p.USDRate, p.USDAmount.Minor,
 			p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.Earmark.Key(), p.SignedOn, p.DueOn, p.USDAmount.Minor, seq)
 	case *events.PledgeAmended:
+		var (
+			amount, usd int64
+			rate, due   string
+		)
+		err := a.tx.QueryRowContext(ctx, `SELECT amount_minor, usd_rate, usd_minor, due_on FROM pledges
+			WHERE fund = ? AND pledge_id = ? AND donor_id = ? AND term_id = ? AND currency = ? AND earmark = ? AND status != 'cancelled'`,
+			e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Earmark).Scan(&amount, &rate, &usd, &due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: amend pledge %s: no such pledge open", ErrInconsistent, p.PledgeID)
+		}
+		if err != nil {
+			return fmt.Errorf("amend pledge %s: %w", p.PledgeID, err)
+		}
+		// A revaluation after a reversal changes none of them: the pledge
+		// keeps its status.
+		changed := amount != p.Amount.Minor || rate != p.USDRate || usd != p.USDAmount.Minor || due != p.DueOn
 		if err := a.execOne(ctx, "amend pledge "+p.PledgeID,
-			`UPDATE pledges SET amount_minor = ?, usd_rate = ?, usd_minor = ?, due_on = ?, status = 'amended',
-				outstanding_usd_minor = outstanding_usd_minor + ?
-			 WHERE fund = ? AND pledge_id = ? AND donor_id = ? AND term_id = ? AND currency = ? AND earmark = ? AND status != 'cancelled'`,
-			p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.DueOn, p.OutstandingUSDChange.Minor,
-			e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Earmark); err != nil {
+			`UPDATE pledges SET amount_minor = ?, usd_rate = ?, usd_minor = ?, due_on = ?,
+				status = CASE WHEN ? THEN 'amended' ELSE status END, outstanding_usd_minor = outstanding_usd_minor + ?
+			 WHERE fund = ? AND pledge_id = ?`,
+			p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.DueOn, changed, p.OutstandingUSDChange.Minor, e.Fund, p.PledgeID); err != nil {
 			return err
 		}
-		_, err = a.exec(ctx, `INSERT INTO pledge_changes (fund, fund_seq, pledge_id, kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, reason,
-			outstanding_usd_change_minor, written_off_minor, written_off_usd_minor) VALUES (?, ?, ?, 'amended', ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
-			e.Fund, seq, p.PledgeID, e.EffectiveOn, p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.DueOn, p.Reason, p.OutstandingUSDChange.Minor)
+		_, err = a.exec(ctx, `INSERT INTO pledge_changes (fund, fund_seq, pledge_id, kind, terms_changed, effective_on, amount_minor, usd_rate, usd_minor, due_on, reason,
+			outstanding_usd_change_minor, written_off_minor, written_off_usd_minor) VALUES (?, ?, ?, 'amended', ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
+			e.Fund, seq, p.PledgeID, changed, e.EffectiveOn, p.Amount.Minor, p.USDRate, p.USDAmount.Minor, p.DueOn, p.Reason, p.OutstandingUSDChange.Minor)
 	case *events.PledgeCancelled:
 		var (
 			amount, usd int64
@@ -345,8 +360,8 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 			return fmt.Errorf("%w: cancel pledge %s: no such pledge open", ErrInconsistent, p.PledgeID)
 		}
 		if err == nil {
-			_, err = a.exec(ctx, `INSERT INTO pledge_changes (fund, fund_seq, pledge_id, kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, reason,
-				outstanding_usd_change_minor, written_off_minor, written_off_usd_minor) VALUES (?, ?, ?, 'cancelled', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err = a.exec(ctx, `INSERT INTO pledge_changes (fund, fund_seq, pledge_id, kind, terms_changed, effective_on, amount_minor, usd_rate, usd_minor, due_on, reason,
+				outstanding_usd_change_minor, written_off_minor, written_off_usd_minor) VALUES (?, ?, ?, 'cancelled', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.Fund, seq, p.PledgeID, e.EffectiveOn, amount, rate, usd, due, p.Reason, -p.WrittenOffUSD.Minor, p.WrittenOff.Minor, p.WrittenOffUSD.Minor)
 		}
 	case *events.InterestEarned:

@@ -83,7 +83,8 @@ type Balance struct {
 	Target    string `json:"target"`
 	// Pledged is the US dollar value of the term's pledges signed on or
 	// before AsOf, each at its value as last amended by then (by fund_seq
-	// among the amendments dated on or before AsOf), less what the
+	// among the amendments dated on or before AsOf; the revaluation that
+	// follows a reversal changes no value and does not count), less what the
 	// cancellation of a pledge cancelled by then wrote off: a cancelled
 	// pledge counts for what it settled before it was cancelled.
 	Pledged string `json:"pledged"`
@@ -416,7 +417,8 @@ func pledged(ctx context.Context, tx *sql.Tx, fund, term, asOf string, atSeq int
 	var sum int64
 	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(
 			COALESCE((SELECT c.usd_minor FROM pledge_changes c
-				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'amended' AND c.effective_on <= ?3 AND c.fund_seq <= ?4
+				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'amended' AND c.terms_changed = 1
+					AND c.effective_on <= ?3 AND c.fund_seq <= ?4
 				ORDER BY c.fund_seq DESC LIMIT 1), p.signed_usd_minor)
 			- COALESCE((SELECT SUM(c.written_off_usd_minor) FROM pledge_changes c
 				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'cancelled' AND c.effective_on <= ?3 AND c.fund_seq <= ?4), 0)

@@ -23,7 +23,8 @@ type PledgeRow struct {
 	DonorID  string `json:"donor_id"`
 	TermID   string `json:"term_id"`
 	// Amount, USDRate, USDValue and DueOn are as last amended by the day
-	// (by fund_seq among the amendments dated on or before it).
+	// (by fund_seq among the amendments dated on or before it; Status is
+	// amended once one is).
 	Amount   money.Amount `json:"amount"`
 	USDRate  string       `json:"usd_rate"`
 	USDValue money.Amount `json:"usd_value"`
@@ -113,8 +114,11 @@ func pledgeAsOf(ctx context.Context, v *view, r *PledgeRow, asOf string) error {
 	cur := r.Amount.Currency
 	r.Paid, r.WrittenOff, r.Outstanding = money.Amount{Currency: cur}, money.Amount{Currency: cur}, money.Amount{Currency: cur}
 	r.PaidUSD, r.WrittenOffUSD, r.OutstandingUSD = money.USDAmount(0), money.USDAmount(0), money.USDAmount(0)
+	// A revaluation after a reversal (terms_changed 0) changes nothing here:
+	// the memo postings below carry what it did.
 	rows, err := v.tx.QueryContext(ctx, `SELECT kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, written_off_minor, written_off_usd_minor
-		FROM pledge_changes WHERE fund = ? AND pledge_id = ? AND effective_on <= ? ORDER BY fund_seq`, v.fund, r.PledgeID, asOf)
+		FROM pledge_changes WHERE fund = ? AND pledge_id = ? AND effective_on <= ? AND (kind = 'cancelled' OR terms_changed = 1)
+		ORDER BY fund_seq`, v.fund, r.PledgeID, asOf)
 	if err != nil {
 		return err
 	}

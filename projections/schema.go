@@ -220,12 +220,17 @@ CREATE TABLE pledges (
 ) STRICT;
 CREATE INDEX pledges_term ON pledges (fund, term_id, signed_on);
 
--- Every amendment and cancellation of a pledge, in the fund's order.
+-- Every amendment and cancellation of a pledge, in the fund's order. An
+-- amendment with terms_changed 0 changed none of amount, rate, value and due
+-- date: the revaluation that follows the reversal of a receipt paying a
+-- pledge amended since, dated on the receipt's day. It moves the memo
+-- account only, and does not make the pledge's value as of a date.
 CREATE TABLE pledge_changes (
 	fund                         TEXT NOT NULL,
 	fund_seq                     INTEGER NOT NULL,
 	pledge_id                    TEXT NOT NULL,
 	kind                         TEXT NOT NULL CHECK (kind IN ('amended', 'cancelled')),
+	terms_changed                INTEGER NOT NULL CHECK (terms_changed IN (0, 1)),
 	effective_on                 TEXT NOT NULL,
 	amount_minor                 INTEGER NOT NULL,
 	usd_rate                     TEXT NOT NULL,

@@ -452,3 +452,50 @@ func checkWholeTermRows(t *testing.T, s *projections.Store) {
 		}
 	}
 }
+
+// TestPledgeRevaluedAfterReversal: a receipt paying a pledge is reversed
+// after the pledge was amended to another rate. The domain then appends a
+// pledge_amended that only revalues the memo account, dated on the
+// receipt's day; it must not make the amended value the pledge's value
+// before the amendment's own date.
+func TestPledgeRevaluedAfterReversal(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.OpenTerm(t, w)
+	m := ledgertest.MustSubmit
+	// EUR 100,000.00 at 1.1 is US$110,000.00; EUR 40,000.00 received at
+	// 1.2 settles US$44,000.00 of it; amended to EUR 120,000.00 at 1.2
+	// (US$144,000.00), it expects US$96,000.00 for its EUR 80,000.00.
+	m(t, w, "pledge", "olu", &domain.RecordPledge{ID: "P-1", DonorID: "hamburg", TermID: ledgertest.Term, Amount: ledgertest.Money("100000.00", "EUR"),
+		USDRate: "1.1", SignedOn: "2020-02-01", DueOn: "2021-06-30"})
+	pay := m(t, w, "pay", "olu", &domain.RecordContribution{ID: "c-1", DonorID: "hamburg", TermID: ledgertest.Term, PledgeID: "P-1",
+		Amount: ledgertest.Money("40000.00", "EUR"), USDRate: "1.2", ReceivedOn: "2020-03-01"})
+	m(t, w, "amend", "olu", &domain.AmendPledge{ID: "P-1", Amount: ledgertest.Money("120000.00", "EUR"), USDRate: "1.2", Reason: "addendum", AmendedOn: "2020-09-01"})
+	rev := m(t, w, "reverse", "olu", &domain.ReverseEvent{ID: "X-1", EventID: pay.Events[0].ID, Reason: "paid into the wrong account"})
+	if n := len(rev.Events); n != 3 || rev.Events[2].Type != "pledge_amended" {
+		t.Fatalf("reversal events %+v: want the fee's, the receipt's and a revaluation", rev.Events)
+	}
+	s := openStore(t, "read.db")
+	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		asOf, pledged, outstanding, value, status string
+	}{
+		// The memo account shows the revaluation from the receipt's day: it
+		// is how the domain dates it.
+		{"2020-06-30", "110000.00", "114000.00", "110000.00", "recorded"},
+		{"2020-12-31", "144000.00", "144000.00", "144000.00", "amended"},
+	} {
+		b := balance(t, s, projections.BalanceQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: c.asOf})
+		ps, err := s.Pledges(t.Context(), "mdfm", ledgertest.Term, c.asOf)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("pledges as of %s: %+v, %v", c.asOf, ps, err)
+		}
+		p := ps[0]
+		if b.Pledged != c.pledged || b.PledgeOutstanding != c.outstanding || money.FormatUSD(p.USDValue.Minor) != c.value || p.Status != c.status ||
+			p.OutstandingUSD != money.USDAmount(cents(t, c.outstanding)) || p.Paid.Minor != 0 {
+			t.Errorf("as of %s: pledged %s, outstanding %s, pledge %+v; want %+v", c.asOf, b.Pledged, b.PledgeOutstanding, p, c)
+		}
+	}
+}
