@@ -101,6 +101,7 @@ type Writer struct {
 	fund  string
 	queue chan *pending
 	now   func() time.Time
+	newID func() string
 
 	// owned by the run goroutine
 	state   *domain.State
@@ -118,6 +119,12 @@ type Writer struct {
 // Options tune a writer; the zero value is fine.
 type Options struct {
 	Now func() time.Time // the clock of recorded_at and of Meta.Today; time.Now by default
+	// NewEventID makes the id of each new event; a random UUIDv7 by
+	// default. Tests pin it, with Now, so that a history written twice has
+	// the same bytes and hashes (golden files). It is called from the
+	// writer's one goroutine, and must never return the same id twice:
+	// the unknown-outcome check compares event ids.
+	NewEventID func() string
 }
 
 // Open rebuilds the fund's state and idempotency memory from the log and
@@ -131,11 +138,15 @@ func Open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writ
 		fund:    fund,
 		queue:   make(chan *pending, MaxQueue),
 		now:     o.Now,
+		newID:   o.NewEventID,
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
 	if w.now == nil {
 		w.now = time.Now
+	}
+	if w.newID == nil {
+		w.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
 	}
 	if err := w.reload(ctx); err != nil {
 		return nil, err
@@ -322,7 +333,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		meta := domain.MetaOf(p.req.Command)
 		first := len(evs)
 		for _, e := range out {
-			e.ID = uuid.Must(uuid.NewV7()).String()
+			e.ID = w.newID()
 			e.Fund = w.fund
 			e.FundSeq = chain.FundSeq + 1
 			e.RecordedAt = recordedAt

@@ -117,6 +117,10 @@ type Main struct {
 	// Now is the writer's clock (recorded_at, and the date commands are
 	// judged against); time.Now by default.
 	Now func() time.Time
+	// NewEventID makes the writer's event ids (ledger.Options.NewEventID):
+	// a random UUIDv7 by default; tests pin it with Now for byte-stable
+	// logs and reports.
+	NewEventID func() string
 
 	logger    *slog.Logger
 	tokens    *httpapi.Tokens
@@ -208,7 +212,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.log, err = eventlog.Open(ctx, m.nc, c.Stream, c.Replicas); err != nil {
 		return err
 	}
-	if m.writer, err = ledger.Open(ctx, m.log, c.Fund, ledger.Options{Now: m.Now}); err != nil {
+	if m.writer, err = ledger.Open(ctx, m.log, c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID}); err != nil {
 		return err
 	}
 	if c.Demo {
