@@ -1,0 +1,506 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/unesco-uil/mdfm-ledger/iati"
+	"github.com/unesco-uil/mdfm-ledger/money"
+)
+
+// IATIQuery asks for a fund's IATI files.
+type IATIQuery struct {
+	Fund string
+	// Term is the term of the activity file; empty means every term whose
+	// first event is on or before AsOf, one iati-activity each. The
+	// organisation file takes no term.
+	Term string
+	// AsOf is a date, YYYY-MM-DD: transactions dated on or before it, and
+	// the activity status then. Required; the caller fills in today.
+	AsOf string
+	// AtSeq limits the files to what the ledger knew at that fund_seq; 0
+	// means everything the read model has.
+	AtSeq uint64
+}
+
+// IATIStamp says what an IATI file was computed from. It is written into
+// the file as an XML comment after the declaration (see Render), which
+// schema validation ignores, so that a published file names the event it
+// can be checked against.
+type IATIStamp struct {
+	Fund      string
+	Term      string // "" for every term, or the organisation file
+	AsOf      string
+	AtSeq     uint64 // as asked; 0 for none
+	DateAxis  string
+	FundSeq   uint64
+	ChainHead string
+	// GeneratedAt is the file's generated-datetime: the recorded time of
+	// the event at FundSeq, not the clock of the request, so that asking
+	// again with at_seq = FundSeq gives the same bytes.
+	GeneratedAt string
+}
+
+func (s IATIStamp) comment() string {
+	c := fmt.Sprintf("mdfm-ledger fund=%s", s.Fund)
+	if s.Term != "" {
+		c += " term=" + s.Term
+	}
+	c += fmt.Sprintf(" as_of=%s date_axis=%s", s.AsOf, s.DateAxis)
+	if s.AtSeq != 0 {
+		c += fmt.Sprintf(" at_seq=%d", s.AtSeq)
+	}
+	c += fmt.Sprintf(" fund_seq=%d chain_head=%s", s.FundSeq, s.ChainHead)
+	// "--" may not appear inside an XML comment; ids may hold it.
+	return "<!-- " + strings.ReplaceAll(c, "--", "- -") + " -->\n"
+}
+
+// stamp inserts the stamp's comment after the XML declaration.
+func (s IATIStamp) stamp(doc []byte) []byte {
+	decl, rest, ok := bytes.Cut(doc, []byte("?>\n"))
+	if !ok {
+		return doc
+	}
+	out := make([]byte, 0, len(doc)+200)
+	out = append(out, decl...)
+	out = append(out, "?>\n"...)
+	out = append(out, s.comment()...)
+	return append(out, rest...)
+}
+
+// IATIActivitiesReport is a fund's activity file as data: one iati.Activity
+// per term.
+type IATIActivitiesReport struct {
+	IATIStamp
+	Activities []iati.Activity
+}
+
+// Render writes the activity file (iati.RenderActivities) with the stamp.
+// Its errors wrap iati.ErrInvalidInput when the read model holds data the
+// IATI standard cannot carry.
+func (r IATIActivitiesReport) Render() ([]byte, error) {
+	doc, err := iati.RenderActivities(r.Activities, r.GeneratedAt)
+	if err != nil {
+		return nil, fmt.Errorf("iati activities of fund %s: %w", r.Fund, err)
+	}
+	return r.stamp(doc), nil
+}
+
+// IATIOrganisationReport is the organisation file as data.
+type IATIOrganisationReport struct {
+	IATIStamp
+	Organisation iati.Organisation
+}
+
+// Render writes the organisation file (iati.RenderOrganisation) with the
+// stamp.
+func (r IATIOrganisationReport) Render() ([]byte, error) {
+	doc, err := iati.RenderOrganisation(r.Organisation, r.GeneratedAt)
+	if err != nil {
+		return nil, fmt.Errorf("iati organisation of fund %s: %w", r.Fund, err)
+	}
+	return r.stamp(doc), nil
+}
+
+// IATIActivities builds the activity file of a fund from one snapshot of
+// the read model: for each term (q.Term, or every term started by q.AsOf)
+// one iati.Activity with
+//
+//   - the donors of its reported pledges and receipts as funding
+//     participating orgs, typed by iati.OrgTypeForDonorKind, by donor id;
+//   - the term's target split into calendar-year budgets
+//     (iati.YearlyBudgets), valued on the term's first day;
+//   - transactions by date, then fund_seq: every pledge as 11 (incoming
+//     commitment: a pledge here is a signed contribution agreement; the
+//     ledger records no unsigned pledge, so 13 is never written), in its
+//     currency at its amount as last amended by AsOf, less what a
+//     cancellation wrote off (a pledge cancelled before any payment is
+//     left out), valued on its signing date; every receipt as 1 and every
+//     expenditure as 4, in the currency paid, valued on received_on or
+//     spent_on, the date whose rate the ledger recorded, with the US dollar
+//     amount for the recipient countries;
+//   - status closed once the term's close is dated by AsOf, finalisation
+//     after its end, implementation from its start, pipeline before.
+//
+// A reversed receipt or expenditure is left out together with its
+// reversal (IATI values here are never negative): the file shows what
+// stands. Errors are *QueryError (invalid_date, unknown_fund,
+// unknown_term, invalid_at_seq, no_data_as_of before the term's first
+// event, or before every term's when q.Term is empty) or an
+// infrastructure error.
+func (s *Store) IATIActivities(ctx context.Context, q IATIQuery) (IATIActivitiesReport, error) {
+	if !ValidDate(q.AsOf) {
+		return IATIActivitiesReport{}, invalidDate("as_of", q.AsOf)
+	}
+	v, err := s.openView(ctx, "iati activities", q.Fund, q.AtSeq)
+	if err != nil {
+		return IATIActivitiesReport{}, err
+	}
+	defer v.tx.Rollback()
+	var terms []termSpan
+	if q.Term != "" {
+		t, err := v.pickTermSpan(ctx, q.Term, q.AsOf)
+		if err != nil {
+			return IATIActivitiesReport{}, err
+		}
+		terms = []termSpan{t}
+	} else {
+		all, err := v.termSpans(ctx)
+		if err != nil {
+			return IATIActivitiesReport{}, err
+		}
+		if len(all) == 0 {
+			return IATIActivitiesReport{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term yet", q.Fund)}
+		}
+		for _, t := range all {
+			if t.first <= q.AsOf {
+				terms = append(terms, t)
+			}
+		}
+		if len(terms) == 0 {
+			return IATIActivitiesReport{}, asOfRefusal("any term of fund "+q.Fund, q.AsOf, all[0].first)
+		}
+	}
+	stamp, err := v.iatiStamp(ctx, q)
+	if err != nil {
+		return IATIActivitiesReport{}, err
+	}
+	r := IATIActivitiesReport{IATIStamp: stamp}
+	donors, err := v.iatiDonors(ctx)
+	if err != nil {
+		return IATIActivitiesReport{}, err
+	}
+	for _, t := range terms {
+		a, err := v.iatiActivity(ctx, t, q.AsOf, donors)
+		if err != nil {
+			return IATIActivitiesReport{}, fmt.Errorf("iati activity of fund %s term %s: %w", q.Fund, t.id, err)
+		}
+		r.Activities = append(r.Activities, a)
+	}
+	return r, nil
+}
+
+// IATIOrganisation builds the organisation file of the reporting
+// organisation for a fund: its total budget per calendar year, the targets
+// of the terms started by q.AsOf split by iati.YearlyBudgets and added up
+// by year (terms do not overlap, so a year's parts never do). Errors are
+// those of IATIActivities; q.Term must be empty.
+func (s *Store) IATIOrganisation(ctx context.Context, q IATIQuery) (IATIOrganisationReport, error) {
+	if !ValidDate(q.AsOf) {
+		return IATIOrganisationReport{}, invalidDate("as_of", q.AsOf)
+	}
+	if q.Term != "" {
+		return IATIOrganisationReport{}, fmt.Errorf("iati organisation: the organisation file has no term (got %q)", q.Term)
+	}
+	v, err := s.openView(ctx, "iati organisation", q.Fund, q.AtSeq)
+	if err != nil {
+		return IATIOrganisationReport{}, err
+	}
+	defer v.tx.Rollback()
+	all, err := v.termSpans(ctx)
+	if err != nil {
+		return IATIOrganisationReport{}, err
+	}
+	if len(all) == 0 {
+		return IATIOrganisationReport{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term yet", q.Fund)}
+	}
+	stamp, err := v.iatiStamp(ctx, q)
+	if err != nil {
+		return IATIOrganisationReport{}, err
+	}
+	r := IATIOrganisationReport{IATIStamp: stamp, Organisation: iati.Organisation{LastUpdated: stamp.GeneratedAt}}
+	type year struct {
+		start, end string
+		minor      int64
+	}
+	var years []*year
+	byYear := map[string]*year{}
+	for _, t := range all {
+		if t.first > q.AsOf {
+			continue
+		}
+		bs, err := iati.YearlyBudgets(t.startsOn, t.endsOn, money.FormatUSD(t.targetMinor), "")
+		if err != nil {
+			return IATIOrganisationReport{}, fmt.Errorf("iati organisation: budgets of term %s: %w", t.id, err)
+		}
+		for _, b := range bs {
+			minor, err := money.ParseMinor(b.Value, money.USD)
+			if errors.Is(err, money.ErrNotPositive) {
+				minor, err = 0, nil // a year of a zero target
+			}
+			if err != nil {
+				return IATIOrganisationReport{}, fmt.Errorf("iati organisation: budget %s of term %s: %w", b.Value, t.id, err)
+			}
+			y := byYear[b.PeriodStart[:4]]
+			if y == nil {
+				y = &year{start: b.PeriodStart, end: b.PeriodEnd}
+				byYear[b.PeriodStart[:4]] = y
+				years = append(years, y)
+			}
+			y.start, y.end = min(y.start, b.PeriodStart), max(y.end, b.PeriodEnd)
+			var ok bool
+			if y.minor, ok = money.AddChecked(y.minor, minor); !ok {
+				return IATIOrganisationReport{}, fmt.Errorf("iati organisation: %w", errOverflow)
+			}
+		}
+	}
+	if len(years) == 0 {
+		return IATIOrganisationReport{}, asOfRefusal("any term of fund "+q.Fund, q.AsOf, all[0].first)
+	}
+	sort.Slice(years, func(i, j int) bool { return years[i].start < years[j].start })
+	for _, y := range years {
+		r.Organisation.TotalBudgets = append(r.Organisation.TotalBudgets, iati.Budget{PeriodStart: y.start, PeriodEnd: y.end, Value: money.FormatUSD(y.minor)})
+	}
+	return r, nil
+}
+
+func (v *view) iatiStamp(ctx context.Context, q IATIQuery) (IATIStamp, error) {
+	at, err := v.recordedAt(ctx, v.fundSeq)
+	if err != nil {
+		return IATIStamp{}, err
+	}
+	return IATIStamp{Fund: v.fund, Term: q.Term, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective,
+		FundSeq: v.fundSeq, ChainHead: v.chainHead, GeneratedAt: at}, nil
+}
+
+// iatiDonor is a donor as a participating organisation.
+type iatiDonor struct{ name, kind string }
+
+func (v *view) iatiDonors(ctx context.Context) (map[string]iatiDonor, error) {
+	rows, err := v.tx.QueryContext(ctx, `SELECT donor_id, name, kind FROM donors WHERE fund = ? AND fund_seq <= ?`, v.fund, int64(v.fundSeq))
+	if err != nil {
+		return nil, fmt.Errorf("read donors: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]iatiDonor{}
+	for rows.Next() {
+		var (
+			id string
+			d  iatiDonor
+		)
+		if err := rows.Scan(&id, &d.name, &d.kind); err != nil {
+			return nil, fmt.Errorf("read donors: %w", err)
+		}
+		out[id] = d
+	}
+	return out, rows.Err()
+}
+
+// iatiTx is a transaction with what orders it.
+type iatiTx struct {
+	seq int64
+	tx  iati.Transaction
+}
+
+func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors map[string]iatiDonor) (iati.Activity, error) {
+	seq := int64(v.fundSeq)
+	a := iati.Activity{
+		FundID:   v.fund,
+		TermID:   t.id,
+		Title:    fmt.Sprintf("Learning Cities Multi-donor Funding Modality (%s), term %s", strings.ToUpper(v.fund), t.id),
+		StartsOn: t.startsOn,
+		EndsOn:   t.endsOn,
+		Description: fmt.Sprintf("Pooled fund of the UNESCO Global Network of Learning Cities, held in trust by the UNESCO Institute for Lifelong Learning (UIL) "+
+			"as administrative agent: contributions of member cities, countries, companies and foundations for the term %s to %s, "+
+			"with a target of %s USD, allocated to the network's thematic clusters and to UIL's capacity-building, research and communication lines.",
+			t.startsOn, t.endsOn, money.FormatUSD(t.targetMinor)),
+	}
+	switch {
+	case t.closedOn != "" && t.closedOn <= asOf:
+		a.Status = iati.StatusClosed
+	case asOf > t.endsOn:
+		a.Status = iati.StatusFinalisation
+	case asOf >= t.startsOn:
+		a.Status = iati.StatusImplementation
+	default:
+		a.Status = iati.StatusPipeline
+	}
+	var last int64
+	err := v.tx.QueryRowContext(ctx, `SELECT max(
+			(SELECT fund_seq FROM terms WHERE fund = ?1 AND term_id = ?2),
+			COALESCE((SELECT max(fund_seq) FROM postings WHERE fund = ?1 AND term_id = ?2 AND fund_seq <= ?3), 0),
+			COALESCE((SELECT max(fund_seq) FROM budget_lines WHERE fund = ?1 AND term_id = ?2 AND fund_seq <= ?3), 0),
+			COALESCE((SELECT max(proposed_seq) FROM allocations WHERE fund = ?1 AND term_id = ?2 AND proposed_seq <= ?3), 0),
+			COALESCE((SELECT fund_seq FROM term_closes WHERE fund = ?1 AND term_id = ?2 AND fund_seq <= ?3), 0))`,
+		v.fund, t.id, seq).Scan(&last)
+	if err != nil {
+		return a, fmt.Errorf("read last event: %w", err)
+	}
+	if a.LastUpdated, err = v.recordedAt(ctx, uint64(last)); err != nil {
+		return a, err
+	}
+	a.Budgets, err = iati.YearlyBudgets(t.startsOn, t.endsOn, money.FormatUSD(t.targetMinor), t.startsOn)
+	if err != nil {
+		return a, fmt.Errorf("budgets: %w", err)
+	}
+
+	var txs []iatiTx
+	funding := map[string]bool{}
+	participant := func(donorID string) (iati.Participant, error) {
+		d, ok := donors[donorID]
+		if !ok {
+			return iati.Participant{}, fmt.Errorf("%w: donor %s is not registered", ErrInconsistent, donorID)
+		}
+		funding[donorID] = true
+		return iati.Participant{Name: d.name, Type: iati.OrgTypeForDonorKind(d.kind)}, nil
+	}
+	formatIn := func(minor int64, code string) (string, error) {
+		cur, err := money.LookupCurrency(code)
+		if err != nil {
+			return "", fmt.Errorf("%w: currency %q: %v", ErrInconsistent, code, err)
+		}
+		return money.Format(minor, cur), nil
+	}
+
+	// Pledges: the amount as last amended by asOf (amendments that changed
+	// a term, by fund_seq), less what cancellations by then wrote off.
+	rows, err := v.tx.QueryContext(ctx, `SELECT p.pledge_id, p.donor_id, p.currency, p.signed_on, p.earmark, p.created_seq,
+			COALESCE((SELECT c.amount_minor FROM pledge_changes c
+				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'amended' AND c.terms_changed = 1
+					AND c.effective_on <= ?3 AND c.fund_seq <= ?4
+				ORDER BY c.fund_seq DESC LIMIT 1), p.signed_amount_minor)
+			- COALESCE((SELECT SUM(c.written_off_minor) FROM pledge_changes c
+				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'cancelled' AND c.effective_on <= ?3 AND c.fund_seq <= ?4), 0)
+		FROM pledges p
+		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.signed_on <= ?3 AND p.created_seq <= ?4`,
+		v.fund, t.id, asOf, seq)
+	if err != nil {
+		return a, fmt.Errorf("read pledges: %w", err)
+	}
+	type pledgeRow struct {
+		id, donor, cur, signed, earmark string
+		seq, minor                      int64
+	}
+	var pledges []pledgeRow
+	for rows.Next() {
+		var p pledgeRow
+		if err := rows.Scan(&p.id, &p.donor, &p.cur, &p.signed, &p.earmark, &p.seq, &p.minor); err != nil {
+			rows.Close()
+			return a, fmt.Errorf("read pledges: %w", err)
+		}
+		pledges = append(pledges, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, fmt.Errorf("read pledges: %w", err)
+	}
+	for _, p := range pledges {
+		if p.minor <= 0 {
+			continue // cancelled before anything was paid
+		}
+		org, err := participant(p.donor)
+		if err != nil {
+			return a, err
+		}
+		value, err := formatIn(p.minor, p.cur)
+		if err != nil {
+			return a, err
+		}
+		desc := "Contribution agreement signed"
+		if p.earmark != "" {
+			desc += ", earmarked to " + strings.Replace(p.earmark, ":", " ", 1)
+		}
+		txs = append(txs, iatiTx{p.seq, iati.Transaction{Ref: p.id, Type: iati.TypeIncomingCommitment, Date: p.signed, ValueDate: p.signed,
+			Currency: p.cur, Value: value, Description: desc, ProviderOrg: org}})
+	}
+
+	// A reversal known at the view's fund_seq takes its event out; the
+	// reversal is dated on the reversed event's day, so on any as_of they
+	// stand or fall together.
+	const standing = `NOT EXISTS (SELECT 1 FROM reversals r WHERE r.fund = x.fund AND r.reversed_fund_seq = x.fund_seq AND r.fund_seq <= ?4)`
+	rows, err = v.tx.QueryContext(ctx, `SELECT x.contribution_id, x.donor_id, x.pledge_id, x.currency, x.amount_minor, x.usd_minor, x.received_on, x.fund_seq
+		FROM contributions x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.received_on <= ?3 AND x.fund_seq <= ?4 AND `+standing,
+		v.fund, t.id, asOf, seq)
+	if err != nil {
+		return a, fmt.Errorf("read receipts: %w", err)
+	}
+	type receiptRow struct {
+		id, donor, pledge, cur, on string
+		minor, usd, seq            int64
+	}
+	var receipts []receiptRow
+	for rows.Next() {
+		var r receiptRow
+		if err := rows.Scan(&r.id, &r.donor, &r.pledge, &r.cur, &r.minor, &r.usd, &r.on, &r.seq); err != nil {
+			rows.Close()
+			return a, fmt.Errorf("read receipts: %w", err)
+		}
+		receipts = append(receipts, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, fmt.Errorf("read receipts: %w", err)
+	}
+	for _, r := range receipts {
+		org, err := participant(r.donor)
+		if err != nil {
+			return a, err
+		}
+		value, err := formatIn(r.minor, r.cur)
+		if err != nil {
+			return a, err
+		}
+		desc := "Contribution received"
+		if r.pledge != "" {
+			desc += ", paying pledge " + r.pledge
+		}
+		txs = append(txs, iatiTx{r.seq, iati.Transaction{Ref: r.id, Type: iati.TypeIncomingFunds, Date: r.on, ValueDate: r.on,
+			Currency: r.cur, Value: value, ValueUSD: money.FormatUSD(r.usd), Description: desc, ProviderOrg: org}})
+	}
+
+	rows, err = v.tx.QueryContext(ctx, `SELECT x.expenditure_id, x.currency, x.amount_minor, x.usd_minor, x.spent_on, x.payee, x.description, x.country, x.fund_seq
+		FROM expenditures x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.spent_on <= ?3 AND x.fund_seq <= ?4 AND `+standing,
+		v.fund, t.id, asOf, seq)
+	if err != nil {
+		return a, fmt.Errorf("read expenditures: %w", err)
+	}
+	for rows.Next() {
+		var (
+			id, cur, on, payee, desc, country string
+			minor, usd, xseq                  int64
+		)
+		if err := rows.Scan(&id, &cur, &minor, &usd, &on, &payee, &desc, &country, &xseq); err != nil {
+			rows.Close()
+			return a, fmt.Errorf("read expenditures: %w", err)
+		}
+		value, err := formatIn(minor, cur)
+		if err != nil {
+			rows.Close()
+			return a, err
+		}
+		tx := iati.Transaction{Ref: id, Type: iati.TypeExpenditure, Date: on, ValueDate: on, Currency: cur, Value: value,
+			ValueUSD: money.FormatUSD(usd), Description: desc, RecipientCountry: country}
+		if strings.TrimSpace(payee) != "" {
+			tx.ReceiverOrg = iati.Participant{Name: payee}
+		}
+		txs = append(txs, iatiTx{xseq, tx})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, fmt.Errorf("read expenditures: %w", err)
+	}
+
+	sort.Slice(txs, func(i, j int) bool {
+		if txs[i].tx.Date != txs[j].tx.Date {
+			return txs[i].tx.Date < txs[j].tx.Date
+		}
+		return txs[i].seq < txs[j].seq
+	})
+	for _, x := range txs {
+		a.Transactions = append(a.Transactions, x.tx)
+	}
+	ids := make([]string, 0, len(funding))
+	for id := range funding {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		d := donors[id]
+		a.Donors = append(a.Donors, iati.Participant{Name: d.name, Type: iati.OrgTypeForDonorKind(d.kind)})
+	}
+	return a, nil
+}

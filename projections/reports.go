@@ -1,0 +1,158 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
+
+// asOfRefusal is the refusal of a report asked before its first event.
+func asOfRefusal(what, asOf, first string) *QueryError {
+	return &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
+		Message: fmt.Sprintf("as_of %s is before the first event of %s (effective %s): the ledger has nothing to report then", asOf, what, first)}
+}
+
+// fundFirstDate returns the earliest effective date of the fund's events up
+// to the view's fund_seq.
+func (v *view) fundFirstDate(ctx context.Context) (string, error) {
+	var first sql.NullString
+	if err := v.tx.QueryRowContext(ctx, `SELECT min(effective_on) FROM events WHERE fund = ? AND fund_seq <= ?`,
+		v.fund, int64(v.fundSeq)).Scan(&first); err != nil {
+		return "", fmt.Errorf("read first event of fund %s: %w", v.fund, err)
+	}
+	return first.String, nil
+}
+
+// termSpan is a term as the budget and IATI reports see it: every term of
+// the fund, picked by date when none is asked.
+type termSpan struct {
+	id               string
+	startsOn, endsOn string
+	targetMinor      int64
+	// first is the earliest effective date of the term's events known at
+	// the view's fund_seq: its opening (dated its first day) or an earlier
+	// posting (a pledge signed before the term starts).
+	first string
+	// closedOn is the date of the term's close known at the view's
+	// fund_seq, "" while it is open.
+	closedOn string
+}
+
+// termSpans returns the fund's terms opened by the view's fund_seq, by start
+// date.
+func (v *view) termSpans(ctx context.Context) ([]termSpan, error) {
+	seq := int64(v.fundSeq)
+	rows, err := v.tx.QueryContext(ctx, `SELECT t.term_id, t.starts_on, t.ends_on, t.target_minor,
+			min(t.starts_on, COALESCE((SELECT min(p.effective_on) FROM postings p WHERE p.fund = t.fund AND p.term_id = t.term_id AND p.fund_seq <= ?2), t.starts_on)),
+			COALESCE((SELECT c.closed_on FROM term_closes c WHERE c.fund = t.fund AND c.term_id = t.term_id AND c.fund_seq <= ?2), '')
+		FROM terms t WHERE t.fund = ?1 AND t.fund_seq <= ?2
+		ORDER BY t.starts_on, t.term_id`, v.fund, seq)
+	if err != nil {
+		return nil, fmt.Errorf("read terms of fund %s: %w", v.fund, err)
+	}
+	defer rows.Close()
+	var out []termSpan
+	for rows.Next() {
+		var t termSpan
+		if err := rows.Scan(&t.id, &t.startsOn, &t.endsOn, &t.targetMinor, &t.first, &t.closedOn); err != nil {
+			return nil, fmt.Errorf("read terms of fund %s: %w", v.fund, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read terms of fund %s: %w", v.fund, err)
+	}
+	return out, nil
+}
+
+// pickTermSpan returns the asked term, or when none is asked the term
+// whose period contains asOf, else the last term started by asOf. It
+// answers unknown_term for a term the fund does not have (at the view's
+// fund_seq), and no_data_as_of when asOf is before the chosen term's first
+// event or no term had started by then.
+func (v *view) pickTermSpan(ctx context.Context, term, asOf string) (termSpan, error) {
+	ts, err := v.termSpans(ctx)
+	if err != nil {
+		return termSpan{}, err
+	}
+	if len(ts) == 0 {
+		return termSpan{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term yet", v.fund)}
+	}
+	var pick *termSpan
+	if term != "" {
+		for i := range ts {
+			if ts[i].id == term {
+				pick = &ts[i]
+			}
+		}
+		if pick == nil {
+			return termSpan{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term %q", v.fund, term)}
+		}
+	} else {
+		for i := range ts {
+			if ts[i].startsOn <= asOf && asOf <= ts[i].endsOn {
+				pick = &ts[i]
+			}
+		}
+		if pick == nil {
+			for i := range ts {
+				if ts[i].first <= asOf {
+					pick = &ts[i]
+				}
+			}
+		}
+		if pick == nil {
+			return termSpan{}, asOfRefusal("any term of fund "+v.fund, asOf, ts[0].first)
+		}
+	}
+	if asOf < pick.first {
+		return termSpan{}, asOfRefusal("term "+pick.id, asOf, pick.first)
+	}
+	return *pick, nil
+}
+
+// ratePercent is part ÷ whole × 100 with two decimals, rounded half away
+// from zero in decimal arithmetic (no float); nil when whole is zero, where
+// no rate exists.
+func ratePercent(part, whole int64) *string {
+	if whole == 0 {
+		return nil
+	}
+	s := decimal.NewFromInt(part).Mul(decimal.NewFromInt(100)).DivRound(decimal.NewFromInt(whole), 2).StringFixed(2)
+	return &s
+}
+
+// recordedAt returns the recorded time of the event at fund_seq seq.
+func (v *view) recordedAt(ctx context.Context, seq uint64) (string, error) {
+	var at string
+	err := v.tx.QueryRowContext(ctx, `SELECT recorded_at FROM events WHERE fund = ? AND fund_seq = ?`, v.fund, int64(seq)).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w: fund %s has no event at fund_seq %d", ErrInconsistent, v.fund, seq)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read event %d of fund %s: %w", seq, v.fund, err)
+	}
+	return at, nil
+}
+
+// TermIDs returns the ids of a fund's terms, by start date. Errors are
+// *QueryError (unknown_fund) or an infrastructure error.
+func (s *Store) TermIDs(ctx context.Context, fund string) ([]string, error) {
+	v, err := s.openView(ctx, "terms", fund, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer v.tx.Rollback()
+	ts, err := v.termSpans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.id
+	}
+	return ids, nil
+}
