@@ -358,7 +358,9 @@ func (s *Server) clusters(w http.ResponseWriter, r *http.Request, _ Principal) e
 // trialBalance answers GET /v1/reports/trial-balance?fund=&as_of=&at_seq=
 // with every account's debits, credits and balance at the end of as_of
 // (default today), from what the ledger knew at fund_seq at_seq (default
-// everything); the totals are equal or the answer is an error.
+// everything), stamped with the fund_seq, chain head and date axis; the
+// totals are equal or the answer is an error. An as_of before the fund's
+// first event answers 422 no_data_as_of.
 func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	q, herr := queryParams(r, "fund", "as_of", "at_seq")
 	if herr != nil {
@@ -379,7 +381,7 @@ func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request, _ Principa
 	if err := s.readYourWrites(r.Context(), fund); err != nil {
 		return err
 	}
-	tb, err := s.cfg.Store.TrialBalance(r.Context(), fund, asOf, atSeq)
+	tb, err := s.cfg.Store.TrialBalanceReport(r.Context(), fund, asOf, atSeq)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 // Package httpapi is the ledger's HTTP JSON API: tokens and roles, the write
 // endpoints that turn a request body into a domain command for the fund's
 // writer (one by one, or several at once in an atomic batch), the balance,
-// pledges, the cluster registry, the trial balance, the audit log, verify,
-// health and metrics.
+// pledges, the cluster registry, the trial balance, the budget report, the
+// IATI files, the audit log, verify, health and metrics.
 //
 // Every answer that is not a success is {"error": {"code", "message",
 // "field"}} with a stable code: the HTTP-level ones in Codes, the domain's in
@@ -144,6 +144,9 @@ func (s *Server) routes() {
 		batchPath:                   {http.MethodPost: {roles: []string{RoleOfficer, RoleApprover}, h: s.batch(writeRoutes())}},
 		"/v1/funds/{fund}/balance":  {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.balance}},
 		"/v1/reports/trial-balance": {http.MethodGet: {roles: readers, h: s.trialBalance}},
+		"/v1/reports/budget":        {http.MethodGet: {roles: readers, h: s.budgetReport}},
+		"/v1/iati/activities.xml":   {http.MethodGet: {roles: readers, h: s.iatiActivities}},
+		"/v1/iati/organisation.xml": {http.MethodGet: {roles: readers, h: s.iatiOrganisation}},
 		"/v1/events":                {http.MethodGet: {roles: readers, h: s.events}},
 		"/v1/audit/verify":          {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
 		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},

@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// atSeqParam returns the query's at_seq: a fund_seq, so 1 is the first; 0
+// (everything known) when absent.
+func atSeqParam(q map[string]string) (uint64, *Error) {
+	return uintParam(q, "at_seq", 0, 1, 1<<62)
+}
+
+// budgetReport answers GET /v1/reports/budget?fund=&term=&as_of=&at_seq=
+// with projections.Store.Budget: per budget line and per cluster the
+// budget, allocated, spent, available, allocated-unspent and delivery
+// rate, at the end of as_of (default today), from what the ledger knew at
+// at_seq (default everything), stamped with the fund_seq and chain head.
+// An as_of before the term's first event answers 422 no_data_as_of.
+func (s *Server) budgetReport(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, herr := queryParams(r, "fund", "term", "as_of", "at_seq")
+	if herr != nil {
+		return herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return herr
+	}
+	atSeq, herr := atSeqParam(q)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	rep, err := s.cfg.Store.Budget(r.Context(), projections.BudgetQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
+
+// iatiQuery reads the query of the IATI endpoints; the organisation file
+// takes no term.
+func (s *Server) iatiQuery(r *http.Request, withTerm bool) (projections.IATIQuery, error) {
+	names := []string{"fund", "as_of", "at_seq"}
+	if withTerm {
+		names = append(names, "term")
+	}
+	q, herr := queryParams(r, names...)
+	if herr != nil {
+		return projections.IATIQuery{}, herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return projections.IATIQuery{}, herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return projections.IATIQuery{}, herr
+	}
+	atSeq, herr := atSeqParam(q)
+	if herr != nil {
+		return projections.IATIQuery{}, herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return projections.IATIQuery{}, err
+	}
+	return projections.IATIQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq}, nil
+}
+
+// writeXML answers an IATI file. The stamp is in the file (an XML comment)
+// and in headers, for clients that do not parse the file.
+func writeXML(w http.ResponseWriter, st projections.IATIStamp, doc []byte) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Fund-Seq", strconv.FormatUint(st.FundSeq, 10))
+	h.Set("X-Chain-Head", st.ChainHead)
+	h.Set("X-As-Of", st.AsOf)
+	h.Set("X-Date-Axis", st.DateAxis)
+	w.WriteHeader(http.StatusOK)
+	w.Write(doc)
+	return nil
+}
+
+// iatiActivities answers GET /v1/iati/activities.xml?fund=&term=&as_of=&at_seq=
+// with the IATI 2.03 activity file (projections.Store.IATIActivities): the
+// term as one iati-activity, or without term every term started by as_of.
+func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := s.iatiQuery(r, true)
+	if err != nil {
+		return err
+	}
+	rep, err := s.cfg.Store.IATIActivities(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	doc, err := rep.Render()
+	if err != nil {
+		return fmt.Errorf("iati activities: %w", err)
+	}
+	return writeXML(w, rep.IATIStamp, doc)
+}
+
+// iatiOrganisation answers GET /v1/iati/organisation.xml?fund=&as_of=&at_seq=
+// with the IATI 2.03 organisation file of the reporting organisation
+// (projections.Store.IATIOrganisation).
+func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := s.iatiQuery(r, false)
+	if err != nil {
+		return err
+	}
+	rep, err := s.cfg.Store.IATIOrganisation(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	doc, err := rep.Render()
+	if err != nil {
+		return fmt.Errorf("iati organisation: %w", err)
+	}
+	return writeXML(w, rep.IATIStamp, doc)
+}
