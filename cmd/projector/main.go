@@ -5,6 +5,7 @@
 //	projector rebuild --nats URL | --data DIR  --db FILE   replay from the first event into a new file
 //	projector verify  --nats URL | --data DIR  --db FILE   recompute the chain, compare with a replay
 //	projector export  --nats URL | --data DIR  [--out FILE] the log as NDJSON, the stored bytes
+//	projector verify  --from FILE [--as-of DATE]          the chain and every report from an export alone
 //
 // --data opens the JetStream store of a stopped ledgerd in DIR with an
 // embedded server; --nats uses a running server. See Main.

@@ -41,11 +41,15 @@ commands:
   run      follow the stream and apply it to --db until SIGINT or SIGTERM
   rebuild  replay the whole log into a new file --db
   verify   recompute every hash from the first event, replay into a scratch
-           file and compare every table with --db; exit 0 only when all match
+           file and compare every table with --db; exit 0 only when all match.
+           verify --from FILE does it from an export alone, without NATS:
+           re-verify every fund's chain, rebuild the read model into a
+           scratch file and compute every report from it
   export   write the whole log as NDJSON (the stored bytes of each event)
 
 Each command takes --data DIR (the store of a stopped ledgerd) or --nats URL,
-and --stream NAME (default MDFM). Run "projector <command> -h" for the rest.
+and --stream NAME (default MDFM); verify --from FILE takes neither. Run
+"projector <command> -h" for the rest.
 `
 
 // config is the command line of one subcommand.
@@ -57,6 +61,8 @@ type config struct {
 	db            string
 	out           string
 	scratch       string
+	from          string // verify --from: an NDJSON export
+	asOf          string // verify --from: the date of the reports
 	progressEvery time.Duration
 }
 
@@ -76,6 +82,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if c.from != "" {
+		return verifyFrom(ctx, c, stdout, logger)
+	}
 	log, closeLog, err := openLog(ctx, c)
 	if err != nil {
 		logger.Error("open event log", "err", err)
@@ -120,7 +129,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.StringVar(&c.out, "out", "", "write to `FILE` instead of standard output")
 	}
 	if c.cmd == "verify" {
-		fs.StringVar(&c.scratch, "scratch", "", "`DIR` for the scratch replay (default: the folder of --db)")
+		fs.StringVar(&c.scratch, "scratch", "", "`DIR` for the scratch replay (default: the folder of --db; with --from, the system's temporary folder)")
+		fs.StringVar(&c.from, "from", "", "verify the NDJSON export `FILE` (projector export, GET /v1/events) alone, without NATS or --db")
+		fs.StringVar(&c.asOf, "as-of", "", "with --from: the `DATE` of the reports (default: the latest effective date in the file)")
 	}
 	if c.cmd == "run" {
 		fs.DurationVar(&c.progressEvery, "progress", DefaultProgressEvery, "log progress this often")
@@ -136,6 +147,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 // validate fills defaults and names the bad flag.
 func (c *config) validate() error {
+	if c.from != "" {
+		return c.validateFrom()
+	}
+	if c.asOf != "" {
+		return fmt.Errorf("%s: --as-of is for verify --from", c.cmd)
+	}
 	switch {
 	case c.dataDir == "" && c.natsURL == "":
 		return fmt.Errorf("%s: one of --data or --nats is required", c.cmd)
