@@ -46,6 +46,7 @@ func TestREADME(t *testing.T) {
 	}{
 		{projections.CodeUnknownFund, 404}, {projections.CodeUnknownTerm, 404},
 		{projections.CodeInvalidDate, 422}, {projections.CodeInvalidAtSeq, 422},
+		{projections.CodeNoDataAsOf, 422},
 	} {
 		want[c.code] = c.status
 	}
