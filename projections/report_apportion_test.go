@@ -1,0 +1,115 @@
+package projections
+
+import (
+	"math/big"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// TestApportion checks the two-dimensional largest-remainder split on
+// random tables: every row and column adds up to its total, and every
+// cell is its proportional value rounded down or up.
+func TestApportion(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cols := rapid.SliceOfN(rapid.Int64Range(0, 1_000_000_000_000), 1, 12).Draw(t, "cols")
+		var total int64
+		for _, c := range cols {
+			total += c
+		}
+		// Rows: total split at random cut points.
+		n := rapid.IntRange(1, 12).Draw(t, "rows")
+		rows := make([]int64, n)
+		left := total
+		for i := range n - 1 {
+			rows[i] = rapid.Int64Range(0, left).Draw(t, "row")
+			left -= rows[i]
+		}
+		rows[n-1] = left
+		x, err := apportion(rows, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		colSum := make([]int64, len(cols))
+		for i, r := range rows {
+			var rowSum int64
+			for j, c := range cols {
+				rowSum += x[i][j]
+				colSum[j] += x[i][j]
+				if total == 0 {
+					continue
+				}
+				var q, m big.Int
+				q.Mul(big.NewInt(r), big.NewInt(c))
+				q.QuoRem(&q, big.NewInt(total), &m)
+				lo := q.Int64()
+				if x[i][j] != lo && !(x[i][j] == lo+1 && m.Sign() > 0) {
+					t.Fatalf("cell (%d, %d) = %d, proportional %d·%d/%d rounds to %d or %d", i, j, x[i][j], r, c, total, lo, lo+1)
+				}
+			}
+			if rowSum != r {
+				t.Fatalf("row %d adds up to %d, want %d", i, rowSum, r)
+			}
+		}
+		for j, c := range cols {
+			if colSum[j] != c {
+				t.Fatalf("column %d adds up to %d, want %d", j, colSum[j], c)
+			}
+		}
+	})
+}
+
+func TestApportionRefuses(t *testing.T) {
+	for _, c := range []struct{ rows, cols []int64 }{
+		{[]int64{1, 2}, []int64{4}},
+		{[]int64{-1, 2}, []int64{1}},
+		{[]int64{1}, []int64{2, -1}},
+	} {
+		if _, err := apportion(c.rows, c.cols); err == nil {
+			t.Errorf("apportion(%v, %v) answers no error", c.rows, c.cols)
+		}
+	}
+}
+
+// TestSplitInflow checks that interest is split so that no participant's
+// part of the allocations is negative, and that an impossible split is
+// reported.
+func TestSplitInflow(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		delta, weights []int64
+		total          int64
+		want           []int64
+		ok             bool
+	}{
+		// Pro rata 1:3 when every claim is met.
+		{"pro rata", []int64{-10, -30}, []int64{1, 3}, 100, []int64{25, 75}, true},
+		// A donor refunded its money and interest needs the interest.
+		{"claim", []int64{10, -50}, []int64{0, 5}, 10, []int64{10, 0}, true},
+		// Rounding: the cent goes where the claim is.
+		{"a cent", []int64{1, 0, -1}, []int64{1, 1, 1}, 1, []int64{1, 0, 0}, true},
+		{"short", []int64{5, -5}, []int64{1, 1}, 0, nil, false},
+	} {
+		got, ok := splitInflow(c.delta, c.total, c.weights)
+		if ok != c.ok || (ok && !equalInts(got, c.want)) {
+			t.Errorf("%s: splitInflow(%v, %d, %v) = %v, %v; want %v, %v", c.name, c.delta, c.total, c.weights, got, ok, c.want, c.ok)
+		}
+		for i := range got {
+			if got[i] < 0 || got[i]-c.delta[i] < 0 {
+				t.Errorf("%s: part %d is %d for a claim of %d", c.name, i, got[i], c.delta[i])
+			}
+		}
+	}
+}
+
+func equalInts(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,682 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/money"
+	"github.com/unesco-uil/mdfm-ledger/statement"
+)
+
+// StatementQuery asks for a donor's accountability statement in one term.
+// Fund, Term, AsOf and AtSeq mean what they mean in BalanceQuery.
+type StatementQuery struct {
+	Fund  string
+	Donor string
+	Term  string
+	AsOf  string
+	AtSeq uint64
+	// GeneratedAt is when the statement is made, stamped on it (the PDF's
+	// creation date too); the caller's clock. Zero means now.
+	GeneratedAt time.Time
+}
+
+// Pledge statuses of a statement, as of its date.
+const (
+	StatementPledgeOpen        = "open"        // nothing paid yet, not due
+	StatementPledgePartlyPaid  = "partly_paid" // paid in part, not due
+	StatementPledgeOverdue     = "overdue"     // due before the date and still expecting money
+	StatementPledgePaid        = "paid"        // nothing more expected
+	StatementPledgeCancelled   = "cancelled"   // what it still expected was written off
+	illustrativeMarker         = "ILLUSTRATIVE"
+	carriedOverReceiptIDPrefix = "carried over from "
+)
+
+// Statement computes a donor's accountability statement for one term from
+// one snapshot of the read model: what it pledged, paid (with the fees
+// charged on it), and was refunded; its share of the pool, the fees and the
+// interest; what its money paid for by budget line, cluster, UNESCO region
+// and World Bank income group (FY2026) of the places reached; what is left
+// and what becomes of it at the close. What its money paid for, its
+// interest and its balance follow the rules of Attribution, so the
+// statements of all the term's donors add up to the term's figures.
+//
+// Money a close carried in from the previous term is listed among the
+// receipts ("carried over from 2020-2021", no fee); money a close carried
+// out to the next term stays in the donor's unallocated balance of this
+// term, and its entitlement at close says where it went.
+//
+// Errors are *QueryError: invalid_date, unknown_fund, unknown_term,
+// unknown_donor (not registered by the view's fund_seq), invalid_at_seq,
+// no_data_as_of (as_of before the term's first entry, or before both the
+// donor's registration and its first entry) and not_attributable; an error
+// wrapping ErrInconsistent when the read model's figures do not agree (the
+// statement would not validate); or an infrastructure error.
+func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Statement, error) {
+	if !ValidDate(q.AsOf) {
+		return statement.Statement{}, invalidDate("as_of", q.AsOf)
+	}
+	v, err := s.openView(ctx, "statement", q.Fund, q.AtSeq)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	defer v.tx.Rollback()
+	atSeq := int64(v.fundSeq)
+	termID, _, err := pickTerm(ctx, v.tx, q.Fund, q.Term, q.AsOf, atSeq)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	t, err := loadTerm(ctx, v, termID, q.AsOf)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	donor, err := loadDonor(ctx, v, q.Donor, q.AsOf)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	if err := t.checkAsOf(q.AsOf); err != nil {
+		return statement.Statement{}, err
+	}
+	at, err := attribute(ctx, v, termID, q.AsOf)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	p := at.parts[q.Donor]
+	if p == nil {
+		p = &participant{id: q.Donor, net: map[string]int64{}, carriedOutOf: map[string]int64{}}
+	}
+	gen := q.GeneratedAt
+	if gen.IsZero() {
+		gen = time.Now()
+	}
+	st := statement.Statement{
+		Fund:         q.Fund,
+		Term:         statement.Term{ID: t.id, StartsOn: t.startsOn, EndsOn: t.endsOn, ClosedOn: t.closedOn},
+		Donor:        donor,
+		AsOf:         q.AsOf,
+		AtSeq:        q.AtSeq,
+		GeneratedAt:  gen.UTC().Format(time.RFC3339),
+		FundSeq:      v.fundSeq,
+		ChainHead:    v.chainHead,
+		Illustrative: strings.Contains(strings.ToUpper(donor.Name), illustrativeMarker),
+	}
+	fail := func(err error) (statement.Statement, error) {
+		return statement.Statement{}, fmt.Errorf("statement of donor %s in term %s as of %s at fund_seq %d: %w", q.Donor, termID, q.AsOf, v.fundSeq, err)
+	}
+	if st.Pledged, err = statementPledges(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+		return fail(err)
+	}
+	if st.Received, err = statementReceipts(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+		return fail(err)
+	}
+	if st.Refunds, err = statementRefunds(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+		return fail(err)
+	}
+	lines, clusters, err := linesAndClusters(ctx, v, termID)
+	if err != nil {
+		return fail(err)
+	}
+
+	// The lists and the attribution read different tables: they must agree.
+	received, fees, refunded := usdSum(st.Received.Receipts, func(r statement.Receipt) string { return r.USD }),
+		usdSum(st.Received.Receipts, func(r statement.Receipt) string { return r.FeeUSD }),
+		usdSum(st.Refunds.Refunds, func(r statement.Refund) string { return r.USD })
+	if received != p.received+p.carriedIn || fees != p.fees || refunded != p.refunded {
+		return fail(fmt.Errorf("%w: receipts %d, fees %d and refunds %d listed; the postings say %d, %d and %d",
+			ErrInconsistent, received, fees, refunded, p.received+p.carriedIn, p.fees, p.refunded))
+	}
+
+	var termPool, termFees int64
+	for id, x := range at.parts {
+		if id == unattributed {
+			continue
+		}
+		termPool += max(x.pool(), 0)
+		termFees += x.fees
+	}
+	st.Share = statement.Share{
+		UnearmarkedUSD:     money.FormatUSD(max(p.pool(), 0)),
+		TermUnearmarkedUSD: money.FormatUSD(termPool),
+		PoolPct:            percent(max(p.pool(), 0), termPool),
+		TermFeesUSD:        money.FormatUSD(termFees),
+		FeesPct:            percent(p.fees, termFees),
+		InterestUSD:        money.FormatUSD(p.interest),
+		TermInterestUSD:    money.FormatUSD(at.inflow),
+		InterestPct:        percent(p.interest, at.inflow),
+	}
+	st.PaidFor = paidFor(p, lines, clusters)
+
+	spent := p.spentTotal()
+	unspent := received - fees + p.interest - spent - refunded
+	unallocated := p.unallocated + p.carriedOut
+	if unspent != p.allocatedUnspent+unallocated {
+		return fail(fmt.Errorf("%w: unspent %d is not allocated-unspent %d + unallocated %d", ErrInconsistent, unspent, p.allocatedUnspent, unallocated))
+	}
+	st.Balance = statement.Balance{
+		UnspentUSD:          money.FormatUSD(unspent),
+		AllocatedUnspentUSD: money.FormatUSD(p.allocatedUnspent),
+		UnallocatedUSD:      money.FormatUSD(unallocated),
+		AtClose:             entitlement(t, p, st.Refunds.Refunds),
+	}
+	if err := st.Validate(); err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrInconsistent, err))
+	}
+	return st, nil
+}
+
+// pool is what the participant's money in the unearmarked pool came to:
+// receipts less fees, less refunds drawn from it, plus carried in (and not
+// less carried out: the weight its share of the pool was reckoned by).
+func (p *participant) pool() int64 { return p.net[""] + p.carriedOutOf[""] }
+
+// loadDonor reads a donor registered by the view's fund_seq, and refuses
+// an as_of before both its registration and its first entry.
+func loadDonor(ctx context.Context, v *view, id, asOf string) (statement.Donor, error) {
+	d := statement.Donor{ID: id}
+	var seq int64
+	err := v.tx.QueryRowContext(ctx, `SELECT name, kind, country, city, fund_seq FROM donors WHERE fund = ? AND donor_id = ? AND fund_seq <= ?`,
+		v.fund, id, int64(v.fundSeq)).Scan(&d.Name, &d.Kind, &d.Country, &d.City, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, &QueryError{Code: CodeUnknownDonor, Field: "donor", NotFound: true, Message: fmt.Sprintf("fund %s has no donor %q", v.fund, id)}
+	}
+	if err != nil {
+		return d, fmt.Errorf("read donor %s: %w", id, err)
+	}
+	// Back-dating is normal: a donor registered today may have paid last
+	// year. Its history starts at whichever comes first.
+	var registered string
+	var first sql.NullString
+	if err := v.tx.QueryRowContext(ctx, `SELECT effective_on, (SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)
+		FROM events WHERE fund = ?1 AND fund_seq = ?2`, v.fund, seq, id, int64(v.fundSeq)).Scan(&registered, &first); err != nil {
+		return d, fmt.Errorf("read registration of donor %s: %w", id, err)
+	}
+	since := registered
+	if first.Valid && first.String < since {
+		since = first.String
+	}
+	if asOf < since {
+		return d, &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
+			Message: fmt.Sprintf("as_of %s is before donor %s was registered (%s) and before its first entry: the ledger has nothing to report for that date", asOf, id, since)}
+	}
+	return d, nil
+}
+
+// usdSum adds the US dollar strings of a statement's rows (written by this
+// file, so valid).
+func usdSum[T any](rows []T, f func(T) string) int64 {
+	var sum int64
+	for _, r := range rows {
+		whole, frac, ok := strings.Cut(f(r), ".")
+		n, err := strconv.ParseInt(whole+frac, 10, 64)
+		if !ok || len(frac) != 2 || err != nil {
+			panic("statement: a US dollar figure written here does not parse: " + f(r))
+		}
+		sum += n
+	}
+	return sum
+}
+
+// currencyTotals sums amounts and US dollars by currency, sorted by code.
+type currencyTotals map[string][2]int64
+
+func (c currencyTotals) add(cur string, amount, usd int64) {
+	t := c[cur]
+	c[cur] = [2]int64{t[0] + amount, t[1] + usd}
+}
+
+func (c currencyTotals) list() []statement.CurrencyTotal {
+	out := []statement.CurrencyTotal{}
+	codes := make([]string, 0, len(c))
+	for k := range c {
+		codes = append(codes, k)
+	}
+	sort.Strings(codes)
+	for _, k := range codes {
+		cur, err := money.LookupCurrency(k)
+		if err != nil {
+			cur = money.Currency{Code: k, Decimals: 2}
+		}
+		out = append(out, statement.CurrencyTotal{Currency: k, Amount: money.Format(c[k][0], cur), USD: money.FormatUSD(c[k][1])})
+	}
+	return out
+}
+
+// moneyOf writes minor units of a currency code; an unknown code (never
+// accepted by the domain) is written with two decimals.
+func moneyOf(minor int64, code string) statement.Money {
+	cur, err := money.LookupCurrency(code)
+	if err != nil {
+		cur = money.Currency{Code: code, Decimals: 2}
+	}
+	return statement.Money{Amount: money.Format(minor, cur), Currency: code}
+}
+
+// earmarkOf turns a pot key into a statement earmark (nil for none).
+func earmarkOf(key string) *statement.Earmark {
+	if id, ok := strings.CutPrefix(key, "line:"); ok {
+		return &statement.Earmark{LineID: id}
+	}
+	if id, ok := strings.CutPrefix(key, "cluster:"); ok {
+		return &statement.Earmark{ClusterID: id}
+	}
+	return nil
+}
+
+// statementPledges lists the donor's pledges to the term signed by asOf, as
+// they stood at the end of that day with what the view knew: as amended,
+// paid by receipts not reversed, written off by a cancellation.
+func statementPledges(ctx context.Context, v *view, donor, term, asOf string) (statement.Pledged, error) {
+	atSeq := int64(v.fundSeq)
+	out := statement.Pledged{Pledges: []statement.Pledge{}}
+	type row struct {
+		id, cur, rate, earmark, signed, due string
+		amount, usd                         int64
+	}
+	var rs []row
+	rows, err := v.tx.QueryContext(ctx, `SELECT pledge_id, currency, signed_amount_minor, signed_usd_rate, signed_usd_minor, earmark, signed_on, due_on
+		FROM pledges WHERE fund = ? AND donor_id = ? AND term_id = ? AND signed_on <= ? AND created_seq <= ?
+		ORDER BY signed_on, pledge_id`, v.fund, donor, term, asOf, atSeq)
+	if err != nil {
+		return out, fmt.Errorf("read pledges: %w", err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.cur, &r.amount, &r.rate, &r.usd, &r.earmark, &r.signed, &r.due); err != nil {
+			rows.Close()
+			return out, fmt.Errorf("read pledges: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read pledges: %w", err)
+	}
+	byCur := currencyTotals{}
+	var total, outstanding int64
+	for _, r := range rs {
+		var (
+			cancelled                    bool
+			paid, outstandingUSD         int64
+			amount, usd, rate, due, code = r.amount, r.usd, r.rate, r.due, r.cur
+		)
+		// A revaluation after a reversal (terms_changed 0) sets no term of
+		// the pledge: the memo postings below carry what it did.
+		changes, err := v.tx.QueryContext(ctx, `SELECT kind, amount_minor, usd_rate, usd_minor, due_on
+			FROM pledge_changes WHERE fund = ? AND pledge_id = ? AND effective_on <= ? AND fund_seq <= ? AND (kind = 'cancelled' OR terms_changed = 1)
+			ORDER BY fund_seq`, v.fund, r.id, asOf, atSeq)
+		if err != nil {
+			return out, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
+		}
+		for changes.Next() {
+			var (
+				kind, crate, cdue string
+				camount, cusd     int64
+			)
+			if err := changes.Scan(&kind, &camount, &crate, &cusd, &cdue); err != nil {
+				changes.Close()
+				return out, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
+			}
+			if kind == "cancelled" {
+				cancelled = true
+				continue
+			}
+			amount, rate, usd, due = camount, crate, cusd, cdue
+		}
+		changes.Close()
+		if err := changes.Err(); err != nil {
+			return out, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
+		}
+		err = v.tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.amount_minor), 0) FROM contributions c
+			WHERE c.fund = ?1 AND c.pledge_id = ?2 AND c.received_on <= ?3 AND c.fund_seq <= ?4 AND `+notReversed("c", "fund_seq", "?4", "?3"),
+			v.fund, r.id, asOf, atSeq).Scan(&paid)
+		if err != nil {
+			return out, fmt.Errorf("read payments of pledge %s: %w", r.id, err)
+		}
+		left := max(amount-paid, 0)
+		status := StatementPledgeOpen
+		switch {
+		case cancelled:
+			status, left = StatementPledgeCancelled, 0
+		case left == 0:
+			status = StatementPledgePaid
+		case due < asOf:
+			status = StatementPledgeOverdue
+		case paid > 0:
+			status = StatementPledgePartlyPaid
+		}
+		// What it still expects is worth its US dollar value in proportion,
+		// as the domain reckons it: its memo account's balance, unless
+		// amendments were dated before receipts they followed.
+		if amount > 0 {
+			outstandingUSD = mulDivRound(usd, left, amount)
+		}
+		if code == money.USD.Code {
+			rate = ""
+		}
+		// A cancelled pledge counts for what it settled before it was
+		// cancelled, at its value in proportion (Balance.Pledged takes off
+		// what the cancellation wrote off, which comes to the same unless
+		// amendments were dated before receipts they followed).
+		if cancelled && amount > 0 {
+			settled := min(paid, amount)
+			amount, usd = settled, mulDivRound(usd, settled, amount)
+		}
+		out.Pledges = append(out.Pledges, statement.Pledge{
+			ID: r.id, SignedOn: r.signed, DueOn: due, Amount: moneyOf(amount, code), USDRate: rate, USD: money.FormatUSD(usd),
+			Earmark: earmarkOf(r.earmark), Status: status, Outstanding: moneyOf(left, code), OutstandingUSD: money.FormatUSD(outstandingUSD),
+		})
+		byCur.add(code, amount, usd)
+		total += usd
+		outstanding += outstandingUSD
+	}
+	out.ByCurrency = byCur.list()
+	out.TotalUSD = money.FormatUSD(total)
+	out.OutstandingUSD = money.FormatUSD(outstanding)
+	return out, nil
+}
+
+// statementReceipts lists the donor's receipts in the term by asOf that
+// the view has not reversed, each with its fee, then what a close carried
+// in from the previous term.
+func statementReceipts(ctx context.Context, v *view, donor, term, asOf string) (statement.Received, error) {
+	atSeq := int64(v.fundSeq)
+	out := statement.Received{Receipts: []statement.Receipt{}}
+	rows, err := v.tx.QueryContext(ctx, `SELECT c.contribution_id, c.received_on, c.amount_minor, c.currency, c.usd_rate, c.usd_minor, c.bank_ref, c.pledge_id,
+			COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND f.fund_seq <= ?4
+				AND `+notReversed("f", "fund_seq", "?4", "?5")+`), 0)
+		FROM contributions c
+		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND `+notReversed("c", "fund_seq", "?4", "?5")+`
+		ORDER BY c.received_on, c.contribution_id`, v.fund, donor, term, atSeq, asOf)
+	if err != nil {
+		return out, fmt.Errorf("read receipts: %w", err)
+	}
+	defer rows.Close()
+	byCur := currencyTotals{}
+	var total, fees int64
+	for rows.Next() {
+		var (
+			r                statement.Receipt
+			amount, usd, fee int64
+			cur              string
+		)
+		if err := rows.Scan(&r.ID, &r.ReceivedOn, &amount, &cur, &r.USDRate, &usd, &r.BankRef, &r.PledgeID, &fee); err != nil {
+			return out, fmt.Errorf("read receipts: %w", err)
+		}
+		if cur == money.USD.Code {
+			r.USDRate = ""
+		}
+		r.Amount, r.USD, r.FeeUSD = moneyOf(amount, cur), money.FormatUSD(usd), money.FormatUSD(fee)
+		out.Receipts = append(out.Receipts, r)
+		byCur.add(cur, amount, usd)
+		total += usd
+		fees += fee
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read receipts: %w", err)
+	}
+	rows.Close()
+	carried, err := v.tx.QueryContext(ctx, `SELECT o.from_term_id, o.effective_on, o.to_earmark, s.amount_minor
+		FROM carry_overs o JOIN carry_over_shares s ON s.fund = o.fund AND s.fund_seq = o.fund_seq
+		WHERE o.fund = ? AND o.to_term_id = ? AND s.donor_id = ? AND o.fund_seq <= ? AND o.effective_on <= ?
+		ORDER BY o.effective_on, o.fund_seq`, v.fund, term, donor, atSeq, asOf)
+	if err != nil {
+		return out, fmt.Errorf("read carry-overs: %w", err)
+	}
+	defer carried.Close()
+	for carried.Next() {
+		var (
+			from, on, pot string
+			x             int64
+		)
+		if err := carried.Scan(&from, &on, &pot, &x); err != nil {
+			return out, fmt.Errorf("read carry-overs: %w", err)
+		}
+		ref := "close of term " + from + ": unearmarked"
+		if pot != "" {
+			ref = "close of term " + from + ": earmarked " + pot
+		}
+		out.Receipts = append(out.Receipts, statement.Receipt{ID: carriedOverReceiptIDPrefix + from, ReceivedOn: on,
+			Amount: moneyOf(x, money.USD.Code), USD: money.FormatUSD(x), FeeUSD: money.FormatUSD(0), BankRef: ref})
+		byCur.add(money.USD.Code, x, x)
+		total += x
+	}
+	if err := carried.Err(); err != nil {
+		return out, fmt.Errorf("read carry-overs: %w", err)
+	}
+	out.ByCurrency = byCur.list()
+	out.TotalUSD, out.FeesUSD = money.FormatUSD(total), money.FormatUSD(fees)
+	return out, nil
+}
+
+// statementRefunds lists the refunds paid to the donor from the term by
+// asOf that the view has not reversed.
+func statementRefunds(ctx context.Context, v *view, donor, term, asOf string) (statement.Refunds, error) {
+	out := statement.Refunds{Refunds: []statement.Refund{}}
+	rows, err := v.tx.QueryContext(ctx, `SELECT r0.refund_id, r0.paid_on, r0.amount_minor, r0.reason FROM refunds r0
+		WHERE r0.fund = ?1 AND r0.donor_id = ?2 AND r0.term_id = ?3 AND r0.fund_seq <= ?4 AND r0.paid_on <= ?5 AND `+notReversed("r0", "fund_seq", "?4", "?5")+`
+		ORDER BY r0.paid_on, r0.refund_id`, v.fund, donor, term, int64(v.fundSeq), asOf)
+	if err != nil {
+		return out, fmt.Errorf("read refunds: %w", err)
+	}
+	defer rows.Close()
+	var total int64
+	for rows.Next() {
+		var (
+			r statement.Refund
+			x int64
+		)
+		if err := rows.Scan(&r.ID, &r.PaidOn, &x, &r.Note); err != nil {
+			return out, fmt.Errorf("read refunds: %w", err)
+		}
+		r.USD = money.FormatUSD(x)
+		total += x
+		out.Refunds = append(out.Refunds, r)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read refunds: %w", err)
+	}
+	out.TotalUSD = money.FormatUSD(total)
+	return out, nil
+}
+
+// stmtLine is a budget line as reports print it.
+type stmtLine struct{ title, clusterID string }
+
+// linesAndClusters reads the term's budget lines and the fund's cluster
+// names.
+func linesAndClusters(ctx context.Context, v *view, term string) (map[string]stmtLine, map[string]string, error) {
+	lines, clusters := map[string]stmtLine{}, map[string]string{}
+	rows, err := v.tx.QueryContext(ctx, `SELECT line_id, title, cluster_id FROM budget_lines WHERE fund = ? AND term_id = ?`, v.fund, term)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read budget lines: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var l stmtLine
+		if err := rows.Scan(&id, &l.title, &l.clusterID); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("read budget lines: %w", err)
+		}
+		lines[id] = l
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read budget lines: %w", err)
+	}
+	rows, err = v.tx.QueryContext(ctx, `SELECT cluster_id, name FROM clusters WHERE fund = ?`, v.fund)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read clusters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, nil, fmt.Errorf("read clusters: %w", err)
+		}
+		clusters[id] = name
+	}
+	return lines, clusters, rows.Err()
+}
+
+// lineLess orders lines for reading: the fund-wide lines, then the
+// clusters' lines, each by id.
+func lineLess(a, b string, lines map[string]stmtLine) bool {
+	ca, cb := lines[a].clusterID, lines[b].clusterID
+	if (ca == "") != (cb == "") {
+		return ca == ""
+	}
+	if ca != cb {
+		return ca < cb
+	}
+	return a < b
+}
+
+// paidFor groups what the participant's money paid for by line, cluster,
+// region and income group.
+func paidFor(p *participant, lines map[string]stmtLine, clusters map[string]string) statement.PaidFor {
+	out := statement.PaidFor{Lines: []statement.LineUse{}, Clusters: []statement.ClusterUse{}, Regions: []statement.GroupUse{},
+		IncomeGroups: []statement.GroupUse{}, IncomeGroupFY: IncomeGroupFY}
+	type split struct{ earmarked, proRata int64 }
+	byLine := map[string]*split{}
+	byCluster := map[string]int64{}
+	type group struct {
+		usd    int64
+		cities map[string]bool
+	}
+	regions, incomes := map[string]*group{}, map[string]*group{}
+	addGroup := func(m map[string]*group, name, city string, x int64) {
+		g := m[name]
+		if g == nil {
+			g = &group{cities: map[string]bool{}}
+			m[name] = g
+		}
+		g.usd += x
+		if city != "" {
+			g.cities[city] = true
+		}
+	}
+	var total int64
+	for _, s := range p.spent {
+		l := byLine[s.exp.lineID]
+		if l == nil {
+			l = &split{}
+			byLine[s.exp.lineID] = l
+		}
+		if s.earmarked {
+			l.earmarked += s.usd
+		} else {
+			l.proRata += s.usd
+		}
+		byCluster[lines[s.exp.lineID].clusterID] += s.usd
+		region, income := classify(s.exp.where.country)
+		city := s.exp.where.label()
+		addGroup(regions, region, city, s.usd)
+		addGroup(incomes, income, city, s.usd)
+		total += s.usd
+	}
+	ids := make([]string, 0, len(byLine))
+	for id := range byLine {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return lineLess(ids[i], ids[j], lines) })
+	for _, id := range ids {
+		l := byLine[id]
+		out.Lines = append(out.Lines, statement.LineUse{LineID: id, Title: lines[id].title, ClusterID: lines[id].clusterID,
+			EarmarkedUSD: money.FormatUSD(l.earmarked), ProRataUSD: money.FormatUSD(l.proRata), TotalUSD: money.FormatUSD(l.earmarked + l.proRata)})
+	}
+	cids := make([]string, 0, len(byCluster))
+	for id := range byCluster {
+		cids = append(cids, id)
+	}
+	sort.Strings(cids) // the fund-wide lines ("") first
+	for _, id := range cids {
+		name := clusters[id]
+		if name == "" && id != "" {
+			name = id
+		}
+		out.Clusters = append(out.Clusters, statement.ClusterUse{ClusterID: id, Name: name, USD: money.FormatUSD(byCluster[id]), Pct: percent(byCluster[id], total)})
+	}
+	groups := func(m map[string]*group) []statement.GroupUse {
+		names := make([]string, 0, len(m))
+		for n := range m {
+			names = append(names, n)
+		}
+		sort.Slice(names, func(i, j int) bool { return groupLess(names[i], names[j]) })
+		gs := []statement.GroupUse{}
+		for _, n := range names {
+			g := m[n]
+			var cities []string
+			for c := range g.cities {
+				cities = append(cities, c)
+			}
+			sort.Strings(cities)
+			if len(cities) > statement.MaxCitiesList {
+				cities = cities[:statement.MaxCitiesList]
+			}
+			gs = append(gs, statement.GroupUse{Name: n, USD: money.FormatUSD(g.usd), Pct: percent(g.usd, total), Cities: cities})
+		}
+		return gs
+	}
+	out.Regions, out.IncomeGroups = groups(regions), groups(incomes)
+	out.TotalUSD = money.FormatUSD(total)
+	return out
+}
+
+// entitlement says what the donor is entitled to at the term's close: while
+// the term is open, its unallocated balance today, refunded or carried over
+// as the close will decide; once closed, what the close carried over or
+// refunded to it.
+func entitlement(t reportTerm, p *participant, refunds []statement.Refund) statement.Entitlement {
+	if t.closedOn == "" {
+		return statement.Entitlement{Kind: statement.EntitlementPending, USD: money.FormatUSD(p.unallocated)}
+	}
+	var atClose int64
+	for _, r := range refunds {
+		if strings.HasPrefix(r.ID, "close:"+t.id+":") {
+			atClose += usdSum([]statement.Refund{r}, func(r statement.Refund) string { return r.USD })
+		}
+	}
+	if t.disposition == domain.DispositionRefund {
+		return statement.Entitlement{Kind: statement.EntitlementRefund, USD: money.FormatUSD(atClose),
+			Note: "The close refunded it on " + t.closedOn + " (see the refunds)."}
+	}
+	e := statement.Entitlement{Kind: statement.EntitlementCarryOver, USD: money.FormatUSD(p.carriedOut), ToTermID: t.toTermID}
+	if atClose > 0 {
+		e.Note = "Money earmarked to a budget line outside any cluster, " + usdText(atClose) + ", was refunded at the close (see the refunds)."
+	}
+	return e
+}
+
+// mulDivRound returns a × b ÷ c rounded half away from zero, for
+// non-negative a, b and positive c, without overflow.
+func mulDivRound(a, b, c int64) int64 {
+	var n, q, r big.Int
+	n.Mul(big.NewInt(a), big.NewInt(b))
+	q.QuoRem(&n, big.NewInt(c), &r)
+	if r.Lsh(&r, 1).CmpAbs(big.NewInt(c)) >= 0 {
+		q.Add(&q, big.NewInt(1))
+	}
+	return q.Int64()
+}
+
+// usdText prints US cents for a note: "US$ 1,234.50".
+func usdText(x int64) string {
+	s := money.FormatUSD(x)
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return "US$ " + b.String() + "." + frac
+}
