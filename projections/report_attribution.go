@@ -18,7 +18,7 @@ import (
 // a negative balance. It happens as of a date between a back-dated refund
 // and the later-dated receipt it returned, and after a receipt or interest
 // was reversed once a refund had paid it out (the domain lets both
-// through). HTTP 409.
+// through). HTTP 422.
 const CodeNotAttributable = "not_attributable"
 
 // MaxAttributionCells bounds the work of one attribution: donors times the
@@ -105,10 +105,11 @@ func (s *Store) Attribution(ctx context.Context, q AttributionQuery) (Attributio
 		return Attribution{}, err
 	}
 	defer v.tx.Rollback()
-	term, _, err := pickTerm(ctx, v.tx, q.Fund, q.Term, q.AsOf, int64(v.fundSeq))
+	span, err := v.pickTermSpan(ctx, q.Term, q.AsOf)
 	if err != nil {
 		return Attribution{}, err
 	}
+	term := span.id
 	t, err := loadTerm(ctx, v, term, q.AsOf)
 	if err != nil {
 		return Attribution{}, err
@@ -641,29 +642,8 @@ func (at *attribution) loadApprovals(ctx context.Context, v *view, term, asOf st
 		}
 	}
 
-	rows, err = v.tx.QueryContext(ctx, `SELECT e.expenditure_id, e.allocation_id, e.line_id, e.usd_minor, e.country, e.city,
-			COALESCE(c.name, ''), COALESCE(c.country, '')
-		FROM expenditures e LEFT JOIN cities c ON c.fund = e.fund AND c.city_id = e.city_id
-		WHERE e.fund = ?1 AND e.term_id = ?2 AND e.fund_seq <= ?3 AND e.spent_on <= ?4 AND `+notReversed("e", "fund_seq", "?3", "?4")+`
-		ORDER BY e.fund_seq`, v.fund, term, atSeq, asOf)
-	if err != nil {
-		return fmt.Errorf("attribution: read expenditures: %w", err)
-	}
-	for rows.Next() {
-		var (
-			e                         spendRow
-			country, city, cName, cCC string
-		)
-		if err := rows.Scan(&e.id, &e.allocationID, &e.lineID, &e.usd, &country, &city, &cName, &cCC); err != nil {
-			rows.Close()
-			return fmt.Errorf("attribution: read expenditures: %w", err)
-		}
-		e.where = placeOf(country, city, cName, cCC)
-		at.exps = append(at.exps, &e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("attribution: read expenditures: %w", err)
+	if at.exps, err = standingSpending(ctx, v, term, asOf); err != nil {
+		return fmt.Errorf("attribution: %w", err)
 	}
 	for _, e := range at.exps {
 		ap := byAlloc[e.allocationID]
@@ -685,6 +665,36 @@ func (at *attribution) loadApprovals(ctx context.Context, v *view, term, asOf st
 		}
 	}
 	return nil
+}
+
+// standingSpending reads the term's expenditures by asOf that the view has
+// not reversed, in the fund's order, with the place each reached.
+func standingSpending(ctx context.Context, v *view, term, asOf string) ([]*spendRow, error) {
+	rows, err := v.tx.QueryContext(ctx, `SELECT e.expenditure_id, e.allocation_id, e.line_id, e.usd_minor, e.country, e.city,
+			COALESCE(c.name, ''), COALESCE(c.country, '')
+		FROM expenditures e LEFT JOIN cities c ON c.fund = e.fund AND c.city_id = e.city_id
+		WHERE e.fund = ?1 AND e.term_id = ?2 AND e.fund_seq <= ?3 AND e.spent_on <= ?4 AND `+notReversed("e", "fund_seq", "?3", "?4")+`
+		ORDER BY e.fund_seq`, v.fund, term, int64(v.fundSeq), asOf)
+	if err != nil {
+		return nil, fmt.Errorf("read expenditures: %w", err)
+	}
+	defer rows.Close()
+	var out []*spendRow
+	for rows.Next() {
+		var (
+			e                         spendRow
+			country, city, cName, cCC string
+		)
+		if err := rows.Scan(&e.id, &e.allocationID, &e.lineID, &e.usd, &country, &city, &cName, &cCC); err != nil {
+			return nil, fmt.Errorf("read expenditures: %w", err)
+		}
+		e.where = placeOf(country, city, cName, cCC)
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read expenditures: %w", err)
+	}
+	return out, nil
 }
 
 // placeOf is where an expenditure went: its own country and city, or the

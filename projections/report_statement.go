@@ -69,21 +69,25 @@ func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Stat
 		return statement.Statement{}, err
 	}
 	defer v.tx.Rollback()
-	atSeq := int64(v.fundSeq)
-	termID, _, err := pickTerm(ctx, v.tx, q.Fund, q.Term, q.AsOf, atSeq)
+	donor, since, err := loadDonor(ctx, v, q.Donor)
 	if err != nil {
 		return statement.Statement{}, err
 	}
+	span, err := v.pickTermSpan(ctx, q.Term, q.AsOf)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	termID := span.id
 	t, err := loadTerm(ctx, v, termID, q.AsOf)
-	if err != nil {
-		return statement.Statement{}, err
-	}
-	donor, err := loadDonor(ctx, v, q.Donor, q.AsOf)
 	if err != nil {
 		return statement.Statement{}, err
 	}
 	if err := t.checkAsOf(q.AsOf); err != nil {
 		return statement.Statement{}, err
+	}
+	if q.AsOf < since {
+		return statement.Statement{}, &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
+			Message: fmt.Sprintf("as_of %s is before donor %s was registered (%s) and before its first entry: the ledger has nothing to report for that date", q.AsOf, q.Donor, since)}
 	}
 	at, err := attribute(ctx, v, termID, q.AsOf)
 	if err != nil {
@@ -177,36 +181,30 @@ func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Stat
 // less carried out: the weight its share of the pool was reckoned by).
 func (p *participant) pool() int64 { return p.net[""] + p.carriedOutOf[""] }
 
-// loadDonor reads a donor registered by the view's fund_seq, and refuses
-// an as_of before both its registration and its first entry.
-func loadDonor(ctx context.Context, v *view, id, asOf string) (statement.Donor, error) {
-	d := statement.Donor{ID: id}
+// loadDonor reads a donor registered by the view's fund_seq, and the date
+// its history starts: its registration or its first entry, whichever comes
+// first (back-dating is normal: a donor registered today may have paid last
+// year).
+func loadDonor(ctx context.Context, v *view, id string) (d statement.Donor, since string, err error) {
+	d.ID = id
 	var seq int64
-	err := v.tx.QueryRowContext(ctx, `SELECT name, kind, country, city, fund_seq FROM donors WHERE fund = ? AND donor_id = ? AND fund_seq <= ?`,
+	err = v.tx.QueryRowContext(ctx, `SELECT name, kind, country, city, fund_seq FROM donors WHERE fund = ? AND donor_id = ? AND fund_seq <= ?`,
 		v.fund, id, int64(v.fundSeq)).Scan(&d.Name, &d.Kind, &d.Country, &d.City, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, &QueryError{Code: CodeUnknownDonor, Field: "donor", NotFound: true, Message: fmt.Sprintf("fund %s has no donor %q", v.fund, id)}
+		return d, "", &QueryError{Code: CodeUnknownDonor, Field: "donor", NotFound: true, Message: fmt.Sprintf("fund %s has no donor %q", v.fund, id)}
 	}
 	if err != nil {
-		return d, fmt.Errorf("read donor %s: %w", id, err)
+		return d, "", fmt.Errorf("read donor %s: %w", id, err)
 	}
-	// Back-dating is normal: a donor registered today may have paid last
-	// year. Its history starts at whichever comes first.
-	var registered string
 	var first sql.NullString
 	if err := v.tx.QueryRowContext(ctx, `SELECT effective_on, (SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)
-		FROM events WHERE fund = ?1 AND fund_seq = ?2`, v.fund, seq, id, int64(v.fundSeq)).Scan(&registered, &first); err != nil {
-		return d, fmt.Errorf("read registration of donor %s: %w", id, err)
+		FROM events WHERE fund = ?1 AND fund_seq = ?2`, v.fund, seq, id, int64(v.fundSeq)).Scan(&since, &first); err != nil {
+		return d, "", fmt.Errorf("read registration of donor %s: %w", id, err)
 	}
-	since := registered
 	if first.Valid && first.String < since {
 		since = first.String
 	}
-	if asOf < since {
-		return d, &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
-			Message: fmt.Sprintf("as_of %s is before donor %s was registered (%s) and before its first entry: the ledger has nothing to report for that date", asOf, id, since)}
-	}
-	return d, nil
+	return d, since, nil
 }
 
 // usdSum adds the US dollar strings of a statement's rows (written by this
@@ -384,8 +382,8 @@ func statementPledges(ctx context.Context, v *view, donor, term, asOf string) (s
 }
 
 // statementReceipts lists the donor's receipts in the term by asOf that
-// the view has not reversed, each with its fee, then what a close carried
-// in from the previous term.
+// the view has not reversed, each with its fee, and what a close carried
+// in from the previous term, by date.
 func statementReceipts(ctx context.Context, v *view, donor, term, asOf string) (statement.Received, error) {
 	atSeq := int64(v.fundSeq)
 	out := statement.Received{Receipts: []statement.Receipt{}}
@@ -451,6 +449,7 @@ func statementReceipts(ctx context.Context, v *view, donor, term, asOf string) (
 	if err := carried.Err(); err != nil {
 		return out, fmt.Errorf("read carry-overs: %w", err)
 	}
+	sort.SliceStable(out.Receipts, func(i, j int) bool { return out.Receipts[i].ReceivedOn < out.Receipts[j].ReceivedOn })
 	out.ByCurrency = byCur.list()
 	out.TotalUSD, out.FeesUSD = money.FormatUSD(total), money.FormatUSD(fees)
 	return out, nil
@@ -491,10 +490,11 @@ func statementRefunds(ctx context.Context, v *view, donor, term, asOf string) (s
 type stmtLine struct{ title, clusterID string }
 
 // linesAndClusters reads the term's budget lines and the fund's cluster
-// names.
+// names known at the view.
 func linesAndClusters(ctx context.Context, v *view, term string) (map[string]stmtLine, map[string]string, error) {
 	lines, clusters := map[string]stmtLine{}, map[string]string{}
-	rows, err := v.tx.QueryContext(ctx, `SELECT line_id, title, cluster_id FROM budget_lines WHERE fund = ? AND term_id = ?`, v.fund, term)
+	rows, err := v.tx.QueryContext(ctx, `SELECT line_id, title, cluster_id FROM budget_lines WHERE fund = ? AND term_id = ? AND fund_seq <= ?`,
+		v.fund, term, int64(v.fundSeq))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read budget lines: %w", err)
 	}
@@ -511,7 +511,7 @@ func linesAndClusters(ctx context.Context, v *view, term string) (map[string]stm
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read budget lines: %w", err)
 	}
-	rows, err = v.tx.QueryContext(ctx, `SELECT cluster_id, name FROM clusters WHERE fund = ?`, v.fund)
+	rows, err = v.tx.QueryContext(ctx, `SELECT cluster_id, name FROM clusters WHERE fund = ? AND fund_seq <= ?`, v.fund, int64(v.fundSeq))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read clusters: %w", err)
 	}
