@@ -136,8 +136,8 @@ const batchPath = "/v1/batch"
 // endpoints and their roles are writeRoutes'; POST /v1/batch takes the
 // officer's and the approver's, and checks each item against the item's
 // endpoint. The auditor reads everything and runs verify; a donor:<id>
-// token reads balances only. /metrics takes any staff token (not a
-// donor's); /healthz takes none.
+// token reads balances and its own statement only. /metrics takes any
+// staff token (not a donor's); /healthz takes none.
 func (s *Server) routes() {
 	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}
 	table := map[string]route{
@@ -147,6 +147,9 @@ func (s *Server) routes() {
 		"/v1/reports/budget":        {http.MethodGet: {roles: readers, h: s.budgetReport}},
 		"/v1/iati/activities.xml":   {http.MethodGet: {roles: readers, h: s.iatiActivities}},
 		"/v1/iati/organisation.xml": {http.MethodGet: {roles: readers, h: s.iatiOrganisation}},
+		"/v1/reports/focus":         {http.MethodGet: {roles: readers, h: s.focusReport}},
+		// A donor:<id> token reads its own statement only (donorStatement).
+		"/v1/donors/{id}/statement": {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.donorStatement}},
 		"/v1/events":                {http.MethodGet: {roles: readers, h: s.events}},
 		"/v1/audit/verify":          {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
 		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},

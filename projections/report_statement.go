@@ -24,8 +24,10 @@ type StatementQuery struct {
 	Term  string
 	AsOf  string
 	AtSeq uint64
-	// GeneratedAt is when the statement is made, stamped on it (the PDF's
-	// creation date too); the caller's clock. Zero means now.
+	// GeneratedAt is the time stamped on the statement as made (and the
+	// PDF's creation date). Zero, the usual, stamps the recorded time of
+	// the event at the statement's fund_seq, so that the same question
+	// gives the same bytes, PDF included.
 	GeneratedAt time.Time
 }
 
@@ -99,7 +101,13 @@ func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Stat
 	}
 	gen := q.GeneratedAt
 	if gen.IsZero() {
-		gen = time.Now()
+		at, err := v.recordedAt(ctx, v.fundSeq)
+		if err != nil {
+			return statement.Statement{}, err
+		}
+		if gen, err = time.Parse(time.RFC3339, at); err != nil {
+			return statement.Statement{}, fmt.Errorf("statement: %w: recorded_at %q of fund_seq %d: %v", ErrInconsistent, at, v.fundSeq, err)
+		}
 	}
 	st := statement.Statement{
 		Fund:         q.Fund,

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/statement"
+)
+
+// Formats of the donor statement and their Content-Type.
+var statementFormats = map[string]string{
+	"json": "application/json",
+	"csv":  "text/csv; charset=utf-8",
+	"html": "text/html; charset=utf-8",
+	"pdf":  "application/pdf",
+}
+
+// donorStatement answers GET /v1/donors/{id}/statement?fund=&term=&as_of=&at_seq=&format=
+// with the donor's accountability statement (projections.Store.Statement)
+// in format json (the default), csv, html or pdf: at the end of as_of
+// (default today), from what the ledger knew at at_seq (default
+// everything), stamped with the fund_seq and chain head (in the document
+// and in X-Fund-Seq and X-Chain-Head) and, as made at, the recorded time of
+// the event at that fund_seq: the same question gives the same bytes. The
+// PDF is an attachment named
+// mdfm-statement-<donor>-<term>-<as_of>.pdf. A donor:<id> token reads its
+// own statement only (403 forbidden otherwise). An as_of before the term's
+// first entry, or before the donor's registration and first entry, answers
+// 422 no_data_as_of.
+func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Principal) error {
+	donor := r.PathValue("id")
+	if p.Role.Name == RoleDonor && p.Role.DonorID != donor {
+		return errorf(CodeForbidden, "", fmt.Sprintf("role %s reads its own statement only, not donor %q's", p.Role, trunc(donor)))
+	}
+	q, herr := queryParams(r, "fund", "term", "as_of", "at_seq", "format")
+	if herr != nil {
+		return herr
+	}
+	format := q["format"]
+	if format == "" {
+		format = "json"
+	}
+	contentType, ok := statementFormats[format]
+	if !ok {
+		return errorf(CodeInvalidQuery, "format", fmt.Sprintf("format %q is not json, csv, html or pdf", trunc(format)))
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return herr
+	}
+	atSeq, herr := atSeqParam(q)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	st, err := s.cfg.Store.Statement(r.Context(), projections.StatementQuery{Fund: fund, Donor: donor, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	if err != nil {
+		return err
+	}
+	var doc []byte
+	switch format {
+	case "json":
+		doc, err = statement.JSON(st)
+	case "csv":
+		doc, err = statement.CSV(st)
+	case "html":
+		doc, err = statement.HTML(st)
+	case "pdf":
+		doc, err = statement.PDF(st)
+	}
+	if err != nil {
+		return fmt.Errorf("render %s statement of donor %s: %w", format, donor, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Fund-Seq", strconv.FormatUint(st.FundSeq, 10))
+	h.Set("X-Chain-Head", st.ChainHead)
+	h.Set("X-As-Of", st.AsOf)
+	h.Set("X-Date-Axis", projections.DateAxisEffective)
+	if format == "pdf" {
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, StatementFilename(st)))
+	}
+	w.WriteHeader(http.StatusOK)
+	// A failed write means the client went away.
+	w.Write(doc)
+	return nil
+}
+
+// StatementFilename names a statement's PDF:
+// mdfm-statement-<donor>-<term>-<as_of>.pdf, with any character but
+// letters, digits, '.', '_' and '-' made '-'.
+func StatementFilename(st statement.Statement) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+				return r
+			}
+			return '-'
+		}, s)
+	}
+	return "mdfm-statement-" + clean(st.Donor.ID) + "-" + clean(st.Term.ID) + "-" + st.AsOf + ".pdf"
+}
+
+// focusReport answers GET /v1/reports/focus?fund=&term=&as_of=&at_seq= with
+// projections.Store.Focus: the term's spending that reached cities in
+// UNESCO's Africa region and in low-income countries (World Bank, FY2026),
+// as amounts and shares of all spending, per line, per cluster and in
+// total, at the end of as_of (default today), from what the ledger knew at
+// at_seq (default everything), stamped with the fund_seq, chain head, date
+// axis and classification. An as_of before the term's first event answers
+// 422 no_data_as_of.
+func (s *Server) focusReport(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, herr := queryParams(r, "fund", "term", "as_of", "at_seq")
+	if herr != nil {
+		return herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return herr
+	}
+	atSeq, herr := atSeqParam(q)
+	if herr != nil {
+		return herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return err
+	}
+	rep, err := s.cfg.Store.Focus(r.Context(), projections.FocusQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
