@@ -46,7 +46,8 @@ func TestREADME(t *testing.T) {
 	}{
 		{projections.CodeUnknownFund, 404}, {projections.CodeUnknownTerm, 404},
 		{projections.CodeInvalidDate, 422}, {projections.CodeInvalidAtSeq, 422},
-		{projections.CodeNoDataAsOf, 422},
+		{projections.CodeNoDataAsOf, 422}, {projections.CodeNotAttributable, 422},
+		{projections.CodeUnknownDonor, 404},
 	} {
 		want[c.code] = c.status
 	}
