@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
 // validateFrom checks the flags of verify --from: the export alone, so
@@ -151,6 +152,10 @@ func fundReports(ctx context.Context, s *projections.Store, fund, asOf string) [
 		}
 		add("term "+term+" budget", fmt.Sprintf("%d lines, %d clusters, budget %s, allocated %s, spent %s, delivery rate %s",
 			len(bu.Lines), len(bu.Clusters), bu.Totals.Budget, bu.Totals.Allocated, bu.Totals.Spent, rate), err)
+		fo, err := s.Focus(ctx, projections.FocusQuery{Fund: fund, Term: term, AsOf: asOf})
+		add("term "+term+" focus", fmt.Sprintf("spent %s, in Africa %s, in low-income countries %s (%s)",
+			fo.Totals.Spent, fo.Totals.Africa, fo.Totals.LowIncome, fo.IncomeGroupFY), err)
+		out = append(out, donorStatements(ctx, s, fund, term, asOf)...)
 	}
 
 	acts, err := s.IATIActivities(ctx, projections.IATIQuery{Fund: fund, AsOf: asOf})
@@ -170,4 +175,33 @@ func fundReports(ctx context.Context, s *projections.Store, fund, asOf string) [
 	}
 	add("IATI organisation", fmt.Sprintf("%d yearly budgets, %d bytes", len(org.Organisation.TotalBudgets), len(doc)), err)
 	return out
+}
+
+// donorStatements makes the accountability statement of every donor with
+// money in the term, in every format, as a donor would ask for it.
+func donorStatements(ctx context.Context, s *projections.Store, fund, term, asOf string) []reportLine {
+	what := "term " + term + " statements"
+	at, err := s.Attribution(ctx, projections.AttributionQuery{Fund: fund, Term: term, AsOf: asOf})
+	if err != nil {
+		return []reportLine{{what, "", err}}
+	}
+	for _, d := range at.Donors {
+		st, err := s.Statement(ctx, projections.StatementQuery{Fund: fund, Donor: d.DonorID, Term: term, AsOf: asOf})
+		if err == nil {
+			_, err = statement.JSON(st)
+		}
+		if err == nil {
+			_, err = statement.CSV(st)
+		}
+		if err == nil {
+			_, err = statement.HTML(st)
+		}
+		if err == nil {
+			_, err = statement.PDF(st)
+		}
+		if err != nil {
+			return []reportLine{{what, "donor " + d.DonorID, err}}
+		}
+	}
+	return []reportLine{{what, fmt.Sprintf("%d donors, each in json, csv, html and pdf", len(at.Donors)), nil}}
 }

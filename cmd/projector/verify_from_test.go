@@ -106,6 +106,8 @@ func TestVerifyFrom(t *testing.T) {
 		"fund mdfm term 2020-2021 balance: ",
 		"fund mdfm term 2020-2021 budget: 5 lines, 2 clusters, budget 470000.00, allocated 195000.00, spent 74130.00, delivery rate 38.02 %",
 		"fund mdfm term 2022-2023 budget: 1 lines, 0 clusters",
+		"fund mdfm term 2020-2021 focus: spent 74130.00, in Africa 44130.00, in low-income countries 10890.00 (FY2026)",
+		"fund mdfm term 2020-2021 statements: 3 donors, each in json, csv, html and pdf",
 		"fund mdfm IATI activities: 2 activities, ",
 		"fund mdfm IATI organisation: 4 yearly budgets",
 		"verify --from ok",
