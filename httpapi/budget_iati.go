@@ -14,6 +14,40 @@ func atSeqParam(q map[string]string) (uint64, *Error) {
 	return uintParam(q, "at_seq", 0, 1, 1<<62)
 }
 
+// reportQuery is what every report is asked for: a fund, a term, a date on
+// each axis.
+type reportQuery struct {
+	fund, term, asOf string
+	atSeq            uint64
+}
+
+// readReportQuery reads the query of a report (the parameters names lists,
+// which must include fund, as_of and at_seq) and waits until the read model
+// holds every command this server acknowledged, so that a client reads its
+// own writes. It also returns the parameters, for a report's own ones.
+func (s *Server) readReportQuery(r *http.Request, names ...string) (reportQuery, map[string]string, error) {
+	q, herr := queryParams(r, names...)
+	if herr != nil {
+		return reportQuery{}, nil, herr
+	}
+	fund, herr := s.fundParam(q)
+	if herr != nil {
+		return reportQuery{}, nil, herr
+	}
+	asOf, herr := s.asOfParam(q)
+	if herr != nil {
+		return reportQuery{}, nil, herr
+	}
+	atSeq, herr := atSeqParam(q)
+	if herr != nil {
+		return reportQuery{}, nil, herr
+	}
+	if err := s.readYourWrites(r.Context(), fund); err != nil {
+		return reportQuery{}, nil, err
+	}
+	return reportQuery{fund, q["term"], asOf, atSeq}, q, nil
+}
+
 // budgetReport answers GET /v1/reports/budget?fund=&term=&as_of=&at_seq=
 // with projections.Store.Budget: per budget line and per cluster the
 // budget, allocated, spent, available, allocated-unspent and delivery
@@ -21,26 +55,11 @@ func atSeqParam(q map[string]string) (uint64, *Error) {
 // at_seq (default everything), stamped with the fund_seq and chain head.
 // An as_of before the term's first event answers 422 no_data_as_of.
 func (s *Server) budgetReport(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	q, herr := queryParams(r, "fund", "term", "as_of", "at_seq")
-	if herr != nil {
-		return herr
-	}
-	fund, herr := s.fundParam(q)
-	if herr != nil {
-		return herr
-	}
-	asOf, herr := s.asOfParam(q)
-	if herr != nil {
-		return herr
-	}
-	atSeq, herr := atSeqParam(q)
-	if herr != nil {
-		return herr
-	}
-	if err := s.readYourWrites(r.Context(), fund); err != nil {
+	rq, _, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq")
+	if err != nil {
 		return err
 	}
-	rep, err := s.cfg.Store.Budget(r.Context(), projections.BudgetQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	rep, err := s.cfg.Store.Budget(r.Context(), projections.BudgetQuery{Fund: rq.fund, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
 	if err != nil {
 		return err
 	}
@@ -54,26 +73,11 @@ func (s *Server) iatiQuery(r *http.Request, withTerm bool) (projections.IATIQuer
 	if withTerm {
 		names = append(names, "term")
 	}
-	q, herr := queryParams(r, names...)
-	if herr != nil {
-		return projections.IATIQuery{}, herr
-	}
-	fund, herr := s.fundParam(q)
-	if herr != nil {
-		return projections.IATIQuery{}, herr
-	}
-	asOf, herr := s.asOfParam(q)
-	if herr != nil {
-		return projections.IATIQuery{}, herr
-	}
-	atSeq, herr := atSeqParam(q)
-	if herr != nil {
-		return projections.IATIQuery{}, herr
-	}
-	if err := s.readYourWrites(r.Context(), fund); err != nil {
+	rq, _, err := s.readReportQuery(r, names...)
+	if err != nil {
 		return projections.IATIQuery{}, err
 	}
-	return projections.IATIQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq}, nil
+	return projections.IATIQuery{Fund: rq.fund, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq}, nil
 }
 
 // writeXML answers an IATI file. The stamp is in the file (an XML comment)

@@ -35,9 +35,9 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Princi
 	if p.Role.Name == RoleDonor && p.Role.DonorID != donor {
 		return errorf(CodeForbidden, "", fmt.Sprintf("role %s reads its own statement only, not donor %q's", p.Role, trunc(donor)))
 	}
-	q, herr := queryParams(r, "fund", "term", "as_of", "at_seq", "format")
-	if herr != nil {
-		return herr
+	rq, q, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq", "format")
+	if err != nil {
+		return err
 	}
 	format := q["format"]
 	if format == "" {
@@ -47,22 +47,7 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Princi
 	if !ok {
 		return errorf(CodeInvalidQuery, "format", fmt.Sprintf("format %q is not json, csv, html or pdf", trunc(format)))
 	}
-	fund, herr := s.fundParam(q)
-	if herr != nil {
-		return herr
-	}
-	asOf, herr := s.asOfParam(q)
-	if herr != nil {
-		return herr
-	}
-	atSeq, herr := atSeqParam(q)
-	if herr != nil {
-		return herr
-	}
-	if err := s.readYourWrites(r.Context(), fund); err != nil {
-		return err
-	}
-	st, err := s.cfg.Store.Statement(r.Context(), projections.StatementQuery{Fund: fund, Donor: donor, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	st, err := s.cfg.Store.Statement(r.Context(), projections.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
 	if err != nil {
 		return err
 	}
@@ -121,26 +106,11 @@ func StatementFilename(st statement.Statement) string {
 // axis and classification. An as_of before the term's first event answers
 // 422 no_data_as_of.
 func (s *Server) focusReport(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	q, herr := queryParams(r, "fund", "term", "as_of", "at_seq")
-	if herr != nil {
-		return herr
-	}
-	fund, herr := s.fundParam(q)
-	if herr != nil {
-		return herr
-	}
-	asOf, herr := s.asOfParam(q)
-	if herr != nil {
-		return herr
-	}
-	atSeq, herr := atSeqParam(q)
-	if herr != nil {
-		return herr
-	}
-	if err := s.readYourWrites(r.Context(), fund); err != nil {
+	rq, _, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq")
+	if err != nil {
 		return err
 	}
-	rep, err := s.cfg.Store.Focus(r.Context(), projections.FocusQuery{Fund: fund, Term: q["term"], AsOf: asOf, AtSeq: atSeq})
+	rep, err := s.cfg.Store.Focus(r.Context(), projections.FocusQuery{Fund: rq.fund, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
 	if err != nil {
 		return err
 	}
