@@ -118,6 +118,21 @@ func funded() []domain.Command {
 	return []domain.Command{openTerm(), registerDonor(), eurReceipt(), addLine()}
 }
 
+// refundedInFull is a term where FR put US$10000.00 (ev-4, its fee ev-5)
+// and DE US$100.00 (ev-6, its fee ev-7) into the unearmarked pot, and DE
+// was then refunded its whole attributable US$99.00 (ev-8): DE's net in the
+// pot is exactly zero.
+func refundedInFull() []domain.Command {
+	return []domain.Command{openTerm(), registerDonor(), registerDonorFR(),
+		with(eurReceipt(), func(c *domain.RecordContribution) {
+			c.ID, c.DonorID, c.Amount, c.USDRate = "C-FR", "FR", usdIn("10000.00"), ""
+		}),
+		with(eurReceipt(), func(c *domain.RecordContribution) {
+			c.ID, c.Amount, c.USDRate, c.BankRef = "C-DE", usdIn("100.00"), "", "REF-2"
+		}),
+		with(refund(), func(c *domain.RecordRefund) { c.Amount = usdIn("99.00") })}
+}
+
 func plus(cmds []domain.Command, more ...domain.Command) []domain.Command {
 	return append(cmds, more...)
 }
@@ -461,6 +476,11 @@ func TestDecideMoreRefusals(t *testing.T) {
 		{"a receipt paying a cancelled pledge stays", domain.CodePledgeCancelled, "event_id",
 			[]domain.Command{openTerm(), registerDonor(), pledge(), paying(), cancel()},
 			reverse("ev-4")},
+		// DE's US$100.00 (ev-6, US$99.00 net of its fee) was refunded in
+		// full: its net in the pot is zero, so reversing the receipt would
+		// take it to −US$99.00 although FR's money covers the pot.
+		{"reversal of a receipt refunded in full", domain.CodeReversalOverdrawsDonor, "event_id", refundedInFull(),
+			reverse("ev-6")},
 		{"an officer reverses nothing dated inside a closed term", domain.CodeTermClosed, "event_id", plus(funded(), closeRefund()),
 			reverse("ev-3")},
 		{"an approver's reversal is still refused if it overdraws", domain.CodeReversalOverdrawsUnallocated, "event_id", plus(funded(), closeRefund()),

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -115,4 +116,42 @@ func TestReversalRestoresBalances(t *testing.T) {
 		}
 	}
 	t.Logf("reversed: %v", reversed)
+}
+
+// TestReversalOfReceiptRefundedInFull: a donor refunded its whole
+// attributable balance has a net of exactly zero in the pot (no DonorNet
+// entry); reversing its receipt is refused, since its net would go below
+// zero, and accepted once the refund is reversed first.
+func TestReversalOfReceiptRefundedInFull(t *testing.T) {
+	s := given(t, refundedInFull()...)
+	tm := s.Terms["2020-2021"]
+	if _, ok := tm.DonorNet[""]["DE"]; ok || domain.Attributable(s, "2020-2021", "DE") != 0 {
+		t.Fatalf("DE's net %v, attributable %d: want no entry and 0", tm.DonorNet[""], domain.Attributable(s, "2020-2021", "DE"))
+	}
+	if got, want := s.Events["ev-6"].Type, events.TypeContributionReceived; got != want {
+		t.Fatalf("ev-6 is %s, want %s", got, want)
+	}
+	seq := s.FundSeq
+	evs, err := domain.Decide(s, reverse("ev-6"))
+	var de *domain.Error
+	if len(evs) != 0 || !errors.As(err, &de) || de.Code != domain.CodeReversalOverdrawsDonor {
+		t.Fatalf("reversing DE's receipt = %d events, %v; want none and %s", len(evs), err, domain.CodeReversalOverdrawsDonor)
+	}
+	if s.FundSeq != seq {
+		t.Fatalf("fund_seq %d after a refusal, want %d", s.FundSeq, seq)
+	}
+	// Reverse the refund (ev-8) first, then the receipt.
+	evs, err = domain.Decide(s, reverse("ev-8"))
+	if err != nil {
+		t.Fatalf("reversing the refund: %v", err)
+	}
+	applyAll(t, s, evs)
+	evs, err = domain.Decide(s, with(reverse("ev-6"), func(c *domain.ReverseEvent) { c.ID = "X-2" }))
+	if err != nil {
+		t.Fatalf("reversing the receipt after its refund: %v", err)
+	}
+	applyAll(t, s, evs)
+	if n := tm.DonorNet[""]; n["DE"] != 0 || n["FR"] != 990000 {
+		t.Errorf("nets after both reversals %v, want FR 990000 only", n)
+	}
 }

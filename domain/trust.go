@@ -199,15 +199,31 @@ func (s *State) checkReversal(targets []string) error {
 			}
 		}
 	}
-	for k, m := range before.DonorNet {
-		for d, w := range m {
-			if v := after.DonorNet[k][d]; v < 0 && v < w {
+	// A donor's net is refused below zero, unless it was below zero already
+	// and does not fall further. The nets looked at are those after the
+	// reversal: a donor whose net was exactly zero before (refunded in full,
+	// so absent from DonorNet) is looked at too, and one absent after has a
+	// net of zero, which is never refused. Pots and donors in key order, so
+	// that the refusal names the same donor every time.
+	for _, k := range sortedKeys(after.DonorNet) {
+		for _, d := range sortedKeys(after.DonorNet[k]) {
+			if v, w := after.DonorNet[k][d], before.DonorNet[k][d]; v < 0 && v < w {
 				return refuse(CodeReversalOverdrawsDonor, "event_id", "donor %s was refunded more from the %s of term %s than its other receipts put there: reverse the refund first",
 					d, potName(k), termID)
 			}
 		}
 	}
 	return nil
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // potName names a pot in messages.
