@@ -16,9 +16,9 @@ import (
 // as of the date asked: by then a donor had been refunded more than its
 // money, interest and share of a pot came to, and its statement would show
 // a negative balance. It happens as of a date between a back-dated refund
-// and the later-dated receipt it returned, and after a receipt or interest
-// was reversed once a refund had paid it out (the domain lets both
-// through). HTTP 422.
+// and the later-dated receipt it returned, and after interest was reversed
+// once a refund had paid it out (reversing interest changes no donor's net
+// money, so the domain lets it through). HTTP 422.
 const CodeNotAttributable = "not_attributable"
 
 // MaxAttributionCells bounds the work of one attribution: donors times the

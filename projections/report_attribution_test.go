@@ -138,10 +138,10 @@ func checkAttribution(t *rapid.T, s *projections.Store, state *domain.State, fun
 		// A date before the term's first entry, or a donor refunded more
 		// than its money came to by then (a refund dated before its
 		// receipt): counted. At the end of time only a donor the domain
-		// itself left with negative net money may be so (interest a
-		// refund paid out reversed, or a receipt reversed after its money
-		// was refunded in full: domain.checkReversal looks only at donors
-		// whose net money is not zero).
+		// itself left with negative net money may be so: interest that a
+		// refund paid out, reversed afterwards (the domain refuses a
+		// receipt's reversal that would overdraw a donor, but reversing
+		// interest changes no donor's net).
 		seen["refused "+qe.Code]++
 		if asOf == "9999-12-31" && atSeq == 0 && (qe.Code == projections.CodeNoDataAsOf || !donorOverdrawn(state, term)) {
 			t.Fatalf("%+v: %v", q, err)
