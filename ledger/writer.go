@@ -30,6 +30,11 @@ const (
 	MaxAppendRetries = 20
 	// MaxCommandIDLen bounds an Idempotency-Key.
 	MaxCommandIDLen = 128
+	// AppendTimeout bounds one atomic append; past it the outcome is
+	// unknown and found out by reading the fund's last event.
+	AppendTimeout = 5 * time.Second
+	// BatchTimeout bounds deciding, appending and retrying one batch.
+	BatchTimeout = 25 * time.Second
 )
 
 var (
@@ -250,7 +255,7 @@ func (w *Writer) drain() {
 // process decides and appends one batch of commands, retrying after
 // conflicts, and answers every command of it.
 func (w *Writer) process(batch []*pending) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*eventlog.DefaultTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), BatchTimeout)
 	defer cancel()
 	var err error
 	for attempt := 0; attempt < MaxAppendRetries; attempt++ {
@@ -364,9 +369,17 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		answerRefused()
 		return w.pendingLeft(batch), nil
 	}
-	last, err := w.log.Append(ctx, w.fund, w.lastSeq, evs)
+	// Each append has its own deadline, so that a server lost mid-append
+	// (a stream leader shut down) costs one AppendTimeout, not the whole
+	// batch's time; the outcome is then found out, never assumed.
+	actx, cancel := context.WithTimeout(ctx, AppendTimeout)
+	last, err := w.log.Append(actx, w.fund, w.lastSeq, evs)
+	cancel()
 	if errors.Is(err, eventlog.ErrUnknownOutcome) {
-		last, err = w.resolveUnknown(ctx, evs[len(evs)-1])
+		// The batch's own context may be spent: ask with a fresh one.
+		rctx, cancel := context.WithTimeout(context.Background(), eventlog.DefaultTimeout)
+		last, err = w.resolveUnknown(rctx, evs[len(evs)-1])
+		cancel()
 	}
 	if err != nil {
 		// Nothing landed (or we cannot tell): the in-memory state holds
