@@ -11,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ZeroHash is the prev_hash of a fund's first event.
@@ -88,17 +91,7 @@ func CanonicalValue(v any) ([]byte, error) {
 // ComputeHash returns SHA-256 over prev_hash and the canonical envelope
 // without its hash field, in lower-case hex.
 func (e Event) ComputeHash() (string, error) {
-	e.Hash = ""
-	b, err := json.Marshal(e)
-	if err != nil {
-		return "", err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return "", err
-	}
-	delete(m, "hash")
-	body, err := CanonicalValue(m)
+	body, err := e.canonical(false)
 	if err != nil {
 		return "", err
 	}
@@ -106,6 +99,71 @@ func (e Event) ComputeHash() (string, error) {
 	h.Write([]byte(e.PrevHash))
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// canonical writes the envelope's canonical JSON directly: its keys are
+// fixed, so they are written in sorted order by hand, and only the data is
+// canonicalised by a decode and encode. It gives the same bytes as
+// CanonicalValue(e) (a test holds it to that) at a fraction of the cost:
+// every event is hashed when written and again whenever it is read.
+func (e Event) canonical(withHash bool) ([]byte, error) {
+	data := []byte("null")
+	if len(e.Data) > 0 {
+		var err error
+		if data, err = Canonical(e.Data); err != nil {
+			return nil, fmt.Errorf("event data: %w", err)
+		}
+	}
+	var b bytes.Buffer
+	b.Grow(len(data) + 512)
+	str := func(key, v string) {
+		b.WriteString(key)
+		writeJSONString(&b, v)
+	}
+	str(`{"actor":`, e.Actor)
+	str(`,"command_hash":`, e.CommandHash)
+	str(`,"command_id":`, e.CommandID)
+	b.WriteString(`,"data":`)
+	b.Write(data)
+	str(`,"effective_on":`, e.EffectiveOn)
+	str(`,"fund":`, e.Fund)
+	b.WriteString(`,"fund_seq":`)
+	b.WriteString(strconv.FormatUint(e.FundSeq, 10))
+	if withHash {
+		str(`,"hash":`, e.Hash)
+	}
+	str(`,"id":`, e.ID)
+	str(`,"prev_hash":`, e.PrevHash)
+	str(`,"recorded_at":`, e.RecordedAt)
+	str(`,"type":`, e.Type)
+	b.WriteString(`,"v":`)
+	b.WriteString(strconv.Itoa(e.V))
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// writeJSONString writes s as Canonical writes strings: encoding/json's
+// escaping without the HTML escapes, invalid UTF-8 as U+FFFD.
+func writeJSONString(b *bytes.Buffer, s string) {
+	if !utf8.ValidString(s) {
+		// encoding/json writes each invalid byte as the escape \ufffd, which
+		// Canonical's decode and encode turn into the character itself.
+		var fixed strings.Builder
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				fixed.WriteRune(utf8.RuneError)
+			} else {
+				fixed.WriteString(s[i : i+size])
+			}
+			i += size
+		}
+		s = fixed.String()
+	}
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)           // a string always encodes
+	b.Truncate(b.Len() - 1) // the encoder's newline
 }
 
 // Seal sets the event's prev_hash and hash. It is the writer's last step
@@ -122,7 +180,7 @@ func (e *Event) Seal(prevHash string) error {
 
 // Encode returns the stored bytes of a sealed event.
 func (e Event) Encode() ([]byte, error) {
-	b, err := CanonicalValue(e)
+	b, err := e.canonical(true)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
@@ -146,7 +204,7 @@ func Decode(b []byte) (Event, error) {
 	if err := dec.Decode(&e); err != nil {
 		return Event{}, fmt.Errorf("%w: not a valid envelope: %v", ErrTampered, err)
 	}
-	canon, err := Canonical(b)
+	canon, err := e.canonical(true)
 	if err != nil || !bytes.Equal(canon, b) {
 		return e, fmt.Errorf("%w: fund %s fund_seq %d: bytes are not canonical", ErrTampered, e.Fund, e.FundSeq)
 	}
