@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"pgregory.net/rapid"
 )
@@ -22,100 +22,13 @@ const (
 	maxCommands = 90
 )
 
-// Terms the generator opens: two that follow each other and one that
-// overlaps both.
-var termSpans = map[string][2]string{
-	"T20": {"2020-01-01", "2021-12-31"},
-	"T22": {"2022-01-01", "2023-12-31"},
-	"T21": {"2021-06-01", "2022-06-30"},
-}
-
-// pick draws from good most of the time and from bad now and then, so that
-// a history has enough accepted commands to build on and enough mistakes to
-// be refused.
-func pick(t *rapid.T, label string, good, bad []string) string {
-	if len(bad) > 0 && rapid.IntRange(0, 7).Draw(t, label+" is bad") == 7 {
-		return rapid.SampledFrom(bad).Draw(t, label)
-	}
-	return rapid.SampledFrom(good).Draw(t, label)
-}
-
-// known returns the ids of m, sorted, or fallback when there are none.
-func known[V any](m map[string]*V, fallback string) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	if len(ids) == 0 {
-		return []string{fallback}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// allocations returns the ids of the allocations that are approved (or
-// not), sorted, or "A1" when there are none.
-func allocations(s *domain.State, approved bool) []string {
-	var ids []string
-	for id, a := range s.Allocations {
-		if a.Approved == approved {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return []string{"A1"}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-var (
-	badDates = []string{"", "2021-02-30", "21-1-1", "2019-12-31", "2024-06-30", "2026-01-01"}
-	badIDs   = []string{"", "bad id", "X9"}
-)
-
-// genDate draws a date, mostly inside term (or any term when term is unknown).
-func genDate(t *rapid.T, label, term string) string {
-	good := []string{"2020-01-01", "2020-06-15", "2021-03-15", "2021-07-01", "2021-12-31", "2022-01-01", "2022-07-01", "2023-12-31"}
-	if span, ok := termSpans[term]; ok {
-		good = []string{span[0], span[0][:4] + "-03-15", span[0][:4] + "-09-30", span[1][:4] + "-04-01", span[1]}
-	}
-	return pick(t, label, good, badDates)
-}
-
-// genMoney draws money as a user types it: mostly valid amounts up to
-// maxMinor minor units in a known currency, sometimes zero, negative, too
-// precise, malformed, huge or in an unknown currency.
-func genMoney(t *rapid.T, label string, maxMinor int64, foreign bool) domain.MoneyInput {
-	good := []string{"USD"}
-	if foreign {
-		good = []string{"USD", "USD", "EUR", "JPY", "KWD"}
-	}
-	code := pick(t, label+".currency", good, []string{"XXX", "", "EUR"})
-	cur, err := money.LookupCurrency(code)
-	if err != nil {
-		cur = money.USD
-	}
-	amount := money.Format(rapid.Int64Range(1, maxMinor).Draw(t, label+".minor"), cur)
-	if rapid.IntRange(0, 9).Draw(t, label+" is bad") == 9 {
-		amount = rapid.SampledFrom([]string{"0", "0.00", "-5.00", "1e3", "12.3456", "", "1,000", "99999999999999999", " 1"}).Draw(t, label+".bad")
-	}
-	return domain.MoneyInput{Amount: amount, Currency: code}
-}
-
-// genUSDNear draws US dollars up to a tenth more than limit, so that a
-// command is mostly within what is left and sometimes just beyond it.
-func genUSDNear(t *rapid.T, label string, limit int64) domain.MoneyInput {
-	minor := rapid.Int64Range(1, max(1, limit+limit/10)).Draw(t, label+".minor")
-	return domain.MoneyInput{Amount: money.FormatUSD(minor), Currency: "USD"}
-}
-
-// genRate draws a usd_rate for money in code.
-func genRate(t *rapid.T, label string, code string) string {
-	if code == "USD" {
-		return pick(t, label, []string{"", "1"}, []string{"1.1", "0"})
-	}
-	return pick(t, label, []string{"1.1", "1.0832", "0.0091", "3.2563", "0.9"}, []string{"", "0", "-1", "1e2", "1,1"})
+// gen mixes in the domain's mistakes: dates after today, amounts too large
+// or in exponent form, usd_rates that do not parse.
+var gen = historygen.Gen{
+	BadDates:    []string{"", "2021-02-30", "21-1-1", "2019-12-31", "2024-06-30", "2026-01-01"},
+	BadAmounts:  []string{"0", "0.00", "-5.00", "1e3", "12.3456", "", "1,000", "99999999999999999", " 1"},
+	BadUSDRates: []string{"1.1", "0"},
+	BadRates:    []string{"", "0", "-1", "1e2", "1,1"},
 }
 
 // The kinds of command the generator draws.
@@ -137,23 +50,6 @@ const (
 	kindCloseTerm
 	kindLast = kindCloseTerm
 )
-
-// reversibleEvents returns the ids of the money events a reversal may name
-// (reversed or not, as asked), in the fund's order.
-func reversibleEvents(s *domain.State, reversed bool) []string {
-	var ids []string
-	for id, r := range s.Events {
-		switch r.Type {
-		case events.TypeContributionReceived, events.TypeAllocationApproved, events.TypeExpenditureRecorded,
-			events.TypeInterestEarned, events.TypeRefundPaid:
-			if (r.ReversedBy != "") == reversed {
-				ids = append(ids, id)
-			}
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return s.Events[ids[i]].FundSeq < s.Events[ids[j]].FundSeq })
-	return ids
-}
 
 // genKind draws the kind of the next command: mostly one that s is ready
 // for (spending once something is approved, approving once something is
@@ -187,7 +83,7 @@ func genKind(t *rapid.T, s *domain.State) int {
 	if len(s.Contributions) > 0 {
 		ready = append(ready, kindRecordRefund, kindRecordInterest)
 	}
-	if len(reversibleEvents(s, false)) > 0 {
+	if len(historygen.ReversibleEvents(s, false)) > 0 {
 		ready = append(ready, kindReverseEvent, kindReverseEvent)
 	}
 	if len(s.Terms) > 0 {
@@ -212,60 +108,42 @@ func genKind(t *rapid.T, s *domain.State) int {
 
 // genCommand draws one command, valid or not, with ids mostly taken from
 // what s knows so that histories go deep enough to spend, refund, reverse
-// and close.
+// and close. The commands drawn the same way in the projections' test come
+// from historygen; the rest are drawn here.
 func genCommand(t *rapid.T, s *domain.State) domain.Command {
+	pick := historygen.Pick
 	m := domain.Meta{
 		Actor: rapid.SampledFrom([]string{"alice", "bob"}).Draw(t, "actor"),
 		Today: pick(t, "today", []string{"2023-12-31"}, []string{"2021-06-30", "2020-01-01"}),
 		Role:  rapid.SampledFrom([]string{"officer", domain.RoleApprover}).Draw(t, "role"),
 	}
-	terms := known(s.Terms, "T20")
+	terms := historygen.Known(s.Terms, "T20")
 	switch kind := genKind(t, s); kind {
 	case kindOpenTerm:
-		id := pick(t, "term", []string{"T20", "T22", "T21"}, append(badIDs, "T20"))
-		span, ok := termSpans[id]
+		id := pick(t, "term", []string{"T20", "T22", "T21"}, append(historygen.BadIDs, "T20"))
+		span, ok := historygen.TermSpans[id]
 		if !ok || rapid.IntRange(0, 9).Draw(t, "odd span") == 9 {
-			span = [2]string{genDate(t, "starts_on", ""), genDate(t, "ends_on", "")}
+			span = [2]string{gen.Date(t, "starts_on", ""), gen.Date(t, "ends_on", "")}
 		}
 		return &domain.OpenTerm{Meta: m, ID: id, StartsOn: span[0], EndsOn: span[1],
-			Target: genMoney(t, "target", 100000000, false),
+			Target: gen.Money(t, "target", 100000000, false),
 			FeeRate: pick(t, "fee_rate", []string{"0.01", "0.05", "0.0125", "0", "0.2"},
 				[]string{"0.25", "1e-2", "-0.01", "0.1234567", "abc", ""})}
 	case kindRegisterDonor:
-		return &domain.RegisterDonor{Meta: m, ID: pick(t, "donor", []string{"D1", "D2", "D3"}, badIDs), Name: "Donor",
+		return &domain.RegisterDonor{Meta: m, ID: pick(t, "donor", []string{"D1", "D2", "D3"}, historygen.BadIDs), Name: "Donor",
 			Kind:    pick(t, "donor kind", []string{"country", "member_city", "foundation"}, []string{"government", ""}),
 			Country: pick(t, "country", []string{"DE", "KE", "KR"}, []string{"ZZ", "", "de"})}
 	case kindRegisterCluster:
-		return &domain.RegisterCluster{Meta: m, ID: pick(t, "cluster", []string{"ESD", "EQI"}, badIDs), Name: "Cluster"}
+		return gen.Cluster(t, m)
 	case kindRecordContribution:
-		term := pick(t, "term_id", terms, []string{"T99", ""})
-		in := genMoney(t, "amount", 10000000, true)
-		c := &domain.RecordContribution{Meta: m,
-			ID:      pick(t, "contribution", []string{"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"}, badIDs),
-			DonorID: pick(t, "donor_id", known(s.Donors, "D1"), []string{"D9", ""}), TermID: term, Amount: in,
-			USDRate: genRate(t, "usd_rate", in.Currency), ReceivedOn: genDate(t, "received_on", term)}
-		if len(s.Pledges) > 0 && rapid.Bool().Draw(t, "pays a pledge") {
-			c.PledgeID = pick(t, "pledge_id", known(s.Pledges, "P1"), []string{"P9"})
-			if pl, ok := s.Pledges[c.PledgeID]; ok {
-				if rapid.IntRange(0, 7).Draw(t, "another donor or term") != 7 {
-					c.DonorID, c.TermID = pl.DonorID, pl.TermID
-				}
-				cur, _ := money.LookupCurrency(pl.Amount.Currency)
-				left := pl.Amount.Minor - pl.PaidMinor
-				minor := rapid.Int64Range(1, max(1, left+left/10)).Draw(t, "paid.minor")
-				c.Amount = domain.MoneyInput{Amount: money.Format(minor, cur), Currency: cur.Code}
-				c.USDRate = genRate(t, "usd_rate", cur.Code)
-				c.ReceivedOn = genDate(t, "received_on", c.TermID)
-			}
-		}
-		return c
+		return gen.Contribution(t, s, m)
 	case kindRecordPledge:
 		term := pick(t, "term_id", terms, []string{"T99"})
-		in := genMoney(t, "pledged", 20000000, true)
+		in := gen.Money(t, "pledged", 20000000, true)
 		var em *domain.EarmarkInput
 		switch rapid.IntRange(0, 4).Draw(t, "earmark") {
 		case 1, 2:
-			em = &domain.EarmarkInput{LineID: pick(t, "earmark line", known(s.Lines, "L1"), []string{"L9"})}
+			em = &domain.EarmarkInput{LineID: pick(t, "earmark line", historygen.Known(s.Lines, "L1"), []string{"L9"})}
 		case 3:
 			em = &domain.EarmarkInput{ClusterID: pick(t, "earmark cluster", []string{"ESD", "EQI"}, []string{"LIT"})}
 		case 4:
@@ -273,100 +151,41 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 				em = &domain.EarmarkInput{LineID: "L1", ClusterID: "ESD"}
 			}
 		}
-		return &domain.RecordPledge{Meta: m, ID: pick(t, "pledge", []string{"P1", "P2", "P3", "P4", "P5", "P6"}, badIDs),
-			DonorID: pick(t, "donor_id", known(s.Donors, "D1"), []string{"D9"}), TermID: term, Amount: in,
-			USDRate: genRate(t, "usd_rate", in.Currency), Earmark: em,
-			SignedOn: genDate(t, "signed_on", term), DueOn: genDate(t, "due_on", term)}
+		return &domain.RecordPledge{Meta: m, ID: pick(t, "pledge", []string{"P1", "P2", "P3", "P4", "P5", "P6"}, historygen.BadIDs),
+			DonorID: pick(t, "donor_id", historygen.Known(s.Donors, "D1"), []string{"D9"}), TermID: term, Amount: in,
+			USDRate: gen.Rate(t, "usd_rate", in.Currency), Earmark: em,
+			SignedOn: gen.Date(t, "signed_on", term), DueOn: gen.Date(t, "due_on", term)}
 	case kindAmendPledge:
-		c := &domain.AmendPledge{Meta: m, ID: pick(t, "pledge_id", known(s.Pledges, "P1"), []string{"P9", ""}),
-			Reason: pick(t, "reason", []string{"addendum"}, []string{""})}
-		if pl, ok := s.Pledges[c.ID]; ok && rapid.IntRange(0, 3).Draw(t, "amend amount") > 0 {
-			cur, _ := money.LookupCurrency(pl.Amount.Currency)
-			minor := rapid.Int64Range(max(1, pl.PaidMinor-pl.PaidMinor/10), max(1, pl.Amount.Minor*3/2)).Draw(t, "amended.minor")
-			c.Amount = domain.MoneyInput{Amount: money.Format(minor, cur), Currency: cur.Code}
-			c.USDRate = genRate(t, "usd_rate", cur.Code)
-		}
-		if rapid.Bool().Draw(t, "amend due_on") {
-			c.DueOn = genDate(t, "due_on", "")
-		}
-		return c
+		return gen.AmendPledge(t, s, m)
 	case kindCancelPledge:
-		return &domain.CancelPledge{Meta: m, ID: pick(t, "pledge_id", known(s.Pledges, "P1"), []string{"P9", ""}),
-			Reason: pick(t, "reason", []string{"withdrawn"}, []string{""})}
+		return gen.CancelPledge(t, s, m)
 	case kindRecordInterest:
-		term := pick(t, "term_id", terms, []string{"T99", ""})
-		return &domain.RecordInterest{Meta: m, ID: pick(t, "interest", []string{"I1", "I2", "I3", "I4"}, badIDs), TermID: term,
-			Amount: genMoney(t, "interest", 500000, false), EarnedOn: genDate(t, "earned_on", term)}
+		return gen.Interest(t, s, m)
 	case kindRecordRefund:
-		term := pick(t, "term_id", terms, []string{"T99", ""})
-		donor := pick(t, "donor_id", known(s.Donors, "D1"), []string{"D9", ""})
-		in := genMoney(t, "refund", 3000000, false)
-		if rapid.Bool().Draw(t, "refund what is attributable") {
-			in = genUSDNear(t, "refund", domain.Attributable(s, term, donor))
-		}
-		return &domain.RecordRefund{Meta: m, ID: pick(t, "refund", []string{"R1", "R2", "R3", "R4", "R5"}, badIDs),
-			DonorID: donor, TermID: term, Amount: in, PaidOn: genDate(t, "paid_on", term)}
+		return gen.Refund(t, s, m)
 	case kindReverseEvent:
-		var bad []string
-		for id, r := range s.Events {
-			if r.Type == events.TypeFeeCharged || r.Type == events.TypeTermOpened || r.ReversedBy != "" {
-				bad = append(bad, id)
-			}
-		}
-		sort.Strings(bad)
 		return &domain.ReverseEvent{Meta: m, ID: pick(t, "reversal", []string{fmt.Sprintf("X%d", s.FundSeq)}, []string{"X1", ""}),
-			EventID: pick(t, "event_id", append(reversibleEvents(s, false), "none"), append(bad, "ev-404")),
+			EventID: pick(t, "event_id", append(historygen.ReversibleEvents(s, false), "none"), append(historygen.Unreversible(s), "ev-404")),
 			Reason:  pick(t, "reason", []string{"wrong entry"}, []string{""})}
 	case kindCloseTerm:
 		term := pick(t, "term", terms, []string{"T99"})
 		if rapid.IntRange(0, 3).Draw(t, "close the first term") > 0 {
 			term = "T20"
 		}
-		c := &domain.CloseTerm{Meta: m, ID: term, ClosedOn: pick(t, "closed_on", []string{termSpans[term][1], "2023-12-31"}, badDates)}
+		c := &domain.CloseTerm{Meta: m, ID: term, ClosedOn: pick(t, "closed_on", []string{historygen.TermSpans[term][1], "2023-12-31"}, gen.BadDates)}
 		c.Disposition.Kind = pick(t, "disposition", []string{domain.DispositionRefund, domain.DispositionCarryOver}, []string{"donate", ""})
 		if c.Disposition.Kind == domain.DispositionCarryOver {
 			c.Disposition.ToTermID = pick(t, "to_term_id", []string{"T22"}, []string{"T21", "T20", ""})
 		}
 		return c
 	case kindAddBudgetLine:
-		return &domain.AddBudgetLine{Meta: m, ID: pick(t, "line", []string{"L1", "L2", "L3", "L4", "L5", "L6"}, badIDs),
-			TermID: pick(t, "term_id", terms, []string{"T99", ""}),
-			Title:  "Line", Amount: genMoney(t, "budget", 5000000, false),
-			ClusterID: pick(t, "cluster_id", []string{"", "", "ESD", "EQI"}, []string{"LIT"})}
+		return gen.BudgetLine(t, s, m)
 	case kindProposeAllocation:
-		line := pick(t, "line_id", known(s.Lines, "L1"), []string{"L9", ""})
-		term := ""
-		if l, ok := s.Lines[line]; ok {
-			term = l.TermID
-		}
-		in := genMoney(t, "allocated", 3000000, false)
-		if l, ok := s.Lines[line]; ok && rapid.Bool().Draw(t, "allocate what is left") {
-			in = genUSDNear(t, "allocated", min(s.Terms[l.TermID].Unallocated, l.BudgetMinor-l.ApprovedMinor-l.ProposedMinor))
-		}
-		return &domain.ProposeAllocation{Meta: m, ID: pick(t, "allocation", []string{"A1", "A2", "A3", "A4", "A5", "A6"}, badIDs),
-			LineID: line, Amount: in, ProposedOn: genDate(t, "proposed_on", term)}
+		return gen.Proposal(t, s, m)
 	case kindApproveAllocation:
-		id := pick(t, "allocation_id", allocations(s, false), []string{"A9", "", "A1"})
-		on := genDate(t, "approved_on", "")
-		if a, ok := s.Allocations[id]; ok {
-			on = pick(t, "approved_on", []string{a.ProposedOn, termSpans[a.TermID][1]}, badDates)
-		}
-		return &domain.ApproveAllocation{Meta: m, ID: id, ApprovedOn: on}
+		return gen.Approval(t, s, m)
 	default:
-		id := pick(t, "allocation_id", allocations(s, true), []string{"A9", "", "A1"})
-		on := genDate(t, "spent_on", "")
-		if a, ok := s.Allocations[id]; ok && a.Approved {
-			// The last date spends what a closed term's allocation kept.
-			on = pick(t, "spent_on", []string{a.ApprovedOn, termSpans[a.TermID][1], "2023-12-31"}, badDates)
-		}
-		in := genMoney(t, "spent", 1000000, true)
-		if a, ok := s.Allocations[id]; ok && a.Approved && rapid.Bool().Draw(t, "spend what is left") {
-			in = genUSDNear(t, "spent", a.AmountMinor-a.SpentMinor)
-		}
-		return &domain.RecordExpenditure{Meta: m,
-			ID:           pick(t, "expenditure", []string{"E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9"}, badIDs),
-			AllocationID: id, Amount: in, USDRate: genRate(t, "usd_rate", in.Currency),
-			SpentOn: on, Payee: pick(t, "payee", []string{"Payee"}, []string{""})}
+		return gen.Expenditure(t, s, m)
 	}
 }
 
