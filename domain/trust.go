@@ -200,20 +200,41 @@ func (s *State) checkReversal(targets []string) error {
 		}
 	}
 	// A donor's net is refused below zero, unless it was below zero already
-	// and does not fall further. The nets looked at are those after the
-	// reversal: a donor whose net was exactly zero before (refunded in full,
-	// so absent from DonorNet) is looked at too, and one absent after has a
-	// net of zero, which is never refused. Pots and donors in key order, so
-	// that the refusal names the same donor every time.
+	// and does not fall further, or no refund has drawn on the pot for the
+	// donor since the entry: then undoing the entry only returns the net to
+	// what it was before it (a refund of a share of interest can leave a
+	// net below zero), and a wrong entry can always be taken back at once.
+	// The nets looked at are those after the reversal: a donor whose net
+	// was exactly zero before (refunded in full, so absent from DonorNet)
+	// is looked at too, and one absent after has a net of zero, which is
+	// never refused. Pots and donors in key order, so that the refusal
+	// names the same donor every time.
+	since := s.Events[targets[0]].FundSeq
 	for _, k := range sortedKeys(after.DonorNet) {
 		for _, d := range sortedKeys(after.DonorNet[k]) {
-			if v, w := after.DonorNet[k][d], before.DonorNet[k][d]; v < 0 && v < w {
+			if v, w := after.DonorNet[k][d], before.DonorNet[k][d]; v < 0 && v < w && s.refundedSince(d, termID, k, since) {
 				return refuse(CodeReversalOverdrawsDonor, "event_id", "donor %s was refunded more from the %s of term %s than its other receipts put there: reverse the refund first",
 					d, potName(k), termID)
 			}
 		}
 	}
 	return nil
+}
+
+// refundedSince reports whether a standing refund to the donor drew on the
+// term's pot after fund_seq since.
+func (s *State) refundedSince(donor, termID, pot string, since uint64) bool {
+	for _, r := range s.Refunds {
+		if r.Reversed || r.DonorID != donor || r.TermID != termID || s.Events[r.EventID].FundSeq <= since {
+			continue
+		}
+		for _, d := range r.Funding {
+			if d.Earmark == pot {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sortedKeys returns the keys of m in order.
