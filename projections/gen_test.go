@@ -9,6 +9,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 )
 
 // The generator of valid and invalid command histories. It shares
@@ -226,5 +227,18 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 			c.CityID = rapid.SampledFrom(cities).Draw(t, "city_id")
 		}
 		return c, actor, role
+	}
+}
+
+// historyPrelude is how every generated history starts: the two terms a
+// close can carry over between and two donors, so that histories go deep;
+// the generator may add a third term, donor, and anything else.
+func historyPrelude(rt *rapid.T) []domain.Command {
+	return []domain.Command{
+		&domain.OpenTerm{ID: "T20", StartsOn: termSpans["T20"][0], EndsOn: termSpans["T20"][1], Target: ledgertest.USD("1000000.00"),
+			FeeRate: rapid.SampledFrom([]string{"0.01", "0.07", "0.015", "0"}).Draw(rt, "fee_rate")},
+		&domain.OpenTerm{ID: "T22", StartsOn: termSpans["T22"][0], EndsOn: termSpans["T22"][1], Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"},
+		&domain.RegisterDonor{ID: "D1", Name: "City of Osaka", Kind: "member_city", Country: "JP"},
+		&domain.RegisterDonor{ID: "D2", Name: "Germany", Kind: "country", Country: "DE"},
 	}
 }

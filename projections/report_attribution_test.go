@@ -12,7 +12,6 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -61,13 +60,7 @@ func TestStatementsAddUpToTheTerm(t *testing.T) {
 		}
 		last := info.State.LastSeq
 		state := domain.NewState(fund)
-		prelude := []domain.Command{
-			&domain.OpenTerm{ID: "T20", StartsOn: termSpans["T20"][0], EndsOn: termSpans["T20"][1], Target: ledgertest.USD("1000000.00"),
-				FeeRate: rapid.SampledFrom([]string{"0.01", "0.07", "0.015", "0"}).Draw(rt, "fee_rate")},
-			&domain.OpenTerm{ID: "T22", StartsOn: termSpans["T22"][0], EndsOn: termSpans["T22"][1], Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"},
-			&domain.RegisterDonor{ID: "D1", Name: "City of Osaka", Kind: "member_city", Country: "JP"},
-			&domain.RegisterDonor{ID: "D2", Name: "Germany", Kind: "country", Country: "DE"},
-		}
+		prelude := historyPrelude(rt)
 		steps := rapid.IntRange(100, 250).Draw(rt, "commands")
 		for i := range len(prelude) + steps {
 			var (
