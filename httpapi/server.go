@@ -132,7 +132,7 @@ type route map[string]endpoint
 const batchPath = "/v1/batch"
 
 // routes is the API's table: every path with its methods and the roles that
-// may call it (DESIGN.md, Access). admin may call everything. The write
+// may call it (docs/DESIGN.md, Access). admin may call everything. The write
 // endpoints and their roles are writeRoutes'; POST /v1/batch takes the
 // officer's and the approver's, and checks each item against the item's
 // endpoint. The auditor reads everything and runs verify; a donor:<id>

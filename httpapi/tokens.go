@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-// The roles of DESIGN.md's Access section.
+// The roles of docs/DESIGN.md's Access section.
 const (
 	RoleOfficer  = "officer"  // donors, pledges, contributions, budget lines, proposals, expenditures, interest, refunds, reversals in open terms, the cluster registry
 	RoleApprover = "approver" // approves allocations, opens and closes terms, reverses in closed terms, the cluster registry

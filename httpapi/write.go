@@ -26,7 +26,7 @@ type writeRoute struct {
 }
 
 // writeRoutes is every write endpoint but POST /v1/batch, which takes a
-// list of them. Roles follow DESIGN.md's Access: the officer records
+// list of them. Roles follow docs/DESIGN.md's Access: the officer records
 // donors, pledges, receipts, budget lines, proposals, expenditures,
 // interest, refunds and reversals; the approver opens and closes terms,
 // approves allocations and reverses in closed terms (the domain judges

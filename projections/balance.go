@@ -134,7 +134,7 @@ type figures struct {
 	earmarked                                            map[string]int64 // pot key → balance, no zero entries
 }
 
-// identity checks the accounting identities of DESIGN.md, with the
+// identity checks the accounting identities of docs/DESIGN.md, with the
 // carry-overs of a term's close:
 // trust cash = received + interest + carried in − carried out − fees − spent − refunded
 // = unallocated + allocated-unspent, and the pots add up to unallocated.

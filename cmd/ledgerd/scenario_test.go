@@ -74,7 +74,7 @@ func TestScenarioBalanceToTheCent(t *testing.T) {
 	// received; fees 1 % = 550.00 + 200.00 = 750.00, UIL's and not the
 	// trust's; spent 12,345.67. Trust 75,000.00 − 750.00 − 12,345.67 =
 	// 61,904.33 = 44,250.00 unallocated + 17,654.33 allocated unspent.
-	// The figures of DESIGN.md's balance, every one exact; the read model
+	// The figures of docs/DESIGN.md's balance, every one exact; the read model
 	// may answer more.
 	want := map[string]any{
 		"fund": "mdfm", "term": "2020-2021", "as_of": "2021-12-31", "fund_seq": float64(11), "currency": "USD",
