@@ -52,7 +52,7 @@ func checkPays(pl *Pledge, d *Donor, t *Term, amount money.Amount) (money.Amount
 // unpaid: its US dollar value in proportion, rounded half up to the cent.
 // It is exactly usd when nothing is paid and zero when all is.
 func outstandingUSD(usd, amount, left int64) int64 {
-	return mulDivRound(usd, left, amount)
+	return money.MulDivRound(usd, left, amount)
 }
 
 func (s *State) recordPledge(c *RecordPledge) ([]events.Event, error) {

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"math/big"
 	"sort"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -163,16 +162,4 @@ func refundDraws(t *Term, donor string, amount int64) (draws []events.Draw, ok b
 		}
 	}
 	return draws, amount == 0
-}
-
-// mulDivRound returns a × b ÷ c rounded half away from zero, for
-// non-negative a, b and positive c, without overflow.
-func mulDivRound(a, b, c int64) int64 {
-	var n, q, r big.Int
-	n.Mul(big.NewInt(a), big.NewInt(b))
-	q.QuoRem(&n, big.NewInt(c), &r)
-	if r.Lsh(&r, 1).CmpAbs(big.NewInt(c)) >= 0 {
-		q.Add(&q, big.NewInt(1))
-	}
-	return q.Int64()
 }

@@ -3,7 +3,6 @@ package domain_test
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -293,18 +292,6 @@ func TestAccountingIdentity(t *testing.T) {
 	t.Logf("refusals: %v", refused)
 }
 
-// mulDivRound is a × b ÷ c rounded half up, for non-negative a, b and
-// positive c.
-func mulDivRound(a, b, c int64) int64 {
-	var n, q, r big.Int
-	n.Mul(big.NewInt(a), big.NewInt(b))
-	q.QuoRem(&n, big.NewInt(c), &r)
-	if r.Mul(&r, big.NewInt(2)).Cmp(big.NewInt(c)) >= 0 {
-		q.Add(&q, big.NewInt(1))
-	}
-	return q.Int64()
-}
-
 func listed(de *domain.Error) bool {
 	for _, c := range domain.Codes {
 		if c.Code == de.Code {
@@ -557,7 +544,7 @@ func checkInvariants(t *rapid.T, s *domain.State, books map[ledgerKey]int64) {
 		// What a pledge still expects in US dollars is its value in
 		// proportion to what it still expects in its currency, rounded half
 		// up, whatever amendments and reversals came between.
-		if left := pl.Amount.Minor - pl.PaidMinor; !pl.Cancelled && pl.OutstandingUSD != mulDivRound(pl.USDMinor, left, pl.Amount.Minor) {
+		if left := pl.Amount.Minor - pl.PaidMinor; !pl.Cancelled && pl.OutstandingUSD != money.MulDivRound(pl.USDMinor, left, pl.Amount.Minor) {
 			t.Fatalf("pledge %s: outstanding US cents %d, want %d × %d ÷ %d", id, pl.OutstandingUSD, pl.USDMinor, left, pl.Amount.Minor)
 		}
 		b, _ := domain.PledgeOutstanding(s, id)

@@ -240,6 +240,41 @@ func Split(total int64, weights []int64) []int64 {
 	return parts
 }
 
+// MulDivRound returns a × b ÷ c rounded half away from zero, for
+// non-negative a, b and positive c, without overflow of the product: a share
+// of a pot (b of c) applied to an amount.
+func MulDivRound(a, b, c int64) int64 {
+	var n, q, r big.Int
+	n.Mul(big.NewInt(a), big.NewInt(b))
+	q.QuoRem(&n, big.NewInt(c), &r)
+	if r.Lsh(&r, 1).CmpAbs(big.NewInt(c)) >= 0 {
+		q.Add(&q, big.NewInt(1))
+	}
+	return q.Int64()
+}
+
+// Grouped writes a decimal string with thousands separators, for reading:
+// "1234567.50" → "1,234,567.50", "-1234" → "-1,234".
+func Grouped(s string) string {
+	whole, frac, hasDot := strings.Cut(s, ".")
+	sign := ""
+	if strings.HasPrefix(whole, "-") {
+		sign, whole = "-", whole[1:]
+	}
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := sign + b.String()
+	if hasDot {
+		out += "." + frac
+	}
+	return out
+}
+
 // AddChecked adds two amounts and reports overflow instead of wrapping.
 func AddChecked(a, b int64) (int64, bool) {
 	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {

@@ -512,3 +512,29 @@ func FuzzAmountUnmarshalJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestGrouped(t *testing.T) {
+	for in, want := range map[string]string{
+		"0.00": "0.00", "999.99": "999.99", "1000.00": "1,000.00", "75000.00": "75,000.00",
+		"1234567.89": "1,234,567.89", "100000": "100,000", "-1234.50": "-1,234.50", "12.345": "12.345",
+	} {
+		if got := Grouped(in); got != want {
+			t.Errorf("Grouped(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMulDivRound(t *testing.T) {
+	for _, c := range []struct{ a, b, c, want int64 }{
+		{5, 1, 2, 3},  // 2.5 rounds away from zero
+		{1, 1, 3, 0},  // 0.33
+		{2, 1, 3, 1},  // 0.67
+		{7, 3, 3, 7},  // exact
+		{0, 9, 4, 0},  // nothing
+		{MaxAmountMinor, MaxAmountMinor, MaxAmountMinor, MaxAmountMinor}, // the product overflows int64, the result does not
+	} {
+		if got := MulDivRound(c.a, c.b, c.c); got != c.want {
+			t.Errorf("MulDivRound(%d, %d, %d) = %d, want %d", c.a, c.b, c.c, got, c.want)
+		}
+	}
+}

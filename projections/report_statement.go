@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -362,7 +361,7 @@ func statementPledges(ctx context.Context, v *view, donor, term, asOf string) (s
 		// as the domain reckons it: its memo account's balance, unless
 		// amendments were dated before receipts they followed.
 		if amount > 0 {
-			outstandingUSD = mulDivRound(usd, left, amount)
+			outstandingUSD = money.MulDivRound(usd, left, amount)
 		}
 		if code == money.USD.Code {
 			rate = ""
@@ -373,7 +372,7 @@ func statementPledges(ctx context.Context, v *view, donor, term, asOf string) (s
 		// amendments were dated before receipts they followed).
 		if cancelled && amount > 0 {
 			settled := min(paid, amount)
-			amount, usd = settled, mulDivRound(usd, settled, amount)
+			amount, usd = settled, money.MulDivRound(usd, settled, amount)
 		}
 		out.Pledges = append(out.Pledges, statement.Pledge{
 			ID: r.id, SignedOn: r.signed, DueOn: due, Amount: moneyOf(amount, code), USDRate: rate, USD: money.FormatUSD(usd),
@@ -663,28 +662,5 @@ func entitlement(t reportTerm, p *participant, refunds []statement.Refund) state
 	return e
 }
 
-// mulDivRound returns a × b ÷ c rounded half away from zero, for
-// non-negative a, b and positive c, without overflow.
-func mulDivRound(a, b, c int64) int64 {
-	var n, q, r big.Int
-	n.Mul(big.NewInt(a), big.NewInt(b))
-	q.QuoRem(&n, big.NewInt(c), &r)
-	if r.Lsh(&r, 1).CmpAbs(big.NewInt(c)) >= 0 {
-		q.Add(&q, big.NewInt(1))
-	}
-	return q.Int64()
-}
-
 // usdText prints US cents for a note: "US$ 1,234.50".
-func usdText(x int64) string {
-	s := money.FormatUSD(x)
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return "US$ " + b.String() + "." + frac
-}
+func usdText(x int64) string { return "US$ " + money.Grouped(money.FormatUSD(x)) }

@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+
+	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 //go:embed statement.html.tmpl
 var htmlSource string
 
 var htmlTemplate = template.Must(template.New("statement").Funcs(template.FuncMap{
-	"money":   grouped,
+	"money":   money.Grouped,
 	"earmark": earmarkText,
 	"words":   words,
 	"cluster": clusterName,

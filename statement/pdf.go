@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 // Page geometry of the PDF, in millimetres (A4 portrait).
@@ -441,7 +442,7 @@ func (d *pdfDoc) summary() {
 	var rows [][]string
 	var styles []rowStyle
 	for _, r := range d.s.summary() {
-		rows = append(rows, []string{r.Label, grouped(r.USD)})
+		rows = append(rows, []string{r.Label, money.Grouped(r.USD)})
 		st := map[string]rowStyle{"": rowPlain, "sub": rowSub, "break": rowBreak, "total": rowTotal}[r.Style]
 		styles = append(styles, st)
 	}
@@ -458,10 +459,10 @@ func (d *pdfDoc) pledges() {
 	var rows [][]string
 	var styles []rowStyle
 	for _, x := range p.Pledges {
-		rows = append(rows, []string{x.ID, x.SignedOn, x.DueOn, moneyText(x.Amount), x.USDRate, grouped(x.USD), earmarkText(x.Earmark), words(x.Status), moneyText(x.Outstanding), grouped(x.OutstandingUSD)})
+		rows = append(rows, []string{x.ID, x.SignedOn, x.DueOn, moneyText(x.Amount), x.USDRate, money.Grouped(x.USD), earmarkText(x.Earmark), words(x.Status), moneyText(x.Outstanding), money.Grouped(x.OutstandingUSD)})
 		styles = append(styles, rowPlain)
 	}
-	rows = append(rows, []string{"Total pledged", "", "", "", "", grouped(p.TotalUSD), "", "", "", grouped(p.OutstandingUSD)})
+	rows = append(rows, []string{"Total pledged", "", "", "", "", money.Grouped(p.TotalUSD), "", "", "", money.Grouped(p.OutstandingUSD)})
 	styles = append(styles, rowTotal)
 	d.table([]column{
 		{Head: "Pledge"}, {Head: "Signed"}, {Head: "Due"},
@@ -477,7 +478,7 @@ func (d *pdfDoc) byCurrency(ts []CurrencyTotal) {
 	}
 	parts := make([]string, len(ts))
 	for i, t := range ts {
-		parts[i] = t.Currency + " " + grouped(t.Amount) + " = US$ " + grouped(t.USD)
+		parts[i] = t.Currency + " " + money.Grouped(t.Amount) + " = US$ " + money.Grouped(t.USD)
 	}
 	d.color(pdfGrey)
 	d.paragraph("By currency: "+strings.Join(parts, "; ")+".", "", 8)
@@ -494,10 +495,10 @@ func (d *pdfDoc) receipts() {
 	var rows [][]string
 	var styles []rowStyle
 	for _, x := range r.Receipts {
-		rows = append(rows, []string{x.ID, x.ReceivedOn, moneyText(x.Amount), x.USDRate, grouped(x.USD), grouped(x.FeeUSD), x.BankRef, x.PledgeID})
+		rows = append(rows, []string{x.ID, x.ReceivedOn, moneyText(x.Amount), x.USDRate, money.Grouped(x.USD), money.Grouped(x.FeeUSD), x.BankRef, x.PledgeID})
 		styles = append(styles, rowPlain)
 	}
-	rows = append(rows, []string{"Total received", "", "", "", grouped(r.TotalUSD), grouped(r.FeesUSD), "", ""})
+	rows = append(rows, []string{"Total received", "", "", "", money.Grouped(r.TotalUSD), money.Grouped(r.FeesUSD), "", ""})
 	styles = append(styles, rowTotal)
 	d.table([]column{
 		{Head: "Receipt"}, {Head: "Received"}, {Head: "Amount", Right: true},
@@ -511,9 +512,9 @@ func (d *pdfDoc) share() {
 	s := d.s
 	d.heading("Your share of the pool, of fees and of interest")
 	d.table([]column{{Head: "", Flex: true}, {Head: "Yours (US$)", Right: true}, {Head: "The term's (US$)", Right: true}, {Head: "Share", Right: true}}, [][]string{
-		{"Unearmarked contributions (the pool)", grouped(s.Share.UnearmarkedUSD), grouped(s.Share.TermUnearmarkedUSD), pctText(s.Share.PoolPct)},
-		{"Fees charged by the administrative agent", grouped(s.Received.FeesUSD), grouped(s.Share.TermFeesUSD), pctText(s.Share.FeesPct)},
-		{"Interest earned on the trust balance", grouped(s.Share.InterestUSD), grouped(s.Share.TermInterestUSD), pctText(s.Share.InterestPct)},
+		{"Unearmarked contributions (the pool)", money.Grouped(s.Share.UnearmarkedUSD), money.Grouped(s.Share.TermUnearmarkedUSD), pctText(s.Share.PoolPct)},
+		{"Fees charged by the administrative agent", money.Grouped(s.Received.FeesUSD), money.Grouped(s.Share.TermFeesUSD), pctText(s.Share.FeesPct)},
+		{"Interest earned on the trust balance", money.Grouped(s.Share.InterestUSD), money.Grouped(s.Share.TermInterestUSD), pctText(s.Share.InterestPct)},
 	}, nil, 0)
 }
 
@@ -528,10 +529,10 @@ func (d *pdfDoc) paidFor() {
 	var rows [][]string
 	var styles []rowStyle
 	for _, l := range p.Lines {
-		rows = append(rows, []string{l.LineID, l.Title, l.ClusterID, grouped(l.EarmarkedUSD), grouped(l.ProRataUSD), grouped(l.TotalUSD)})
+		rows = append(rows, []string{l.LineID, l.Title, l.ClusterID, money.Grouped(l.EarmarkedUSD), money.Grouped(l.ProRataUSD), money.Grouped(l.TotalUSD)})
 		styles = append(styles, rowPlain)
 	}
-	rows = append(rows, []string{"Total spent", "", "", "", "", grouped(p.TotalUSD)})
+	rows = append(rows, []string{"Total spent", "", "", "", "", money.Grouped(p.TotalUSD)})
 	styles = append(styles, rowTotal)
 	d.table([]column{{Head: "Line"}, {Head: "Title", Flex: true}, {Head: "Cluster"}, {Head: "Earmarked", Right: true}, {Head: "Pro rata", Right: true}, {Head: "Total US$", Right: true}}, rows, styles, 0)
 
@@ -539,7 +540,7 @@ func (d *pdfDoc) paidFor() {
 		d.subheading("By cluster")
 		rows = nil
 		for _, c := range p.Clusters {
-			rows = append(rows, []string{clusterName(c), grouped(c.USD), pctText(c.Pct)})
+			rows = append(rows, []string{clusterName(c), money.Grouped(c.USD), pctText(c.Pct)})
 		}
 		d.table([]column{{Head: "Cluster", Flex: true}, {Head: "US$", Right: true}, {Head: "Share", Right: true}}, rows, nil, 0)
 	}
@@ -550,7 +551,7 @@ func (d *pdfDoc) paidFor() {
 		d.subheading(title)
 		var rows [][]string
 		for _, g := range gs {
-			rows = append(rows, []string{g.Name, strings.Join(g.Cities, ", "), grouped(g.USD), pctText(g.Pct)})
+			rows = append(rows, []string{g.Name, strings.Join(g.Cities, ", "), money.Grouped(g.USD), pctText(g.Pct)})
 		}
 		d.table([]column{{Head: head}, {Head: "Cities reached", Flex: true}, {Head: "US$", Right: true}, {Head: "Share", Right: true}}, rows, nil, 0)
 	}
@@ -572,10 +573,10 @@ func (d *pdfDoc) refunds() {
 	var rows [][]string
 	var styles []rowStyle
 	for _, x := range r.Refunds {
-		rows = append(rows, []string{x.ID, x.PaidOn, x.Note, grouped(x.USD)})
+		rows = append(rows, []string{x.ID, x.PaidOn, x.Note, money.Grouped(x.USD)})
 		styles = append(styles, rowPlain)
 	}
-	rows = append(rows, []string{"Total refunded", "", "", grouped(r.TotalUSD)})
+	rows = append(rows, []string{"Total refunded", "", "", money.Grouped(r.TotalUSD)})
 	styles = append(styles, rowTotal)
 	d.table([]column{{Head: "Refund"}, {Head: "Paid"}, {Head: "Note", Flex: true}, {Head: "US$", Right: true}}, rows, styles, 0)
 }
@@ -584,9 +585,9 @@ func (d *pdfDoc) balance() {
 	b := d.s.Balance
 	d.heading("Unspent balance and what you are entitled to at close")
 	d.table([]column{{Head: "", Flex: true}, {Head: "US$", Right: true}}, [][]string{
-		{"Unspent balance", grouped(b.UnspentUSD)},
-		{"allocated to approved activities, not yet spent", grouped(b.AllocatedUnspentUSD)},
-		{"not yet allocated", grouped(b.UnallocatedUSD)},
+		{"Unspent balance", money.Grouped(b.UnspentUSD)},
+		{"allocated to approved activities, not yet spent", money.Grouped(b.AllocatedUnspentUSD)},
+		{"not yet allocated", money.Grouped(b.UnallocatedUSD)},
 	}, []rowStyle{rowTotal, rowSub, rowSub}, 125)
 	d.paragraph(d.s.entitlementText(), "", 9)
 	d.f.Ln(3)

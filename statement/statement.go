@@ -556,33 +556,11 @@ func (s Statement) fundName() string {
 	return DefaultFundName
 }
 
-// grouped writes a validated decimal string with thousands separators:
-// "1234567.50" → "1,234,567.50".
-func grouped(s string) string {
-	whole, frac, hasDot := strings.Cut(s, ".")
-	sign := ""
-	if strings.HasPrefix(whole, "-") {
-		sign, whole = "-", whole[1:]
-	}
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	out := sign + b.String()
-	if hasDot {
-		out += "." + frac
-	}
-	return out
-}
-
 // usdText prints a US dollar amount for reading: "US$ 75,000.00".
-func usdText(s string) string { return "US$ " + grouped(s) }
+func usdText(s string) string { return "US$ " + money.Grouped(s) }
 
 // moneyText prints an amount in its currency: "EUR 50,000.00".
-func moneyText(m Money) string { return m.Currency + " " + grouped(m.Amount) }
+func moneyText(m Money) string { return m.Currency + " " + money.Grouped(m.Amount) }
 
 // pctText prints a percentage: "25.00 %".
 func pctText(s string) string { return s + " %" }

@@ -559,14 +559,3 @@ func TestEntitlementAndAxisText(t *testing.T) {
 		t.Error("PDF does not say the balance is refunded")
 	}
 }
-
-func TestGrouped(t *testing.T) {
-	for in, want := range map[string]string{
-		"0.00": "0.00", "999.99": "999.99", "1000.00": "1,000.00", "75000.00": "75,000.00",
-		"1234567.89": "1,234,567.89", "100000": "100,000", "-1234.50": "-1,234.50", "12.345": "12.345",
-	} {
-		if got := grouped(in); got != want {
-			t.Errorf("grouped(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
