@@ -526,11 +526,11 @@ func TestGrouped(t *testing.T) {
 
 func TestMulDivRound(t *testing.T) {
 	for _, c := range []struct{ a, b, c, want int64 }{
-		{5, 1, 2, 3},  // 2.5 rounds away from zero
-		{1, 1, 3, 0},  // 0.33
-		{2, 1, 3, 1},  // 0.67
-		{7, 3, 3, 7},  // exact
-		{0, 9, 4, 0},  // nothing
+		{5, 1, 2, 3}, // 2.5 rounds away from zero
+		{1, 1, 3, 0}, // 0.33
+		{2, 1, 3, 1}, // 0.67
+		{7, 3, 3, 7}, // exact
+		{0, 9, 4, 0}, // nothing
 		{MaxAmountMinor, MaxAmountMinor, MaxAmountMinor, MaxAmountMinor}, // the product overflows int64, the result does not
 	} {
 		if got := MulDivRound(c.a, c.b, c.c); got != c.want {
