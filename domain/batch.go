@@ -79,7 +79,10 @@ func (s *State) decideBatchCommand(b *Batch) ([]events.Event, error) {
 // them once applied.
 func (s *State) Clone() *State {
 	c := s.cloneBalances()
-	c.Donors = cloneMap(s.Donors, func(v Donor) Donor { return v })
+	c.Donors = cloneMap(s.Donors, func(v Donor) Donor {
+		v.Amendments = slices.Clone(v.Amendments)
+		return v
+	})
 	c.Expenditures = cloneMap(s.Expenditures, func(v Expenditure) Expenditure { return v })
 	c.Interest = cloneMap(s.Interest, func(v Interest) Interest { return v })
 	c.Refunds = cloneMap(s.Refunds, func(v Refund) Refund {

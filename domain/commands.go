@@ -54,6 +54,21 @@ type RegisterDonor struct {
 	City    string `json:"city"`
 }
 
+// AmendDonor mends a donor's registration forward. A field left out (or
+// null) keeps its value; City "" removes the city. At least one field must
+// be given and differ from the donor as of AmendedOn; Reason is required.
+// Fields are pointers so that "not given" and "" differ.
+type AmendDonor struct {
+	Meta
+	ID        string  `json:"-"` // the donor, from the path
+	Name      *string `json:"name"`
+	Kind      *string `json:"kind"`
+	Country   *string `json:"country"`
+	City      *string `json:"city"`
+	Reason    string  `json:"reason"`
+	AmendedOn string  `json:"amended_on"` // optional, default today
+}
+
 // RecordContribution records cash received from a donor for a term.
 type RecordContribution struct {
 	Meta

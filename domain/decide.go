@@ -45,6 +45,8 @@ func Decide(s *State, c Command) ([]events.Event, error) {
 		evs, err = s.openTerm(c)
 	case *RegisterDonor:
 		evs, err = s.registerDonor(c)
+	case *AmendDonor:
+		evs, err = s.amendDonor(c)
 	case *RecordContribution:
 		evs, err = s.recordContribution(c)
 	case *AddBudgetLine:

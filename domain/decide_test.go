@@ -218,6 +218,8 @@ func TestDecideRefusals(t *testing.T) {
 			reverse("ev-404")},
 		{domain.CodeDuplicateID, "id", funded(),
 			eurReceipt()},
+		{domain.CodeAmendmentChangesNothing, "", funded(),
+			with(amendDonor(), func(c *domain.AmendDonor) { c.Name = ptr("Germany") })},
 		{domain.CodeTermOverlaps, "starts_on", []domain.Command{openTerm()},
 			with(openTerm(), func(c *domain.OpenTerm) { c.ID = "2021-2022"; c.StartsOn = "2021-12-31"; c.EndsOn = "2022-12-31" })},
 		// US$54450.00 is unallocated; the line could take US$30000.00.

@@ -62,6 +62,7 @@ const (
 	CodeUnknownCluster                = "unknown_cluster"
 	CodeUnknownEvent                  = "unknown_event"
 	CodeDuplicateID                   = "duplicate_id"
+	CodeAmendmentChangesNothing       = "amendment_changes_nothing"
 	CodeTermOverlaps                  = "term_overlaps"
 	CodeInsufficientUnallocated       = "insufficient_unallocated_balance"
 	CodeFundsEarmarkedElsewhere       = "funds_earmarked_elsewhere"
@@ -130,6 +131,7 @@ var Codes = []struct {
 	{CodeUnknownCluster, KindNotFound},
 	{CodeUnknownEvent, KindNotFound},
 	{CodeDuplicateID, KindConflict},
+	{CodeAmendmentChangesNothing, KindConflict},
 	{CodeTermOverlaps, KindConflict},
 	{CodeInsufficientUnallocated, KindConflict},
 	{CodeFundsEarmarkedElsewhere, KindConflict},

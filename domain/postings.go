@@ -124,7 +124,7 @@ func postingsOf(p events.Payload) ([]Posting, error) {
 			add(Posting{Account: x.Account, TermID: x.TermID, LineID: x.LineID, DonorID: x.DonorID,
 				Earmark: x.Earmark, PledgeID: x.PledgeID, Minor: x.Amount.Minor})
 		}
-	case *events.TermOpened, *events.DonorRegistered, *events.BudgetLineAdded, *events.AllocationProposed,
+	case *events.TermOpened, *events.DonorRegistered, *events.DonorAmended, *events.BudgetLineAdded, *events.AllocationProposed,
 		*events.TermClosed, *events.CityRegistered, *events.ClusterRegistered, *events.CoordinatorAppointed,
 		*events.MemberJoined:
 		return nil, nil

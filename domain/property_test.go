@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
@@ -47,7 +48,8 @@ const (
 	kindRecordRefund
 	kindReverseEvent
 	kindCloseTerm
-	kindLast = kindCloseTerm
+	kindAmendDonor
+	kindLast = kindAmendDonor
 )
 
 // genKind draws the kind of the next command: mostly one that s is ready
@@ -98,6 +100,9 @@ func genKind(t *rapid.T, s *domain.State) int {
 	}
 	if len(s.Donors) < 3 {
 		ready = append(ready, kindRegisterDonor)
+	}
+	if len(s.Donors) > 0 {
+		ready = append(ready, kindAmendDonor)
 	}
 	if len(s.Terms) < 2 {
 		ready = append(ready, kindOpenTerm)
@@ -156,6 +161,8 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 			SignedOn: gen.Date(t, "signed_on", term), DueOn: gen.Date(t, "due_on", term)}
 	case kindAmendPledge:
 		return gen.AmendPledge(t, s, m)
+	case kindAmendDonor:
+		return gen.AmendDonor(t, s, m)
 	case kindCancelPledge:
 		return gen.CancelPledge(t, s, m)
 	case kindRecordInterest:
@@ -253,6 +260,9 @@ func TestAccountingIdentity(t *testing.T) {
 				t.Fatalf("Decide(%#v) accepted with no event", c)
 			}
 			applied := applyAll(t, s, evs)
+			if a, ok := c.(*domain.AmendDonor); ok {
+				checkAmended(t, before, s, a, applied)
+			}
 			for _, e := range applied {
 				accepted[e.Type]++
 				checkEarmarks(t, s, e)
@@ -271,7 +281,7 @@ func TestAccountingIdentity(t *testing.T) {
 		rapid.Check(t, property)
 	}
 	// The generator must reach every event type, or the property says little.
-	for _, typ := range []string{events.TypeTermOpened, events.TypeDonorRegistered, events.TypeContributionReceived,
+	for _, typ := range []string{events.TypeTermOpened, events.TypeDonorRegistered, events.TypeDonorAmended, events.TypeContributionReceived,
 		events.TypeFeeCharged, events.TypeBudgetLineAdded, events.TypeAllocationProposed,
 		events.TypeAllocationApproved, events.TypeExpenditureRecorded, events.TypeClusterRegistered,
 		events.TypePledgeRecorded, events.TypePledgeAmended, events.TypePledgeCancelled, events.TypeInterestEarned,
@@ -384,6 +394,30 @@ func checkClose(t *rapid.T, before, after *domain.State, c *domain.CloseTerm, ap
 		if got, want := after.Terms[to].Unallocated, before.Terms[to].Unallocated+carried; got != want {
 			t.Fatalf("term %s unallocated %d after the carry-over, want %d", to, got, want)
 		}
+	}
+}
+
+// checkAmended: an accepted amendment of a donor changes what was given
+// and differed, from its date on, and nothing before it.
+func checkAmended(t *rapid.T, before, after *domain.State, c *domain.AmendDonor, applied []events.Event) {
+	on := applied[0].EffectiveOn
+	was, now := before.Donors[c.ID].AsOf(on), after.Donors[c.ID].AsOf(on)
+	want := was
+	for _, f := range []struct {
+		v   *string
+		dst *string
+	}{{c.Name, &want.Name}, {c.Kind, &want.Kind}, {c.Country, &want.Country}, {c.City, &want.City}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if diff := cmp.Diff(want, now); diff != "" || cmp.Equal(was, now) {
+		t.Fatalf("donor %s as of %s after %#v (-want +got):\n%s", c.ID, on, c, diff)
+	}
+	day, _ := time.Parse(time.DateOnly, on)
+	eve := day.AddDate(0, 0, -1).Format(time.DateOnly)
+	if diff := cmp.Diff(before.Donors[c.ID].AsOf(eve), after.Donors[c.ID].AsOf(eve)); diff != "" {
+		t.Fatalf("an amendment dated %s changed donor %s as of the day before (-before +after):\n%s", on, c.ID, diff)
 	}
 }
 

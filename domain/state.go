@@ -113,8 +113,12 @@ func (t *Term) addNet(key, donor string, x int64) {
 	}
 }
 
-// Donor is a registered donor.
-type Donor struct{ ID, Name, Kind, Country, City string }
+// Donor is a registered donor: its fields as registered, and its
+// amendments (see AsOf for the donor as of a day).
+type Donor struct {
+	ID, Name, Kind, Country, City string
+	Amendments                    []DonorAmendment
+}
 
 // Contribution is a receipt with what it produced in US cents.
 type Contribution struct {
@@ -231,7 +235,8 @@ type EventRecord struct {
 
 // reversible reports whether an event of type typ may be named by a
 // reversal. A fee is reversed with its receipt only; pledge events are
-// corrected by amending or cancelling the pledge; closes, carry-overs and
+// corrected by amending or cancelling the pledge, a donor's registration
+// and its amendments by another amendment; closes, carry-overs and
 // reversals are final.
 func reversible(typ string) bool {
 	switch typ {
@@ -292,7 +297,13 @@ func (s *State) apply(p events.Payload, e events.Event) error {
 		s.Terms[p.TermID] = &Term{ID: p.TermID, StartsOn: p.StartsOn, EndsOn: p.EndsOn, TargetMinor: p.Target.Minor, FeeRate: p.FeeRate,
 			Earmarked: map[string]int64{}, DonorNet: map[string]map[string]int64{}}
 	case *events.DonorRegistered:
-		s.Donors[p.DonorID] = &Donor{p.DonorID, p.Name, p.Kind, p.Country, p.City}
+		s.Donors[p.DonorID] = &Donor{ID: p.DonorID, Name: p.Name, Kind: p.Kind, Country: p.Country, City: p.City}
+	case *events.DonorAmended:
+		d, ok := s.Donors[p.DonorID]
+		if !ok {
+			return fmt.Errorf("unknown donor %s", p.DonorID)
+		}
+		d.addAmendment(DonorAmendment{On: on, Name: p.Name, Kind: p.Kind, Country: p.Country, City: p.City})
 	case *events.ContributionReceived:
 		if s.Terms[p.TermID] == nil {
 			return fmt.Errorf("unknown term %s", p.TermID)

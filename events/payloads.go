@@ -13,6 +13,7 @@ import (
 const (
 	TypeTermOpened           = "term_opened"
 	TypeDonorRegistered      = "donor_registered"
+	TypeDonorAmended         = "donor_amended"
 	TypeContributionReceived = "contribution_received"
 	TypeFeeCharged           = "fee_charged"
 	TypeBudgetLineAdded      = "budget_line_added"
@@ -57,6 +58,21 @@ type DonorRegistered struct {
 	Kind    string `json:"kind"`
 	Country string `json:"country"`
 	City    string `json:"city,omitempty"`
+}
+
+// DonorAmended mends a donor's registration forward: from EffectiveOn (its
+// envelope's date) the donor's name, kind, country and city are those of
+// the registration as changed by the amendments dated on or before that
+// day, taken in date order, then in the fund's order. Only the fields given
+// change (nil: unchanged); City "" removes the city. It moves no money and
+// cannot be reversed: a second amendment mends the first.
+type DonorAmended struct {
+	DonorID string  `json:"donor_id"`
+	Name    *string `json:"name,omitempty"`
+	Kind    *string `json:"kind,omitempty"`
+	Country *string `json:"country,omitempty"`
+	City    *string `json:"city,omitempty"`
+	Reason  string  `json:"reason"`
 }
 
 // ContributionReceived is cash received into the trust. Amount is in the
@@ -154,6 +170,7 @@ type ExpenditureRecorded struct {
 
 func (TermOpened) EventType() string           { return TypeTermOpened }
 func (DonorRegistered) EventType() string      { return TypeDonorRegistered }
+func (DonorAmended) EventType() string         { return TypeDonorAmended }
 func (ContributionReceived) EventType() string { return TypeContributionReceived }
 func (FeeCharged) EventType() string           { return TypeFeeCharged }
 func (BudgetLineAdded) EventType() string      { return TypeBudgetLineAdded }
@@ -184,6 +201,8 @@ func newPayload(typ string, v int) (Payload, error) {
 		return &TermOpened{}, nil
 	case TypeDonorRegistered:
 		return &DonorRegistered{}, nil
+	case TypeDonorAmended:
+		return &DonorAmended{}, nil
 	case TypeContributionReceived:
 		return &ContributionReceived{}, nil
 	case TypeFeeCharged:

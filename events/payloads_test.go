@@ -17,6 +17,7 @@ func TestTypeNames(t *testing.T) {
 		&BalanceCarriedOver{}: "balance_carried_over", &TermClosed{}: "term_closed", &CityRegistered{}: "city_registered",
 		&ClusterRegistered{}: "cluster_registered", &CoordinatorAppointed{}: "coordinator_appointed", &MemberJoined{}: "member_joined",
 		&TermOpened{}: "term_opened", &ContributionReceived{}: "contribution_received", &AllocationApproved{}: "allocation_approved",
+		&DonorRegistered{}: "donor_registered", &DonorAmended{}: "donor_amended",
 	} {
 		if got := p.EventType(); got != want {
 			t.Errorf("%T.EventType() = %q, want %q", p, got, want)
@@ -43,6 +44,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 		&TermClosed{TermID: "T", ClosedOn: "2022-01-01", Disposition: Disposition{Kind: "refund"}, Unallocated: usd(0), CarriedOver: usd(0),
 			Refunded: usd(0), AllocationsKept: []KeptAllocation{{AllocationID: "A", LineID: "L", Amount: usd(1)}}},
 		&CityRegistered{CityID: "cork", Name: "Cork", Country: "IE"},
+		&DonorAmended{DonorID: "DE", Name: ptr("Germany"), City: ptr(""), Reason: "typo"},
+		&DonorAmended{DonorID: "DE", Kind: ptr("country"), Country: ptr("DE"), Reason: "r"},
 		&ClusterRegistered{ClusterID: "ESD", Name: "ESD"},
 		&CoordinatorAppointed{ClusterID: "ESD", CityID: "cork", TermID: "T"},
 		&MemberJoined{ClusterID: "ESD", CityID: "cork", TermID: "T"},
@@ -105,5 +108,19 @@ func TestEarmarkKey(t *testing.T) {
 		if got := tc.e.Key(); got != tc.want {
 			t.Errorf("%+v.Key() = %q, want %q", tc.e, got, tc.want)
 		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestDonorAmendedEncoding: a field not amended is left out of the stored
+// data; a city removed is stored as "".
+func TestDonorAmendedEncoding(t *testing.T) {
+	e, err := New("2021-01-01", &DonorAmended{DonorID: "DE", Name: ptr("Germany"), City: ptr(""), Reason: "typo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(e.Data), `{"city":"","donor_id":"DE","name":"Germany","reason":"typo"}`; got != want {
+		t.Errorf("data = %s, want %s", got, want)
 	}
 }

@@ -87,11 +87,11 @@ func ReversibleEvents(s *domain.State, reversed bool) []string {
 }
 
 // Unreversible returns the ids of the events a reversal may not name (fees,
-// term openings and what is already reversed), sorted.
+// term openings, donor amendments and what is already reversed), sorted.
 func Unreversible(s *domain.State) []string {
 	var ids []string
 	for id, r := range s.Events {
-		if r.Type == events.TypeFeeCharged || r.Type == events.TypeTermOpened || r.ReversedBy != "" {
+		if r.Type == events.TypeFeeCharged || r.Type == events.TypeTermOpened || r.Type == events.TypeDonorAmended || r.ReversedBy != "" {
 			ids = append(ids, id)
 		}
 	}
@@ -194,6 +194,29 @@ func (g Gen) AmendPledge(t *rapid.T, s *domain.State, m domain.Meta) *domain.Ame
 	}
 	if rapid.Bool().Draw(t, "amend due_on") {
 		c.DueOn = g.Date(t, "due_on", "")
+	}
+	return c
+}
+
+// AmendDonor draws an amendment of a donor s knows: some of its name, kind,
+// country and city (now and then none, or one that is invalid), dated today
+// or on a date of a term.
+func (g Gen) AmendDonor(t *rapid.T, s *domain.State, m domain.Meta) *domain.AmendDonor {
+	c := &domain.AmendDonor{Meta: m, ID: Pick(t, "donor_id", Known(s.Donors, "D1"), []string{"D9", ""}),
+		Reason: Pick(t, "reason", []string{"typo"}, []string{""})}
+	field := func(label string, good, bad []string) *string {
+		if !rapid.Bool().Draw(t, "amend "+label) {
+			return nil
+		}
+		v := Pick(t, label, good, bad)
+		return &v
+	}
+	c.Name = field("name", []string{"Donor", "Donor (amended)", "Dönor"}, []string{""})
+	c.Kind = field("kind", []string{"country", "member_city", "foundation"}, []string{"government", ""})
+	c.Country = field("country", []string{"DE", "KE", "KR"}, []string{"ZZ", ""})
+	c.City = field("city", []string{"", "Bonn"}, nil)
+	if rapid.Bool().Draw(t, "amended_on given") {
+		c.AmendedOn = g.Date(t, "amended_on", "")
 	}
 	return c
 }
