@@ -279,6 +279,13 @@ func (a *applier) applyPayload(ctx context.Context, e events.Event, p events.Pay
 	case *events.DonorRegistered:
 		_, err = a.exec(ctx, `INSERT INTO donors (fund, donor_id, name, kind, country, city, fund_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			e.Fund, p.DonorID, p.Name, p.Kind, p.Country, p.City, seq)
+	case *events.DonorAmended:
+		// The donor must be registered before: the select inserts nothing
+		// otherwise, which execOne reports.
+		return a.execOne(ctx, "amend donor "+p.DonorID,
+			`INSERT INTO donor_amendments (fund, fund_seq, donor_id, effective_on, name, kind, country, city, reason)
+			 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM donors WHERE fund = ?1 AND donor_id = ?3)`,
+			e.Fund, seq, p.DonorID, e.EffectiveOn, p.Name, p.Kind, p.Country, p.City, p.Reason)
 	case *events.ContributionReceived:
 		var settled int64
 		if p.PledgeSettledUSD != nil {

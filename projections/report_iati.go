@@ -10,6 +10,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/iati"
 	"github.com/unesco-uil/mdfm-ledger/money"
+	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
 // IATIQuery asks for a fund's IATI files.
@@ -170,7 +171,7 @@ func (s *Store) IATIActivities(ctx context.Context, q IATIQuery) (IATIActivities
 		return IATIActivitiesReport{}, err
 	}
 	r := IATIActivitiesReport{IATIStamp: stamp}
-	donors, err := v.iatiDonors(ctx)
+	donors, err := v.iatiDonors(ctx, q.AsOf)
 	if err != nil {
 		return IATIActivitiesReport{}, err
 	}
@@ -267,27 +268,27 @@ func (v *view) iatiStamp(ctx context.Context, q IATIQuery) (IATIStamp, error) {
 		FundSeq: v.fundSeq, ChainHead: v.chainHead, GeneratedAt: at}, nil
 }
 
-// iatiDonor is a donor as a participating organisation.
-type iatiDonor struct{ name, kind string }
-
-func (v *view) iatiDonors(ctx context.Context) (map[string]iatiDonor, error) {
-	rows, err := v.tx.QueryContext(ctx, `SELECT donor_id, name, kind FROM donors WHERE fund = ? AND fund_seq <= ?`, v.fund, int64(v.fundSeq))
+// iatiDonors reads the donors registered by the view's fund_seq as of
+// asOf: a participating organisation is named as the donor stood on the
+// file's date (see amendDonors).
+func (v *view) iatiDonors(ctx context.Context, asOf string) (map[string]*statement.Donor, error) {
+	rows, err := v.tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donors WHERE fund = ? AND fund_seq <= ?`, v.fund, int64(v.fundSeq))
 	if err != nil {
 		return nil, fmt.Errorf("read donors: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]iatiDonor{}
+	out := map[string]*statement.Donor{}
 	for rows.Next() {
-		var (
-			id string
-			d  iatiDonor
-		)
-		if err := rows.Scan(&id, &d.name, &d.kind); err != nil {
+		d := &statement.Donor{}
+		if err := rows.Scan(&d.ID, &d.Name, &d.Kind, &d.Country, &d.City); err != nil {
 			return nil, fmt.Errorf("read donors: %w", err)
 		}
-		out[id] = d
+		out[d.ID] = d
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read donors: %w", err)
+	}
+	return out, v.amendDonors(ctx, asOf, "", out)
 }
 
 // iatiTx is a transaction with what orders it.
@@ -296,7 +297,7 @@ type iatiTx struct {
 	tx  iati.Transaction
 }
 
-func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors map[string]iatiDonor) (iati.Activity, error) {
+func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors map[string]*statement.Donor) (iati.Activity, error) {
 	seq := int64(v.fundSeq)
 	a := iati.Activity{
 		FundID:   v.fund,
@@ -346,7 +347,7 @@ func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors
 			return iati.Participant{}, fmt.Errorf("%w: donor %s is not registered", ErrInconsistent, donorID)
 		}
 		funding[donorID] = true
-		return iati.Participant{Name: d.name, Type: iati.OrgTypeForDonorKind(d.kind)}, nil
+		return iati.Participant{Name: d.Name, Type: iati.OrgTypeForDonorKind(d.Kind)}, nil
 	}
 	formatIn := func(minor int64, code string) (string, error) {
 		cur, err := money.LookupCurrency(code)
@@ -500,7 +501,7 @@ func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors
 	sort.Strings(ids)
 	for _, id := range ids {
 		d := donors[id]
-		a.Donors = append(a.Donors, iati.Participant{Name: d.name, Type: iati.OrgTypeForDonorKind(d.kind)})
+		a.Donors = append(a.Donors, iati.Participant{Name: d.Name, Type: iati.OrgTypeForDonorKind(d.Kind)})
 	}
 	return a, nil
 }

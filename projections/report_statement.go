@@ -70,7 +70,7 @@ func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Stat
 		return statement.Statement{}, err
 	}
 	defer v.tx.Rollback()
-	donor, since, err := loadDonor(ctx, v, q.Donor)
+	donor, since, err := loadDonor(ctx, v, q.Donor, q.AsOf)
 	if err != nil {
 		return statement.Statement{}, err
 	}
@@ -188,11 +188,12 @@ func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Stat
 // less carried out: the weight its share of the pool was reckoned by).
 func (p *participant) pool() int64 { return p.net[""] + p.carriedOutOf[""] }
 
-// loadDonor reads a donor registered by the view's fund_seq, and the date
-// its history starts: its registration or its first entry, whichever comes
-// first (back-dating is normal: a donor registered today may have paid last
-// year).
-func loadDonor(ctx context.Context, v *view, id string) (d statement.Donor, since string, err error) {
+// loadDonor reads a donor registered by the view's fund_seq, as of asOf
+// (its name, kind, country and city as amended by then, see amendDonors),
+// and the date its history starts: its registration or its first entry,
+// whichever comes first (back-dating is normal: a donor registered today
+// may have paid last year).
+func loadDonor(ctx context.Context, v *view, id, asOf string) (d statement.Donor, since string, err error) {
 	d.ID = id
 	var seq int64
 	err = v.tx.QueryRowContext(ctx, `SELECT name, kind, country, city, fund_seq FROM donors WHERE fund = ? AND donor_id = ? AND fund_seq <= ?`,
@@ -202,6 +203,9 @@ func loadDonor(ctx context.Context, v *view, id string) (d statement.Donor, sinc
 	}
 	if err != nil {
 		return d, "", fmt.Errorf("read donor %s: %w", id, err)
+	}
+	if err := v.amendDonors(ctx, asOf, id, map[string]*statement.Donor{id: &d}); err != nil {
+		return d, "", err
 	}
 	var first sql.NullString
 	if err := v.tx.QueryRowContext(ctx, `SELECT effective_on, (SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)

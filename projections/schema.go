@@ -377,4 +377,26 @@ CREATE TABLE members (
 	PRIMARY KEY (fund, cluster_id, term_id, city_id)
 ) STRICT;
 `,
+	// 3: donor amendments (issue 8). A donor's row in donors stays as
+	// registered; its name, kind, country and city as of a day are that row
+	// changed by the amendments dated on or before the day, in date order,
+	// then in the fund's order (domain.Donor.AsOf). Reports read them as of
+	// their as_of among the amendments known at their fund_seq.
+	`
+-- One row per donor_amended; a field it did not change is NULL. city ''
+-- is a city removed.
+CREATE TABLE donor_amendments (
+	fund         TEXT NOT NULL,
+	fund_seq     INTEGER NOT NULL,
+	donor_id     TEXT NOT NULL,
+	effective_on TEXT NOT NULL,
+	name         TEXT,
+	kind         TEXT,
+	country      TEXT,
+	city         TEXT,
+	reason       TEXT NOT NULL,
+	PRIMARY KEY (fund, fund_seq)
+) STRICT;
+CREATE INDEX donor_amendments_donor ON donor_amendments (fund, donor_id, effective_on, fund_seq);
+`,
 }
