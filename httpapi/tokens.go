@@ -16,7 +16,7 @@ import (
 
 // The roles of docs/DESIGN.md's Access section.
 const (
-	RoleOfficer  = "officer"  // donors, pledges, contributions, budget lines, proposals, expenditures, interest, refunds, reversals in open terms, the cluster registry
+	RoleOfficer  = "officer"  // donors (and their amendments), pledges, contributions, budget lines, proposals, expenditures, interest, refunds, reversals in open terms, the cluster registry
 	RoleApprover = "approver" // approves allocations, opens and closes terms, reverses in closed terms, the cluster registry
 	RoleAuditor  = "auditor"  // reads everything, the event log, reports and verify
 	RoleDonor    = "donor"    // donor:<id>: reads the fund balance

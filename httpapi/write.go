@@ -27,7 +27,7 @@ type writeRoute struct {
 
 // writeRoutes is every write endpoint but POST /v1/batch, which takes a
 // list of them. Roles follow docs/DESIGN.md's Access: the officer records
-// donors, pledges, receipts, budget lines, proposals, expenditures,
+// (and amends) donors, pledges, receipts, budget lines, proposals, expenditures,
 // interest, refunds and reversals; the approver opens and closes terms,
 // approves allocations and reverses in closed terms (the domain judges
 // that one by Meta.Role); both keep the cluster registry.
@@ -39,6 +39,7 @@ func writeRoutes() []writeRoute {
 		{pattern: "/v1/terms", roles: approver, newCmd: func(func(string) string) domain.Command { return &domain.OpenTerm{} }},
 		{pattern: "/v1/terms/{id}/close", roles: approver, newCmd: func(pv func(string) string) domain.Command { return &domain.CloseTerm{ID: pv("id")} }},
 		{pattern: "/v1/donors", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RegisterDonor{} }},
+		{pattern: "/v1/donors/{id}/amend", roles: officer, newCmd: func(pv func(string) string) domain.Command { return &domain.AmendDonor{ID: pv("id")} }},
 		{pattern: "/v1/pledges", roles: officer, newCmd: func(func(string) string) domain.Command { return &domain.RecordPledge{} }},
 		{pattern: "/v1/pledges/{id}/amend", roles: officer, newCmd: func(pv func(string) string) domain.Command { return &domain.AmendPledge{ID: pv("id")} }},
 		{pattern: "/v1/pledges/{id}/cancel", roles: officer, newCmd: func(pv func(string) string) domain.Command { return &domain.CancelPledge{ID: pv("id")} }},

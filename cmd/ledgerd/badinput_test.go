@@ -42,6 +42,7 @@ func TestBadInputs(t *testing.T) {
 	const (
 		term   = `{"id":"2022-2023","starts_on":"2022-01-01","ends_on":"2023-12-31","target":{"amount":"1000000.00","currency":"USD"},"fee_rate":"0.01"}`
 		donor  = `{"id":"d-new","name":"New donor","kind":"member_city","country":"JP","city":"Osaka"}`
+		amendD = `{"name":"Federal Republic of Germany","reason":"official name","amended_on":"2021-06-01"}`
 		rcpt   = `{"id":"r-new","donor_id":"d-eur","term_id":"2020-2021","amount":{"amount":"100.00","currency":"EUR"},"usd_rate":"1.1","received_on":"2021-06-01","bank_ref":"B"}`
 		line   = `{"id":"ESD-1.1","term_id":"2020-2021","title":"Objectives and work plan","amount":{"amount":"50000.00","currency":"USD"}}`
 		alloc  = `{"id":"al-new","line_id":"MDFM-1.1","amount":{"amount":"100.00","currency":"USD"},"note":"n","proposed_on":"2021-06-01"}`
@@ -71,6 +72,7 @@ func TestBadInputs(t *testing.T) {
 	writes := []struct{ path, token, body string }{
 		{"/v1/terms", okTerm, term},
 		{"/v1/donors", okOff, donor},
+		{"/v1/donors/d-eur/amend", okOff, amendD},
 		{"/v1/contributions", okOff, rcpt},
 		{"/v1/budget-lines", okOff, line},
 		{"/v1/allocations", okOff, alloc},
@@ -142,6 +144,7 @@ func TestBadInputs(t *testing.T) {
 	post("officer approves", "/v1/allocations/al-pending/approve", "tok-olu", `{}`, 403, "forbidden", "")
 	post("officer closes a term", "/v1/terms/2020-2021/close", okOff, closeT, 403, "forbidden", "")
 	post("approver records a pledge", "/v1/pledges", okTerm, pledge, 403, "forbidden", "")
+	post("approver amends a donor", "/v1/donors/d-eur/amend", okTerm, amendD, 403, "forbidden", "")
 	post("approver amends a pledge", "/v1/pledges/p-1/amend", okTerm, amend, 403, "forbidden", "")
 	post("approver cancels a pledge", "/v1/pledges/p-2/cancel", okTerm, cancel, 403, "forbidden", "")
 	post("approver records interest", "/v1/interest", okTerm, intr, 403, "forbidden", "")
@@ -243,6 +246,18 @@ func TestBadInputs(t *testing.T) {
 	post("amend nothing", "/v1/pledges/p-1/amend", okOff, `{"reason":"r"}`, 422, "missing_field", "amount")
 	post("amend into another currency", "/v1/pledges/p-1/amend", okOff, with(with(amend, `"EUR"`, `"USD"`), `"usd_rate":"1.2",`, ``), 409, "pledge_currency_mismatch", "amount")
 	post("amend the id in the body", "/v1/pledges/p-1/amend", okOff, with(amend, `{`, `{"id":"p-2",`), 400, "unknown_field", "id")
+	post("amend an unknown donor", "/v1/donors/d-nobody/amend", okOff, amendD, 404, "unknown_donor", "id")
+	post("amend a donor without reason", "/v1/donors/d-eur/amend", okOff, with(amendD, `"reason":"official name",`, ``), 422, "missing_field", "reason")
+	post("amend nothing of a donor", "/v1/donors/d-eur/amend", okOff, `{"reason":"r"}`, 422, "missing_field", "name")
+	post("amend a donor to what it is", "/v1/donors/d-eur/amend", okOff, with(amendD, `"Federal Republic of Germany"`, `"Donor country (test)"`), 409, "amendment_changes_nothing", "")
+	post("amend a donor's kind and country to theirs", "/v1/donors/d-eur/amend", okOff, `{"kind":"country","country":"DE","reason":"r"}`, 409, "amendment_changes_nothing", "")
+	post("amend a donor to an empty name", "/v1/donors/d-eur/amend", okOff, with(amendD, `"Federal Republic of Germany"`, `""`), 422, "missing_field", "name")
+	post("amend a donor to a bad kind", "/v1/donors/d-eur/amend", okOff, with(amendD, `"name"`, `"kind":"government","name"`), 422, "invalid_donor_kind", "kind")
+	post("amend a donor to a bad country", "/v1/donors/d-eur/amend", okOff, with(amendD, `"name"`, `"country":"XX","name"`), 422, "unknown_country", "country")
+	post("amend a donor in the future", "/v1/donors/d-eur/amend", okOff, with(amendD, `"2021-06-01"`, `"2022-01-15"`), 422, "date_in_future", "amended_on")
+	post("amend a donor on 30 February", "/v1/donors/d-eur/amend", okOff, with(amendD, `"2021-06-01"`, `"2021-02-30"`), 422, "invalid_date", "amended_on")
+	post("amend a donor with its id in the body", "/v1/donors/d-eur/amend", okOff, with(amendD, `{`, `{"id":"d-usd",`), 400, "unknown_field", "id")
+	post("amend a donor with a number for a name", "/v1/donors/d-eur/amend", okOff, with(amendD, `"Federal Republic of Germany"`, `5`), 400, "malformed_json", "name")
 	post("cancel an unknown pledge", "/v1/pledges/p-nobody/cancel", okOff, cancel, 404, "unknown_pledge", "id")
 	post("cancel without reason", "/v1/pledges/p-2/cancel", okOff, `{"cancelled_on":"2021-07-01"}`, 422, "missing_field", "reason")
 	post("cancel a paid pledge", "/v1/pledges/p-paid/cancel", okOff, cancel, 409, "pledge_fully_paid", "id")
@@ -313,6 +328,7 @@ func TestBadInputs(t *testing.T) {
 	post("batch item refused", "/v1/batch", okOff, items(item("/v1/donors", donor), item("/v1/contributions", with(rcpt, `"d-eur"`, `"d-new"`)), item("/v1/contributions", with(with(rcpt, `"r-new"`, `"r-2"`), `"100.00"`, `"-1.00"`))), 422, "amount_not_positive", "commands[2].amount")
 	post("batch: officer approves", "/v1/batch", okOff, items(item("/v1/allocations/al-pending/approve", `{}`)), 403, "forbidden", "commands[0].path")
 	post("batch item approve unknown", "/v1/batch", okTerm, items(item("/v1/allocations/al-nobody/approve", `null`)), 404, "unknown_allocation", "commands[0].id")
+	post("batch item amends nothing", "/v1/batch", okOff, items(item("/v1/donors", donor), item("/v1/donors/d-new/amend", `{"reason":"r"}`)), 422, "missing_field", "commands[1].name")
 	post("batch item id twice", "/v1/batch", okOff, items(item("/v1/donors", donor), item("/v1/donors", donor)), 409, "duplicate_id", "commands[1].id")
 	many := make([]string, httpapi.MaxBatchItems+1)
 	for i := range many {
