@@ -52,7 +52,8 @@ const (
 	kindRegisterCity
 	kindAppointCoordinator
 	kindJoinCluster
-	kindLast = kindJoinCluster
+	kindAmendDonor
+	kindLast = kindAmendDonor
 )
 
 // genKind draws the kind of the next command: mostly one that s is ready
@@ -108,6 +109,9 @@ func genKind(t *rapid.T, s *domain.State) int {
 	}
 	if len(s.Donors) < 3 {
 		ready = append(ready, kindRegisterDonor)
+	}
+	if len(s.Donors) > 0 {
+		ready = append(ready, kindAmendDonor)
 	}
 	if len(s.Terms) < 2 {
 		ready = append(ready, kindOpenTerm)
@@ -215,6 +219,8 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 			c.Disposition.ToTermID = pick(t, "to_term_id", []string{"T22"}, []string{"T21", "T20", ""})
 		}
 		return c, actor, role
+	case kindAmendDonor:
+		return gen.AmendDonor(t, s, m), actor, role
 	case kindAddBudgetLine:
 		return gen.BudgetLine(t, s, m), actor, role
 	case kindProposeAllocation:

@@ -23,6 +23,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
 // cents parses a balance figure ("-12.34") into minor units.
@@ -136,10 +137,14 @@ func TestIdentityAfterEveryEvent(t *testing.T) {
 	})
 	for _, typ := range []string{events.TypePledgeRecorded, events.TypePledgeAmended, events.TypePledgeCancelled, events.TypeInterestEarned,
 		events.TypeRefundPaid, events.TypeEventReversed, events.TypeBalanceCarriedOver, events.TypeTermClosed, events.TypeCityRegistered,
-		events.TypeClusterRegistered, events.TypeCoordinatorAppointed, events.TypeMemberJoined, events.TypeExpenditureRecorded} {
+		events.TypeClusterRegistered, events.TypeCoordinatorAppointed, events.TypeMemberJoined, events.TypeExpenditureRecorded,
+		events.TypeDonorAmended} {
 		if seen[typ] == 0 {
 			t.Errorf("no %s event in any generated history", typ)
 		}
+	}
+	if seen["donor checked in a statement"] == 0 {
+		t.Error("no amended donor was checked in a statement")
 	}
 }
 
@@ -159,6 +164,9 @@ type history struct {
 	writtenOff map[string]int64  // pledge → US cents its cancellation wrote off
 	books      map[bookKey]int64 // the domain's postings, summed
 	seen       map[string]int
+	// donorBefore is the donor a donor_amended amends, as the State had
+	// it before the event.
+	donorBefore domain.Donor
 }
 
 // follow reads the events the writer appended up to stream seq until, by
@@ -184,6 +192,12 @@ func (h *history) follow(t *testing.T, log *eventlog.Log, until uint64) {
 		h.seen[e.Type]++
 		if err := h.s.ApplyBatch(t.Context(), []events.Event{e}); err != nil {
 			h.t.Fatalf("apply %s fund_seq %d: %v", e.Type, e.FundSeq, err)
+		}
+		if p, err := e.Payload(); err == nil {
+			if a, ok := p.(*events.DonorAmended); ok && h.state.Donors[a.DonorID] != nil {
+				h.donorBefore = *h.state.Donors[a.DonorID]
+				h.donorBefore.Amendments = slices.Clone(h.donorBefore.Amendments)
+			}
 		}
 		if err := domain.Apply(h.state, e); err != nil {
 			h.t.Fatal(err)
@@ -257,6 +271,46 @@ func (h *history) check(e events.Event) {
 	switch e.Type {
 	case events.TypeClusterRegistered, events.TypeCityRegistered, events.TypeCoordinatorAppointed, events.TypeMemberJoined:
 		h.checkClusters(e)
+	case events.TypeDonorAmended:
+		h.checkDonor(e)
+	}
+}
+
+// checkDonor: the statement names the amended donor as the State has it as
+// of the statement's as_of — on the amendment's day, the day before and the
+// last day of the terms — and, at the fund_seq before the amendment, as the
+// State had it before.
+func (h *history) checkDonor(e events.Event) {
+	p, err := e.Payload()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	id := p.(*events.DonorAmended).DonorID
+	day, err := time.Parse(time.DateOnly, e.EffectiveOn)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, asOf := range []string{e.EffectiveOn, day.AddDate(0, 0, -1).Format(time.DateOnly), "2023-12-31"} {
+		for _, c := range []struct {
+			atSeq uint64
+			donor *domain.Donor
+		}{{0, h.state.Donors[id]}, {e.FundSeq - 1, &h.donorBefore}} {
+			st, err := h.s.Statement(h.t.Context(), projections.StatementQuery{Fund: h.fund, Donor: id, Term: "T20", AsOf: asOf, AtSeq: c.atSeq})
+			var qe *projections.QueryError
+			if errors.As(err, &qe) && (qe.Code == projections.CodeNoDataAsOf || qe.Code == projections.CodeNotAttributable) {
+				continue
+			}
+			if err != nil {
+				h.t.Fatalf("statement of donor %s as of %s at_seq %d: %v", id, asOf, c.atSeq, err)
+			}
+			w := c.donor.AsOf(asOf)
+			want := statement.Donor{ID: w.ID, Name: w.Name, Kind: w.Kind, Country: w.Country, City: w.City}
+			if diff := cmp.Diff(want, st.Donor); diff != "" {
+				h.t.Fatalf("after %s at fund_seq %d: statement of donor %s as of %s at_seq %d (-state +read model):\n%s",
+					e.Type, e.FundSeq, id, asOf, c.atSeq, diff)
+			}
+			h.seen["donor checked in a statement"]++
+		}
 	}
 }
 
