@@ -464,6 +464,19 @@ func TestDecideMoreRefusals(t *testing.T) {
 		// Refunds.
 		{"refund to a donor with no money in the term", domain.CodeRefundExceedsAttributable, "amount", plus(funded(), registerDonorFR()),
 			with(refund(), func(c *domain.RecordRefund) { c.DonorID = "FR"; c.Amount = usdIn("0.01") })},
+		// Issue 8: the refund is within DE's balance today, but dated
+		// before the receipt it returns; with FR's money and interest in
+		// the pool, a statement as of that day credited DE with FR's
+		// interest to pay for it.
+		{"refund dated before the receipt it returns", domain.CodeRefundExceedsAttributable, "paid_on", funded(),
+			with(refund(), func(c *domain.RecordRefund) { c.PaidOn = "2021-03-14" })},
+		{"refund dated before the receipt, others' money and interest in the pool", domain.CodeRefundExceedsAttributable, "paid_on",
+			plus(funded(), registerDonorFR(), frReceipt("2020-06-01"), with(interest(), func(c *domain.RecordInterest) { c.EarnedOn = "2020-12-31" })),
+			with(refund(), func(c *domain.RecordRefund) { c.Amount = usdIn("10.00"); c.PaidOn = "2021-01-15" })},
+		// On 2021-04-02 an allocation took US$20000.00 of DE's US$54450.00.
+		{"refund dated after an allocation took the money", domain.CodeRefundExceedsAttributable, "paid_on",
+			plus(funded(), propose(), approve(), with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.ReceivedOn = "2021-06-01" })),
+			with(refund(), func(c *domain.RecordRefund) { c.Amount = usdIn("34450.01"); c.PaidOn = "2021-05-01" })},
 		{"refund in EUR", domain.CodeUSDRequired, "amount", funded(),
 			with(refund(), func(c *domain.RecordRefund) { c.Amount = eurIn("10.00") })},
 		// Reversals.
@@ -880,5 +893,59 @@ func TestDecideEvents(t *testing.T) {
 			}
 			applyAll(t, s, evs)
 		})
+	}
+}
+
+// frReceipt is US$10000.00 from FR on the day given (a fee of US$100.00).
+func frReceipt(on string) *domain.RecordContribution {
+	return &domain.RecordContribution{Meta: alice, ID: "C-FR-" + on, DonorID: "FR", TermID: "2020-2021",
+		Amount: usdIn("10000.00"), ReceivedOn: on}
+}
+
+// TestRefundWithinBalanceOnItsDay checks what a refund may be as of its
+// paid_on (issue 8): all of the donor's share on the day of its receipt,
+// interest included, the same refund a day earlier not at all; and money a
+// close carried in from the previous term only from the day of the close.
+func TestRefundWithinBalanceOnItsDay(t *testing.T) {
+	// DE US$54450.00 net on 2021-03-15, FR US$9900.00 net on 2020-06-01,
+	// US$100.00 of interest on 2021-06-30: DE's share of the pool is
+	// 54450 + 100 × 54450 / 64350 = US$54534.62.
+	base := plus(funded(), registerDonorFR(), frReceipt("2020-06-01"), interest())
+	// field is the field of the refusal, "" for none.
+	for _, tc := range []struct{ paidOn, amount, field string }{
+		{"2021-03-14", "0.01", "paid_on"},
+		{"2021-03-15", "54450.00", ""},
+		{"2021-03-15", "54450.01", "paid_on"},
+		{"2021-06-30", "54534.62", ""},
+		{"2021-06-30", "54534.63", "amount"},
+	} {
+		s := given(t, base...)
+		_, err := domain.Decide(s, with(refund(), func(c *domain.RecordRefund) { c.PaidOn = tc.paidOn; c.Amount = usdIn(tc.amount) }))
+		var de *domain.Error
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("refund of %s on %s: %v, want accepted", tc.amount, tc.paidOn, err)
+		case tc.field != "" && (!errors.As(err, &de) || de.Code != domain.CodeRefundExceedsAttributable || de.Field != tc.field):
+			t.Errorf("refund of %s on %s: %v, want %s on %s", tc.amount, tc.paidOn, err, domain.CodeRefundExceedsAttributable, tc.field)
+		}
+	}
+
+	// 2020-2021 closes on 2022-02-01, carrying DE's US$54450.00 into
+	// 2022-2023, which began on 2022-01-01.
+	next := func(c *domain.Meta) { c.Today = "2022-06-30" }
+	cl := closeCarry()
+	cl.ClosedOn = "2022-02-01"
+	next(&cl.Meta)
+	carried := plus(funded(), openNextTerm(), cl)
+	for _, tc := range []struct {
+		paidOn string
+		ok     bool
+	}{{"2022-01-31", false}, {"2022-02-01", true}} {
+		s := given(t, carried...)
+		r := with(refund(), func(c *domain.RecordRefund) { c.TermID = "2022-2023"; c.PaidOn = tc.paidOn; next(&c.Meta) })
+		_, err := domain.Decide(s, r)
+		if (err == nil) != tc.ok {
+			t.Errorf("refund of carried-in money on %s: %v, want accepted %v", tc.paidOn, err, tc.ok)
+		}
 	}
 }

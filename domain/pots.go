@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -128,7 +129,8 @@ func (t *Term) shareOf(key, donor string) int64 {
 }
 
 // Attributable returns a donor's unspent attributable balance in a term, in
-// US cents: the most a refund to it may be (rule 4). It is the sum of the
+// US cents: the most a refund to it may be today (rule 4; AttributableOn
+// bounds it on the refund's paid_on). It is the sum of the
 // donor's shares (see Term.PotShares) of every pot of the term's
 // unallocated balance: the earmarked pots its earmarked receipts went into,
 // and the unearmarked pot, pro rata to the donors' net unearmarked money
@@ -145,6 +147,43 @@ func Attributable(s *State, termID, donorID string) int64 {
 		sum += t.shareOf(k, donorID)
 	}
 	return sum
+}
+
+// AttributableOn is Attributable as of the end of day on: the shares of the
+// term's pots as they stood then, by the events the state knows that are
+// dated on or before it (a reversal is dated on the day of what it
+// reverses, so the two count or not together). A refund must not exceed
+// it on its paid_on, or a statement as of that day would show the donor
+// refunded money it had not yet paid in (issue 8).
+// The error is for a state that contradicts itself.
+func AttributableOn(s *State, termID, donorID, on string) (int64, error) {
+	if s.Terms[termID] == nil {
+		return 0, nil
+	}
+	past := s.cloneBalances()
+	t := past.Terms[termID]
+	for _, rec := range s.Events {
+		if rec.EffectiveOn <= on || rec.ReversedBy != "" || rec.Payload == nil {
+			continue
+		}
+		switch p := rec.Payload.(type) {
+		case *events.BalanceCarriedOver:
+			// Money a close brought in from the previous term.
+			if p.ToTermID == termID {
+				t.addPot(p.ToEarmark, -p.Amount.Minor)
+				for _, sh := range p.Shares {
+					t.addNet(p.ToEarmark, sh.DonorID, -sh.Amount.Minor)
+				}
+			}
+		default:
+			if rec.TermID == termID {
+				if err := past.moneyEffect(p, -1); err != nil {
+					return 0, fmt.Errorf("undo fund_seq %d: %w", rec.FundSeq, err)
+				}
+			}
+		}
+	}
+	return Attributable(past, termID, donorID), nil
 }
 
 // refundDraws returns the pots a refund of amount to donor is drawn from:

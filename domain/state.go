@@ -221,7 +221,8 @@ type Cluster struct {
 
 // EventRecord is what the state keeps of one event. For a money event
 // (receipt, fee, approval, expenditure, interest, refund) it keeps the
-// payload and postings a reversal needs, and ReversedBy once reversed.
+// payload and postings a reversal needs, and ReversedBy once reversed; for
+// a carry-over, only its payload (it is never reversed).
 type EventRecord struct {
 	Type        string
 	FundSeq     uint64
@@ -397,6 +398,9 @@ func (s *State) apply(p events.Payload, e events.Event) error {
 		for _, sh := range p.Shares {
 			to.addNet(p.ToEarmark, sh.DonorID, sh.Amount.Minor)
 		}
+		// Kept so that the next term's pots can be looked at as of a
+		// day before the close (AttributableOn).
+		rec.Payload = p
 	case *events.TermClosed:
 		t, ok := s.Terms[p.TermID]
 		if !ok {

@@ -73,6 +73,17 @@ func (s *State) recordRefund(c *RecordRefund) ([]events.Event, error) {
 		return nil, refuse(CodeRefundExceedsAttributable, "amount", "refunding %s exceeds donor %s's unspent attributable balance in term %s (%s)",
 			money.FormatUSD(amount), d.ID, t.ID, money.FormatUSD(Attributable(s, t.ID, d.ID)))
 	}
+	// Rule 4 on paid_on too: a refund dated before the receipts it
+	// returns would show, as of its date, a donor refunded money it had
+	// not paid in, and another donor's interest paying for it (issue 8).
+	then, err := AttributableOn(s, t.ID, d.ID, c.PaidOn)
+	if err != nil {
+		return nil, err
+	}
+	if amount > then {
+		return nil, refuse(CodeRefundExceedsAttributable, "paid_on", "refunding %s on %s exceeds donor %s's unspent attributable balance in term %s on that day (%s): date the refund on or after the receipts it returns",
+			money.FormatUSD(amount), c.PaidOn, d.ID, t.ID, money.FormatUSD(then))
+	}
 	return build(c.PaidOn, &events.RefundPaid{RefundID: c.ID, DonorID: d.ID, TermID: t.ID, Amount: money.USDAmount(amount),
 		PaidOn: c.PaidOn, Reason: c.Reason, Funding: draws})
 }

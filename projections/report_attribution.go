@@ -13,12 +13,14 @@ import (
 )
 
 // CodeNotAttributable: the term's money cannot be attributed to its donors
-// as of the date asked: by then a donor had been refunded more than its
-// money, interest and share of a pot came to, and its statement would show
-// a negative balance. It happens as of a date between a back-dated refund
-// and the later-dated receipt it returned, and after interest was reversed
-// once a refund had paid it out (reversing interest changes no donor's net
-// money, so the domain lets it through). HTTP 422.
+// as of the date asked: by then a donor had been refunded while it had put
+// no money into the term, or more than its money, interest and share of a
+// pot came to, and its statement would show money refunded that it had not
+// paid or a negative balance. It happens in an older log as of a date
+// between a back-dated refund and the later-dated receipt it returned (the
+// domain refuses such a refund since issue 8), and after interest was
+// reversed once a refund had paid it out (reversing interest changes no
+// donor's net money, so the domain lets it through). HTTP 422.
 const CodeNotAttributable = "not_attributable"
 
 // MaxAttributionCells bounds the work of one attribution: donors times the
@@ -301,6 +303,9 @@ func attribute(ctx context.Context, v *view, term, asOf string) (*attribution, e
 		return nil, fmt.Errorf("attribution: read pots: %w", err)
 	}
 
+	if err := at.checkRefundsPaidIn(); err != nil {
+		return nil, err
+	}
 	if err := at.loadApprovals(ctx, v, term, asOf); err != nil {
 		return nil, err
 	}
@@ -375,6 +380,27 @@ func attribute(ctx context.Context, v *view, term, asOf string) (*attribution, e
 		return nil, err
 	}
 	return at, nil
+}
+
+// checkRefundsPaidIn refuses a date at which a donor had been refunded
+// while it had put no money into the term (receipts less fees, plus what a
+// close carried in): a refund dated before the receipts it returned, which
+// the domain refuses since issue 8 but an older log may hold. The pots'
+// shares would otherwise pay for it with the interest of other donors'
+// money, and the statement show it refunded and credited with interest.
+func (at *attribution) checkRefundsPaidIn() error {
+	for _, id := range at.ids() {
+		p := at.parts[id]
+		if id == unattributed || p.refunded <= 0 {
+			continue
+		}
+		if in := p.received - p.fees + p.carriedIn; in <= 0 {
+			return &QueryError{Code: CodeNotAttributable, Field: "as_of", Message: fmt.Sprintf(
+				"the term's money cannot be attributed to its donors as of %s: by then donor %q had been refunded %s but had put %s into the term (a refund dated before the receipts it returned)",
+				at.asOf, id, money.FormatUSD(p.refunded), money.FormatUSD(max(in, 0)))}
+		}
+	}
+	return nil
 }
 
 // sharePot shares pot k: what each participant still holds of it

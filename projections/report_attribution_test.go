@@ -5,15 +5,20 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"pgregory.net/rapid"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
+	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
@@ -289,5 +294,73 @@ func checkStatementAgrees(t *rapid.T, sm statement.Statement, d projections.Dono
 	}
 	if lines != total || clusters != total || regions != total || incomes != total {
 		t.Fatalf("statement of %s paid for %d: lines %d, clusters %d, regions %d, income groups %d", d.DonorID, total, lines, clusters, regions, incomes)
+	}
+}
+
+// TestBackDatedRefund: a refund dated before the receipt it returns
+// (issue 8). The writer refuses it and appends nothing; one that an older
+// version let into the log makes the statement as of a date between the
+// two answer not_attributable, instead of showing the donor refunded
+// US$10.00 it had not paid in and credited with US$10.00 of the interest
+// on hamburg's money. From the day of the receipt on it is attributed.
+func TestBackDatedRefund(t *testing.T) {
+	ns, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w) // osaka's US$20000.00 arrives on 2020-06-01
+	ledgertest.MustSubmit(t, w, "int", "olu", &domain.RecordInterest{ID: "int-1", TermID: ledgertest.Term,
+		Amount: ledgertest.USD("10.00"), EarnedOn: "2020-04-30"})
+	refund := &domain.RecordRefund{ID: "r-early", DonorID: "osaka", TermID: ledgertest.Term, Amount: ledgertest.USD("10.00"),
+		PaidOn: "2020-05-15", Reason: "returned"}
+	last := w.LastSeq()
+	_, err := ledgertest.Submit(t, w, "refund", "olu", refund)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeRefundExceedsAttributable || de.Field != "paid_on" {
+		t.Fatalf("back-dated refund: %v, want %s on paid_on", err, domain.CodeRefundExceedsAttributable)
+	}
+	if w.LastSeq() != last {
+		t.Fatalf("a refused refund appended: stream seq %d → %d", last, w.LastSeq())
+	}
+	w.Close()
+
+	// The same refund as an older version wrote it.
+	evs := readLog(t, log)
+	prev := evs[len(evs)-1]
+	e, err := events.New(refund.PaidOn, &events.RefundPaid{RefundID: refund.ID, DonorID: "osaka", TermID: ledgertest.Term,
+		Amount: money.USDAmount(1000), PaidOn: refund.PaidOn, Reason: refund.Reason, Funding: []events.Draw{{Amount: money.USDAmount(1000)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ID, e.Fund, e.FundSeq = "01900000-0000-7000-8000-0000000000aa", "mdfm", prev.FundSeq+1
+	e.RecordedAt, e.Actor, e.CommandID, e.CommandHash = prev.RecordedAt, "olu", "refund", prev.CommandHash
+	if err := e.Seal(prev.Hash); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(testnats.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishRaw(t, js, eventlog.Subject("mdfm", e.Type), e)
+	s := openStore(t, "older.db")
+	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+		t.Fatal(err)
+	}
+
+	q := projections.StatementQuery{Fund: "mdfm", Donor: "osaka", Term: ledgertest.Term, AsOf: "2020-05-31"}
+	sm, err := s.Statement(t.Context(), q)
+	var qe *projections.QueryError
+	if !errors.As(err, &qe) || qe.Code != projections.CodeNotAttributable || !strings.Contains(qe.Message, `donor "osaka" had been refunded 10.00`) {
+		t.Fatalf("statement as of %s: %v (received %s, refunded %s, interest %s), want %s naming osaka",
+			q.AsOf, err, sm.Received.TotalUSD, sm.Refunds.TotalUSD, sm.Share.InterestUSD, projections.CodeNotAttributable)
+	}
+	if _, err := s.Attribution(t.Context(), projections.AttributionQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: q.AsOf}); !errors.As(err, &qe) || qe.Code != projections.CodeNotAttributable {
+		t.Errorf("attribution as of %s: %v, want %s", q.AsOf, err, projections.CodeNotAttributable)
+	}
+	q.AsOf = "2020-06-01"
+	sm, err = s.Statement(t.Context(), q)
+	if err != nil {
+		t.Fatalf("statement as of %s: %v", q.AsOf, err)
+	}
+	if sm.Received.TotalUSD != "20000.00" || sm.Refunds.TotalUSD != "10.00" {
+		t.Errorf("statement as of %s: received %s, refunded %s; want 20000.00 and 10.00", q.AsOf, sm.Received.TotalUSD, sm.Refunds.TotalUSD)
 	}
 }

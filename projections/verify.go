@@ -19,10 +19,6 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/events"
 )
 
-// MaxVerifyRounds bounds how often Verify extends its replay to catch up
-// with a live read model that keeps moving while it is compared.
-const MaxVerifyRounds = 5
-
 // Stages of a VerifyFailure.
 const (
 	StageChain  = "chain"  // an event altered, removed, reordered or not linking
@@ -78,23 +74,32 @@ func (f *VerifyFailure) String() string {
 // Verify audits the log and a live read model. It reads every event from
 // the first, checking its bytes and hash (events.Decode) and its link to the
 // one before in its fund (events.Chain); the first event that fails gives
-// OK false at stage "chain" with its fund and fund_seq. It replays the events
-// up to the live store's checkpoint into a scratch file under scratchDir
-// (removed afterwards) and compares every table with the live one
-// (CompareStores); the first difference gives stage "table". It then
-// replays the rest of the log: an intact event the read model has no rule
-// for, or that contradicts the ones before it, gives stage "replay" (the
-// live projector would be stuck there). If live is nil nothing is compared.
+// OK false at stage "chain" with its fund and fund_seq. It holds one read
+// snapshot of the live store, replays the events up to exactly that
+// snapshot's checkpoint into a scratch file under scratchDir (removed
+// afterwards) and compares every table of the snapshot with the replay
+// (CompareStores), so that a projector applying new events meanwhile
+// changes nothing the audit sees; the first difference gives stage
+// "table". It then replays the rest of the log: an intact event the read
+// model has no rule for, or that contradicts the ones before it, gives
+// stage "replay" (the live projector would be stuck there). If live is nil nothing is compared.
 // The error is for an audit that could not run (the stream or a file
 // unreadable), never for what it found.
 func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir string) (VerifyReport, error) {
 	rep := VerifyReport{Funds: map[string]FundHead{}}
-	var liveCP uint64
+	var (
+		liveTx *sql.Tx
+		liveCP uint64
+	)
 	if live != nil {
+		// An auditor checks while people work: the snapshot, opened
+		// before the stream's last sequence is read, stays at its
+		// checkpoint however far the projector moves on (issue 8).
 		var err error
-		if liveCP, err = live.Checkpoint(ctx); err != nil {
+		if liveTx, liveCP, err = live.snapshotAtCheckpoint(ctx); err != nil {
 			return rep, fmt.Errorf("verify: %w", err)
 		}
+		defer liveTx.Rollback()
 	}
 	last, err := streamLastSeq(ctx, log)
 	if err != nil {
@@ -148,7 +153,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 		return rep, err
 	}
 	if live != nil {
-		f, err := compareLive(ctx, log, scratch, live)
+		f, err := compareSnapshot(ctx, scratch, liveTx)
 		if f != nil || err != nil {
 			rep.Failure = f
 			return rep, err
@@ -165,39 +170,20 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 	return rep, nil
 }
 
-// compareLive compares the live read model with the scratch replay, which
-// has reached the live checkpoint Verify started from, and returns the
-// first difference.
-func compareLive(ctx context.Context, log *eventlog.Log, scratch, live *Store) (*VerifyFailure, error) {
-	for round := 1; ; round++ {
-		f, err := compareStores(ctx, scratch, live, "replay", "live")
-		if err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
-		}
-		if f == nil {
-			return nil, nil
-		}
-		// A live model that moved on during the comparison differs from
-		// the replay for that reason alone: replay further and compare
-		// again. One that did not move differs for real.
-		scp, err := scratch.Checkpoint(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
-		}
-		now, err := live.Checkpoint(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
-		}
-		if now == scp || round == MaxVerifyRounds {
-			if now != scp {
-				f.Reason += fmt.Sprintf(" (the live read model kept moving: checkpoint %d, replayed to %d)", now, scp)
-			}
-			return f, nil
-		}
-		if err := catchUpTo(ctx, log, scratch, now); err != nil {
-			return eventFailure(err)
-		}
+// compareSnapshot compares the live read model's snapshot with the scratch
+// replay, which has reached the snapshot's checkpoint, and returns the first
+// difference.
+func compareSnapshot(ctx context.Context, scratch *Store, liveTx *sql.Tx) (*VerifyFailure, error) {
+	txA, err := scratch.snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
 	}
+	defer txA.Rollback()
+	f, err := compareTxs(ctx, txA, liveTx, "replay", "live")
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	return f, nil
 }
 
 // eventFailure turns an error of a read or replay into a failure of the
@@ -420,6 +406,22 @@ func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
+// snapshotAtCheckpoint opens a read snapshot and reads the checkpoint in
+// it. SQLite fixes a read transaction's snapshot at its first read, so the
+// checkpoint is the one every later read of the transaction agrees with.
+func (s *Store) snapshotAtCheckpoint(ctx context.Context) (*sql.Tx, uint64, error) {
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	cp, err := s.readCheckpoint(ctx, tx)
+	if err != nil {
+		tx.Rollback()
+		return nil, 0, fmt.Errorf("read %s: %w", s.path, err)
+	}
+	return tx, cp, nil
+}
+
 func digests(ctx context.Context, tx *sql.Tx) (map[string]string, []table, error) {
 	ts, err := tables(ctx, tx)
 	if err != nil {
@@ -469,6 +471,11 @@ func compareStores(ctx context.Context, a, b *Store, nameA, nameB string) (*Veri
 		return nil, err
 	}
 	defer txB.Rollback()
+	return compareTxs(ctx, txA, txB, nameA, nameB)
+}
+
+// compareTxs is compareStores on two open snapshots.
+func compareTxs(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*VerifyFailure, error) {
 	dA, tsA, err := digests(ctx, txA)
 	if err != nil {
 		return nil, err

@@ -235,16 +235,21 @@ func (g Gen) Interest(t *rapid.T, s *domain.State, m domain.Meta) *domain.Record
 }
 
 // Refund draws a refund to a donor, half the time near what is
-// attributable to the donor in the term.
+// attributable to the donor in the term, both today and on its paid_on.
 func (g Gen) Refund(t *rapid.T, s *domain.State, m domain.Meta) *domain.RecordRefund {
 	term := Pick(t, "term_id", Known(s.Terms, "T20"), []string{"T99", ""})
 	donor := Pick(t, "donor_id", Known(s.Donors, "D1"), []string{"D9", ""})
+	paidOn := g.Date(t, "paid_on", term)
 	in := g.Money(t, "refund", 3000000, false)
 	if rapid.Bool().Draw(t, "refund what is attributable") {
-		in = USDNear(t, "refund", domain.Attributable(s, term, donor))
+		most := domain.Attributable(s, term, donor)
+		if then, err := domain.AttributableOn(s, term, donor, paidOn); err == nil {
+			most = min(most, then)
+		}
+		in = USDNear(t, "refund", most)
 	}
 	return &domain.RecordRefund{Meta: m, ID: Pick(t, "refund", []string{"R1", "R2", "R3", "R4", "R5"}, BadIDs),
-		DonorID: donor, TermID: term, Amount: in, PaidOn: g.Date(t, "paid_on", term)}
+		DonorID: donor, TermID: term, Amount: in, PaidOn: paidOn}
 }
 
 // BudgetLine draws a budget line, now and then of a cluster.
