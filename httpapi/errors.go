@@ -22,6 +22,7 @@ const (
 	CodeNotFound              = "not_found"               // 404: no such path
 	CodeMethodNotAllowed      = "method_not_allowed"      // 405: the path exists, not with this method
 	CodeIdempotencyKeyReused  = "idempotency_key_reused"  // 409: the key was used before with another body
+	CodeTooManyRequests       = "too_many_requests"       // 429: the caller has MaxLogReadsPerCaller reads of the log running
 	CodeBusy                  = "busy"                    // 503: the writer's queue is full, or a verify is already running
 	CodeUnavailable           = "unavailable"             // 503: the writer stopped, the read model is behind or stopped, or the outcome is unknown
 	CodeInvalidDate           = "invalid_date"            // 422: a date query parameter that is not YYYY-MM-DD
@@ -48,6 +49,7 @@ var Codes = []struct {
 	{CodeNotFound, http.StatusNotFound},
 	{CodeMethodNotAllowed, http.StatusMethodNotAllowed},
 	{CodeIdempotencyKeyReused, http.StatusConflict},
+	{CodeTooManyRequests, http.StatusTooManyRequests},
 	{CodeBusy, http.StatusServiceUnavailable},
 	{CodeUnavailable, http.StatusServiceUnavailable},
 	{CodeInvalidDate, http.StatusUnprocessableEntity},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
@@ -19,7 +20,41 @@ import (
 const (
 	DefaultEventsLimit = 1000
 	MaxEventsLimit     = 10_000
+	// MaxLogReadsPerCaller bounds the reads of the log one user may have
+	// running at once; more answer 429 too_many_requests. A read holds no
+	// state on the NATS server (direct gets), but each holds a goroutine,
+	// a batch of events in memory and a connection.
+	MaxLogReadsPerCaller = 2
 )
+
+// callerLimit counts what each user has running, up to a bound.
+type callerLimit struct {
+	max     int
+	mu      sync.Mutex
+	running map[string]int
+}
+
+func newCallerLimit(max int) *callerLimit {
+	return &callerLimit{max: max, running: map[string]int{}}
+}
+
+// acquire takes a slot for user and returns its release, or false when
+// user holds max already.
+func (l *callerLimit) acquire(user string) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running[user] >= l.max {
+		return nil, false
+	}
+	l.running[user]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.running[user]--; l.running[user] == 0 {
+			delete(l.running, user)
+		}
+	}, true
+}
 
 // queryParams returns the request's query parameters, refusing any not in
 // names and any given twice: a misspelt parameter must not be silently
@@ -136,7 +171,12 @@ var errEnough = errors.New("enough events")
 // each event, one a line (NDJSON), in fund_seq order: enough to re-verify the
 // chain without the server. after is a fund_seq; fund defaults to the fund
 // this server writes.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) error {
+	release, ok := s.logReads.acquire(p.User)
+	if !ok {
+		return errorf(CodeTooManyRequests, "", fmt.Sprintf("%s has %d reads of the event log running; wait for one to end", p.User, MaxLogReadsPerCaller))
+	}
+	defer release()
 	q, herr := queryParams(r, "fund", "after", "limit")
 	if herr != nil {
 		return herr

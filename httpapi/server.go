@@ -75,6 +75,8 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	verify  chan struct{} // a semaphore: one verify at a time
+	// logReads bounds the reads of the log (GET /v1/events) of each user.
+	logReads *callerLimit
 }
 
 // New checks the configuration and returns the server.
@@ -91,7 +93,7 @@ func New(c Config) (*Server, error) {
 	if c.ScratchDir == "" {
 		c.ScratchDir = os.TempDir()
 	}
-	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1)}
+	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
 	s.routes()
 	return s, nil
 }

@@ -172,6 +172,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 func submitError(err error, key string) error {
 	var de *domain.Error
 	switch {
+	case errors.Is(err, ledger.ErrLogUnavailable):
+		// Checked first: an event of the log that fails to apply may carry
+		// a domain error, which is no fault of this command.
+		return errorf(CodeUnavailable, "", "the writer cannot read the event log to catch up with other writers; nothing was recorded: retry later with the same Idempotency-Key")
 	case errors.As(err, &de):
 		return fromDomain(de)
 	case errors.Is(err, ledger.ErrIdempotencyKeyReused):
