@@ -112,6 +112,18 @@ func Open(ctx context.Context, nc *nats.Conn, name string, replicas int) (*Log, 
 	return &Log{js: js, stream: s, name: name}, nil
 }
 
+// Ready reports why the log cannot be used now: the NATS connection is not
+// connected, or the stream does not answer within ctx. Nil means it can.
+func (l *Log) Ready(ctx context.Context) error {
+	if st := l.js.Conn().Status(); st != nats.CONNECTED {
+		return fmt.Errorf("nats connection is %s", st)
+	}
+	if _, err := l.stream.Info(ctx); err != nil {
+		return fmt.Errorf("stream %s does not answer: %w", l.name, err)
+	}
+	return nil
+}
+
 // JetStream returns the log's JetStream context.
 func (l *Log) JetStream() jetstream.JetStream { return l.js }
 
@@ -309,6 +321,7 @@ func (l *Log) readBatch(ctx context.Context, filter string, from, last uint64, f
 	}
 	return next, nil
 }
+
 // DefaultTimeout bounds one append or read round trip when the caller's
 // context has no deadline.
 const DefaultTimeout = 10 * time.Second

@@ -113,6 +113,12 @@ func (s *Server) readYourWrites(ctx context.Context, fund string) error {
 	if s.cfg.Health != nil {
 		down = s.cfg.Health()
 	}
+	// An event of the log the projector cannot get past stops the read
+	// model for good, and writes with it: answer what it holds, as far as
+	// it got (each answer says its fund_seq).
+	if s.logFault() != nil {
+		return nil
+	}
 	timeout := ReadYourWritesTimeout
 	if down != nil {
 		timeout = 0
@@ -276,20 +282,49 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal
 	return writeJSON(w, http.StatusOK, rep)
 }
 
-// healthz answers {"status": "ok"}, or 503 with the error of a stopped
-// projector: the writer goes on taking commands, but reads would wait.
+// ReadyTimeout bounds the check of the stream by GET /readyz.
+const ReadyTimeout = 5 * time.Second
+
+// healthz answers liveness: {"status": "ok"} while the process serves
+// HTTP, whatever the state of NATS or the projector (GET /readyz says that).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	if s.cfg.Health != nil {
-		if err := s.cfg.Health(); err != nil {
-			e := errorf(CodeUnavailable, "", err.Error())
-			info(r).code = e.Code
-			return writeJSON(w, http.StatusServiceUnavailable, struct {
-				Status string `json:"status"`
-				Error  *Error `json:"error"`
-			}{"failing", e})
-		}
-	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers readiness: {"status": "ready"}, or 503 with {"status":
+// "not_ready", "error": {code unavailable, message}} saying why: the NATS
+// connection is down, the stream does not answer, or the projector is
+// stopped (a bad event in the log, or restarting after an error).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+	defer cancel()
+	err := s.cfg.Log.Ready(ctx)
+	if err == nil && s.cfg.Health != nil {
+		err = s.cfg.Health()
+	}
+	if err != nil {
+		e := errorf(CodeUnavailable, "", err.Error())
+		info(r).code = e.Code
+		return writeJSON(w, http.StatusServiceUnavailable, struct {
+			Status string `json:"status"`
+			Error  *Error `json:"error"`
+		}{"not_ready", e})
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// logFault is the error of an event in the log that the projector stopped
+// on for good (it does not verify or does not apply), or nil.
+func (s *Server) logFault() error {
+	if s.cfg.Health == nil {
+		return nil
+	}
+	err := s.cfg.Health()
+	var ee *projections.EventError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return nil
 }
 
 // trunc keeps echoed input short in messages.

@@ -61,8 +61,11 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per request; slog.Default() by default.
 	Logger *slog.Logger
-	// Health, when set, is asked by GET /healthz: an error (the projector
-	// stopped) makes it answer 503 with that error.
+	// Health, when set, says why the projector is not following the log
+	// (nil while it runs). GET /readyz answers 503 with it. An error that
+	// wraps a *projections.EventError (an event of the log that does not
+	// verify or apply) also makes writes answer 503, and reads answer from
+	// the read model as far as it got.
 	Health func() error
 	// ScratchDir is where verify builds its scratch read model, in a new
 	// folder removed afterwards; os.TempDir() by default.
@@ -139,7 +142,7 @@ const batchPath = "/v1/batch"
 // officer's and the approver's, and checks each item against the item's
 // endpoint. The auditor reads everything and runs verify; a donor:<id>
 // token reads balances and its own statement only. /metrics takes any
-// staff token (not a donor's); /healthz takes none.
+// staff token (not a donor's); /healthz and /readyz take none.
 func (s *Server) routes() {
 	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}
 	table := map[string]route{
@@ -156,6 +159,7 @@ func (s *Server) routes() {
 		"/v1/audit/verify":          {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
 		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},
 		"/healthz":                  {http.MethodGet: {public: true, h: s.healthz}},
+		"/readyz":                   {http.MethodGet: {public: true, h: s.readyz}},
 	}
 	for _, wr := range writeRoutes() {
 		var answer func(context.Context, ledger.Result) (any, error)

@@ -141,6 +141,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 	if herr != nil {
 		return ledger.Result{}, 0, herr
 	}
+	// A command decided against a log with an event the projector cannot
+	// get past would build on books that do not add up: refuse until the
+	// event is dealt with (projector verify names it).
+	if err := s.logFault(); err != nil {
+		return ledger.Result{}, 0, errorf(CodeUnavailable, "", "writes are refused: "+err.Error()+"; run projector verify")
+	}
 	// The path is part of the hash: the same body sent to another
 	// endpoint (or approving another allocation) is another command.
 	hash, err := ledger.CommandHash(r.URL.Path, body)
