@@ -15,8 +15,9 @@ const (
 	CodeMalformedJSON         = "malformed_json"          // 400: not JSON, not an object, trailing data, a wrong JSON type, a duplicate key
 	CodeUnknownField          = "unknown_field"           // 400: a key the endpoint does not know (exact spelling)
 	CodeBodyTooLarge          = "body_too_large"          // 413: more than MaxBodyBytes
-	CodeUnsupportedMediaType  = "unsupported_media_type"  // 415: a Content-Type other than JSON
+	CodeUnsupportedMediaType  = "unsupported_media_type"  // 415: a Content-Type other than JSON, or a charset other than UTF-8
 	CodeInvalidIdempotencyKey = "invalid_idempotency_key" // 400: an Idempotency-Key too long or not printable ASCII
+	CodeInvalidHeader         = "invalid_header"          // 400: a header that must come once given twice (Authorization)
 	CodeUnauthorized          = "unauthorized"            // 401: no token or an unknown one
 	CodeForbidden             = "forbidden"               // 403: the token's role may not do this
 	CodeNotFound              = "not_found"               // 404: no such path
@@ -44,6 +45,7 @@ var Codes = []struct {
 	{CodeBodyTooLarge, http.StatusRequestEntityTooLarge},
 	{CodeUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{CodeInvalidIdempotencyKey, http.StatusBadRequest},
+	{CodeInvalidHeader, http.StatusBadRequest},
 	{CodeUnauthorized, http.StatusUnauthorized},
 	{CodeForbidden, http.StatusForbidden},
 	{CodeNotFound, http.StatusNotFound},

@@ -205,7 +205,9 @@ func (s *Server) dispatch(rt route) http.Handler {
 		if !ep.public {
 			var err *Error
 			if p, err = s.authenticate(r); err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
+				if err.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
+				}
 				s.fail(w, r, err)
 				return
 			}
@@ -224,6 +226,11 @@ func (s *Server) dispatch(rt route) http.Handler {
 // authenticate finds the principal of the request's bearer token. The token
 // itself is never logged nor echoed.
 func (s *Server) authenticate(r *http.Request) (Principal, *Error) {
+	// Two headers would be judged by the first alone, while a proxy or a
+	// log may judge by the other: refuse rather than pick (issue 8).
+	if vs := r.Header.Values("Authorization"); len(vs) > 1 {
+		return Principal{}, errorf(CodeInvalidHeader, "Authorization", fmt.Sprintf("send one Authorization header, not %d", len(vs)))
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return Principal{}, errorf(CodeUnauthorized, "", "send Authorization: Bearer <token>")
