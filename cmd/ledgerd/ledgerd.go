@@ -221,7 +221,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	if m.tokens.Len() == 0 {
-		m.logger.Warn("no tokens: every request but GET /healthz will be refused")
+		m.logger.Warn("no tokens: every request but GET /healthz and GET /readyz will be refused")
 	}
 
 	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {

@@ -2,9 +2,13 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
 // TestLogReadsCappedPerCaller: a user with MaxLogReadsPerCaller reads of
@@ -36,5 +40,20 @@ func TestLogReadsCappedPerCaller(t *testing.T) {
 	}
 	if n := len(s.logReads.running); n != 1 {
 		t.Errorf("%d users counted, want 1", n)
+	}
+}
+
+// TestSubmitErrorLogUnavailable: a writer that could not read the log to
+// catch up answers 503 unavailable, even when the error it met carries a
+// domain error of a stored event (issue 8: it answered 500 internal).
+func TestSubmitErrorLogUnavailable(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("catch up fund mdfm: %w: %w", ledger.ErrLogUnavailable, errors.New("nats: connection closed")),
+		fmt.Errorf("catch up fund mdfm: %w: %w", ledger.ErrLogUnavailable, &domain.Error{Code: domain.CodeUnknownDonor, Kind: domain.KindNotFound, Message: "no donor", Field: "donor_id"}),
+	} {
+		var he *Error
+		if got := submitError(err, "k"); !errors.As(got, &he) || he.Status != http.StatusServiceUnavailable || he.Code != CodeUnavailable {
+			t.Errorf("submitError(%v) = %v, want 503 %s", err, got, CodeUnavailable)
+		}
 	}
 }
