@@ -68,6 +68,18 @@ func TestLogReadsLeaveNoConsumer(t *testing.T) {
 	if len(bad) > 0 {
 		t.Fatalf("%d of %d reads failed, first: %s", len(bad), reads, bad[0])
 	}
+	// A client that goes away mid-answer.
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, "GET", d.url+"/v1/events?limit=10000", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer tok-kim")
+	if resp, err := httpClient.Do(req); err == nil {
+		cancel()
+		resp.Body.Close()
+	}
+	cancel()
 	d.get(t, "/v1/audit/verify", "tok-kim", nil)
 	d.get(t, "/v1/events?limit=10000", "tok-kim", nil)
 	// The projector follows the stream with one consumer of its own.

@@ -212,4 +212,12 @@ func TestVerifyUnbalancedEvent(t *testing.T) {
 	if code, got := run("verify", "--from", out, "--scratch", dir); code == ExitOK || !strings.Contains(got, where) {
 		t.Errorf("verify --from: exit %d, want a failure naming %s:\n%s", code, where, got)
 	}
+	// verify and export read the log with direct gets: no consumer stays.
+	st, err := log.JetStream().Stream(t.Context(), log.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := st.Info(t.Context()); err != nil || info.State.Consumers != 0 {
+		t.Errorf("after verify and export the stream holds consumers: %+v (%v), want 0", info.State, err)
+	}
 }
