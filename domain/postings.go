@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -38,9 +39,18 @@ type Posting struct {
 	PledgeID string // set on memo postings
 }
 
+// ErrUnbalanced is wrapped by Postings when the legs of an event do not sum
+// to zero. Events this package decides always balance; a stored event that
+// does not was written by an older, faulty version or forged. It is an
+// error, not a panic, because the event is input: a panic here made every
+// start of ledgerd crash on such an event (issue 8).
+var ErrUnbalanced = errors.New("postings do not balance")
+
 // Postings returns the legs of an event; events that move no money have
-// none. The legs always sum to zero: a violation panics, since it would mean
-// a bug in this function, not bad input. Legs of zero are left out.
+// none. Legs of zero are left out. Legs that do not sum to zero (possible
+// only for payloads that carry their own split: an allocation's funding, a
+// refund's funding, a reversal's legs) answer an error wrapping
+// ErrUnbalanced, naming the event's type and fund_seq.
 func Postings(e events.Event) ([]Posting, error) {
 	p, err := e.Payload()
 	if err != nil {
@@ -55,7 +65,7 @@ func Postings(e events.Event) ([]Posting, error) {
 		sum += x.Minor
 	}
 	if sum != 0 {
-		panic(fmt.Sprintf("postings of %s fund_seq %d sum to %d, not zero", e.Type, e.FundSeq, sum))
+		return nil, fmt.Errorf("%w: the postings of %s fund %s fund_seq %d sum to %d, not zero", ErrUnbalanced, e.Type, e.Fund, e.FundSeq, sum)
 	}
 	return ps, nil
 }

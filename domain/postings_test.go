@@ -2,6 +2,8 @@ package domain_test
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -120,5 +122,24 @@ func TestApplyOldApproval(t *testing.T) {
 	}
 	if diff := cmp.Diff([]events.Draw{{Amount: money.USDAmount(2000000)}}, s.Allocations["A-1"].Funding); diff != "" {
 		t.Errorf("funding (-want +got):\n%s", diff)
+	}
+}
+
+// TestPostingsUnbalanced: a stored event whose own split does not add up
+// (an allocation funded by less than its amount) answers ErrUnbalanced
+// naming the event; it used to panic, which crashed ledgerd at every start.
+func TestPostingsUnbalanced(t *testing.T) {
+	e, err := events.New("2021-01-01", &events.AllocationApproved{AllocationID: "A", LineID: "L", TermID: "2020-2021",
+		Amount: money.USDAmount(300), Funding: []events.Draw{{Amount: money.USDAmount(200)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Fund, e.FundSeq = "mdfm", 7
+	ps, err := domain.Postings(e)
+	if !errors.Is(err, domain.ErrUnbalanced) || ps != nil {
+		t.Fatalf("Postings = %v, %v; want ErrUnbalanced", ps, err)
+	}
+	if want := "fund mdfm fund_seq 7"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name %q", err, want)
 	}
 }

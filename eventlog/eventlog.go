@@ -28,6 +28,11 @@ const (
 	MaxBatchEvents = 1000
 	// MaxFundIDLen bounds a fund id, which is a subject token.
 	MaxFundIDLen = 32
+	// MaxReadBatchBytes bounds the bytes of one direct-get batch of a read.
+	MaxReadBatchBytes = 8 << 20
+	// MaxLaggingReads bounds how often a read asks again when a batch
+	// brings nothing short of the last sequence wanted (a lagging replica).
+	MaxLaggingReads = 10
 )
 
 var fundPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -105,6 +110,18 @@ func Open(ctx context.Context, nc *nats.Conn, name string, replicas int) (*Log, 
 		return nil, fmt.Errorf("open stream %s: it allows deletes, purges or rollups, or lacks atomic batches or file storage", name)
 	}
 	return &Log{js: js, stream: s, name: name}, nil
+}
+
+// Ready reports why the log cannot be used now: the NATS connection is not
+// connected, or the stream does not answer within ctx. Nil means it can.
+func (l *Log) Ready(ctx context.Context) error {
+	if st := l.js.Conn().Status(); st != nats.CONNECTED {
+		return fmt.Errorf("nats connection is %s", st)
+	}
+	if _, err := l.stream.Info(ctx); err != nil {
+		return fmt.Errorf("stream %s does not answer: %w", l.name, err)
+	}
+	return nil
 }
 
 // JetStream returns the log's JetStream context.
@@ -191,7 +208,7 @@ func (l *Log) ReadFund(ctx context.Context, fund string, after uint64, fn func(e
 	if err != nil {
 		return err
 	}
-	return l.read(ctx, []string{FundFilter(fund)}, after, last, fn)
+	return l.read(ctx, FundFilter(fund), after, last, fn)
 }
 
 // ReadAll calls fn for every event of every fund with stream sequence above
@@ -201,47 +218,108 @@ func (l *Log) ReadAll(ctx context.Context, after uint64, fn func(events.Event) e
 	if err != nil {
 		return fmt.Errorf("stream info: %w", err)
 	}
-	return l.read(ctx, []string{AllFilter}, after, info.State.LastSeq, fn)
+	return l.read(ctx, AllFilter, after, info.State.LastSeq, fn)
 }
 
-func (l *Log) read(ctx context.Context, filters []string, after, last uint64, fn func(events.Event) error) error {
-	if last <= after {
-		return nil
-	}
-	cons, err := l.js.OrderedConsumer(ctx, l.name, jetstream.OrderedConsumerConfig{
-		FilterSubjects: filters,
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    after + 1,
+func (l *Log) read(ctx context.Context, filter string, after, last uint64, fn func(events.Event) error) error {
+	return l.ReadRaw(ctx, filter, after, last, func(m RawMsg) error {
+		e, err := events.Decode(m.Data)
+		if err != nil {
+			return fmt.Errorf("stream seq %d: %w", m.Seq, err)
+		}
+		e.StreamSeq = m.Seq
+		return fn(e)
 	})
-	if err != nil {
-		return fmt.Errorf("read from stream seq %d: %w", after+1, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(MaxBatchEvents))
-	if err != nil {
-		return fmt.Errorf("read from stream seq %d: %w", after+1, err)
-	}
-	defer it.Stop()
-	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
+}
+
+// RawMsg is one stored message as the stream holds it.
+type RawMsg struct {
+	Seq     uint64 // stream sequence
+	Subject string
+	Data    []byte
+	// End is true on the last message of one direct-get batch: a reader
+	// that groups messages may flush there.
+	End bool
+}
+
+// ReadRaw calls fn, in stream order, for each message on a subject matching
+// filter with stream sequence above after and at most last, unchecked.
+//
+// It reads with direct gets (jetstreamext.GetBatch) in batches of up to
+// MaxBatchEvents: no consumer is made, so a read leaves no state on the
+// server whether it ends, fails or its caller goes away (issue 8: one
+// ephemeral consumer per GET /v1/events reached the server's limit of 1000
+// consumers a stream and took reads offline for minutes). A direct get may
+// be answered by a replica that lags (AllowDirect): a batch that ends before
+// last is asked again from where it stopped, at most MaxLaggingReads times.
+func (l *Log) ReadRaw(ctx context.Context, filter string, after, last uint64, fn func(RawMsg) error) error {
+	next, lagging := after+1, 0
+	for next <= last {
+		got, err := l.readBatch(ctx, filter, next, last, fn)
 		if err != nil {
-			return fmt.Errorf("read stream: %w", err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("read stream: %w", err)
-		}
-		e, err := events.Decode(m.Data())
-		if err != nil {
-			return fmt.Errorf("stream seq %d: %w", md.Sequence.Stream, err)
-		}
-		e.StreamSeq = md.Sequence.Stream
-		if err := fn(e); err != nil {
 			return err
 		}
-		if md.Sequence.Stream >= last {
-			return nil
+		if got > next {
+			next, lagging = got, 0
+			continue
+		}
+		if lagging++; lagging > MaxLaggingReads {
+			return fmt.Errorf("read stream %s from seq %d: no message up to seq %d after %d tries", l.name, next, last, lagging)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read stream %s: %w", l.name, ctx.Err())
+		case <-time.After(time.Duration(lagging) * 100 * time.Millisecond):
 		}
 	}
+	return nil
+}
+
+// readBatch reads one direct-get batch from stream seq from, and returns
+// the sequence to ask for next (from when it got nothing).
+func (l *Log) readBatch(ctx context.Context, filter string, from, last uint64, fn func(RawMsg) error) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	n := min(last-from+1, MaxBatchEvents)
+	msgs, err := jetstreamext.GetBatch(ctx, l.js, l.name, int(n),
+		jetstreamext.GetBatchSeq(from), jetstreamext.GetBatchSubject(filter), jetstreamext.GetBatchMaxBytes(MaxReadBatchBytes))
+	if err != nil {
+		return from, fmt.Errorf("read stream %s from seq %d: %w", l.name, from, err)
+	}
+	next := from
+	var prev *RawMsg
+	deliver := func(end bool) error {
+		if prev == nil {
+			return nil
+		}
+		prev.End = end
+		return fn(*prev)
+	}
+	for m, err := range msgs {
+		if errors.Is(err, jetstreamext.ErrNoMessages) {
+			break
+		}
+		if err != nil {
+			return next, fmt.Errorf("read stream %s from seq %d: %w", l.name, next, err)
+		}
+		if m.Sequence < next || m.Sequence > last {
+			// Nothing beyond last is wanted: it came after the read began.
+			break
+		}
+		if err := deliver(false); err != nil {
+			return next, err
+		}
+		prev = &RawMsg{Seq: m.Sequence, Subject: m.Subject, Data: m.Data}
+		next = m.Sequence + 1
+	}
+	if prev != nil {
+		// Whether the stream holds more past a batch is unknown; the end of a
+		// batch, or last, is where a reader that groups messages flushes.
+		if err := deliver(true); err != nil {
+			return next, err
+		}
+	}
+	return next, nil
 }
 
 // DefaultTimeout bounds one append or read round trip when the caller's

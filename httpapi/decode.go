@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -23,14 +24,19 @@ const MaxBatchBodyBytes = 512 << 10
 const MaxJSONDepth = 16
 
 // checkContentType accepts no Content-Type (curl -d sends a form type, but
-// clients that send none are common) and JSON ones.
+// clients that send none are common) and JSON ones, in UTF-8: a body
+// declared in another charset (utf-16) would be read as UTF-8 and mean
+// something else than the client meant.
 func checkContentType(r *http.Request) *Error {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
 	}
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, params, err := mime.ParseMediaType(ct)
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return errorf(CodeUnsupportedMediaType, "", fmt.Sprintf("charset %q: send JSON in UTF-8", trunc(cs)))
+		}
 		return nil
 	}
 	return errorf(CodeUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q: send application/json", ct))
@@ -45,7 +51,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *Err
 		if errors.As(err, &mbe) {
 			return nil, errorf(CodeBodyTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", limit))
 		}
-		return nil, errorf(CodeMalformedJSON, "", "the body could not be read: "+err.Error())
+		// The error names the socket's addresses ("read tcp a->b: i/o
+		// timeout"): they are no business of the client's.
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, errorf(CodeMalformedJSON, "", fmt.Sprintf("the body did not arrive whole within %s", WriteTimeout))
+		}
+		return nil, errorf(CodeMalformedJSON, "", "the body could not be read whole")
 	}
 	return buf.Bytes(), nil
 }

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -97,4 +101,27 @@ func FuzzDecodeCommand(f *testing.F) {
 			t.Errorf("code %s for %q", err.Code, b)
 		}
 	})
+}
+
+// timeoutBody fails as a connection whose read deadline passed does.
+type timeoutBody struct{}
+
+func (timeoutBody) Read([]byte) (int, error) {
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	return 0, &net.OpError{Op: "read", Net: "tcp", Source: addr, Addr: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 54321}, Err: os.ErrDeadlineExceeded}
+}
+
+// TestReadBodyTimeoutHidesAddresses: the 400 after a body read timed out
+// says so without the socket's addresses (issue 8).
+func TestReadBodyTimeoutHidesAddresses(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/donors", io.NopCloser(timeoutBody{}))
+	_, e := readBody(httptest.NewRecorder(), r, MaxBodyBytes)
+	if e == nil || e.Status != 400 || e.Code != CodeMalformedJSON {
+		t.Fatalf("got %v, want 400 %s", e, CodeMalformedJSON)
+	}
+	for _, leak := range []string{"127.0.0.1", "10.1.2.3", "8080", "54321", "tcp"} {
+		if strings.Contains(e.Message, leak) {
+			t.Errorf("message %q shows %q", e.Message, leak)
+		}
+	}
 }

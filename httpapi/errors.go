@@ -15,13 +15,15 @@ const (
 	CodeMalformedJSON         = "malformed_json"          // 400: not JSON, not an object, trailing data, a wrong JSON type, a duplicate key
 	CodeUnknownField          = "unknown_field"           // 400: a key the endpoint does not know (exact spelling)
 	CodeBodyTooLarge          = "body_too_large"          // 413: more than MaxBodyBytes
-	CodeUnsupportedMediaType  = "unsupported_media_type"  // 415: a Content-Type other than JSON
+	CodeUnsupportedMediaType  = "unsupported_media_type"  // 415: a Content-Type other than JSON, or a charset other than UTF-8
 	CodeInvalidIdempotencyKey = "invalid_idempotency_key" // 400: an Idempotency-Key too long or not printable ASCII
+	CodeInvalidHeader         = "invalid_header"          // 400: a header that must come once given twice (Authorization)
 	CodeUnauthorized          = "unauthorized"            // 401: no token or an unknown one
 	CodeForbidden             = "forbidden"               // 403: the token's role may not do this
 	CodeNotFound              = "not_found"               // 404: no such path
 	CodeMethodNotAllowed      = "method_not_allowed"      // 405: the path exists, not with this method
 	CodeIdempotencyKeyReused  = "idempotency_key_reused"  // 409: the key was used before with another body
+	CodeTooManyRequests       = "too_many_requests"       // 429: the caller has MaxLogReadsPerCaller reads of the log running
 	CodeBusy                  = "busy"                    // 503: the writer's queue is full, or a verify is already running
 	CodeUnavailable           = "unavailable"             // 503: the writer stopped, the read model is behind or stopped, or the outcome is unknown
 	CodeInvalidDate           = "invalid_date"            // 422: a date query parameter that is not YYYY-MM-DD
@@ -43,11 +45,13 @@ var Codes = []struct {
 	{CodeBodyTooLarge, http.StatusRequestEntityTooLarge},
 	{CodeUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{CodeInvalidIdempotencyKey, http.StatusBadRequest},
+	{CodeInvalidHeader, http.StatusBadRequest},
 	{CodeUnauthorized, http.StatusUnauthorized},
 	{CodeForbidden, http.StatusForbidden},
 	{CodeNotFound, http.StatusNotFound},
 	{CodeMethodNotAllowed, http.StatusMethodNotAllowed},
 	{CodeIdempotencyKeyReused, http.StatusConflict},
+	{CodeTooManyRequests, http.StatusTooManyRequests},
 	{CodeBusy, http.StatusServiceUnavailable},
 	{CodeUnavailable, http.StatusServiceUnavailable},
 	{CodeInvalidDate, http.StatusUnprocessableEntity},

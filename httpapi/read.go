@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
@@ -19,7 +20,41 @@ import (
 const (
 	DefaultEventsLimit = 1000
 	MaxEventsLimit     = 10_000
+	// MaxLogReadsPerCaller bounds the reads of the log one user may have
+	// running at once; more answer 429 too_many_requests. A read holds no
+	// state on the NATS server (direct gets), but each holds a goroutine,
+	// a batch of events in memory and a connection.
+	MaxLogReadsPerCaller = 2
 )
+
+// callerLimit counts what each user has running, up to a bound.
+type callerLimit struct {
+	max     int
+	mu      sync.Mutex
+	running map[string]int
+}
+
+func newCallerLimit(max int) *callerLimit {
+	return &callerLimit{max: max, running: map[string]int{}}
+}
+
+// acquire takes a slot for user and returns its release, or false when
+// user holds max already.
+func (l *callerLimit) acquire(user string) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running[user] >= l.max {
+		return nil, false
+	}
+	l.running[user]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.running[user]--; l.running[user] == 0 {
+			delete(l.running, user)
+		}
+	}, true
+}
 
 // queryParams returns the request's query parameters, refusing any not in
 // names and any given twice: a misspelt parameter must not be silently
@@ -77,6 +112,12 @@ func (s *Server) readYourWrites(ctx context.Context, fund string) error {
 	var down error
 	if s.cfg.Health != nil {
 		down = s.cfg.Health()
+	}
+	// An event of the log the projector cannot get past stops the read
+	// model for good, and writes with it: answer what it holds, as far as
+	// it got (each answer says its fund_seq).
+	if s.logFault() != nil {
+		return nil
 	}
 	timeout := ReadYourWritesTimeout
 	if down != nil {
@@ -136,7 +177,12 @@ var errEnough = errors.New("enough events")
 // each event, one a line (NDJSON), in fund_seq order: enough to re-verify the
 // chain without the server. after is a fund_seq; fund defaults to the fund
 // this server writes.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) error {
+	release, ok := s.logReads.acquire(p.User)
+	if !ok {
+		return errorf(CodeTooManyRequests, "", fmt.Sprintf("%s has %d reads of the event log running; wait for one to end", p.User, MaxLogReadsPerCaller))
+	}
+	defer release()
 	q, herr := queryParams(r, "fund", "after", "limit")
 	if herr != nil {
 		return herr
@@ -236,20 +282,49 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal
 	return writeJSON(w, http.StatusOK, rep)
 }
 
-// healthz answers {"status": "ok"}, or 503 with the error of a stopped
-// projector: the writer goes on taking commands, but reads would wait.
+// ReadyTimeout bounds the check of the stream by GET /readyz.
+const ReadyTimeout = 5 * time.Second
+
+// healthz answers liveness: {"status": "ok"} while the process serves
+// HTTP, whatever the state of NATS or the projector (GET /readyz says that).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	if s.cfg.Health != nil {
-		if err := s.cfg.Health(); err != nil {
-			e := errorf(CodeUnavailable, "", err.Error())
-			info(r).code = e.Code
-			return writeJSON(w, http.StatusServiceUnavailable, struct {
-				Status string `json:"status"`
-				Error  *Error `json:"error"`
-			}{"failing", e})
-		}
-	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers readiness: {"status": "ready"}, or 503 with {"status":
+// "not_ready", "error": {code unavailable, message}} saying why: the NATS
+// connection is down, the stream does not answer, or the projector is
+// stopped (a bad event in the log, or restarting after an error).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+	defer cancel()
+	err := s.cfg.Log.Ready(ctx)
+	if err == nil && s.cfg.Health != nil {
+		err = s.cfg.Health()
+	}
+	if err != nil {
+		e := errorf(CodeUnavailable, "", err.Error())
+		info(r).code = e.Code
+		return writeJSON(w, http.StatusServiceUnavailable, struct {
+			Status string `json:"status"`
+			Error  *Error `json:"error"`
+		}{"not_ready", e})
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// logFault is the error of an event in the log that the projector stopped
+// on for good (it does not verify or does not apply), or nil.
+func (s *Server) logFault() error {
+	if s.cfg.Health == nil {
+		return nil
+	}
+	err := s.cfg.Health()
+	var ee *projections.EventError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return nil
 }
 
 // trunc keeps echoed input short in messages.

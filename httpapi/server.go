@@ -61,8 +61,11 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per request; slog.Default() by default.
 	Logger *slog.Logger
-	// Health, when set, is asked by GET /healthz: an error (the projector
-	// stopped) makes it answer 503 with that error.
+	// Health, when set, says why the projector is not following the log
+	// (nil while it runs). GET /readyz answers 503 with it. An error that
+	// wraps a *projections.EventError (an event of the log that does not
+	// verify or apply) also makes writes answer 503, and reads answer from
+	// the read model as far as it got.
 	Health func() error
 	// ScratchDir is where verify builds its scratch read model, in a new
 	// folder removed afterwards; os.TempDir() by default.
@@ -75,6 +78,8 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	verify  chan struct{} // a semaphore: one verify at a time
+	// logReads bounds the reads of the log (GET /v1/events) of each user.
+	logReads *callerLimit
 }
 
 // New checks the configuration and returns the server.
@@ -91,7 +96,7 @@ func New(c Config) (*Server, error) {
 	if c.ScratchDir == "" {
 		c.ScratchDir = os.TempDir()
 	}
-	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1)}
+	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
 	s.routes()
 	return s, nil
 }
@@ -137,7 +142,7 @@ const batchPath = "/v1/batch"
 // officer's and the approver's, and checks each item against the item's
 // endpoint. The auditor reads everything and runs verify; a donor:<id>
 // token reads balances and its own statement only. /metrics takes any
-// staff token (not a donor's); /healthz takes none.
+// staff token (not a donor's); /healthz and /readyz take none.
 func (s *Server) routes() {
 	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}
 	table := map[string]route{
@@ -154,6 +159,7 @@ func (s *Server) routes() {
 		"/v1/audit/verify":          {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
 		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},
 		"/healthz":                  {http.MethodGet: {public: true, h: s.healthz}},
+		"/readyz":                   {http.MethodGet: {public: true, h: s.readyz}},
 	}
 	for _, wr := range writeRoutes() {
 		var answer func(context.Context, ledger.Result) (any, error)
@@ -199,7 +205,9 @@ func (s *Server) dispatch(rt route) http.Handler {
 		if !ep.public {
 			var err *Error
 			if p, err = s.authenticate(r); err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
+				if err.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
+				}
 				s.fail(w, r, err)
 				return
 			}
@@ -218,6 +226,11 @@ func (s *Server) dispatch(rt route) http.Handler {
 // authenticate finds the principal of the request's bearer token. The token
 // itself is never logged nor echoed.
 func (s *Server) authenticate(r *http.Request) (Principal, *Error) {
+	// Two headers would be judged by the first alone, while a proxy or a
+	// log may judge by the other: refuse rather than pick (issue 8).
+	if vs := r.Header.Values("Authorization"); len(vs) > 1 {
+		return Principal{}, errorf(CodeInvalidHeader, "Authorization", fmt.Sprintf("send one Authorization header, not %d", len(vs)))
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return Principal{}, errorf(CodeUnauthorized, "", "send Authorization: Bearer <token>")

@@ -141,6 +141,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 	if herr != nil {
 		return ledger.Result{}, 0, herr
 	}
+	// A command decided against a log with an event the projector cannot
+	// get past would build on books that do not add up: refuse until the
+	// event is dealt with (projector verify names it).
+	if err := s.logFault(); err != nil {
+		return ledger.Result{}, 0, errorf(CodeUnavailable, "", "writes are refused: "+err.Error()+"; run projector verify")
+	}
 	// The path is part of the hash: the same body sent to another
 	// endpoint (or approving another allocation) is another command.
 	hash, err := ledger.CommandHash(r.URL.Path, body)
@@ -172,6 +178,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 func submitError(err error, key string) error {
 	var de *domain.Error
 	switch {
+	case errors.Is(err, ledger.ErrLogUnavailable):
+		// Checked first: an event of the log that fails to apply may carry
+		// a domain error, which is no fault of this command.
+		return errorf(CodeUnavailable, "", "the writer cannot read the event log to catch up with other writers; nothing was recorded: retry later with the same Idempotency-Key")
 	case errors.As(err, &de):
 		return fromDomain(de)
 	case errors.Is(err, ledger.ErrIdempotencyKeyReused):

@@ -44,6 +44,10 @@ var (
 	ErrBusy = errors.New("writer queue full")
 	// ErrClosed: the writer has stopped.
 	ErrClosed = errors.New("writer closed")
+	// ErrLogUnavailable: the writer could not read the fund's new events
+	// from the log before deciding (NATS down, the stream unreachable, an
+	// event that does not verify). Nothing was appended; retry later.
+	ErrLogUnavailable = errors.New("event log cannot be read")
 )
 
 // Request is one command to decide and append.
@@ -262,6 +266,7 @@ func (w *Writer) process(batch []*pending) {
 		// Another process may have written the fund: catch up first, so that
 		// commands about ids it created are judged against them.
 		if err = w.catchUp(ctx); err != nil {
+			err = fmt.Errorf("catch up fund %s: %w: %w", w.fund, ErrLogUnavailable, err)
 			break
 		}
 		var retry bool

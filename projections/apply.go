@@ -201,7 +201,7 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 	}
 	ps, err := domain.Postings(e)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInconsistent, err)
+		return fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}
 	// A reversal's legs are booked under the reversed event's type, so that
 	// sums by type net out what was reversed.

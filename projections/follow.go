@@ -108,11 +108,81 @@ func follow(ctx context.Context, log *eventlog.Log, s *Store, until uint64) erro
 // when it is not 0, to apply in batches of at most MaxBatchEvents. check, if
 // not nil, sees each event as soon as it is decoded. A message that does not
 // decode ends the read with an *EventError before the batch holding it
-// reaches apply.
+// reaches apply. A read up to until leaves no consumer on the server
+// (direct gets); following the stream (until 0) holds one consumer while it
+// runs and deletes it when it returns.
 func readRange(ctx context.Context, log *eventlog.Log, after, until uint64, check func(events.Event) error, apply func([]events.Event) error) error {
-	if until > 0 && after >= until {
+	if until == 0 {
+		return followLive(ctx, log, after, check, apply)
+	}
+	if after >= until {
 		return nil
 	}
+	b := newBatcher(check, apply)
+	return log.ReadRaw(ctx, eventlog.AllFilter, after, until, func(m eventlog.RawMsg) error {
+		return b.add(m.Subject, m.Data, m.Seq, m.End || m.Seq >= until)
+	})
+}
+
+// batcher decodes messages and hands them to apply in batches.
+type batcher struct {
+	check func(events.Event) error
+	apply func([]events.Event) error
+	batch []events.Event
+}
+
+func newBatcher(check func(events.Event) error, apply func([]events.Event) error) *batcher {
+	return &batcher{check: check, apply: apply, batch: make([]events.Event, 0, MaxBatchEvents)}
+}
+
+// add decodes one message and applies the batch when it is full or flush
+// is set (nothing more is known to be pending).
+func (b *batcher) add(subject string, data []byte, seq uint64, flush bool) error {
+	e, err := decodeMsg(subject, data, seq)
+	if err != nil {
+		return err
+	}
+	if b.check != nil {
+		if err := b.check(e); err != nil {
+			return err
+		}
+	}
+	b.batch = append(b.batch, e)
+	if len(b.batch) == MaxBatchEvents || flush {
+		if err := b.apply(b.batch); err != nil {
+			return b.applyPrefix(err)
+		}
+		b.batch = b.batch[:0]
+	}
+	return nil
+}
+
+// applyPrefix applies the events of a failed batch that come before the
+// event at fault, so that the read model reaches as far as the log can be
+// trusted and reads answer up to there, then returns err.
+func (b *batcher) applyPrefix(err error) error {
+	var ee *EventError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	for i, e := range b.batch {
+		if e.StreamSeq == ee.StreamSeq {
+			if i > 0 {
+				if perr := b.apply(b.batch[:i]); perr != nil {
+					return errors.Join(err, perr)
+				}
+			}
+			break
+		}
+	}
+	return err
+}
+
+// followLive follows the stream from after+1 until ctx ends or an error,
+// with an ordered consumer that it deletes when it returns: the server
+// would otherwise keep it for its inactivity threshold (minutes), and each
+// restart of the projector would leave one more behind.
+func followLive(ctx context.Context, log *eventlog.Log, after uint64, check func(events.Event) error, apply func([]events.Event) error) error {
 	cons, err := log.JetStream().OrderedConsumer(ctx, log.Stream(), jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{eventlog.AllFilter},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
@@ -126,8 +196,11 @@ func readRange(ctx context.Context, log *eventlog.Log, after, until uint64, chec
 	if err != nil {
 		return fmt.Errorf("follow stream %s from seq %d: %w", log.Stream(), after+1, err)
 	}
-	defer it.Stop()
-	batch := make([]events.Event, 0, MaxBatchEvents)
+	defer func() {
+		it.Stop()
+		deleteConsumer(log, cons)
+	}()
+	b := newBatcher(check, apply)
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
@@ -140,30 +213,25 @@ func readRange(ctx context.Context, log *eventlog.Log, after, until uint64, chec
 		if err != nil {
 			return fmt.Errorf("follow stream %s: %w", log.Stream(), err)
 		}
-		seq := md.Sequence.Stream
-		e, err := decodeMsg(m.Subject(), m.Data(), seq)
-		if err != nil {
-			return err
-		}
-		if check != nil {
-			if err := check(e); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, e)
-		done := until > 0 && seq >= until
 		// NumPending is what the stream held beyond this message when it
 		// was delivered: zero means the batch has caught up.
-		if len(batch) == MaxBatchEvents || md.NumPending == 0 || done {
-			if err := apply(batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-		if done {
-			return nil
+		if err := b.add(m.Subject(), m.Data(), md.Sequence.Stream, md.NumPending == 0); err != nil {
+			return err
 		}
 	}
+}
+
+// deleteConsumer deletes the ordered consumer's current server consumer,
+// with a context of its own: the caller's has often ended. A failure is
+// left to the server's inactivity threshold.
+func deleteConsumer(log *eventlog.Log, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), eventlog.DefaultTimeout)
+	defer cancel()
+	_ = log.JetStream().DeleteConsumer(ctx, log.Stream(), info.Name)
 }
 
 // decodeMsg checks and parses one stored event: canonical bytes, a hash that

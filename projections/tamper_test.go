@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
@@ -284,5 +285,43 @@ func TestUnknownEventTypeStops(t *testing.T) {
 	}
 	if rep.OK || rep.Failure == nil || rep.Failure.Stage != projections.StageReplay || rep.Failure.FundSeq != e.FundSeq {
 		t.Errorf("verify: %+v failure %+v, want not OK at stage replay, fund_seq %d", rep, rep.Failure, e.FundSeq)
+	}
+}
+
+// TestUnbalancedEventStops appends a correctly chained event whose postings
+// do not balance: the projector (CatchUp, Run, Verify) stops on it with an
+// *EventError wrapping ErrInconsistent that names the fund and fund_seq,
+// instead of the panic in domain.Postings that crashed ledgerd at every
+// start (issue 8).
+func TestUnbalancedEventStops(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	ledgertest.MustSubmit(t, w, "propose-2", "olu", &domain.ProposeAllocation{ID: "al-2", LineID: "MDFM-1.1", Amount: ledgertest.USD("300.00"), ProposedOn: "2020-07-03"})
+	w.Close()
+	forged := ledgertest.AppendUnbalanced(t, log, "mdfm", ledgertest.Term, "MDFM-1.1", "al-2")
+	if forged.FundSeq != 13 {
+		t.Fatalf("forged fund_seq %d, want 13", forged.FundSeq)
+	}
+	checkStop := func(t *testing.T, err error) {
+		t.Helper()
+		var ee *projections.EventError
+		if !errors.As(err, &ee) || !errors.Is(err, projections.ErrInconsistent) || !errors.Is(err, domain.ErrUnbalanced) ||
+			ee.Fund != "mdfm" || ee.FundSeq != 13 || ee.StreamSeq != forged.StreamSeq {
+			t.Fatalf("got %v, want an EventError of fund mdfm fund_seq 13 wrapping ErrInconsistent and ErrUnbalanced", err)
+		}
+	}
+	live := openStore(t, "live.db")
+	checkStop(t, projections.CatchUp(t.Context(), log, live))
+	checkStop(t, projections.Run(t.Context(), log, live))
+	if cp, err := live.Checkpoint(t.Context()); err != nil || cp != forged.StreamSeq-1 {
+		t.Errorf("checkpoint %d (%v), want %d: everything before the event", cp, err, forged.StreamSeq-1)
+	}
+	rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rep.Failure; rep.OK || f == nil || f.Fund != "mdfm" || f.FundSeq != 13 {
+		t.Errorf("verify: %+v failure %+v, want not OK naming fund mdfm fund_seq 13", rep, f)
 	}
 }

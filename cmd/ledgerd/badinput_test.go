@@ -132,6 +132,8 @@ func TestBadInputs(t *testing.T) {
 		post(w.path+" auditor writes", w.path, "tok-kim", w.body, 403, "forbidden", "")
 		rows = append(rows,
 			row{name: w.path + " text/plain", req: request{method: "POST", path: w.path, token: w.token, body: w.body, header: map[string]string{"Content-Type": "text/plain"}}, status: 415, code: "unsupported_media_type"},
+			row{name: w.path + " utf-16", req: request{method: "POST", path: w.path, token: w.token, body: w.body, header: map[string]string{"Content-Type": "application/json; charset=utf-16"}}, status: 415, code: "unsupported_media_type"},
+			row{name: w.path + " two tokens", req: request{method: "POST", path: w.path, token: w.token, body: w.body, added: [][2]string{{"Authorization", "Bearer tok-nobody"}}}, status: 400, code: "invalid_header", field: "Authorization"},
 			row{name: w.path + " long key", req: request{method: "POST", path: w.path, token: w.token, body: w.body, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 129)}}, status: 400, code: "invalid_idempotency_key"},
 		)
 		if !reads[w.path] {
@@ -379,6 +381,7 @@ func TestBadInputs(t *testing.T) {
 	get("trial balance at_seq 0", "/v1/reports/trial-balance?at_seq=0", "tok-kim", 400, "invalid_query", "at_seq")
 	get("trial balance at_seq beyond the log", "/v1/reports/trial-balance?at_seq=9999", "tok-kim", 422, "invalid_at_seq", "at_seq")
 	get("trial balance of a fund without events", "/v1/reports/trial-balance?fund=other", "tok-kim", 404, "unknown_fund", "fund")
+	rows = append(rows, row{name: "events with two tokens", req: request{method: "GET", path: "/v1/events", token: "tok-kim", added: [][2]string{{"Authorization", "Bearer tok-admin"}}}, status: 400, code: "invalid_header", field: "Authorization"})
 	rows = append(rows, row{name: "DELETE pledges", req: request{method: "DELETE", path: "/v1/pledges", token: "tok-kim"}, status: 405, code: "method_not_allowed"})
 
 	walked := map[string]bool{}
@@ -414,11 +417,12 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 	// Every HTTP-level code but those a healthy, idle server cannot be made
-	// to answer here (busy, unavailable, internal) and the one of
+	// to answer here (busy, unavailable, internal, too_many_requests: see
+	// httpapi's TestLogReadsCappedPerCaller) and the one of
 	// TestIdempotencyOverHTTP has a row.
 	for _, c := range httpapi.Codes {
 		switch c.Code {
-		case httpapi.CodeBusy, httpapi.CodeUnavailable, httpapi.CodeInternal, httpapi.CodeIdempotencyKeyReused:
+		case httpapi.CodeBusy, httpapi.CodeUnavailable, httpapi.CodeInternal, httpapi.CodeIdempotencyKeyReused, httpapi.CodeTooManyRequests:
 			continue
 		}
 		if !walked[c.Code] {

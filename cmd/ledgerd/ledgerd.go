@@ -221,7 +221,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	if m.tokens.Len() == 0 {
-		m.logger.Warn("no tokens: every request but GET /healthz will be refused")
+		m.logger.Warn("no tokens: every request but GET /healthz and GET /readyz will be refused")
 	}
 
 	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {
@@ -296,8 +296,10 @@ func (m *Main) connect() error {
 }
 
 // startProjector follows the stream into the read model in the background.
-// An event that does not decode, was altered or does not link stops it for
-// good: the writer goes on, reads wait, and /healthz says why. Other errors
+// An event that does not decode, was altered, does not link or does not
+// apply (postings that do not balance) stops it for good: writes are
+// refused with 503, reads answer the read model as far as it got, and
+// /readyz says why, naming the fund and fund_seq. Other errors
 // (a lost connection) restart it after a pause.
 func (m *Main) startProjector() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -319,7 +321,7 @@ func (m *Main) startProjector() {
 			m.setProjectorErr(err)
 			var ee *projections.EventError
 			if errors.As(err, &ee) {
-				m.logger.Error("PROJECTOR STOPPED for good: an event in the log does not verify; the read model no longer follows the log; writes go on, reads will wait; run `projector verify`", "err", err)
+				m.logger.Error("PROJECTOR STOPPED for good: an event in the log does not verify; the read model no longer follows the log; writes are refused, reads answer as far as it got; run `projector verify`", "err", err)
 				return
 			}
 			m.logger.Error("projector stopped; restarting", "err", err, "in", wait)

@@ -176,6 +176,7 @@ type request struct {
 	token        string // "" for none
 	body         string // sent as is
 	header       map[string]string
+	added        [][2]string // headers added after header, so a name may come twice
 }
 
 func (d *daemon) do(t *testing.T, r request) answer {
@@ -196,6 +197,9 @@ func (d *daemon) do(t *testing.T, r request) answer {
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
+	}
+	for _, kv := range r.added {
+		req.Header.Add(kv[0], kv[1])
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
@@ -207,39 +209,65 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 	d.post(t, 201, "/v1/contributions", "tok-olu", "key-2", strings.Replace(bad, "nobody", "d-usd", 1))
 }
 
-// TestProjectorFailureShowsInHealth stores a message that is not an event
-// on the stream: the projector stops on it, /healthz answers 503 with why,
-// and the writer goes on taking commands.
-func TestProjectorFailureShowsInHealth(t *testing.T) {
-	d := startScenarioDaemon(t)
-	d.post(t, 201, "/v1/terms", "tok-ana", "", map[string]any{
-		"id": "2020-2021", "starts_on": "2020-01-01", "ends_on": "2021-12-31", "target": usdMoney("1000000.00"), "fee_rate": "0.01"})
-	if _, err := d.m.log.JetStream().Publish(t.Context(), "mdfm.other.junk", []byte(`{"not":"an event"}`)); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
+// waitNotReady polls GET /readyz until it answers 503 and returns its
+// error message; /healthz (liveness) answers 200 all along.
+func waitNotReady(t *testing.T, d *daemon) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		a := d.do(t, request{method: "GET", path: "/healthz"})
+		a := d.do(t, request{method: "GET", path: "/readyz"})
 		if a.status == http.StatusServiceUnavailable {
 			var h struct {
 				Status string
 				Error  struct{ Code, Message string }
 			}
-			if err := json.Unmarshal(a.body, &h); err != nil || h.Status != "failing" || h.Error.Code != "unavailable" || !strings.Contains(h.Error.Message, "projector stopped") {
-				t.Errorf("healthz: %s", a)
+			if err := json.Unmarshal(a.body, &h); err != nil || h.Status != "not_ready" || h.Error.Code != "unavailable" || h.Error.Message == "" {
+				t.Errorf("readyz: %s", a)
 			}
-			break
+			if l := d.do(t, request{method: "GET", path: "/healthz"}); l.status != http.StatusOK {
+				t.Errorf("healthz while not ready: %s, want 200 (liveness)", l)
+			}
+			return h.Error.Message
+		}
+		if a.status != http.StatusOK {
+			t.Fatalf("readyz: %s", a)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("healthz still %s after the projector met a bad message", a)
+			t.Fatalf("readyz still %s after the projector met a bad message", a)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	d.post(t, 201, "/v1/donors", "tok-olu", "", map[string]any{"id": "d-1", "name": "Donor", "kind": "other", "country": "FR"})
-	// Reads that need the new donor answer 503 at once, saying why.
-	a := d.do(t, request{method: "GET", path: "/v1/funds/mdfm/balance", token: "tok-kim"})
-	if code, _ := a.errorOf(t); a.status != http.StatusServiceUnavailable || code != "unavailable" || !strings.Contains(a.String(), "does not follow the log") {
-		t.Errorf("balance with the projector stopped: %s", a)
+}
+
+// TestProjectorFailureShowsInReadiness stores a message that is not an
+// event on the stream: the projector stops on it, /readyz answers 503 with
+// why while /healthz says the process lives, writes are refused with 503
+// and change nothing, and reads answer what the read model holds.
+func TestProjectorFailureShowsInReadiness(t *testing.T) {
+	d := startScenarioDaemon(t)
+	d.post(t, 201, "/v1/terms", "tok-ana", "", map[string]any{
+		"id": "2020-2021", "starts_on": "2020-01-01", "ends_on": "2021-12-31", "target": usdMoney("1000000.00"), "fee_rate": "0.01"})
+	var ready map[string]string
+	if d.get(t, "/readyz", "", &ready); ready["status"] != "ready" {
+		t.Errorf("readyz of a running daemon: %v", ready)
+	}
+	if _, err := d.m.log.JetStream().Publish(t.Context(), "mdfm.other.junk", []byte(`{"not":"an event"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if msg := waitNotReady(t, d); !strings.Contains(msg, "projector stopped") {
+		t.Errorf("readyz says %q, want why the projector stopped", msg)
+	}
+	last := d.streamLastSeq(t)
+	a := d.do(t, request{method: "POST", path: "/v1/donors", token: "tok-olu", body: `{"id":"d-1","name":"Donor","kind":"other","country":"FR"}`})
+	if code, _ := a.errorOf(t); a.status != http.StatusServiceUnavailable || code != "unavailable" {
+		t.Errorf("write with a bad event in the log: %s, want 503 unavailable", a)
+	}
+	if got := d.streamLastSeq(t); got != last {
+		t.Errorf("a refused write moved the stream from %d to %d", last, got)
+	}
+	var b projections.Balance
+	if d.get(t, "/v1/funds/mdfm/balance", "tok-kim", &b); b.FundSeq != 1 {
+		t.Errorf("balance with the projector stopped: fund_seq %d, want 1 (as far as it got)", b.FundSeq)
 	}
 	// Verify answers 200 with its verdict: not ok, and where it failed.
 	var rep projections.VerifyReport
@@ -250,4 +278,51 @@ func TestProjectorFailureShowsInHealth(t *testing.T) {
 	if !strings.Contains(string(d.get(t, "/metrics", "tok-admin", nil).body), "mdfm_projector_up 0\n") {
 		t.Error("metrics do not say the projector is down")
 	}
+}
+
+// TestUnbalancedEventInLog appends a correctly chained event whose postings
+// do not balance, as an older faulty version or a forger could have: the
+// daemon, running and then started again on the same data, does not panic;
+// /readyz names the fund and fund_seq, writes answer 503 and append
+// nothing, reads answer the read model as far as it got, and verify says
+// where the log fails (issue 8).
+func TestUnbalancedEventInLog(t *testing.T) {
+	data := t.TempDir()
+	tokens := writeTestTokens(t)
+	d := startDaemon(t, fixedNow, "--data", data, "--tokens", tokens)
+	setUpScenario(t, d)
+	d.post(t, 201, "/v1/allocations", "tok-olu", "", map[string]any{
+		"id": "al-x", "line_id": "MDFM-1.1", "amount": usdMoney("300.00"), "proposed_on": "2021-05-01"})
+	forged := ledgertest.AppendUnbalanced(t, d.m.log, "mdfm", "2020-2021", "MDFM-1.1", "al-x")
+	where := fmt.Sprintf("fund mdfm fund_seq %d", forged.FundSeq)
+
+	check := func(t *testing.T, d *daemon) {
+		t.Helper()
+		if msg := waitNotReady(t, d); !strings.Contains(msg, where) {
+			t.Errorf("readyz says %q, want it to name %s", msg, where)
+		}
+		last := d.streamLastSeq(t)
+		a := d.do(t, request{method: "POST", path: "/v1/donors", token: "tok-olu", body: `{"id":"d-1","name":"Donor","kind":"other","country":"FR"}`})
+		if code, _ := a.errorOf(t); a.status != http.StatusServiceUnavailable || code != "unavailable" || !strings.Contains(a.String(), where) {
+			t.Errorf("write with an unbalanced event in the log: %s, want 503 unavailable naming %s", a, where)
+		}
+		if got := d.streamLastSeq(t); got != last {
+			t.Errorf("a refused write moved the stream from %d to %d", last, got)
+		}
+		var b projections.Balance
+		if d.get(t, "/v1/funds/mdfm/balance?term=2020-2021", "tok-kim", &b); b.FundSeq != forged.FundSeq-1 {
+			t.Errorf("balance: fund_seq %d, want %d (every event before the bad one)", b.FundSeq, forged.FundSeq-1)
+		}
+		var rep projections.VerifyReport
+		d.get(t, "/v1/audit/verify", "tok-kim", &rep)
+		if f := rep.Failure; rep.OK || f == nil || f.Fund != "mdfm" || f.FundSeq != forged.FundSeq {
+			t.Errorf("verify: %+v failure %+v, want not ok naming %s", rep, f, where)
+		}
+	}
+	check(t, d)
+	if err := d.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A start on the same data meets the event again: it must not panic.
+	check(t, startDaemon(t, fixedNow, "--data", data, "--tokens", tokens))
 }

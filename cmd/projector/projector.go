@@ -400,40 +400,20 @@ func exportLog(ctx context.Context, log *eventlog.Log, w io.Writer) (uint64, err
 	if last == 0 {
 		return 0, nil
 	}
-	cons, err := log.JetStream().OrderedConsumer(ctx, log.Stream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{eventlog.AllFilter},
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return 0, err
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(projections.MaxBatchEvents))
-	if err != nil {
-		return 0, err
-	}
-	defer it.Stop()
+	// Direct gets: an export leaves no consumer on the server.
 	var n uint64
-	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			return n, err
+	err = log.ReadRaw(ctx, eventlog.AllFilter, 0, last, func(m eventlog.RawMsg) error {
+		if bytes.IndexByte(m.Data, '\n') >= 0 {
+			return fmt.Errorf("stream seq %d holds a newline: not a stored event", m.Seq)
 		}
-		md, err := m.Metadata()
-		if err != nil {
-			return n, err
-		}
-		if bytes.IndexByte(m.Data(), '\n') >= 0 {
-			return n, fmt.Errorf("stream seq %d holds a newline: not a stored event", md.Sequence.Stream)
-		}
-		if _, err := w.Write(m.Data()); err != nil {
-			return n, err
+		if _, err := w.Write(m.Data); err != nil {
+			return err
 		}
 		if _, err := w.Write([]byte{'\n'}); err != nil {
-			return n, err
+			return err
 		}
 		n++
-		if md.Sequence.Stream >= last {
-			return n, nil
-		}
-	}
+		return nil
+	})
+	return n, err
 }

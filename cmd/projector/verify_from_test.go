@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
 // The -update flag rewrites the golden files under testdata/. Another test
@@ -171,5 +174,50 @@ func TestVerifyFrom(t *testing.T) {
 		if code, out := verify(c.args...); code != c.code || !strings.Contains(out, c.says) {
 			t.Errorf("verify %v: exit %d, want %d saying %q:\n%s", c.args, code, c.code, c.says, out)
 		}
+	}
+}
+
+// TestVerifyUnbalancedEvent appends a correctly chained event whose
+// postings do not balance: `projector verify` (against the stream and a
+// read model) and `verify --from` its export both exit non-zero naming the
+// fund and fund_seq, where domain.Postings used to panic (issue 8).
+func TestVerifyUnbalancedEvent(t *testing.T) {
+	ns, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, eventlog.DefaultFund)
+	ledgertest.Scenario(t, w)
+	ledgertest.MustSubmit(t, w, "propose-2", "olu", &domain.ProposeAllocation{ID: "al-2", LineID: "MDFM-1.1", Amount: ledgertest.USD("300.00"), ProposedOn: "2020-07-03"})
+	w.Close()
+	forged := ledgertest.AppendUnbalanced(t, log, eventlog.DefaultFund, ledgertest.Term, "MDFM-1.1", "al-2")
+	where := fmt.Sprintf("fund mdfm fund_seq %d", forged.FundSeq)
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "ledger.db"), filepath.Join(dir, "events.ndjson")
+
+	run := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := Main(t.Context(), args, &stdout, &stderr)
+		return code, stdout.String() + stderr.String()
+	}
+	// The read model verify compares with: an empty one is enough.
+	s, err := projections.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if code, got := run("verify", "--nats", ns.ClientURL(), "--db", db, "--scratch", dir); code == ExitOK || !strings.Contains(got, where) {
+		t.Errorf("verify: exit %d, want a failure naming %s:\n%s", code, where, got)
+	}
+	if code, got := run("export", "--nats", ns.ClientURL(), "--out", out); code != ExitOK {
+		t.Fatalf("export: exit %d\n%s", code, got)
+	}
+	if code, got := run("verify", "--from", out, "--scratch", dir); code == ExitOK || !strings.Contains(got, where) {
+		t.Errorf("verify --from: exit %d, want a failure naming %s:\n%s", code, where, got)
+	}
+	// verify and export read the log with direct gets: no consumer stays.
+	st, err := log.JetStream().Stream(t.Context(), log.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := st.Info(t.Context()); err != nil || info.State.Consumers != 0 {
+		t.Errorf("after verify and export the stream holds consumers: %+v (%v), want 0", info.State, err)
 	}
 }
