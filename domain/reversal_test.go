@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
 	"pgregory.net/rapid"
 )
 
@@ -109,27 +110,12 @@ func TestReversalRestoresBalances(t *testing.T) {
 			}
 		}
 	}
+	// A reversed expenditure needs a history that reaches spending: one
+	// round in fifty has none.
 	types := []string{events.TypeContributionReceived, events.TypeAllocationApproved, events.TypeExpenditureRecorded,
 		events.TypeInterestEarned, events.TypeRefundPaid}
-	missing := func() bool {
-		for _, typ := range types {
-			if reversed[typ] == 0 {
-				return true
-			}
-		}
-		return false
-	}
-	rapid.Check(t, property)
-	// A reversed expenditure needs a history that reaches spending: one
-	// round in fifty has none. More rounds keep the check below from
-	// being flaky without weakening it.
-	for round := 0; round < 5 && missing(); round++ {
-		rapid.Check(t, property)
-	}
-	for _, typ := range types {
-		if reversed[typ] == 0 {
-			t.Errorf("no %s reversed in any generated history", typ)
-		}
+	if missing := historygen.UntilCovered(func() { rapid.Check(t, property) }, reversed, types); missing != nil {
+		t.Error(historygen.Missing("reversal of", missing))
 	}
 	t.Logf("reversed: %v", reversed)
 }
