@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,9 @@ const (
 	// MaxQueue is how many commands may wait for the writer; more are
 	// refused with ErrBusy rather than queued without bound.
 	MaxQueue = 10_000
+	// MaxGroup bounds the commands taken from the queue for one group
+	// commit; those whose events do not fit one append wait for the next.
+	MaxGroup = eventlog.MaxBatchEvents / 2
 	// MaxAppendRetries bounds how often one batch is decided again after a
 	// conflict with another writer or an append that did not land.
 	MaxAppendRetries = 20
@@ -78,9 +82,16 @@ type pending struct {
 	req  Request
 	ctx  context.Context
 	done chan answer // never changes: Submit waits on it
-	// answered is set by the writer goroutine once it has sent the answer;
-	// only that goroutine reads or writes it.
+	// The fields below are owned by the writer goroutine.
+
+	// answered is set once the answer is sent.
 	answered bool
+	// decided holds the events of a command that was decided but did not
+	// fit the append it was decided for, and decidedOn the state version
+	// they were decided against: while the state has not changed they
+	// stand, so the command is not decided again for nothing.
+	decided   []events.Event
+	decidedOn uint64
 }
 
 // answer sends the command's answer once.
@@ -89,6 +100,7 @@ func (p *pending) answer(a answer) {
 		panic("ledger: a command answered twice")
 	}
 	p.answered = true
+	p.decided = nil
 	p.done <- a
 }
 
@@ -111,16 +123,30 @@ type Writer struct {
 	queue chan *pending
 	now   func() time.Time
 	newID func() string
+	// batchTimeout is BatchTimeout; tests that run many slow tries (the
+	// race detector on a busy machine) give it more room.
+	batchTimeout time.Duration
 
 	// owned by the run goroutine
 	state   *domain.State
 	chain   events.Chain
 	lastSeq uint64 // stream seq of the fund's last event applied to state
 	ids     map[string]seen
+	// version changes whenever state does (an event applied, a reload):
+	// a decision made at the same version is still right.
+	version uint64
+
+	// decisions counts calls of domain.Decide, so that a test can check
+	// that commands are not decided again needlessly.
+	decisions atomic.Uint64
 
 	mu        sync.Mutex
 	committed uint64 // lastSeq, readable by other goroutines
 
+	// closeMu orders Submit's enqueue before Close's stop: once stop is
+	// closed nothing more is queued, so the writer answers all that was.
+	closeMu sync.RWMutex
+	closed  bool
 	stop    chan struct{}
 	stopped chan struct{}
 }
@@ -139,17 +165,29 @@ type Options struct {
 // Open rebuilds the fund's state and idempotency memory from the log and
 // starts the writer.
 func Open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writer, error) {
+	w, err := open(ctx, log, fund, o)
+	if err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// open is Open without starting the writer goroutine: tests queue
+// commands first so that they form one group.
+func open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writer, error) {
 	if !eventlog.ValidFund(fund) {
 		return nil, fmt.Errorf("open writer: invalid fund id %q", fund)
 	}
 	w := &Writer{
-		log:     log,
-		fund:    fund,
-		queue:   make(chan *pending, MaxQueue),
-		now:     o.Now,
-		newID:   o.NewEventID,
-		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		log:          log,
+		fund:         fund,
+		queue:        make(chan *pending, MaxQueue),
+		now:          o.Now,
+		newID:        o.NewEventID,
+		batchTimeout: BatchTimeout,
+		stop:         make(chan struct{}),
+		stopped:      make(chan struct{}),
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -160,7 +198,6 @@ func Open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writ
 	if err := w.reload(ctx); err != nil {
 		return nil, err
 	}
-	go w.run()
 	return w, nil
 }
 
@@ -179,34 +216,32 @@ func (w *Writer) LastSeq() uint64 {
 	return w.committed
 }
 
-// Close stops the writer; queued commands are answered ErrClosed.
+// Close stops the writer: the group being appended is finished and answered,
+// every other queued command is answered ErrClosed, and so is every later
+// Submit. It may be called more than once and from several goroutines;
+// each call returns once the writer has stopped.
 func (w *Writer) Close() {
-	select {
-	case <-w.stop:
-	default:
+	w.closeMu.Lock()
+	if !w.closed {
+		w.closed = true
 		close(w.stop)
 	}
+	w.closeMu.Unlock()
 	<-w.stopped
 }
 
 // Submit queues a command and waits for its answer: a Result, a
-// *domain.Error (nothing appended), ErrIdempotencyKeyReused, ErrBusy, or an
-// infrastructure error. If ctx ends first the command may still be
-// appended; asking again with the same command id tells.
+// *domain.Error (nothing appended), ErrIdempotencyKeyReused, ErrBusy,
+// ErrClosed (nothing appended), or an infrastructure error. If ctx ends
+// first the command may still be appended; asking again with the same
+// command id tells.
 func (w *Writer) Submit(ctx context.Context, r Request) (Result, error) {
 	if r.CommandID == "" || len(r.CommandID) > MaxCommandIDLen || r.CommandHash == "" {
 		return Result{}, fmt.Errorf("submit: command id must be 1 to %d characters and the hash set", MaxCommandIDLen)
 	}
 	p := &pending{req: r, ctx: ctx, done: make(chan answer, 1)}
-	select {
-	case <-w.stop:
-		return Result{}, ErrClosed
-	default:
-	}
-	select {
-	case w.queue <- p:
-	default:
-		return Result{}, ErrBusy
+	if err := w.enqueue(p); err != nil {
+		return Result{}, err
 	}
 	select {
 	case a := <-p.done:
@@ -216,36 +251,65 @@ func (w *Writer) Submit(ctx context.Context, r Request) (Result, error) {
 	}
 }
 
+// enqueue queues p unless the writer is closed or the queue is full. Close
+// waits for it to finish, so a command queued here is always answered.
+func (w *Writer) enqueue(p *pending) error {
+	w.closeMu.RLock()
+	defer w.closeMu.RUnlock()
+	if w.closed {
+		return ErrClosed
+	}
+	select {
+	case w.queue <- p:
+		return nil
+	default:
+		return ErrBusy
+	}
+}
+
 // NewCommandID returns a fresh command id for a request without an
 // Idempotency-Key.
 func NewCommandID() string { return uuid.NewString() }
 
 func (w *Writer) run() {
 	defer close(w.stopped)
+	var carried []*pending
 	for {
-		var first *pending
 		select {
 		case <-w.stop:
-			w.drain()
+			w.drain(carried)
 			return
-		case first = <-w.queue:
+		default:
 		}
-		batch := []*pending{first}
+		group := carried
+		if len(group) == 0 {
+			select {
+			case <-w.stop:
+				w.drain(nil)
+				return
+			case p := <-w.queue:
+				group = []*pending{p}
+			}
+		}
 		// Group commit: take whatever else is already waiting.
 	more:
-		for len(batch) < eventlog.MaxBatchEvents/2 {
+		for len(group) < MaxGroup {
 			select {
 			case p := <-w.queue:
-				batch = append(batch, p)
+				group = append(group, p)
 			default:
 				break more
 			}
 		}
-		w.process(batch)
+		carried = w.process(group)
 	}
 }
 
-func (w *Writer) drain() {
+// drain answers ErrClosed to the carried commands and to every queued one.
+func (w *Writer) drain(carried []*pending) {
+	for _, p := range carried {
+		p.answer(answer{err: ErrClosed})
+	}
 	for {
 		select {
 		case p := <-w.queue:
@@ -256,41 +320,51 @@ func (w *Writer) drain() {
 	}
 }
 
-// process decides and appends one batch of commands, retrying after
-// conflicts, and answers every command of it.
-func (w *Writer) process(batch []*pending) {
-	ctx, cancel := context.WithTimeout(context.Background(), BatchTimeout)
+// process appends, as one atomic append, the events of the first commands
+// of the group that fit in one, deciding them again after a conflict, and
+// answers them. It returns the commands left for the next group: those
+// that did not fit and repeats of a command id already in the append. If
+// the group cannot be appended (the log fails, or conflicts outlast
+// MaxAppendRetries), every command of it is answered with the error.
+func (w *Writer) process(group []*pending) (carried []*pending) {
+	ctx, cancel := context.WithTimeout(context.Background(), w.batchTimeout)
 	defer cancel()
 	var err error
-	for attempt := 0; attempt < MaxAppendRetries; attempt++ {
+	for try := 1; try <= MaxAppendRetries; try++ {
 		// Another process may have written the fund: catch up first, so that
 		// commands about ids it created are judged against them.
 		if err = w.catchUp(ctx); err != nil {
 			err = fmt.Errorf("catch up fund %s: %w: %w", w.fund, ErrLogUnavailable, err)
 			break
 		}
-		var retry bool
-		retry, err = w.attempt(ctx, batch)
-		if !retry {
+		carried, err = w.attempt(ctx, group)
+		if err == nil {
+			return carried
+		}
+		if !errors.Is(err, eventlog.ErrConflict) {
 			break
 		}
-		if err != nil {
-			slog.Info("append conflict, deciding again", "fund", w.fund, "attempt", attempt+1, "err", err)
+		if try == MaxAppendRetries {
+			err = fmt.Errorf("gave up after %d conflicts: %w", try, err)
+			break
+		}
+		slog.Info("append conflict, deciding again", "fund", w.fund, "try", try, "err", err)
+	}
+	for _, p := range group {
+		if !p.answered {
+			p.answer(answer{err: err})
 		}
 	}
-	if err != nil {
-		for _, p := range batch {
-			if !p.answered {
-				p.answer(answer{err: err})
-			}
-		}
-	}
+	return nil
 }
 
-// attempt decides every command of the batch still unanswered against the
-// current state, appends their events and answers them. retry is true when
-// the append did not land and the batch should be decided again.
-func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err error) {
+// attempt decides, in order and against the current state, the commands of
+// the group still unanswered until their events would not fit one append,
+// appends those events and answers the commands decided. It returns the
+// commands left for the next group. An error means nothing was appended
+// (ErrConflict: decide again) or the outcome is unknown; the state is then
+// rebuilt from the log.
+func (w *Writer) attempt(ctx context.Context, group []*pending) (left []*pending, err error) {
 	type decided struct {
 		p     *pending
 		first int // index of its first event in evs
@@ -299,14 +373,12 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 	var (
 		evs     []events.Event
 		accept  []decided
-		inBatch = map[string]string{} // command id → hash, for duplicates inside the batch
+		inBatch = map[string]bool{} // command ids in this append
 		chain   = w.chain
-		dirty   bool
 		refused []refusal
 	)
-	now := w.now().UTC()
-	recordedAt := now.Format(time.RFC3339Nano)
-	for _, p := range batch {
+	recordedAt := w.now().UTC().Format(time.RFC3339Nano)
+	for i, p := range group {
 		if p.answered {
 			continue
 		}
@@ -319,15 +391,13 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 			p.answer(w.replay(id, hash, s))
 			continue
 		}
-		if h, ok := inBatch[id]; ok {
-			// The same key twice in one batch: the second waits for the next
-			// batch, where the first one's result will be known.
-			if h != hash {
-				p.answer(answer{err: ErrIdempotencyKeyReused})
-			}
+		if inBatch[id] {
+			// The same key twice in one append: the second waits for the
+			// next group, where the first one's outcome is known.
+			left = append(left, p)
 			continue
 		}
-		out, derr := domain.Decide(w.state, p.req.Command)
+		out, derr := w.decide(p)
 		if derr != nil {
 			// Answered only once the commands before it have landed: if they
 			// do not, it is decided again against the state without them.
@@ -337,8 +407,14 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		if len(evs)+len(out) > eventlog.MaxBatchEvents {
 			if len(evs) == 0 {
 				p.answer(answer{err: fmt.Errorf("command makes %d events, more than one batch holds", len(out))})
+				continue
 			}
-			continue // waits for the next batch
+			// It and all after it wait for the next group, unanswered and
+			// undecided: deciding them now would be undone by the append.
+			// Its own decision stands if nothing changes the state meanwhile.
+			p.decided, p.decidedOn = out, w.version
+			left = appendUnanswered(left, group[i:])
+			break
 		}
 		meta := domain.MetaOf(p.req.Command)
 		first := len(evs)
@@ -351,18 +427,18 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 			e.CommandID = id
 			e.CommandHash = hash
 			if err := e.Seal(chain.Head); err != nil {
-				return false, err
+				return nil, w.discard(ctx, err)
 			}
 			if err := chain.Check(e); err != nil {
 				panic(err) // the writer built the chain itself
 			}
-			if err := domain.Apply(w.state, e); err != nil {
+			if err := w.apply(e); err != nil {
 				panic(fmt.Sprintf("apply an event Decide just made: %v", err))
 			}
-			dirty = true
 			evs = append(evs, e)
 		}
-		inBatch[id] = hash
+		p.decided = nil
+		inBatch[id] = true
 		accept = append(accept, decided{p, first, len(out)})
 	}
 	answerRefused := func() {
@@ -372,7 +448,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 	}
 	if len(evs) == 0 {
 		answerRefused()
-		return w.pendingLeft(batch), nil
+		return left, nil
 	}
 	// Each append has its own deadline, so that a server lost mid-append
 	// (a stream leader shut down) costs one AppendTimeout, not the whole
@@ -387,14 +463,7 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		cancel()
 	}
 	if err != nil {
-		// Nothing landed (or we cannot tell): the in-memory state holds
-		// events that are not in the log. Rebuild it from the log.
-		if dirty {
-			if rerr := w.reload(ctx); rerr != nil {
-				return false, errors.Join(err, rerr)
-			}
-		}
-		return errors.Is(err, eventlog.ErrConflict), err
+		return nil, w.discard(ctx, err)
 	}
 	w.chain = chain
 	w.setLastSeq(last)
@@ -409,18 +478,43 @@ func (w *Writer) attempt(ctx context.Context, batch []*pending) (retry bool, err
 		d.p.answer(answer{res: Result{CommandID: d.p.req.CommandID, Events: refs, StreamSeq: seq}})
 	}
 	answerRefused()
-	return w.pendingLeft(batch), nil
+	return left, nil
 }
 
-// pendingLeft reports whether some command of the batch still waits (a
-// duplicate key inside the batch, or events beyond one batch).
-func (w *Writer) pendingLeft(batch []*pending) bool {
-	for _, p := range batch {
+func appendUnanswered(dst, ps []*pending) []*pending {
+	for _, p := range ps {
 		if !p.answered {
-			return true
+			dst = append(dst, p)
 		}
 	}
-	return false
+	return dst
+}
+
+// decide returns the events of p's command against the current state,
+// reusing the ones it was decided to before if the state has not changed.
+func (w *Writer) decide(p *pending) ([]events.Event, error) {
+	if p.decided != nil && p.decidedOn == w.version {
+		return p.decided, nil
+	}
+	p.decided = nil
+	w.decisions.Add(1)
+	return domain.Decide(w.state, p.req.Command)
+}
+
+// discard drops the events applied to the state but not appended, by
+// rebuilding the state from the log, and returns err (joined with the
+// reload's error if that fails too).
+func (w *Writer) discard(ctx context.Context, err error) error {
+	if rerr := w.reload(ctx); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+// apply applies an event to the state and moves the state's version on.
+func (w *Writer) apply(e events.Event) error {
+	w.version++
+	return domain.Apply(w.state, e)
 }
 
 func (w *Writer) replay(id, hash string, s seen) answer {
@@ -466,6 +560,7 @@ func (w *Writer) setLastSeq(seq uint64) {
 // reload rebuilds state, chain and idempotency memory from the whole log.
 func (w *Writer) reload(ctx context.Context) error {
 	w.state = domain.NewState(w.fund)
+	w.version++
 	w.chain = events.NewChain(w.fund)
 	w.ids = map[string]seen{}
 	w.setLastSeq(0)
@@ -486,7 +581,7 @@ func (w *Writer) catchUp(ctx context.Context) error {
 		if err := w.chain.Check(e); err != nil {
 			return err
 		}
-		if err := domain.Apply(w.state, e); err != nil {
+		if err := w.apply(e); err != nil {
 			return err
 		}
 		s := w.ids[e.CommandID]
