@@ -100,11 +100,27 @@ func (s *Store) ApplyBatch(ctx context.Context, evs []events.Event) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE checkpoint SET stream_seq = ? WHERE id = 1`, int64(last)); err != nil {
 		return fmt.Errorf("apply batch: write checkpoint: %w", err)
 	}
+	if s.beforeCommit != nil {
+		s.beforeCommit(last)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("apply batch: commit: %w", err)
 	}
 	s.advance(last)
 	return nil
+}
+
+// HaltBeforeCommit makes the store call halt, instead of committing, the
+// first batch that ends at or beyond stream sequence at, once its rows are
+// written: the state a crash in the middle of a batch leaves. halt is
+// expected not to return (it blocks until the process is killed); if it
+// does, the batch commits. For crash tests of the projector.
+func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
+	s.beforeCommit = func(last uint64) {
+		if last >= at {
+			halt(last)
+		}
+	}
 }
 
 // applier writes the rows of one batch inside its transaction.

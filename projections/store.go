@@ -49,6 +49,12 @@ type Store struct {
 
 	applyMu sync.Mutex // one ApplyBatch at a time
 
+	// beforeCommit, when set, is called with the stream sequence a batch
+	// ends at after its rows are written and before its transaction
+	// commits: the one place where a crash loses a whole batch. Tests use
+	// it to stop a projector there (see HaltBeforeCommit).
+	beforeCommit func(last uint64)
+
 	mu         sync.Mutex
 	checkpoint uint64        // last committed stream seq, as this process knows it
 	changed    chan struct{} // closed and replaced after each commit

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/internal/testwait"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
@@ -68,10 +70,18 @@ func runBinary(t *testing.T, args ...string) (int, string) {
 }
 
 // startRun starts `projector run` in the background.
-func startRun(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+// startRun starts `projector run` with args, and env added to the
+// environment.
+func startRun(t *testing.T, env []string, args ...string) (*exec.Cmd, *testwait.Output) {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"run"}, args...)...)
-	out := &bytes.Buffer{}
+	cmd.Env = append(os.Environ(), env...)
+	out := &testwait.Output{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("projector run %v printed:\n%s", args, out)
+		}
+	})
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -163,27 +173,24 @@ func TestKillAndResume(t *testing.T) {
 		defer close(writing)
 		contribute(t, w, "late", 2000, 8)
 	}()
-	cmd, out := startRun(t, "--nats", url, "--db", live, "--progress", "100ms")
+	// The projector halts in the middle of the batch that reaches the
+	// 1500th event — its rows written, its transaction not committed — and
+	// is killed there: every run kills it mid-batch, none by luck. A batch
+	// holds at most projections.MaxBatchEvents (1000), so at least one
+	// batch was committed before.
+	const haltAt = 1500
+	for w.LastSeq() < haltAt {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd, out := startRun(t, []string{HaltEnv + "=" + strconv.Itoa(haltAt)}, "--nats", url, "--db", live, "--progress", "100ms")
 	cr := &checkpointReader{path: live}
 	defer cr.close()
-	deadline := time.Now().Add(30 * time.Second)
-	var killedAt uint64
-	for {
-		cp, ok := cr.read()
-		if ok && cp > 0 && cp < w.LastSeq() {
-			// A moment later it is in the middle of the next batches,
-			// which arrive small and often while the writer goes on.
-			time.Sleep(3 * time.Millisecond)
-			if err := cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			killedAt = cp
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("checkpoint never between 0 and the writer's %d (at %d)\n%s", w.LastSeq(), cp, out)
-		}
-		time.Sleep(time.Millisecond)
+	testwait.For(t, 60*time.Second, "the projector halted before a commit", func() bool {
+		return strings.Contains(out.String(), "halted before commit")
+	})
+	killedAt, _ := cr.read()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
 	}
 	err = cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
@@ -192,24 +199,17 @@ func TestKillAndResume(t *testing.T) {
 	<-writing
 	last := w.LastSeq()
 	after, _ := cr.read()
-	t.Logf("killed at checkpoint %d (file says %d after the kill) of %d events", killedAt, after, last)
-	if after >= last {
-		t.Fatalf("checkpoint %d after the kill, want below %d", after, last)
+	t.Logf("killed mid-batch at checkpoint %d (file says %d after the kill) of %d events", killedAt, after, last)
+	if after != killedAt || after == 0 || after >= haltAt {
+		t.Fatalf("checkpoint %d after the kill, want %d, the last commit before the halted batch (above 0, below %d)", after, killedAt, haltAt)
 	}
 
 	// Restart: it resumes after the checkpoint and reaches the end.
-	cmd, out = startRun(t, "--nats", url, "--db", live)
-	deadline = time.Now().Add(30 * time.Second)
-	for {
+	cmd, out = startRun(t, nil, "--nats", url, "--db", live)
+	testwait.For(t, 60*time.Second, fmt.Sprintf("checkpoint %d", last), func() bool {
 		cp, _ := cr.read()
-		if cp == last {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("checkpoint %d, want %d\n%s", cp, last, out)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return cp == last
+	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -247,6 +248,10 @@ func run(ctx context.Context, c config, log *eventlog.Log, logger *slog.Logger) 
 		logger.Error("read checkpoint", "err", err)
 		return ExitFailure
 	}
+	if err := haltForCrashTest(s, cp, logger); err != nil {
+		logger.Error("read "+HaltEnv, "err", err)
+		return ExitUsage
+	}
 	logger.Info("projector following", "stream", c.stream, "db", c.db, "from_stream_seq", cp+1)
 	progressDone := make(chan struct{})
 	pctx, stopProgress := context.WithCancel(ctx)
@@ -270,6 +275,29 @@ func run(ctx context.Context, c config, log *eventlog.Log, logger *slog.Logger) 
 		logger.Error("projector stopped", "checkpoint", cp, "err", err)
 	}
 	return ExitFailure
+}
+
+// HaltEnv names the environment variable of crash tests: with
+// HaltEnv=N, `projector run` stops in the middle of the first batch that
+// ends at or beyond stream sequence N (its rows written, its transaction
+// not committed), logs "halted before commit" and waits there to be
+// killed, so that a test kills it mid-batch every time and not by luck.
+const HaltEnv = "PROJECTOR_HALT_BEFORE_COMMIT"
+
+func haltForCrashTest(s *projections.Store, cp uint64, logger *slog.Logger) error {
+	v := os.Getenv(HaltEnv)
+	if v == "" {
+		return nil
+	}
+	at, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || at <= cp {
+		return fmt.Errorf("%s=%q: want a stream sequence after the checkpoint %d", HaltEnv, v, cp)
+	}
+	s.HaltBeforeCommit(at, func(last uint64) {
+		logger.Warn("halted before commit", "batch_last_stream_seq", last, "checkpoint", cp)
+		select {} // until killed
+	})
+	return nil
 }
 
 // logProgress logs the checkpoint and the lag behind the stream whenever
