@@ -24,6 +24,11 @@ func TestReportsTakeWhatTheAPIAccepts(t *testing.T) {
 	d.post(t, 201, "/v1/contributions", "tok-olu", "", map[string]any{
 		"id": "r-early", "donor_id": "d-odd", "term_id": term, "pledge_id": "p-early", "amount": usdMoney("3000.00"),
 		"received_on": "2019-01-01", "bank_ref": "\u200bREF \u05d0\u05d1"})
+	// A rate as money.ParseRate takes it: up to 24 characters, leading
+	// zeros and all; the statement once refused more than 16 whole digits.
+	d.post(t, 201, "/v1/contributions", "tok-olu", "", map[string]any{
+		"id": "r-rate", "donor_id": "d-odd", "term_id": term, "amount": moneyOf("100.00", "EUR"),
+		"usd_rate": "00000000000000000001.1", "received_on": "2020-06-30"})
 	d.post(t, 201, "/v1/budget-lines", "tok-olu", "", map[string]any{
 		"id": "L-odd", "term_id": term, "title": odd, "amount": usdMoney("1000.00")})
 	d.post(t, 201, "/v1/allocations", "tok-olu", "", map[string]any{
