@@ -14,9 +14,11 @@ import (
 // proposed_on, approved_on, amended_on, cancelled_on, closed_on) is not
 // after today; a term lasts at most MaxTermYears; a receipt or a pledge's
 // signing may come before its term starts, by at most the margins below.
+// The window is 100 calendar years: the IATI organisation file gives one
+// budget per year of the terms, and takes at most 100 (iati.MaxBudgets).
 const (
 	MinDate           = "2000-01-01" // no date before it: the fund is younger
-	MaxDate           = "2100-12-31" // no date after it: due dates and terms' ends
+	MaxDate           = "2099-12-31" // no date after it: due dates and terms' ends
 	MaxTermYears      = 10           // ends_on at most this many years after starts_on
 	EarlyReceiptYears = 1            // a receipt may come this long before its term starts
 	EarlySigningYears = 2            // a pledge may be signed this long before its term starts

@@ -163,7 +163,7 @@ func accepted(t *testing.T, f inputField, v string) {
 func TestDateWindow(t *testing.T) {
 	for _, f := range dateFields() {
 		t.Run(f.name, func(t *testing.T) {
-			for _, v := range []string{"0000-01-01", "0001-01-01", "1899-12-31", "1999-12-31", "2101-01-01", "9999-12-31"} {
+			for _, v := range []string{"0000-01-01", "0001-01-01", "1899-12-31", "1999-12-31", "2100-01-01", "9999-12-31"} {
 				refused(t, f, v, domain.CodeDateOutOfRange)
 			}
 		})

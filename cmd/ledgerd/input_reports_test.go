@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -20,7 +21,7 @@ func TestReportsTakeWhatTheAPIAccepts(t *testing.T) {
 	d.post(t, 201, "/v1/donors", "tok-olu", "", map[string]any{
 		"id": "d-odd", "name": odd, "kind": "member_city", "country": "FR", "city": "Ville\u00a0d’Évry"})
 	d.post(t, 201, "/v1/pledges", "tok-olu", "", map[string]any{
-		"id": "p-early", "donor_id": "d-odd", "term_id": term, "amount": usdMoney("5000.00"), "signed_on": "2018-01-01", "due_on": "2100-12-31"})
+		"id": "p-early", "donor_id": "d-odd", "term_id": term, "amount": usdMoney("5000.00"), "signed_on": "2018-01-01", "due_on": "2099-12-31"})
 	d.post(t, 201, "/v1/contributions", "tok-olu", "", map[string]any{
 		"id": "r-early", "donor_id": "d-odd", "term_id": term, "pledge_id": "p-early", "amount": usdMoney("3000.00"),
 		"received_on": "2019-01-01", "bank_ref": "\u200bREF \u05d0\u05d1"})
@@ -39,7 +40,7 @@ func TestReportsTakeWhatTheAPIAccepts(t *testing.T) {
 		"payee": odd, "description": "first line\r\n\tsecond line <&>\"'", "country": "FR", "city": " Évry "})
 	d.post(t, 201, "/v1/refunds", "tok-olu", "", map[string]any{
 		"id": "rf-odd", "donor_id": "d-odd", "term_id": term, "amount": usdMoney("10.00"), "paid_on": "2021-12-31", "reason": "returned:\n\tpart"})
-	d.post(t, 201, "/v1/pledges/p-early/amend", "tok-olu", "", map[string]any{"due_on": "2100-12-31", "reason": "kept\n", "amended_on": "2018-01-01"})
+	d.post(t, 201, "/v1/pledges/p-early/amend", "tok-olu", "", map[string]any{"due_on": "2099-12-31", "reason": "kept\n", "amended_on": "2018-01-01"})
 
 	for _, path := range []string{
 		"/v1/funds/mdfm/balance?term=" + term,
@@ -58,4 +59,20 @@ func TestReportsTakeWhatTheAPIAccepts(t *testing.T) {
 	xmllint(t, "iati-activities-schema.xsd", d.get(t, "/v1/iati/activities.xml", "tok-kim", nil).body)
 	xmllint(t, "iati-activities-schema.xsd", d.get(t, "/v1/iati/activities.xml?term="+term, "tok-kim", nil).body)
 	xmllint(t, "iati-organisations-schema.xsd", d.get(t, "/v1/iati/organisation.xml", "tok-kim", nil).body)
+}
+
+// TestReportsTakeTheWholeDateWindow opens terms over every year of the
+// date window and checks that the IATI files, whose organisation file
+// gives one budget per year, still answer and validate.
+func TestReportsTakeTheWholeDateWindow(t *testing.T) {
+	d := startScenarioDaemon(t)
+	for y := 2000; y < 2100; y += 10 {
+		d.post(t, 201, "/v1/terms", "tok-ana", "", map[string]any{
+			"id": fmt.Sprintf("T%d", y), "starts_on": fmt.Sprintf("%d-01-01", y), "ends_on": fmt.Sprintf("%d-12-31", y+9),
+			"target": usdMoney("1000000.00"), "fee_rate": "0.01"})
+	}
+	d.post(t, 422, "/v1/terms", "tok-ana", "", map[string]any{
+		"id": "T2100", "starts_on": "2100-01-01", "ends_on": "2100-12-31", "target": usdMoney("1.00"), "fee_rate": "0"})
+	xmllint(t, "iati-organisations-schema.xsd", d.get(t, "/v1/iati/organisation.xml?as_of=2099-12-31", "tok-kim", nil).body)
+	xmllint(t, "iati-activities-schema.xsd", d.get(t, "/v1/iati/activities.xml?as_of=2099-12-31", "tok-kim", nil).body)
 }
