@@ -53,6 +53,9 @@ func dateFields() []inputField {
 		{"AmendPledge.amended_on", "amended_on", withPledge, func(v string) domain.Command {
 			return with(amend(), func(c *domain.AmendPledge) { c.AmendedOn = v })
 		}},
+		{"AmendDonor.amended_on", "amended_on", funded(), func(v string) domain.Command {
+			return with(amendDonor(), func(c *domain.AmendDonor) { c.AmendedOn = v })
+		}},
 		{"CancelPledge.cancelled_on", "cancelled_on", withPledge, func(v string) domain.Command {
 			return with(cancel(), func(c *domain.CancelPledge) { c.CancelledOn = v })
 		}},
@@ -83,6 +86,12 @@ func textFields() (oneLine, multiline []inputField) {
 		}},
 		{"RegisterDonor.city", "city", nil, func(v string) domain.Command {
 			return with(registerDonor(), func(c *domain.RegisterDonor) { c.City = v })
+		}},
+		{"AmendDonor.name", "name", funded(), func(v string) domain.Command {
+			return with(amendDonor(), func(c *domain.AmendDonor) { c.Name = &v })
+		}},
+		{"AmendDonor.city", "city", funded(), func(v string) domain.Command {
+			return with(amendDonor(), func(c *domain.AmendDonor) { c.City = &v })
 		}},
 		{"RecordContribution.bank_ref", "bank_ref", funded(), func(v string) domain.Command {
 			return with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2"; c.BankRef = v })
@@ -122,6 +131,9 @@ func textFields() (oneLine, multiline []inputField) {
 		}},
 		{"CancelPledge.reason", "reason", withPledge, func(v string) domain.Command {
 			return with(cancel(), func(c *domain.CancelPledge) { c.Reason = v })
+		}},
+		{"AmendDonor.reason", "reason", funded(), func(v string) domain.Command {
+			return with(amendDonor(), func(c *domain.AmendDonor) { c.Reason = v })
 		}},
 		{"RecordRefund.reason", "reason", funded(), func(v string) domain.Command {
 			return with(refund(), func(c *domain.RecordRefund) { c.Reason = v })

@@ -351,6 +351,7 @@ func TestBadInputs(t *testing.T) {
 		{"pledge due", "/v1/pledges", okOff, pledge, "due_on", "2021-09-30"},
 		{"amendment", "/v1/pledges/p-1/amend", okOff, amend, "amended_on", "2021-06-01"},
 		{"amended due", "/v1/pledges/p-1/amend", okOff, with(amend, `"reason"`, `"due_on":"2021-12-31","reason"`), "due_on", "2021-12-31"},
+		{"donor amendment", "/v1/donors/d-eur/amend", okOff, amendD, "amended_on", "2021-06-01"},
 		{"cancellation", "/v1/pledges/p-2/cancel", okOff, cancel, "cancelled_on", "2021-07-01"},
 		{"interest", "/v1/interest", okOff, intr, "earned_on", "2021-06-30"},
 		{"refund", "/v1/refunds", okOff, refund, "paid_on", "2021-07-01"},
@@ -379,6 +380,9 @@ func TestBadInputs(t *testing.T) {
 	}{
 		{"donor name", "/v1/donors", okOff, donor, "name", "New donor", false},
 		{"donor city", "/v1/donors", okOff, donor, "city", "Osaka", false},
+		{"donor's new name", "/v1/donors/d-eur/amend", okOff, amendD, "name", "Federal Republic of Germany", false},
+		{"donor's new city", "/v1/donors/d-eur/amend", okOff, with(amendD, `"reason"`, `"city":"Bonn","reason"`), "city", "Bonn", false},
+		{"donor amendment reason", "/v1/donors/d-eur/amend", okOff, amendD, "reason", "official name", true},
 		{"bank ref", "/v1/contributions", okOff, rcpt, "bank_ref", "B", false},
 		{"line title", "/v1/budget-lines", okOff, line, "title", "Objectives and work plan", false},
 		{"allocation note", "/v1/allocations", okOff, alloc, "note", "n", true},
