@@ -54,7 +54,7 @@ func checkNotEarly(field, on string, t *Term, years int) error {
 
 // Text is checked as one line (names, titles, payees, bank references,
 // cities) or as multi-line (descriptions, notes, reasons), which may also
-// hold tabs and line breaks. Both refuse what the reports cannot carry
+// hold tabs and line breaks (CR, LF, U+2028, U+2029). Both refuse what the reports cannot carry
 // (issue 8): control characters (C0, DEL, C1), Unicode noncharacters
 // (U+FFFE is not allowed in XML), invalid UTF-8 — and text with nothing
 // visible in it ("   ", a no-break space, a zero-width space), which the
@@ -77,19 +77,8 @@ func checkTextOf(field, s string, required, multiline bool) error {
 	}
 	visible := false
 	for i, r := range s {
-		if multiline && (r == '\t' || r == '\n' || r == '\r') {
-			continue
-		}
-		if unicode.IsControl(r) || isNoncharacter(r) {
-			what := "a control character"
-			if !unicode.IsControl(r) {
-				what = "a Unicode noncharacter"
-			}
-			lines := ""
-			if !multiline && (r == '\t' || r == '\n' || r == '\r') {
-				lines = " (tabs and line breaks only in descriptions, notes and reasons)"
-			}
-			return refuse(CodeInvalidText, field, "%s holds %s, %U, at byte %d%s", field, what, r, i, lines)
+		if what := notText(r, multiline); what != "" {
+			return refuse(CodeInvalidText, field, "%s holds %s, %U, at byte %d", field, what, r, i)
 		}
 		if !visible && !isInvisible(r) {
 			visible = true
@@ -99,6 +88,27 @@ func checkTextOf(field, s string, required, multiline bool) error {
 		return refuse(CodeBlankText, field, "%s holds only spaces or invisible characters: send a text, or leave it out", field)
 	}
 	return nil
+}
+
+// notText says what r is when a text field may not hold it, or "".
+func notText(r rune, multiline bool) string {
+	switch {
+	case isLineBreak(r) && multiline:
+		return ""
+	case isLineBreak(r):
+		return "a tab or line break (only descriptions, notes and reasons take them)"
+	case unicode.IsControl(r):
+		return "a control character"
+	case isNoncharacter(r):
+		return "a Unicode noncharacter"
+	}
+	return ""
+}
+
+// isLineBreak reports whether r is a tab or a line break: CR, LF, or
+// Unicode's line and paragraph separators.
+func isLineBreak(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029'
 }
 
 // isNoncharacter reports whether r is one of Unicode's 66 noncharacters

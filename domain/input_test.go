@@ -236,7 +236,7 @@ func TestTextFields(t *testing.T) {
 		"a\xffb", "a\xed\xa0\x80b", "a\xc3", // invalid UTF-8, an encoded surrogate, a cut rune
 		"a\ufffeb", "a\uffffb", "a\ufdd0b", "a\U0010ffffb", // noncharacters
 	}
-	lineBreaks := []string{"a\tb", "a\nb", "a\r\nb"}
+	lineBreaks := []string{"a\tb", "a\nb", "a\r\nb", "a\u2028b", "a\u2029b"}
 	blank := []string{" ", "   ", "\u00a0", "\u3000", "\u2003 \u2009", "\u200b", "\ufeff", " \u200b\u00a0"}
 	good := []string{"Zürich", "東京都", "مدينة التعلم", "e\u0301te\u0301", "a\u200bb", "\u202eabc\u202c", "Ville d’Évry – 😀"}
 
@@ -259,7 +259,7 @@ func TestTextFields(t *testing.T) {
 			for _, v := range invalid {
 				refused(t, f, v, domain.CodeInvalidText)
 			}
-			for _, v := range append(blank, "\t\n", "\r\n \n") {
+			for _, v := range append(blank, "\t\n", "\r\n \n", "\u2028") {
 				refused(t, f, v, domain.CodeBlankText)
 			}
 			for _, v := range append(good, lineBreaks...) {
