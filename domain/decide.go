@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -119,6 +120,9 @@ func (s *State) openTerm(c *OpenTerm) ([]events.Event, error) {
 	if c.EndsOn <= c.StartsOn {
 		return nil, refuse(CodeInvalidTermPeriod, "ends_on", "a term ends after it starts (%s to %s)", c.StartsOn, c.EndsOn)
 	}
+	if last := addYears(c.StartsOn, MaxTermYears); c.EndsOn > last {
+		return nil, refuse(CodeInvalidTermPeriod, "ends_on", "a term lasts at most %d years: from %s it ends by %s, not %s", MaxTermYears, c.StartsOn, last, c.EndsOn)
+	}
 	target, err := parseUSD("target", c.Target)
 	if err != nil {
 		return nil, err
@@ -230,6 +234,9 @@ func (s *State) recordContribution(c *RecordContribution) ([]events.Event, error
 	if c.ReceivedOn > t.EndsOn {
 		return nil, refuse(CodeDateOutsideTerm, "received_on", "received_on %s is after term %s ends (%s)", c.ReceivedOn, t.ID, t.EndsOn)
 	}
+	if err := checkNotEarly("received_on", c.ReceivedOn, t, EarlyReceiptYears); err != nil {
+		return nil, err
+	}
 	if err := checkOpenOn("received_on", t, c.ReceivedOn); err != nil {
 		return nil, err
 	}
@@ -297,6 +304,9 @@ func (s *State) proposeAllocation(c *ProposeAllocation) ([]events.Event, error) 
 	t := s.Terms[l.TermID]
 	amount, err := parseUSD("amount", c.Amount)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMultiline("note", c.Note, false); err != nil {
 		return nil, err
 	}
 	on, err := optionalDate("proposed_on", c.ProposedOn, c.Today)
@@ -392,7 +402,7 @@ func (s *State) recordExpenditure(c *RecordExpenditure) ([]events.Event, error) 
 	if err := checkText("payee", c.Payee, true); err != nil {
 		return nil, err
 	}
-	if err := checkText("description", c.Description, false); err != nil {
+	if err := checkMultiline("description", c.Description, false); err != nil {
 		return nil, err
 	}
 	if err := checkCountry("country", c.Country, false); err != nil {
@@ -476,14 +486,16 @@ func checkID(field, id string) error {
 	return nil
 }
 
+// checkText checks one line of text: a name, a title, a payee, a bank
+// reference, a city (see checkTextOf).
 func checkText(field, s string, required bool) error {
-	if required && s == "" {
-		return refuse(CodeMissingField, field, "%s is required", field)
-	}
-	if len(s) > MaxTextLen {
-		return refuse(CodeTextTooLong, field, "%s is %d bytes, at most %d", field, len(s), MaxTextLen)
-	}
-	return nil
+	return checkTextOf(field, s, required, false)
+}
+
+// checkMultiline checks text that may span lines: a description, a note, a
+// reason (see checkTextOf).
+func checkMultiline(field, s string, required bool) error {
+	return checkTextOf(field, s, required, true)
 }
 
 func checkCountry(field, code string, required bool) error {
@@ -514,7 +526,7 @@ func checkDate(field, s string) error {
 	if !isDate(s) {
 		return refuse(CodeInvalidDate, field, "%s %q is not a date (YYYY-MM-DD)", field, trunc(s))
 	}
-	return nil
+	return inWindow(field, s)
 }
 
 // checkPastDate checks a date that something happened: it cannot be later
@@ -644,8 +656,13 @@ func contains(list []string, s string) bool {
 
 // trunc keeps echoed input short in messages.
 func trunc(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	// Cut at a rune's start, so that the message stays valid UTF-8.
+	i := 40
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -80,7 +80,7 @@ func (s *State) amendDonor(c *AmendDonor) ([]events.Event, error) {
 			return nil, err
 		}
 	}
-	if err := checkText("reason", c.Reason, true); err != nil {
+	if err := checkMultiline("reason", c.Reason, true); err != nil {
 		return nil, err
 	}
 	on, err := optionalDate("amended_on", c.AmendedOn, c.Today)

@@ -46,10 +46,13 @@ const (
 	CodeInvalidDate                   = "invalid_date"
 	CodeDateInFuture                  = "date_in_future"
 	CodeDateOutsideTerm               = "date_outside_term"
+	CodeDateOutOfRange                = "date_out_of_range"
 	CodeInvalidTermPeriod             = "invalid_term_period"
 	CodeInvalidDonorKind              = "invalid_donor_kind"
 	CodeUnknownCountry                = "unknown_country"
 	CodeTextTooLong                   = "text_too_long"
+	CodeInvalidText                   = "invalid_text"
+	CodeBlankText                     = "blank_text"
 	CodeInvalidEarmark                = "invalid_earmark"
 	CodeInvalidDisposition            = "invalid_disposition"
 	CodeBatchTooLarge                 = "batch_too_large"
@@ -115,10 +118,13 @@ var Codes = []struct {
 	{CodeInvalidDate, KindInvalid},
 	{CodeDateInFuture, KindInvalid},
 	{CodeDateOutsideTerm, KindInvalid},
+	{CodeDateOutOfRange, KindInvalid},
 	{CodeInvalidTermPeriod, KindInvalid},
 	{CodeInvalidDonorKind, KindInvalid},
 	{CodeUnknownCountry, KindInvalid},
 	{CodeTextTooLong, KindInvalid},
+	{CodeInvalidText, KindInvalid},
+	{CodeBlankText, KindInvalid},
 	{CodeInvalidEarmark, KindInvalid},
 	{CodeInvalidDisposition, KindInvalid},
 	{CodeBatchTooLarge, KindInvalid},

@@ -81,6 +81,9 @@ func (s *State) recordPledge(c *RecordPledge) ([]events.Event, error) {
 	if err := checkPastDate("signed_on", c.SignedOn, c.Today); err != nil {
 		return nil, err
 	}
+	if err := checkNotEarly("signed_on", c.SignedOn, t, EarlySigningYears); err != nil {
+		return nil, err
+	}
 	if err := checkDate("due_on", c.DueOn); err != nil {
 		return nil, err
 	}
@@ -139,7 +142,7 @@ func (s *State) amendPledge(c *AmendPledge) ([]events.Event, error) {
 	if c.Amount == (MoneyInput{}) && c.USDRate == "" && c.DueOn == "" {
 		return nil, refuse(CodeMissingField, "amount", "an amendment changes the amount (and rate), the due date, or both")
 	}
-	if err := checkText("reason", c.Reason, true); err != nil {
+	if err := checkMultiline("reason", c.Reason, true); err != nil {
 		return nil, err
 	}
 	if pl.Cancelled {
@@ -178,6 +181,9 @@ func (s *State) amendPledge(c *AmendPledge) ([]events.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSigned("amended_on", on, pl); err != nil {
+		return nil, err
+	}
 	if err := checkOpenOn("amended_on", s.Terms[pl.TermID], on); err != nil {
 		return nil, err
 	}
@@ -191,7 +197,7 @@ func (s *State) cancelPledge(c *CancelPledge) ([]events.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkText("reason", c.Reason, true); err != nil {
+	if err := checkMultiline("reason", c.Reason, true); err != nil {
 		return nil, err
 	}
 	if pl.Cancelled {
@@ -205,11 +211,22 @@ func (s *State) cancelPledge(c *CancelPledge) ([]events.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSigned("cancelled_on", on, pl); err != nil {
+		return nil, err
+	}
 	if err := checkOpenOn("cancelled_on", s.Terms[pl.TermID], on); err != nil {
 		return nil, err
 	}
 	return build(on, &events.PledgeCancelled{PledgeID: pl.ID, DonorID: pl.DonorID, TermID: pl.TermID, Reason: c.Reason, Earmark: pl.Earmark,
 		WrittenOff: money.Amount{Minor: left, Currency: pl.Amount.Currency}, WrittenOffUSD: money.USDAmount(pl.OutstandingUSD)})
+}
+
+// checkSigned refuses a change to pledge pl dated before it was signed.
+func checkSigned(field, on string, pl *Pledge) error {
+	if on < pl.SignedOn {
+		return refuse(CodeInvalidDate, field, "%s %s is before pledge %s was signed (%s)", field, on, pl.ID, pl.SignedOn)
+	}
+	return nil
 }
 
 // PledgeBalance is what a pledge still expects: Amount in the pledge's

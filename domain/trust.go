@@ -61,7 +61,7 @@ func (s *State) recordRefund(c *RecordRefund) ([]events.Event, error) {
 	if c.PaidOn < t.StartsOn {
 		return nil, refuse(CodeDateOutsideTerm, "paid_on", "paid_on %s is before term %s starts (%s)", c.PaidOn, t.ID, t.StartsOn)
 	}
-	if err := checkText("reason", c.Reason, false); err != nil {
+	if err := checkMultiline("reason", c.Reason, false); err != nil {
 		return nil, err
 	}
 	if err := checkNotClosed("term_id", t); err != nil {
@@ -111,7 +111,7 @@ func (s *State) reverseEvent(c *ReverseEvent) ([]events.Event, error) {
 	if !ok {
 		return nil, refuse(CodeUnknownEvent, "event_id", "no event %s in fund %s", trunc(c.EventID), s.Fund)
 	}
-	if err := checkText("reason", c.Reason, true); err != nil {
+	if err := checkMultiline("reason", c.Reason, true); err != nil {
 		return nil, err
 	}
 	switch {

@@ -9,7 +9,12 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
 )
 
 // MaxBodyBytes bounds a request body. A command is a few hundred bytes; an
@@ -76,7 +81,7 @@ func decodeCommand(body []byte, v any) *Error {
 		return errorf(CodeMalformedJSON, "", "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := checkKeys(dec, reflect.TypeOf(v), "", 0); err != nil {
+	if err := checkKeys(dec, trimmed, reflect.TypeOf(v), "", 0); err != nil {
 		return err
 	}
 	dec = json.NewDecoder(bytes.NewReader(trimmed))
@@ -136,9 +141,10 @@ func jsonKind(t reflect.Type) string {
 
 // checkKeys walks one JSON value (already known to be valid) against the Go
 // type it decodes into, and refuses keys that are not exactly a json tag of
-// that struct and keys given twice. A nil t accepts any value. Type
-// mismatches are left to json.Decoder, which names the field.
-func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error {
+// that struct, keys given twice, and string values that are not text (see
+// checkRawString). A nil t accepts any value. Type mismatches are left to
+// json.Decoder, which names the field. body is what dec reads.
+func checkKeys(dec *json.Decoder, body []byte, t reflect.Type, path string, depth int) *Error {
 	if depth > MaxJSONDepth {
 		return errorf(CodeMalformedJSON, path, fmt.Sprintf("the body nests deeper than %d levels", MaxJSONDepth))
 	}
@@ -154,12 +160,18 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 		}
 		return nil
 	}
+	start := dec.InputOffset()
 	tok, err := dec.Token()
 	if err != nil {
 		return errorf(CodeMalformedJSON, path, "invalid JSON: "+err.Error())
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
+		if _, isString := tok.(string); isString {
+			// From the previous token's end: the separators before the
+			// string are ASCII, so they do not matter.
+			return checkRawString(path, body[start:dec.InputOffset()])
+		}
 		return nil
 	}
 	switch d {
@@ -190,7 +202,7 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 				return errorf(CodeMalformedJSON, p, fmt.Sprintf("field %q is given twice", p))
 			}
 			seen[key] = true
-			if err := checkKeys(dec, ft, p, depth+1); err != nil {
+			if err := checkKeys(dec, body, ft, p, depth+1); err != nil {
 				return err
 			}
 		}
@@ -200,7 +212,7 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 			et = t.Elem()
 		}
 		for i := 0; dec.More(); i++ {
-			if err := checkKeys(dec, et, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := checkKeys(dec, body, et, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -212,6 +224,60 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string, depth int) *Error
 }
 
 var rawMessageType = reflect.TypeOf(json.RawMessage(nil))
+
+// checkRawString refuses a JSON string, as its raw bytes, that holds
+// invalid UTF-8 or a \u escape of half a surrogate pair ("\ud800"):
+// encoding/json would store either as U+FFFD without a word (issue 8). What
+// the string holds once decoded (control characters, blank text) is the
+// domain's to judge.
+func checkRawString(field string, raw []byte) *Error {
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 {
+			return invalidText(field, fmt.Sprintf("%s is not valid UTF-8 (byte 0x%02X): send text in UTF-8", orBody(field), raw[i]))
+		}
+		i += n
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // a valid string has a character after '\\'
+		if raw[i] != 'u' {
+			continue
+		}
+		r := escapedRune(raw[i-1:])
+		i += 4
+		if r >= 0xD800 && r < 0xDC00 { // high: a low must follow
+			if low := escapedRune(raw[i+1:]); low >= 0xDC00 && low <= 0xDFFF {
+				i += 6
+				continue
+			}
+		}
+		if utf16.IsSurrogate(r) {
+			return invalidText(field, fmt.Sprintf("%s holds \\u%04x, half of a UTF-16 surrogate pair, which is no character", orBody(field), r))
+		}
+	}
+	return nil
+}
+
+// escapedRune returns the code unit of the \uXXXX escape b starts with, or
+// -1 when b does not start with one.
+func escapedRune(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	n, err := strconv.ParseUint(string(b[2:6]), 16, 32)
+	if err != nil {
+		return -1
+	}
+	return rune(n)
+}
+
+// invalidText is the domain's invalid_text refusal, found at the edge.
+func invalidText(field, message string) *Error {
+	return fromDomain(&domain.Error{Code: domain.CodeInvalidText, Kind: domain.KindInvalid, Field: field, Message: message})
+}
 
 // jsonFields maps the json names of a struct's fields, embedded structs
 // flattened, to their types. Fields tagged "-" (the command's Meta, an id

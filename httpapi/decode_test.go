@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -93,12 +94,19 @@ func FuzzDecodeCommand(f *testing.F) {
 	for _, s := range []string{`{}`, `{"id":"a","amount":{"amount":"1.00","currency":"USD"}}`, `{"id":1}`, `[{}]`, `{"a":{"b":[1,{"c":null}]}}`} {
 		f.Add([]byte(s))
 	}
-	known := map[string]bool{CodeMalformedJSON: true, CodeUnknownField: true}
+	f.Add([]byte("{\"payee\":\"a\xffb\"}"))
+	f.Add([]byte(`{"payee":"\ud83d\ude00","description":"\udc00"}`))
+	known := map[string]bool{CodeMalformedJSON: true, CodeUnknownField: true, domain.CodeInvalidText: true}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c domain.RecordExpenditure
 		err := decodeCommand(b, &c)
 		if err != nil && !known[err.Code] {
 			t.Errorf("code %s for %q", err.Code, b)
+		}
+		// Nothing is replaced by U+FFFD on the way: a decoded U+FFFD was sent.
+		sent := bytes.Contains(b, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(b), []byte(`\ufffd`))
+		if err == nil && !sent && strings.ContainsRune(c.Payee+c.Description+c.City+c.Country+c.ID, '\uFFFD') {
+			t.Errorf("%q decoded with U+FFFD: %+v", b, c)
 		}
 	})
 }
@@ -122,6 +130,41 @@ func TestReadBodyTimeoutHidesAddresses(t *testing.T) {
 	for _, leak := range []string{"127.0.0.1", "10.1.2.3", "8080", "54321", "tcp"} {
 		if strings.Contains(e.Message, leak) {
 			t.Errorf("message %q shows %q", e.Message, leak)
+		}
+	}
+}
+
+// TestDecodeText refuses, naming the field, strings that encoding/json
+// would store as U+FFFD without a word: invalid UTF-8 and half a surrogate
+// pair (issue 8). Everything else is decoded as sent.
+func TestDecodeText(t *testing.T) {
+	for _, c := range []struct{ name, body, field string }{
+		{"invalid byte", "{\"bank_ref\":\"a\xffb\"}", "bank_ref"},
+		{"cut rune", "{\"bank_ref\":\"a\xc3\"}", "bank_ref"},
+		{"encoded surrogate", "{\"bank_ref\":\"\xed\xa0\x80\"}", "bank_ref"},
+		{"invalid byte in a nested field", "{\"amount\":{\"amount\":\"1.00\",\"currency\":\"US\xc0\"}}", "amount.currency"},
+		{"lone high surrogate", `{"bank_ref":"a\ud800b"}`, "bank_ref"},
+		{"high surrogate at the end", `{"bank_ref":"a\uD83D"}`, "bank_ref"},
+		{"lone low surrogate", `{"bank_ref":"\udc00"}`, "bank_ref"},
+		{"two high surrogates", `{"bank_ref":"\ud83d\ud83d\ude00"}`, "bank_ref"},
+		{"high surrogate then another escape", `{"bank_ref":"\ud83d\u0041"}`, "bank_ref"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := decodeCommand([]byte(c.body), &domain.RecordContribution{})
+			if err == nil || err.Code != domain.CodeInvalidText || err.Field != c.field || err.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%q: %+v, want 422 invalid_text on %s", c.body, err, c.field)
+			}
+		})
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"bank_ref":"\ud83d\ude00"}`, "😀"},
+		{`{"bank_ref":"\\ud800"}`, `\ud800`},
+		{`{"bank_ref":"Zürich \u00e9\t\u001b"}`, "Zürich é\t\x1b"}, // the domain judges control characters
+		{`{"bank_ref":"\ufffd"}`, "\ufffd"},
+	} {
+		var got domain.RecordContribution
+		if err := decodeCommand([]byte(c.body), &got); err != nil || got.BankRef != c.want {
+			t.Errorf("%s: %v, bank_ref %q, want %q", c.body, err, got.BankRef, c.want)
 		}
 	}
 }

@@ -16,11 +16,13 @@ import (
 const MaxExportLineBytes = events.MaxEventBytes + 1
 
 // ReplaySummary is what a replay of an export found: how many events,
-// where each fund's hash chain ends, and the latest effective date of any
-// event (the date as of which every event counts).
+// where each fund's hash chain ends, and the earliest and latest effective
+// dates of any event (before the first there is nothing to report; as of
+// the last every event counts).
 type ReplaySummary struct {
 	Events         uint64
 	Funds          map[string]FundHead
+	MinEffectiveOn string
 	MaxEffectiveOn string
 }
 
@@ -75,6 +77,9 @@ func ReplayReader(ctx context.Context, r io.Reader, s *Store) (ReplaySummary, er
 			return sum, lineError(e, line, chains, err)
 		}
 		sum.Events++
+		if sum.MinEffectiveOn == "" || e.EffectiveOn < sum.MinEffectiveOn {
+			sum.MinEffectiveOn = e.EffectiveOn
+		}
 		sum.MaxEffectiveOn = max(sum.MaxEffectiveOn, e.EffectiveOn)
 		sum.Funds[e.Fund] = FundHead{FundSeq: e.FundSeq, ChainHead: e.Hash, StreamSeq: line}
 		batch = append(batch, e)

@@ -331,6 +331,19 @@ func (v *validator) decimal(field, s string, required bool) {
 	}
 }
 
+// rate checks a usd_rate as the ledger recorded it: whatever
+// money.ParseRate accepts (up to money.MaxRateLen characters, leading
+// zeros included), so that a statement never refuses a rate the API took
+// (issue 8).
+func (v *validator) rate(field, s string, required bool) {
+	if s == "" && !required {
+		return
+	}
+	if _, err := money.ParseRate(s); err != nil {
+		v.fail(field, "want a positive decimal rate (\"1.10\"), got %q", s)
+	}
+}
+
 func (v *validator) money(field string, m Money) {
 	cur, err := money.LookupCurrency(m.Currency)
 	if err != nil {
@@ -408,7 +421,7 @@ func (s Statement) Validate() error {
 		v.date(f+".signed_on", p.SignedOn, true)
 		v.date(f+".due_on", p.DueOn, false)
 		v.money(f+".amount", p.Amount)
-		v.decimal(f+".usd_rate", p.USDRate, p.Amount.Currency != "USD")
+		v.rate(f+".usd_rate", p.USDRate, p.Amount.Currency != "USD")
 		pledged += v.usd(f+".usd", p.USD)
 		v.text(f+".status", p.Status, true)
 		v.money(f+".outstanding", p.Outstanding)
@@ -432,7 +445,7 @@ func (s Statement) Validate() error {
 		v.text(f+".id", r.ID, true)
 		v.date(f+".received_on", r.ReceivedOn, true)
 		v.money(f+".amount", r.Amount)
-		v.decimal(f+".usd_rate", r.USDRate, r.Amount.Currency != "USD")
+		v.rate(f+".usd_rate", r.USDRate, r.Amount.Currency != "USD")
 		received += v.usd(f+".usd", r.USD)
 		fees += v.usd(f+".fee_usd", r.FeeUSD)
 		v.text(f+".bank_ref", r.BankRef, false)

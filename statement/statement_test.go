@@ -494,6 +494,8 @@ func TestValidate(t *testing.T) {
 		{"pledged.pledges[0].usd", func(s *Statement) { s.Pledged.Pledges[0].USD = "55000" }},
 		{"pledged.pledges[0].usd", func(s *Statement) { s.Pledged.Pledges[0].USD = "55,000.00" }},
 		{"pledged.pledges[0].usd_rate", func(s *Statement) { s.Pledged.Pledges[0].USDRate = "" }},
+		{"pledged.pledges[0].usd_rate", func(s *Statement) { s.Pledged.Pledges[0].USDRate = "0" }},
+		{"received.receipts[0].usd_rate", func(s *Statement) { s.Received.Receipts[0].USDRate = "1e1" }},
 		{"pledged.pledges[0].amount.currency", func(s *Statement) { s.Pledged.Pledges[0].Amount.Currency = "XXX" }},
 		{"pledged.pledges[0].amount.amount", func(s *Statement) { s.Pledged.Pledges[0].Amount.Amount = "50000.001" }},
 		{"pledged.pledges[1].earmark", func(s *Statement) { s.Pledged.Pledges[1].Earmark.ClusterID = "ESD" }},
@@ -533,6 +535,20 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateTakesRecordedRates validates every rate form the ledger
+// records (what money.ParseRate accepts), so that a statement never answers
+// 500 on a rate the API took (issue 8).
+func TestValidateTakesRecordedRates(t *testing.T) {
+	for _, rate := range []string{"1.1", "0.0000000001", "00000000000000000001.1", "10000000000000000", strings.Repeat("9", 24)} {
+		s := example()
+		s.Received.Receipts[0].USDRate = rate
+		s.Pledged.Pledges[0].USDRate = rate
+		if err := s.Validate(); err != nil {
+			t.Errorf("usd_rate %q: %v", rate, err)
+		}
 	}
 }
 

@@ -338,6 +338,82 @@ func TestBadInputs(t *testing.T) {
 	}
 	post("batch too large", "/v1/batch", okOff, items(many...), 422, "batch_too_large", "commands")
 
+	// Dates outside the window (issue 8): every date field of every
+	// command, and of a batch item.
+	for _, c := range []struct{ name, path, token, body, field, date string }{
+		{"term start", "/v1/terms", okTerm, term, "starts_on", "2022-01-01"},
+		{"term end", "/v1/terms", okTerm, term, "ends_on", "2023-12-31"},
+		{"receipt", "/v1/contributions", okOff, rcpt, "received_on", "2021-06-01"},
+		{"allocation", "/v1/allocations", okOff, alloc, "proposed_on", "2021-06-01"},
+		{"approval", "/v1/allocations/al-pending/approve", okTerm, `{"approved_on":"2021-06-01"}`, "approved_on", "2021-06-01"},
+		{"expenditure", "/v1/expenditures", okOff, spend, "spent_on", "2021-06-01"},
+		{"pledge signing", "/v1/pledges", okOff, pledge, "signed_on", "2021-01-15"},
+		{"pledge due", "/v1/pledges", okOff, pledge, "due_on", "2021-09-30"},
+		{"amendment", "/v1/pledges/p-1/amend", okOff, amend, "amended_on", "2021-06-01"},
+		{"amended due", "/v1/pledges/p-1/amend", okOff, with(amend, `"reason"`, `"due_on":"2021-12-31","reason"`), "due_on", "2021-12-31"},
+		{"donor amendment", "/v1/donors/d-eur/amend", okOff, amendD, "amended_on", "2021-06-01"},
+		{"cancellation", "/v1/pledges/p-2/cancel", okOff, cancel, "cancelled_on", "2021-07-01"},
+		{"interest", "/v1/interest", okOff, intr, "earned_on", "2021-06-30"},
+		{"refund", "/v1/refunds", okOff, refund, "paid_on", "2021-07-01"},
+		{"close", "/v1/terms/2020-2021/close", okTerm, closeT, "closed_on", "2021-12-31"},
+		{"batch item", "/v1/batch", okOff, batch, "commands[1].received_on", "2021-06-02"},
+	} {
+		key := c.field[strings.LastIndex(c.field, ".")+1:]
+		for _, bad := range []string{"0000-01-01", "0001-01-01", "1899-12-31", "1999-12-31", "2100-01-01"} {
+			post(c.name+" dated "+bad, c.path, c.token, with(c.body, `"`+key+`":"`+c.date+`"`, `"`+key+`":"`+bad+`"`), 422, "date_out_of_range", c.field)
+		}
+	}
+	post("term of more than 10 years", "/v1/terms", okTerm, with(term, `"2023-12-31"`, `"2032-01-02"`), 422, "invalid_term_period", "ends_on")
+	post("receipt more than a year before its term", "/v1/contributions", okOff, with(rcpt, `"2021-06-01"`, `"2018-12-31"`), 422, "date_outside_term", "received_on")
+	post("pledge signed more than two years before its term", "/v1/pledges", okOff, with(pledge, `"2021-01-15"`, `"2017-12-31"`), 422, "date_outside_term", "signed_on")
+	post("amendment before the pledge was signed", "/v1/pledges/p-1/amend", okOff, with(amend, `"2021-06-01"`, `"2021-01-09"`), 422, "invalid_date", "amended_on")
+	post("cancellation before the pledge was signed", "/v1/pledges/p-2/cancel", okOff, with(cancel, `"2021-07-01"`, `"2021-01-09"`), 422, "invalid_date", "cancelled_on")
+
+	// Text that the reports cannot carry (issue 8): control characters,
+	// noncharacters, invalid UTF-8 (caught on the raw body, before
+	// encoding/json would make it U+FFFD), half a surrogate pair and blank
+	// text, in every text field of every command, and of a batch item.
+	// Tabs and line breaks pass only in notes, descriptions and reasons.
+	for _, c := range []struct {
+		name, path, token, body, field, text string
+		multiline                            bool
+	}{
+		{"donor name", "/v1/donors", okOff, donor, "name", "New donor", false},
+		{"donor city", "/v1/donors", okOff, donor, "city", "Osaka", false},
+		{"donor's new name", "/v1/donors/d-eur/amend", okOff, amendD, "name", "Federal Republic of Germany", false},
+		{"donor's new city", "/v1/donors/d-eur/amend", okOff, with(amendD, `"reason"`, `"city":"Bonn","reason"`), "city", "Bonn", false},
+		{"donor amendment reason", "/v1/donors/d-eur/amend", okOff, amendD, "reason", "official name", true},
+		{"bank ref", "/v1/contributions", okOff, rcpt, "bank_ref", "B", false},
+		{"line title", "/v1/budget-lines", okOff, line, "title", "Objectives and work plan", false},
+		{"allocation note", "/v1/allocations", okOff, alloc, "note", "n", true},
+		{"payee", "/v1/expenditures", okOff, spend, "payee", "P", false},
+		{"expenditure city", "/v1/expenditures", okOff, spend, "city", "Nairobi", false},
+		{"expenditure description", "/v1/expenditures", okOff, with(spend, `"payee"`, `"description":"d","payee"`), "description", "d", true},
+		{"amendment reason", "/v1/pledges/p-1/amend", okOff, amend, "reason", "signed addendum", true},
+		{"cancellation reason", "/v1/pledges/p-2/cancel", okOff, cancel, "reason", "donor withdrew", true},
+		{"refund reason", "/v1/refunds", okOff, refund, "reason", "overpaid", true},
+		{"reversal reason", "/v1/reversals", okOff, reversal, "reason", "keyed twice", true},
+		{"city name", "/v1/cities", okOff, city, "name", "Masaka", false},
+		{"cluster name", "/v1/clusters", okOff, clus, "name", "Education for Sustainable Development", false},
+		{"technical partner", "/v1/clusters", okOff, clus, "technical_partner", "Partner", false},
+		{"batch item name", "/v1/batch", okOff, batch, "commands[0].name", "Batch donor", false},
+	} {
+		key := c.field[strings.LastIndex(c.field, ".")+1:]
+		set := func(raw string) string { return with(c.body, `"`+key+`":"`+c.text+`"`, `"`+key+`":"`+raw+`"`) }
+		for _, bad := range []string{`a\u0000b`, `a\u001b[2Jb`, `a\u007fb`, `a\u0085b`, `a\ufffeb`, "a\xffb", "a\xed\xa0\x80b", `a\ud800b`, `\udfffa`} {
+			post(c.name+" holding "+bad, c.path, c.token, set(bad), 422, "invalid_text", c.field)
+		}
+		for _, blank := range []string{`   `, `\u00a0`, `\u3000\u200b`} {
+			post(c.name+" of "+blank, c.path, c.token, set(blank), 422, "blank_text", c.field)
+		}
+		if c.multiline {
+			post(c.name+" of line breaks", c.path, c.token, set(`\t\n`), 422, "blank_text", c.field)
+		} else {
+			post(c.name+" on two lines", c.path, c.token, set(`a\nb`), 422, "invalid_text", c.field)
+			post(c.name+" with a tab", c.path, c.token, set(`a\tb`), 422, "invalid_text", c.field)
+		}
+	}
+
 	// Reads.
 	get := func(name, path, token string, status int, code, field string) {
 		rows = append(rows, row{name: name, req: request{method: "GET", path: path, token: token}, status: status, code: code, field: field})
@@ -382,6 +458,15 @@ func TestBadInputs(t *testing.T) {
 	get("trial balance at_seq beyond the log", "/v1/reports/trial-balance?at_seq=9999", "tok-kim", 422, "invalid_at_seq", "at_seq")
 	get("trial balance of a fund without events", "/v1/reports/trial-balance?fund=other", "tok-kim", 404, "unknown_fund", "fund")
 	rows = append(rows, row{name: "events with two tokens", req: request{method: "GET", path: "/v1/events", token: "tok-kim", added: [][2]string{{"Authorization", "Bearer tok-admin"}}}, status: 400, code: "invalid_header", field: "Authorization"})
+	// Query parameters far off (issue 8): a clear 4xx, never a 500.
+	for _, p := range []string{"/v1/reports/trial-balance?", "/v1/reports/budget?term=2020-2021&", "/v1/reports/focus?term=2020-2021&",
+		"/v1/iati/activities.xml?", "/v1/iati/organisation.xml?", "/v1/donors/d-usd/statement?term=2020-2021&"} {
+		get(p+" as of year 0", p+"as_of=0000-01-01", "tok-kim", 422, "no_data_as_of", "as_of")
+		get(p+" as of 1899", p+"as_of=1899-12-31", "tok-kim", 422, "no_data_as_of", "as_of")
+		get(p+" as of a NUL", p+"as_of=%00", "tok-kim", 422, "invalid_date", "as_of")
+		get(p+" at_seq negative", p+"at_seq=-1", "tok-kim", 400, "invalid_query", "at_seq")
+		get(p+" at_seq above 2^64", p+"at_seq=99999999999999999999", "tok-kim", 400, "invalid_query", "at_seq")
+	}
 	rows = append(rows, row{name: "DELETE pledges", req: request{method: "DELETE", path: "/v1/pledges", token: "tok-kim"}, status: 405, code: "method_not_allowed"})
 
 	walked := map[string]bool{}

@@ -93,6 +93,12 @@ func verifyFrom(ctx context.Context, c config, stdout io.Writer, logger *slog.Lo
 	if asOf == "" {
 		asOf = sum.MaxEffectiveOn
 	}
+	if asOf < sum.MinEffectiveOn {
+		// Every report would answer no_data_as_of: a mistaken flag, not
+		// books that fail to verify (issue 8).
+		fmt.Fprintf(stdout, "verify --from: --as-of %s is before the first event of the file (effective %s): there is nothing to report then\n", asOf, sum.MinEffectiveOn)
+		return ExitUsage
+	}
 	fmt.Fprintf(stdout, "read model rebuilt from the file alone; reports as of %s (effective dates):\n", asOf)
 	failed := 0
 	for _, fund := range funds {

@@ -167,6 +167,8 @@ func TestVerifyFrom(t *testing.T) {
 		{[]string{"--from", good, "--nats", "nats://127.0.0.1:1"}, ExitUsage, "excludes --data and --nats"},
 		{[]string{"--from", good, "--db", "x.db"}, ExitUsage, "excludes --db"},
 		{[]string{"--from", good, "--as-of", "2022-02-30"}, ExitUsage, "--as-of"},
+		{[]string{"--from", good, "--as-of", "0001-01-01"}, ExitUsage, "before the first event of the file (effective 2020-01-01)"},
+		{[]string{"--from", good, "--as-of", "2019-12-31"}, ExitUsage, "before the first event of the file"},
 		{[]string{"--from", filepath.Join(dir, "missing.ndjson")}, ExitFailure, "no such file"},
 		{[]string{"--from", file("empty.ndjson", nil)}, ExitFailure, "holds no event"},
 		{[]string{"--nats", "nats://127.0.0.1:1", "--db", "x.db", "--as-of", "2022-01-01"}, ExitUsage, "--as-of is for verify --from"},
