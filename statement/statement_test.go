@@ -17,12 +17,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unesco-uil/mdfm-ledger/internal/golden"
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 var (
-	update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-	docs   = flag.Bool("docs", false, "write docs/statement-page1.png from the example statement")
+	docs = flag.Bool("docs", false, "write docs/statement-page1.png from the example statement")
 )
 
 const exampleHead = "3f9a1c7e5b2d4086a1f3c5e7092b4d6f8a0c2e4f6b8d0a2c4e6f8091b3d5f7a9"
@@ -129,24 +129,6 @@ func mustCents(s string) int64 {
 	return n
 }
 
-// golden compares got with testdata/name, or writes it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test ./statement/ -update to write it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -168,7 +150,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(got, again) {
 				t.Error("two renderings of the same statement differ")
 			}
-			golden(t, tc.name, got)
+			golden.Check(t, filepath.Join("testdata", tc.name), got)
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,45 +16,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unesco-uil/mdfm-ledger/internal/golden"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
-// The -update flag rewrites the golden files under testdata/. Another test
-// file of the package may define it too: define it only once.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func updatingGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 // checkGolden compares got with testdata/reports/name, or rewrites it with
 // -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "reports", name)
-	if updatingGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/ledgerd/ -run %s -update to write it)", err, t.Name())
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got); run go test ./cmd/ledgerd/ -run %s -update if the change is intended:\n%s", path, t.Name(), diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "reports", name), got)
 }
 
 // startIllustrativeDaemon runs ledgerd in process on the illustrative

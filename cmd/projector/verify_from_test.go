@@ -2,34 +2,19 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/internal/golden"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
-
-// The -update flag rewrites the golden files under testdata/. Another test
-// file of the package may define it too: define it only once.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func updatingGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // illustrativeExport writes ledgertest.Illustrative through a real writer
 // to a real stream and exports it with `projector export --nats`.
@@ -55,22 +40,7 @@ func illustrativeExport(t *testing.T) []byte {
 // TestExportGolden -update rewrites it).
 func TestExportGolden(t *testing.T) {
 	got := illustrativeExport(t)
-	path := filepath.Join("testdata", "export.golden.ndjson")
-	if updatingGolden() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/projector/ -run TestExportGolden -update to write it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got); run with -update if the change is intended:\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "export.golden.ndjson"), got)
 }
 
 // TestVerifyFrom re-verifies a real export of a real ledger from the file
