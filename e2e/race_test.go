@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/internal/testwait"
 )
 
 // TestTwoDaemonsRaceForTheSameMoney runs two ledgerd processes against one
@@ -70,17 +71,11 @@ func TestTwoDaemonsRaceForTheSameMoney(t *testing.T) {
 	}
 	want := fmt.Sprint(len(evs))
 	var balA, balB map[string]any
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	testwait.For(t, 60*time.Second, "both read models at fund_seq "+want, func() bool {
 		balA = a.must(t, 200, "GET", "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", "kim", "", nil).json(t)
 		balB = b.must(t, 200, "GET", "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", "kim", "", nil).json(t)
-		if fmt.Sprint(balA["fund_seq"]) == want && fmt.Sprint(balB["fund_seq"]) == want {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("read models did not reach fund_seq %s: %v and %v", want, balA["fund_seq"], balB["fund_seq"])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Sprint(balA["fund_seq"]) == want && fmt.Sprint(balB["fund_seq"]) == want
+	})
 	for k, v := range map[string]string{"unallocated": "900.00", "allocated_unspent": "8100.00", "spent": "900.00", "trust_balance": "9000.00", "uil_revenue": "100.00"} {
 		if balA[k] != v || balB[k] != v {
 			t.Errorf("%s: daemon a %v, daemon b %v, want %s", k, balA[k], balB[k], v)

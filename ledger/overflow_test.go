@@ -15,6 +15,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/internal/testwait"
 )
 
 // answerWait bounds how long a test waits for one answer. It is far above
@@ -84,13 +85,7 @@ func submitAsOneGroup(t *testing.T, w *Writer, reqs []Request) []outcome {
 			out[i] = outcome{r, res, err}
 		}()
 	}
-	deadline := time.Now().Add(answerWait)
-	for len(w.queue) < len(reqs) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d requests queued", len(w.queue), len(reqs))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, answerWait, fmt.Sprintf("%d requests queued", len(reqs)), func() bool { return len(w.queue) >= len(reqs) })
 	go w.run()
 	wg.Wait()
 	return out

@@ -179,9 +179,7 @@ func TestKillAndResume(t *testing.T) {
 	// holds at most projections.MaxBatchEvents (1000), so at least one
 	// batch was committed before.
 	const haltAt = 1500
-	for w.LastSeq() < haltAt {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 60*time.Second, fmt.Sprintf("%d events written", haltAt), func() bool { return w.LastSeq() >= haltAt })
 	cmd, out := startRun(t, []string{HaltEnv + "=" + strconv.Itoa(haltAt)}, "--nats", url, "--db", live, "--progress", "100ms")
 	cr := &checkpointReader{path: live}
 	defer cr.close()
