@@ -31,84 +31,8 @@ var gen = historygen.Gen{
 	BadRates:    []string{"", "0", "-1", "1e2", "1,1"},
 }
 
-// The kinds of command the generator draws.
-const (
-	kindOpenTerm = iota
-	kindRegisterDonor
-	kindRecordContribution
-	kindAddBudgetLine
-	kindProposeAllocation
-	kindApproveAllocation
-	kindRecordExpenditure
-	kindRegisterCluster
-	kindRecordPledge
-	kindAmendPledge
-	kindCancelPledge
-	kindRecordInterest
-	kindRecordRefund
-	kindReverseEvent
-	kindCloseTerm
-	kindAmendDonor
-	kindLast = kindAmendDonor
-)
-
-// genKind draws the kind of the next command: mostly one that s is ready
-// for (spending once something is approved, approving once something is
-// proposed, …), sometimes any kind at all.
-func genKind(t *rapid.T, s *domain.State) int {
-	if rapid.IntRange(0, 7).Draw(t, "any kind") == 7 {
-		return rapid.IntRange(kindOpenTerm, kindLast).Draw(t, "kind")
-	}
-	var ready []int
-	for _, a := range s.Allocations {
-		if a.Approved {
-			ready = append(ready, kindRecordExpenditure, kindRecordExpenditure)
-			break
-		}
-	}
-	for _, a := range s.Allocations {
-		if !a.Approved {
-			ready = append(ready, kindApproveAllocation, kindApproveAllocation)
-			break
-		}
-	}
-	if len(s.Lines) > 0 {
-		ready = append(ready, kindProposeAllocation, kindProposeAllocation)
-	}
-	if len(s.Terms) > 0 && len(s.Donors) > 0 {
-		ready = append(ready, kindRecordContribution, kindRecordContribution, kindRecordPledge, kindRecordPledge)
-	}
-	if len(s.Pledges) > 0 {
-		ready = append(ready, kindRecordContribution, kindRecordContribution, kindAmendPledge, kindCancelPledge)
-	}
-	if len(s.Contributions) > 0 {
-		ready = append(ready, kindRecordRefund, kindRecordInterest)
-	}
-	if len(historygen.ReversibleEvents(s, false)) > 0 {
-		ready = append(ready, kindReverseEvent, kindReverseEvent)
-	}
-	if len(s.Terms) > 0 {
-		ready = append(ready, kindAddBudgetLine)
-	}
-	// A close ends a term's story: draw it once there is a next term to
-	// carry over to and money to dispose of.
-	if t20 := s.Terms["T20"]; len(s.Terms) > 1 && t20 != nil && t20.Unallocated > 0 {
-		ready = append(ready, kindCloseTerm, kindCloseTerm)
-	}
-	if len(s.Clusters) < 2 {
-		ready = append(ready, kindRegisterCluster)
-	}
-	if len(s.Donors) < 3 {
-		ready = append(ready, kindRegisterDonor)
-	}
-	if len(s.Donors) > 0 {
-		ready = append(ready, kindAmendDonor)
-	}
-	if len(s.Terms) < 2 {
-		ready = append(ready, kindOpenTerm)
-	}
-	return rapid.SampledFrom(ready).Draw(t, "kind")
-}
+// kinds are the kinds of command this generator draws, and when.
+var kinds = historygen.Kinds{}
 
 // genCommand draws one command, valid or not, with ids mostly taken from
 // what s knows so that histories go deep enough to spend, refund, reverse
@@ -122,8 +46,8 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 		Role:  rapid.SampledFrom([]string{"officer", domain.RoleApprover}).Draw(t, "role"),
 	}
 	terms := historygen.Known(s.Terms, "T20")
-	switch kind := genKind(t, s); kind {
-	case kindOpenTerm:
+	switch kind := kinds.Draw(t, s); kind {
+	case historygen.KindOpenTerm:
 		id := pick(t, "term", []string{"T20", "T22", "T21"}, append(historygen.BadIDs, "T20"))
 		span, ok := historygen.TermSpans[id]
 		if !ok || rapid.IntRange(0, 9).Draw(t, "odd span") == 9 {
@@ -133,15 +57,15 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 			Target: gen.Money(t, "target", 100000000, false),
 			FeeRate: pick(t, "fee_rate", []string{"0.01", "0.05", "0.0125", "0", "0.2"},
 				[]string{"0.25", "1e-2", "-0.01", "0.1234567", "abc", ""})}
-	case kindRegisterDonor:
+	case historygen.KindRegisterDonor:
 		return &domain.RegisterDonor{Meta: m, ID: pick(t, "donor", []string{"D1", "D2", "D3"}, historygen.BadIDs), Name: "Donor",
 			Kind:    pick(t, "donor kind", []string{"country", "member_city", "foundation"}, []string{"government", ""}),
 			Country: pick(t, "country", []string{"DE", "KE", "KR"}, []string{"ZZ", "", "de"})}
-	case kindRegisterCluster:
+	case historygen.KindRegisterCluster:
 		return gen.Cluster(t, m)
-	case kindRecordContribution:
+	case historygen.KindRecordContribution:
 		return gen.Contribution(t, s, m)
-	case kindRecordPledge:
+	case historygen.KindRecordPledge:
 		term := pick(t, "term_id", terms, []string{"T99"})
 		in := gen.Money(t, "pledged", 20000000, true)
 		var em *domain.EarmarkInput
@@ -159,21 +83,21 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 			DonorID: pick(t, "donor_id", historygen.Known(s.Donors, "D1"), []string{"D9"}), TermID: term, Amount: in,
 			USDRate: gen.Rate(t, "usd_rate", in.Currency), Earmark: em,
 			SignedOn: gen.Date(t, "signed_on", term), DueOn: gen.Date(t, "due_on", term)}
-	case kindAmendPledge:
+	case historygen.KindAmendPledge:
 		return gen.AmendPledge(t, s, m)
-	case kindAmendDonor:
+	case historygen.KindAmendDonor:
 		return gen.AmendDonor(t, s, m)
-	case kindCancelPledge:
+	case historygen.KindCancelPledge:
 		return gen.CancelPledge(t, s, m)
-	case kindRecordInterest:
+	case historygen.KindRecordInterest:
 		return gen.Interest(t, s, m)
-	case kindRecordRefund:
+	case historygen.KindRecordRefund:
 		return gen.Refund(t, s, m)
-	case kindReverseEvent:
+	case historygen.KindReverseEvent:
 		return &domain.ReverseEvent{Meta: m, ID: pick(t, "reversal", []string{fmt.Sprintf("X%d", s.FundSeq)}, []string{"X1", ""}),
 			EventID: pick(t, "event_id", append(historygen.ReversibleEvents(s, false), "none"), append(historygen.Unreversible(s), "ev-404")),
 			Reason:  pick(t, "reason", []string{"wrong entry"}, []string{""})}
-	case kindCloseTerm:
+	case historygen.KindCloseTerm:
 		term := pick(t, "term", terms, []string{"T99"})
 		if rapid.IntRange(0, 3).Draw(t, "close the first term") > 0 {
 			term = "T20"
@@ -184,11 +108,11 @@ func genCommand(t *rapid.T, s *domain.State) domain.Command {
 			c.Disposition.ToTermID = pick(t, "to_term_id", []string{"T22"}, []string{"T21", "T20", ""})
 		}
 		return c
-	case kindAddBudgetLine:
+	case historygen.KindAddBudgetLine:
 		return gen.BudgetLine(t, s, m)
-	case kindProposeAllocation:
+	case historygen.KindProposeAllocation:
 		return gen.Proposal(t, s, m)
-	case kindApproveAllocation:
+	case historygen.KindApproveAllocation:
 		return gen.Approval(t, s, m)
 	default:
 		return gen.Expenditure(t, s, m)

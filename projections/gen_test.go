@@ -32,92 +32,8 @@ var gen = historygen.Gen{
 	BadRates:    []string{"", "0", "-1"},
 }
 
-// The kinds of command the generator draws.
-const (
-	kindOpenTerm = iota
-	kindRegisterDonor
-	kindRecordContribution
-	kindAddBudgetLine
-	kindProposeAllocation
-	kindApproveAllocation
-	kindRecordExpenditure
-	kindRegisterCluster
-	kindRecordPledge
-	kindAmendPledge
-	kindCancelPledge
-	kindRecordInterest
-	kindRecordRefund
-	kindReverseEvent
-	kindCloseTerm
-	kindRegisterCity
-	kindAppointCoordinator
-	kindJoinCluster
-	kindAmendDonor
-	kindLast = kindAmendDonor
-)
-
-// genKind draws the kind of the next command: mostly one that s is ready
-// for, sometimes any kind at all.
-func genKind(t *rapid.T, s *domain.State) int {
-	if rapid.IntRange(0, 7).Draw(t, "any kind") == 7 {
-		return rapid.IntRange(kindOpenTerm, kindLast).Draw(t, "kind")
-	}
-	var ready []int
-	for _, a := range s.Allocations {
-		if a.Approved {
-			ready = append(ready, kindRecordExpenditure, kindRecordExpenditure)
-			break
-		}
-	}
-	for _, a := range s.Allocations {
-		if !a.Approved {
-			ready = append(ready, kindApproveAllocation, kindApproveAllocation)
-			break
-		}
-	}
-	if len(s.Lines) > 0 {
-		ready = append(ready, kindProposeAllocation, kindProposeAllocation)
-	}
-	if len(s.Terms) > 0 && len(s.Donors) > 0 {
-		ready = append(ready, kindRecordContribution, kindRecordContribution, kindRecordPledge, kindRecordPledge)
-	}
-	if len(s.Pledges) > 0 {
-		ready = append(ready, kindRecordContribution, kindRecordContribution, kindAmendPledge, kindAmendPledge, kindCancelPledge)
-	}
-	if len(s.Contributions) > 0 {
-		ready = append(ready, kindRecordRefund, kindRecordInterest)
-	}
-	if len(historygen.ReversibleEvents(s, false)) > 0 {
-		ready = append(ready, kindReverseEvent, kindReverseEvent)
-	}
-	if len(s.Terms) > 0 {
-		ready = append(ready, kindAddBudgetLine)
-	}
-	// A close ends a term's story: draw it once the term has a history,
-	// a next term to carry over to and money to dispose of.
-	if t20 := s.Terms["T20"]; len(s.Terms) > 1 && t20 != nil && !t20.Closed && t20.Unallocated > 0 && s.FundSeq > 30 {
-		ready = append(ready, kindCloseTerm)
-	}
-	if len(s.Clusters) < 2 {
-		ready = append(ready, kindRegisterCluster)
-	}
-	if len(s.Cities) < 4 {
-		ready = append(ready, kindRegisterCity)
-	}
-	if len(s.Clusters) > 0 && len(s.Cities) > 0 && len(s.Terms) > 0 {
-		ready = append(ready, kindAppointCoordinator, kindJoinCluster)
-	}
-	if len(s.Donors) < 3 {
-		ready = append(ready, kindRegisterDonor)
-	}
-	if len(s.Donors) > 0 {
-		ready = append(ready, kindAmendDonor)
-	}
-	if len(s.Terms) < 2 {
-		ready = append(ready, kindOpenTerm)
-	}
-	return rapid.SampledFrom(ready).Draw(t, "kind")
-}
+// kinds are the kinds of command this generator draws, and when.
+var kinds = historygen.Kinds{Registry: true, CloseAfter: 30}
 
 // genCommand draws one command, valid or not, with ids mostly taken from
 // what s knows so that histories go deep enough to spend, refund, reverse
@@ -131,8 +47,8 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 	role = rapid.SampledFrom([]string{"officer", domain.RoleApprover}).Draw(t, "role")
 	terms := historygen.Known(s.Terms, "T20")
 	cities := historygen.Known(s.Cities, "cork")
-	switch kind := genKind(t, s); kind {
-	case kindOpenTerm:
+	switch kind := kinds.Draw(t, s); kind {
+	case historygen.KindOpenTerm:
 		id := pick(t, "term", []string{"T20", "T22", "T21"}, append(historygen.BadIDs, "T20"))
 		span, ok := termSpans[id]
 		if !ok || rapid.IntRange(0, 9).Draw(t, "odd span") == 9 {
@@ -141,26 +57,26 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 		return &domain.OpenTerm{ID: id, StartsOn: span[0], EndsOn: span[1],
 			Target:  gen.Money(t, "target", 100000000, false),
 			FeeRate: pick(t, "fee_rate", []string{"0.01", "0.05", "0.0125", "0"}, []string{"0.25", "-0.01", "abc"})}, actor, role
-	case kindRegisterDonor:
+	case historygen.KindRegisterDonor:
 		return &domain.RegisterDonor{ID: pick(t, "donor", []string{"D1", "D2", "D3"}, historygen.BadIDs), Name: "Donor",
 			Kind:    pick(t, "donor kind", []string{"country", "member_city", "foundation"}, []string{"government"}),
 			Country: pick(t, "country", []string{"DE", "KE", "KR"}, []string{"ZZ", ""})}, actor, role
-	case kindRegisterCluster:
+	case historygen.KindRegisterCluster:
 		c := gen.Cluster(t, m)
 		c.TechnicalPartner = rapid.SampledFrom([]string{"", "A partner"}).Draw(t, "technical partner")
 		return c, actor, role
-	case kindRegisterCity:
+	case historygen.KindRegisterCity:
 		return &domain.RegisterCity{ID: pick(t, "city", []string{"cork", "suwon", "lagos", "lyon"}, historygen.BadIDs), Name: "City",
 			Country: pick(t, "city country", []string{"IE", "KR", "NG", "FR"}, []string{"ZZ"})}, actor, role
-	case kindAppointCoordinator:
+	case historygen.KindAppointCoordinator:
 		return &domain.AppointCoordinator{ClusterID: pick(t, "cluster_id", historygen.Known(s.Clusters, "ESD"), []string{"LIT"}),
 			CityID: pick(t, "city_id", cities, []string{"nowhere"}), TermID: pick(t, "term_id", terms, []string{"T99"})}, actor, role
-	case kindJoinCluster:
+	case historygen.KindJoinCluster:
 		return &domain.JoinCluster{ClusterID: pick(t, "cluster_id", historygen.Known(s.Clusters, "ESD"), []string{"LIT"}),
 			CityID: pick(t, "city_id", cities, []string{"nowhere"}), TermID: pick(t, "term_id", terms, []string{"T99"})}, actor, role
-	case kindRecordContribution:
+	case historygen.KindRecordContribution:
 		return gen.Contribution(t, s, m), actor, role
-	case kindRecordPledge:
+	case historygen.KindRecordPledge:
 		term := pick(t, "term_id", terms, []string{"T99"})
 		in := gen.Money(t, "pledged", 20000000, true)
 		var em *domain.EarmarkInput
@@ -174,24 +90,24 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 			DonorID: pick(t, "donor_id", historygen.Known(s.Donors, "D1"), []string{"D9"}), TermID: term, Amount: in,
 			USDRate: gen.Rate(t, "usd_rate", in.Currency), Earmark: em,
 			SignedOn: gen.Date(t, "signed_on", term), DueOn: gen.Date(t, "due_on", term)}, actor, role
-	case kindAmendPledge:
+	case historygen.KindAmendPledge:
 		c := gen.AmendPledge(t, s, m)
 		if pl, ok := s.Pledges[c.ID]; ok {
 			// Today is after every term: most amendments are back-dated.
 			c.AmendedOn = gen.Date(t, "amended_on", pl.TermID)
 		}
 		return c, actor, role
-	case kindCancelPledge:
+	case historygen.KindCancelPledge:
 		c := gen.CancelPledge(t, s, m)
 		if pl, ok := s.Pledges[c.ID]; ok {
 			c.CancelledOn = gen.Date(t, "cancelled_on", pl.TermID)
 		}
 		return c, actor, role
-	case kindRecordInterest:
+	case historygen.KindRecordInterest:
 		return gen.Interest(t, s, m), actor, role
-	case kindRecordRefund:
+	case historygen.KindRecordRefund:
 		return gen.Refund(t, s, m), actor, role
-	case kindReverseEvent:
+	case historygen.KindReverseEvent:
 		// Receipts outnumber the other money events: draw the type first,
 		// so that approvals, expenditures, interest and refunds are
 		// reversed too.
@@ -207,7 +123,7 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 		return &domain.ReverseEvent{ID: pick(t, "reversal", []string{fmt.Sprintf("X%d", s.FundSeq)}, []string{"X1", ""}),
 			EventID: pick(t, "event_id", good, append(historygen.Unreversible(s), "ev-404")),
 			Reason:  pick(t, "reason", []string{"wrong entry"}, []string{""})}, actor, role
-	case kindCloseTerm:
+	case historygen.KindCloseTerm:
 		term := pick(t, "term", terms, []string{"T99"})
 		if rapid.IntRange(0, 3).Draw(t, "close the first term") > 0 {
 			term = "T20"
@@ -219,13 +135,13 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 			c.Disposition.ToTermID = pick(t, "to_term_id", []string{"T22"}, []string{"T21", "T20", ""})
 		}
 		return c, actor, role
-	case kindAmendDonor:
+	case historygen.KindAmendDonor:
 		return gen.AmendDonor(t, s, m), actor, role
-	case kindAddBudgetLine:
+	case historygen.KindAddBudgetLine:
 		return gen.BudgetLine(t, s, m), actor, role
-	case kindProposeAllocation:
+	case historygen.KindProposeAllocation:
 		return gen.Proposal(t, s, m), actor, role
-	case kindApproveAllocation:
+	case historygen.KindApproveAllocation:
 		return gen.Approval(t, s, m), actor, role
 	default:
 		c := gen.Expenditure(t, s, m)
