@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/money"
@@ -366,13 +367,7 @@ func TestDecideRefusals(t *testing.T) {
 // TestDecideMoreRefusals holds refusals beyond the one row per code: inputs
 // that a careless parser would let through.
 func TestDecideMoreRefusals(t *testing.T) {
-	tests := []struct {
-		name  string
-		code  string
-		field string
-		given []domain.Command
-		when  domain.Command
-	}{
+	tests := []refusal{
 		// A fee rate is recorded as written, so only the plain decimal form
 		// is accepted: no exponent, sign or bare point.
 		{"fee rate with an exponent", domain.CodeInvalidFeeRate, "fee_rate", nil,
@@ -561,26 +556,7 @@ func TestDecideMoreRefusals(t *testing.T) {
 		{"a batch in a batch", domain.CodeBatchTooLarge, "commands[0]", nil,
 			&domain.Batch{Meta: alice, Commands: []domain.Command{&domain.Batch{}}}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := given(t, tc.given...)
-			before := given(t, tc.given...)
-			evs, err := domain.Decide(s, tc.when)
-			if len(evs) != 0 {
-				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
-			}
-			var de *domain.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
-			}
-			if de.Code != tc.code || de.Field != tc.field {
-				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)
-			}
-			if diff := cmp.Diff(before, s); diff != "" {
-				t.Errorf("a refused command changed the state (-before +after):\n%s", diff)
-			}
-		})
-	}
+	checkRefusals(t, tests)
 }
 
 func TestDecideWithoutActorOrDate(t *testing.T) {
@@ -953,5 +929,42 @@ func TestRefundWithinBalanceOnItsDay(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("refund of carried-in money on %s: %v, want accepted %v", tc.paidOn, err, tc.ok)
 		}
+	}
+}
+
+// refusal is a command that Decide must refuse with code, naming field,
+// after the given commands.
+type refusal struct {
+	name  string
+	code  string
+	field string
+	given []domain.Command
+	when  domain.Command
+}
+
+// checkRefusals decides each case's command after its given ones and
+// checks the code, the field, that no event came with the refusal and that
+// the state did not change.
+func checkRefusals(t *testing.T, tests []refusal) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := given(t, tc.given...)
+			before := given(t, tc.given...)
+			evs, err := domain.Decide(s, tc.when)
+			if len(evs) != 0 {
+				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
+			}
+			var de *domain.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
+			}
+			if de.Code != tc.code || de.Field != tc.field {
+				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)
+			}
+			if diff := cmp.Diff(before, s); diff != "" {
+				t.Errorf("a refused command changed the state (-before +after):\n%s", diff)
+			}
+		})
 	}
 }

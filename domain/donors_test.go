@@ -1,11 +1,11 @@
 package domain_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
 )
@@ -18,13 +18,7 @@ func amendDonor() *domain.AmendDonor {
 // TestAmendDonorRefusals: every way an amendment of a donor is refused,
 // with no event and the state unchanged.
 func TestAmendDonorRefusals(t *testing.T) {
-	tests := []struct {
-		name  string
-		code  string
-		field string
-		given []domain.Command
-		when  domain.Command
-	}{
+	tests := []refusal{
 		{"unknown donor", domain.CodeUnknownDonor, "id", funded(),
 			with(amendDonor(), func(c *domain.AmendDonor) { c.ID = "FR" })},
 		{"no donor id", domain.CodeMissingField, "id", funded(),
@@ -65,26 +59,7 @@ func TestAmendDonorRefusals(t *testing.T) {
 			&domain.Batch{Meta: alice, Commands: []domain.Command{registerDonor(),
 				with(amendDonor(), func(c *domain.AmendDonor) { c.Reason = "" })}}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := given(t, tc.given...)
-			before := given(t, tc.given...)
-			evs, err := domain.Decide(s, tc.when)
-			if len(evs) != 0 {
-				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
-			}
-			var de *domain.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
-			}
-			if de.Code != tc.code || de.Field != tc.field {
-				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)
-			}
-			if diff := cmp.Diff(before, s); diff != "" {
-				t.Errorf("a refused command changed the state (-before +after):\n%s", diff)
-			}
-		})
-	}
+	checkRefusals(t, tests)
 }
 
 // TestAmendDonorEvents: the event records the fields that change, dated

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -16,17 +15,7 @@ import (
 // streamConsumers is how many consumers the server holds on the stream.
 func (d *daemon) streamConsumers(t *testing.T) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := d.m.log.JetStream().Stream(ctx, d.m.log.Stream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Consumers
+	return d.streamState(t).Consumers
 }
 
 // TestLogReadsLeaveNoConsumer reads the log over HTTP more times than the

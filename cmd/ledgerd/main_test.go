@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 )
@@ -255,6 +257,12 @@ func (d *daemon) get(t *testing.T, path, token string, v any) answer {
 // must leave it where it was.
 func (d *daemon) streamLastSeq(t *testing.T) uint64 {
 	t.Helper()
+	return d.streamState(t).LastSeq
+}
+
+// streamState is the stream's state as the server reports it.
+func (d *daemon) streamState(t *testing.T) jetstream.StreamState {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := d.m.log.JetStream().Stream(ctx, d.m.log.Stream())
@@ -265,7 +273,7 @@ func (d *daemon) streamLastSeq(t *testing.T) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.State.LastSeq
+	return info.State
 }
 
 // eventLines reads GET /v1/events and returns its NDJSON lines.
