@@ -21,6 +21,7 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
@@ -212,7 +213,7 @@ func TestClusterTwoWritersRace(t *testing.T) {
 		defer wg.Done()
 		w := [2]*ledger.Writer{a, b}[wi]
 		r, err := submit(t.Context(), t, w, id, "ana", cmd)
-		var de *domain.Error
+		var de *errs.Error
 		switch {
 		case err == nil:
 			mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 )
 
@@ -41,7 +42,7 @@ func DecideBatch(s *State, cmds []Command) ([]events.Event, int, error) {
 }
 
 // decideBatchCommand decides a Batch as one command. A refusal is the
-// refused command's *Error with its field prefixed by its place in the
+// refused command's *errs.Error with its field prefixed by its place in the
 // batch ("commands[2].amount").
 func (s *State) decideBatchCommand(b *Batch) ([]events.Event, error) {
 	if len(b.Commands) == 0 {
@@ -61,7 +62,7 @@ func (s *State) decideBatchCommand(b *Batch) ([]events.Event, error) {
 	}
 	evs, i, err := DecideBatch(s, b.Commands)
 	if err != nil {
-		var de *Error
+		var de *errs.Error
 		if !errors.As(err, &de) {
 			return nil, err
 		}
@@ -69,7 +70,7 @@ func (s *State) decideBatchCommand(b *Batch) ([]events.Event, error) {
 		if de.Field != "" {
 			field += "." + de.Field
 		}
-		return nil, &Error{Code: de.Code, Kind: de.Kind, Field: field, Message: fmt.Sprintf("command %d of the batch: %s", i, de.Message)}
+		return nil, &errs.Error{Code: de.Code, Kind: de.Kind, Field: field, Message: fmt.Sprintf("command %d of the batch: %s", i, de.Message)}
 	}
 	return evs, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 )
 
@@ -56,7 +57,7 @@ func TestDecideBatchRefusal(t *testing.T) {
 		with(approve(), func(c *domain.ApproveAllocation) { c.ID = "A-2" }),
 		spend()}
 	evs, i, err := domain.DecideBatch(s, cmds)
-	var de *domain.Error
+	var de *errs.Error
 	if len(evs) != 0 || i != 7 || !errors.As(err, &de) || de.Code != domain.CodeInsufficientUnallocated {
 		t.Fatalf("DecideBatch = %d events, index %d, %v; want none, 7, %s", len(evs), i, err, domain.CodeInsufficientUnallocated)
 	}

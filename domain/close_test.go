@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"pgregory.net/rapid"
@@ -75,7 +76,7 @@ func TestCloseProRataProperty(t *testing.T) {
 			c = closeCarry()
 		}
 		evs, err := domain.Decide(s, c)
-		var de *domain.Error
+		var de *errs.Error
 		if errors.As(err, &de) && de.Code == domain.CodeNoDonorToRefund {
 			// Interest left after every donor was refunded all its net
 			// money is no donor's to claim: it can only be carried over.

@@ -30,7 +30,7 @@ var DonorKinds = []string{"member_city", "country", "company", "foundation", "ot
 
 // Decide judges a command against the state and returns the events it
 // causes, unsealed, in the order they must be appended. A refusal is an
-// *Error and no event. Decide does not change the state: the caller applies
+// *errs.Error and no event. Decide does not change the state: the caller applies
 // the events.
 func Decide(s *State, c Command) ([]events.Event, error) {
 	m := c.meta()

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
@@ -344,9 +345,9 @@ func TestDecideRefusals(t *testing.T) {
 			if len(evs) != 0 {
 				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
 			}
-			var de *domain.Error
+			var de *errs.Error
 			if !errors.As(err, &de) {
-				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
+				t.Fatalf("Decide(%T) error = %v, want a *errs.Error %s", tc.when, err, tc.code)
 			}
 			if de.Code != tc.code || de.Field != tc.field {
 				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)
@@ -566,7 +567,7 @@ func TestDecideWithoutActorOrDate(t *testing.T) {
 		if err == nil || len(evs) != 0 {
 			t.Errorf("Decide with meta %+v = %d events, %v; want an error and none", m, len(evs), err)
 		}
-		var de *domain.Error
+		var de *errs.Error
 		if errors.As(err, &de) {
 			t.Errorf("Decide with meta %+v = domain error %v: a missing actor or date is the caller's bug, not the user's", m, de)
 		}
@@ -903,7 +904,7 @@ func TestRefundWithinBalanceOnItsDay(t *testing.T) {
 	} {
 		s := given(t, base...)
 		_, err := domain.Decide(s, with(refund(), func(c *domain.RecordRefund) { c.PaidOn = tc.paidOn; c.Amount = usdIn(tc.amount) }))
-		var de *domain.Error
+		var de *errs.Error
 		switch {
 		case tc.field == "" && err != nil:
 			t.Errorf("refund of %s on %s: %v, want accepted", tc.amount, tc.paidOn, err)
@@ -955,9 +956,9 @@ func checkRefusals(t *testing.T, tests []refusal) {
 			if len(evs) != 0 {
 				t.Errorf("Decide returned %d events with its refusal, want none", len(evs))
 			}
-			var de *domain.Error
+			var de *errs.Error
 			if !errors.As(err, &de) {
-				t.Fatalf("Decide(%T) error = %v, want a *domain.Error %s", tc.when, err, tc.code)
+				t.Fatalf("Decide(%T) error = %v, want a *errs.Error %s", tc.when, err, tc.code)
 			}
 			if de.Code != tc.code || de.Field != tc.field {
 				t.Errorf("Decide(%T) = code %s field %q (%v), want code %s field %q", tc.when, de.Code, de.Field, de, tc.code, tc.field)

@@ -1,36 +1,14 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
 
-// Kind says what sort of refusal an error is; the HTTP edge maps it to a
-// status (invalid 422, not found 404, conflict 409).
-type Kind int
-
-const (
-	KindInvalid  Kind = iota + 1 // well-formed but invalid input
-	KindNotFound                 // names an id the fund does not know
-	KindConflict                 // breaks a rule of the fund given its state
+	"github.com/unesco-uil/mdfm-ledger/errs"
 )
 
-// Error is a refusal of a command. It appends nothing. Code is stable and
-// documented; Message is for the finance officer; Field names the input at
-// fault when there is one.
-type Error struct {
-	Code    string
-	Kind    Kind
-	Message string
-	Field   string
-}
-
-func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s (field %s)", e.Code, e.Message, e.Field)
-	}
-	return e.Code + ": " + e.Message
-}
-
-// The domain's error codes, in a stable order. Each appears in README.md and
-// in the domain's table test.
+// The domain's error codes, in a stable order: every code Decide refuses a
+// command with (an *errs.Error, rule 8). Each appears in README.md and in the
+// domain's table test.
 const (
 	CodeMissingField                  = "missing_field"
 	CodeInvalidID                     = "invalid_id"
@@ -99,92 +77,79 @@ const (
 	CodeAlreadyMember                 = "already_member"
 )
 
-// Codes lists every domain error code with its kind, in the stable order.
-var Codes = []struct {
-	Code string
-	Kind Kind
-}{
-	{CodeMissingField, KindInvalid},
-	{CodeInvalidID, KindInvalid},
-	{CodeInvalidAmount, KindInvalid},
-	{CodeAmountNotPositive, KindInvalid},
-	{CodeAmountTooLarge, KindInvalid},
-	{CodeTooManyDecimals, KindInvalid},
-	{CodeUnknownCurrency, KindInvalid},
-	{CodeUSDRequired, KindInvalid},
-	{CodeMissingRate, KindInvalid},
-	{CodeInvalidRate, KindInvalid},
-	{CodeInvalidFeeRate, KindInvalid},
-	{CodeInvalidDate, KindInvalid},
-	{CodeDateInFuture, KindInvalid},
-	{CodeDateOutsideTerm, KindInvalid},
-	{CodeDateOutOfRange, KindInvalid},
-	{CodeInvalidTermPeriod, KindInvalid},
-	{CodeInvalidDonorKind, KindInvalid},
-	{CodeUnknownCountry, KindInvalid},
-	{CodeTextTooLong, KindInvalid},
-	{CodeInvalidText, KindInvalid},
-	{CodeBlankText, KindInvalid},
-	{CodeInvalidEarmark, KindInvalid},
-	{CodeInvalidDisposition, KindInvalid},
-	{CodeBatchTooLarge, KindInvalid},
-	{CodeUnknownTerm, KindNotFound},
-	{CodeUnknownDonor, KindNotFound},
-	{CodeUnknownPledge, KindNotFound},
-	{CodeUnknownLine, KindNotFound},
-	{CodeUnknownAllocation, KindNotFound},
-	{CodeUnknownCity, KindNotFound},
-	{CodeUnknownCluster, KindNotFound},
-	{CodeUnknownEvent, KindNotFound},
-	{CodeDuplicateID, KindConflict},
-	{CodeAmendmentChangesNothing, KindConflict},
-	{CodeTermOverlaps, KindConflict},
-	{CodeInsufficientUnallocated, KindConflict},
-	{CodeFundsEarmarkedElsewhere, KindConflict},
-	{CodeExceedsBudgetLine, KindConflict},
-	{CodeSameUserApproval, KindConflict},
-	{CodeAllocationAlreadyApproved, KindConflict},
-	{CodeAllocationNotApproved, KindConflict},
-	{CodeDateBeforeApproval, KindConflict},
-	{CodeInsufficientAllocationBalance, KindConflict},
-	{CodePledgeDonorMismatch, KindConflict},
-	{CodePledgeTermMismatch, KindConflict},
-	{CodePledgeCurrencyMismatch, KindConflict},
-	{CodePledgeCancelled, KindConflict},
-	{CodePledgeFullyPaid, KindConflict},
-	{CodeReceiptExceedsPledge, KindConflict},
-	{CodePledgeBelowPaid, KindConflict},
-	{CodeEarmarkOutsideTerm, KindConflict},
-	{CodeCityCountryMismatch, KindConflict},
-	{CodeRefundExceedsAttributable, KindConflict},
-	{CodeAlreadyReversed, KindConflict},
-	{CodeNotReversible, KindConflict},
-	{CodeReversalOverdrawsUnallocated, KindConflict},
-	{CodeReversalOverdrawsAllocation, KindConflict},
-	{CodeReversalOverdrawsDonor, KindConflict},
-	{CodeTermClosed, KindConflict},
-	{CodeTermNotEnded, KindConflict},
-	{CodeNoDonorToRefund, KindConflict},
-	{CodeClusterHasTwoCoordinators, KindConflict},
-	{CodeCityAlreadyCoordinates, KindConflict},
-	{CodeCityInThreeClusters, KindConflict},
-	{CodeAlreadyMember, KindConflict},
+// Codes defines every domain error code with its kind, in the stable order.
+// Other layers answer some of them too (projections: unknown_term,
+// unknown_donor, invalid_date) and build them with Codes.New.
+var Codes = errs.Set{
+	{Code: CodeMissingField, Kind: errs.Invalid},
+	{Code: CodeInvalidID, Kind: errs.Invalid},
+	{Code: CodeInvalidAmount, Kind: errs.Invalid},
+	{Code: CodeAmountNotPositive, Kind: errs.Invalid},
+	{Code: CodeAmountTooLarge, Kind: errs.Invalid},
+	{Code: CodeTooManyDecimals, Kind: errs.Invalid},
+	{Code: CodeUnknownCurrency, Kind: errs.Invalid},
+	{Code: CodeUSDRequired, Kind: errs.Invalid},
+	{Code: CodeMissingRate, Kind: errs.Invalid},
+	{Code: CodeInvalidRate, Kind: errs.Invalid},
+	{Code: CodeInvalidFeeRate, Kind: errs.Invalid},
+	{Code: CodeInvalidDate, Kind: errs.Invalid},
+	{Code: CodeDateInFuture, Kind: errs.Invalid},
+	{Code: CodeDateOutsideTerm, Kind: errs.Invalid},
+	{Code: CodeDateOutOfRange, Kind: errs.Invalid},
+	{Code: CodeInvalidTermPeriod, Kind: errs.Invalid},
+	{Code: CodeInvalidDonorKind, Kind: errs.Invalid},
+	{Code: CodeUnknownCountry, Kind: errs.Invalid},
+	{Code: CodeTextTooLong, Kind: errs.Invalid},
+	{Code: CodeInvalidText, Kind: errs.Invalid},
+	{Code: CodeBlankText, Kind: errs.Invalid},
+	{Code: CodeInvalidEarmark, Kind: errs.Invalid},
+	{Code: CodeInvalidDisposition, Kind: errs.Invalid},
+	{Code: CodeBatchTooLarge, Kind: errs.Invalid},
+	{Code: CodeUnknownTerm, Kind: errs.NotFound},
+	{Code: CodeUnknownDonor, Kind: errs.NotFound},
+	{Code: CodeUnknownPledge, Kind: errs.NotFound},
+	{Code: CodeUnknownLine, Kind: errs.NotFound},
+	{Code: CodeUnknownAllocation, Kind: errs.NotFound},
+	{Code: CodeUnknownCity, Kind: errs.NotFound},
+	{Code: CodeUnknownCluster, Kind: errs.NotFound},
+	{Code: CodeUnknownEvent, Kind: errs.NotFound},
+	{Code: CodeDuplicateID, Kind: errs.Conflict},
+	{Code: CodeAmendmentChangesNothing, Kind: errs.Conflict},
+	{Code: CodeTermOverlaps, Kind: errs.Conflict},
+	{Code: CodeInsufficientUnallocated, Kind: errs.Conflict},
+	{Code: CodeFundsEarmarkedElsewhere, Kind: errs.Conflict},
+	{Code: CodeExceedsBudgetLine, Kind: errs.Conflict},
+	{Code: CodeSameUserApproval, Kind: errs.Conflict},
+	{Code: CodeAllocationAlreadyApproved, Kind: errs.Conflict},
+	{Code: CodeAllocationNotApproved, Kind: errs.Conflict},
+	{Code: CodeDateBeforeApproval, Kind: errs.Conflict},
+	{Code: CodeInsufficientAllocationBalance, Kind: errs.Conflict},
+	{Code: CodePledgeDonorMismatch, Kind: errs.Conflict},
+	{Code: CodePledgeTermMismatch, Kind: errs.Conflict},
+	{Code: CodePledgeCurrencyMismatch, Kind: errs.Conflict},
+	{Code: CodePledgeCancelled, Kind: errs.Conflict},
+	{Code: CodePledgeFullyPaid, Kind: errs.Conflict},
+	{Code: CodeReceiptExceedsPledge, Kind: errs.Conflict},
+	{Code: CodePledgeBelowPaid, Kind: errs.Conflict},
+	{Code: CodeEarmarkOutsideTerm, Kind: errs.Conflict},
+	{Code: CodeCityCountryMismatch, Kind: errs.Conflict},
+	{Code: CodeRefundExceedsAttributable, Kind: errs.Conflict},
+	{Code: CodeAlreadyReversed, Kind: errs.Conflict},
+	{Code: CodeNotReversible, Kind: errs.Conflict},
+	{Code: CodeReversalOverdrawsUnallocated, Kind: errs.Conflict},
+	{Code: CodeReversalOverdrawsAllocation, Kind: errs.Conflict},
+	{Code: CodeReversalOverdrawsDonor, Kind: errs.Conflict},
+	{Code: CodeTermClosed, Kind: errs.Conflict},
+	{Code: CodeTermNotEnded, Kind: errs.Conflict},
+	{Code: CodeNoDonorToRefund, Kind: errs.Conflict},
+	{Code: CodeClusterHasTwoCoordinators, Kind: errs.Conflict},
+	{Code: CodeCityAlreadyCoordinates, Kind: errs.Conflict},
+	{Code: CodeCityInThreeClusters, Kind: errs.Conflict},
+	{Code: CodeAlreadyMember, Kind: errs.Conflict},
 }
-
-var codeKinds = func() map[string]Kind {
-	m := map[string]Kind{}
-	for _, c := range Codes {
-		m[c.Code] = c.Kind
-	}
-	return m
-}()
 
 // refuse builds an Error of a listed code; an unlisted code is a programming
 // error.
-func refuse(code, field, format string, args ...any) *Error {
-	k, ok := codeKinds[code]
-	if !ok {
-		panic("domain: unlisted error code " + code)
-	}
-	return &Error{Code: code, Kind: k, Message: fmt.Sprintf(format, args...), Field: field}
+func refuse(code, field, format string, args ...any) *errs.Error {
+	return Codes.New(code, field, fmt.Sprintf(format, args...))
 }

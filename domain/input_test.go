@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 )
 
 // inputField is one date or text field of one command: the state the
@@ -151,7 +152,7 @@ func refused(t *testing.T, f inputField, v, code string) {
 	t.Helper()
 	s, before := given(t, f.given...), given(t, f.given...)
 	evs, err := domain.Decide(s, f.set(v))
-	var de *domain.Error
+	var de *errs.Error
 	if !errors.As(err, &de) || de.Code != code || de.Field != f.field || len(evs) != 0 {
 		t.Errorf("%s = %q: %d events, %v; want %s on field %s", f.name, v, len(evs), err, code, f.field)
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
 	"github.com/unesco-uil/mdfm-ledger/money"
@@ -167,9 +168,9 @@ func TestAccountingIdentity(t *testing.T) {
 				t.Fatalf("Decide(%#v) changed the state (-before +after):\n%s", c, diff)
 			}
 			if err != nil {
-				var de *domain.Error
+				var de *errs.Error
 				if !errors.As(err, &de) {
-					t.Fatalf("Decide(%#v) = %v, not a *domain.Error", c, err)
+					t.Fatalf("Decide(%#v) = %v, not a *errs.Error", c, err)
 				}
 				if len(evs) != 0 {
 					t.Fatalf("Decide(%#v) refused with %s and returned %d events", c, de.Code, len(evs))
@@ -230,7 +231,7 @@ func TestAccountingIdentity(t *testing.T) {
 	t.Logf("refusals: %v", refused)
 }
 
-func listed(de *domain.Error) bool {
+func listed(de *errs.Error) bool {
 	for _, c := range domain.Codes {
 		if c.Code == de.Code {
 			return c.Kind == de.Kind

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
 	"pgregory.net/rapid"
@@ -135,7 +136,7 @@ func TestReversalOfReceiptRefundedInFull(t *testing.T) {
 	}
 	seq := s.FundSeq
 	evs, err := domain.Decide(s, reverse("ev-6"))
-	var de *domain.Error
+	var de *errs.Error
 	if len(evs) != 0 || !errors.As(err, &de) || de.Code != domain.CodeReversalOverdrawsDonor {
 		t.Fatalf("reversing DE's receipt = %d events, %v; want none and %s", len(evs), err, domain.CodeReversalOverdrawsDonor)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
@@ -36,7 +37,7 @@ func TestScenarioWholeTerm(t *testing.T) {
 	refused := func(c domain.Command, code string) {
 		t.Helper()
 		evs, err := domain.Decide(s, c)
-		var de *domain.Error
+		var de *errs.Error
 		if !errors.As(err, &de) || de.Code != code || len(evs) != 0 {
 			t.Fatalf("Decide(%T) = %d events, %v; want refusal %s", c, len(evs), err, code)
 		}

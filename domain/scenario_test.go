@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
@@ -27,7 +28,7 @@ func TestScenario2020Term(t *testing.T) {
 		t.Helper()
 		seq := s.FundSeq
 		evs, err := domain.Decide(s, c)
-		var de *domain.Error
+		var de *errs.Error
 		if !errors.As(err, &de) || de.Code != code || len(evs) != 0 {
 			t.Fatalf("Decide(%T) = %d events, %v; want refusal %s and no event", c, len(evs), err, code)
 		}

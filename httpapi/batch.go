@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/money"
@@ -36,18 +37,19 @@ type batchItem struct {
 // decodes it and must be one the token's role may call; the commands are
 // then submitted as one domain.Batch, which the writer decides all or none
 // and appends in one atomic append (a run of consecutive fund_seq). A
-// refusal of one item answers that item's error, with its index and its
-// field prefixed "commands[i]".
+// refusal of one item answers that item's error, with its field prefixed
+// "commands[i]" and its index (batchIndex).
 func (s *Server) batch(routes []writeRoute) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
+		info(r).batch = true
 		var req batchRequest
 		body, err := decodeWrite(w, r, &req, false, MaxBatchBodyBytes)
 		if err != nil {
-			return withIndex(err)
+			return err
 		}
 		if len(req.Commands) > MaxBatchItems {
-			return fromDomain(&domain.Error{Code: domain.CodeBatchTooLarge, Kind: domain.KindInvalid, Field: "commands",
-				Message: fmt.Sprintf("a batch holds at most %d commands, not %d", MaxBatchItems, len(req.Commands))})
+			return domain.Codes.New(domain.CodeBatchTooLarge, "commands",
+				fmt.Sprintf("a batch holds at most %d commands, not %d", MaxBatchItems, len(req.Commands)))
 		}
 		cmds := make([]domain.Command, 0, len(req.Commands))
 		for i, it := range req.Commands {
@@ -59,7 +61,7 @@ func (s *Server) batch(routes []writeRoute) handlerFunc {
 		}
 		res, status, err := s.submit(w, r, p, &domain.Batch{Commands: cmds}, body)
 		if err != nil {
-			return withIndex(err)
+			return err
 		}
 		return writeJSON(w, status, res)
 	}
@@ -67,7 +69,7 @@ func (s *Server) batch(routes []writeRoute) handlerFunc {
 
 // decodeBatchItem finds the write endpoint of item i, checks that the role
 // may call it and decodes its body into the endpoint's command.
-func decodeBatchItem(i int, it batchItem, p Principal, routes []writeRoute) (domain.Command, *Error) {
+func decodeBatchItem(i int, it batchItem, p Principal, routes []writeRoute) (domain.Command, *errs.Error) {
 	if it.Path == "" {
 		return nil, itemError(i, it.Path, errorf(CodeInvalidBatchItem, "path", "path is required: the write endpoint of the command, such as /v1/contributions"))
 	}
@@ -96,13 +98,12 @@ func decodeBatchItem(i int, it batchItem, p Principal, routes []writeRoute) (dom
 }
 
 // itemError makes e the error of item i of a batch.
-func itemError(i int, path string, e *Error) *Error {
+func itemError(i int, path string, e *errs.Error) *errs.Error {
 	out := *e
 	out.Field = fmt.Sprintf("commands[%d]", i)
 	if e.Field != "" {
 		out.Field += "." + e.Field
 	}
-	out.Index = &i
 	where := "command " + strconv.Itoa(i) + " of the batch"
 	if path != "" {
 		where += " (" + trunc(path) + ")"
@@ -113,25 +114,19 @@ func itemError(i int, path string, e *Error) *Error {
 
 var itemField = regexp.MustCompile(`^commands\[([0-9]+)\]`)
 
-// withIndex sets the index of an error whose field names an item of the
-// batch ("commands[2].amount", as domain.Batch refusals and the decoder
-// name them).
-func withIndex(err error) error {
-	e := asError(err)
-	if e == nil || e.Index != nil {
-		return err
-	}
-	m := itemField.FindStringSubmatch(e.Field)
+// batchIndex is the index of the item of a batch that an error's field names
+// ("commands[2].amount", as itemError, domain.Batch refusals and the decoder
+// name them), or nil.
+func batchIndex(field string) *int {
+	m := itemField.FindStringSubmatch(field)
 	if m == nil {
-		return e
+		return nil
 	}
-	i, convErr := strconv.Atoi(m[1])
-	if convErr != nil {
-		return e
+	i, err := strconv.Atoi(m[1])
+	if err != nil {
+		return nil
 	}
-	out := *e
-	out.Index = &i
-	return &out
+	return &i
 }
 
 // closeAnswer is the answer to POST /v1/terms/{id}/close: the events

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 )
 
 func TestWriteRouteMatch(t *testing.T) {
@@ -72,7 +72,7 @@ func TestDecodeBatchItem(t *testing.T) {
 		{"path id in body", batchItem{Path: "/v1/clusters/LIT/members", Body: []byte(`{"cluster_id":"ESD"}`)}, 400, CodeUnknownField, "commands[3].cluster_id"},
 	} {
 		_, err := decodeBatchItem(3, c.it, officer, routes)
-		if err == nil || err.Status != c.status || err.Code != c.code || err.Field != c.field || err.Index == nil || *err.Index != 3 {
+		if err == nil || Status(err.Kind) != c.status || err.Code != c.code || err.Field != c.field || !indexIs(err, 3) {
 			t.Errorf("%s: %+v, want %d %s %s index 3", c.name, err, c.status, c.code, c.field)
 		}
 	}
@@ -83,16 +83,21 @@ func TestDecodeBatchItem(t *testing.T) {
 	}
 }
 
-func TestWithIndex(t *testing.T) {
-	de := &domain.Error{Code: domain.CodeAmountNotPositive, Kind: domain.KindInvalid, Field: "commands[12].amount", Message: "m"}
-	e := asError(withIndex(de))
-	if e == nil || e.Index == nil || *e.Index != 12 || e.Status != http.StatusUnprocessableEntity || e.Field != "commands[12].amount" {
-		t.Errorf("withIndex: %+v", e)
+// TestBatchIndex: the index of a batch's error comes from the item its field
+// names, and an error of the whole batch has none.
+func TestBatchIndex(t *testing.T) {
+	de := domain.Codes.New(domain.CodeAmountNotPositive, "commands[12].amount", "m")
+	if !indexIs(de, 12) {
+		t.Errorf("batchIndex(%q) = %v, want 12", de.Field, batchIndex(de.Field))
 	}
-	e = asError(withIndex(errorf(CodeMalformedJSON, "commands", "m")))
-	if e == nil || e.Index != nil {
-		t.Errorf("an error of the whole batch got an index: %+v", e)
+	if i := batchIndex("commands"); i != nil {
+		t.Errorf("an error of the whole batch got index %d", *i)
 	}
+}
+
+func indexIs(e *errs.Error, i int) bool {
+	got := batchIndex(e.Field)
+	return got != nil && *got == i
 }
 
 // FuzzDecodeBatch feeds POST /v1/batch bodies to its decoder: only the
@@ -119,7 +124,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			return
 		}
 		for i, it := range req.Commands {
-			if _, err := decodeBatchItem(i, it, admin, routes); err != nil && (!known[err.Code] || err.Index == nil || *err.Index != i) {
+			if _, err := decodeBatchItem(i, it, admin, routes); err != nil && (!known[err.Code] || !indexIs(err, i)) {
 				t.Errorf("item %d: %+v for %q", i, err, b)
 			}
 		}

@@ -5,12 +5,13 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
 // atSeqParam returns the query's at_seq: a fund_seq, so 1 is the first; 0
 // (everything known) when absent.
-func atSeqParam(q map[string]string) (uint64, *Error) {
+func atSeqParam(q map[string]string) (uint64, *errs.Error) {
 	return uintParam(q, "at_seq", 0, 1, 1<<62)
 }
 

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 )
 
 // MaxBodyBytes bounds a request body. A command is a few hundred bytes; an
@@ -32,7 +33,7 @@ const MaxJSONDepth = 16
 // clients that send none are common) and JSON ones, in UTF-8: a body
 // declared in another charset (utf-16) would be read as UTF-8 and mean
 // something else than the client meant.
-func checkContentType(r *http.Request) *Error {
+func checkContentType(r *http.Request) *errs.Error {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
@@ -48,7 +49,7 @@ func checkContentType(r *http.Request) *Error {
 }
 
 // readBody reads the whole body, at most limit bytes.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *Error) {
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *errs.Error) {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r.Body); err != nil {
@@ -72,7 +73,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *Err
 // spelt exactly (encoding/json would match "Amount" to "amount"), no key
 // twice (encoding/json keeps the last), and every value of the right JSON
 // type. Domain rules (amounts, dates, ids) are Decide's to judge.
-func decodeCommand(body []byte, v any) *Error {
+func decodeCommand(body []byte, v any) *errs.Error {
 	trimmed := bytes.TrimSpace(body)
 	if !json.Valid(trimmed) {
 		return syntaxError(trimmed)
@@ -101,7 +102,7 @@ func decodeCommand(body []byte, v any) *Error {
 }
 
 // syntaxError describes invalid JSON with the offset of the fault.
-func syntaxError(b []byte) *Error {
+func syntaxError(b []byte) *errs.Error {
 	if len(b) == 0 {
 		return errorf(CodeMalformedJSON, "", "the body is empty: send a JSON object")
 	}
@@ -144,7 +145,7 @@ func jsonKind(t reflect.Type) string {
 // that struct, keys given twice, and string values that are not text (see
 // checkRawString). A nil t accepts any value. Type mismatches are left to
 // json.Decoder, which names the field. body is what dec reads.
-func checkKeys(dec *json.Decoder, body []byte, t reflect.Type, path string, depth int) *Error {
+func checkKeys(dec *json.Decoder, body []byte, t reflect.Type, path string, depth int) *errs.Error {
 	if depth > MaxJSONDepth {
 		return errorf(CodeMalformedJSON, path, fmt.Sprintf("the body nests deeper than %d levels", MaxJSONDepth))
 	}
@@ -230,7 +231,7 @@ var rawMessageType = reflect.TypeOf(json.RawMessage(nil))
 // encoding/json would store either as U+FFFD without a word (issue 8). What
 // the string holds once decoded (control characters, blank text) is the
 // domain's to judge.
-func checkRawString(field string, raw []byte) *Error {
+func checkRawString(field string, raw []byte) *errs.Error {
 	for i := 0; i < len(raw); {
 		r, n := utf8.DecodeRune(raw[i:])
 		if r == utf8.RuneError && n == 1 {
@@ -275,8 +276,8 @@ func escapedRune(b []byte) rune {
 }
 
 // invalidText is the domain's invalid_text refusal, found at the edge.
-func invalidText(field, message string) *Error {
-	return fromDomain(&domain.Error{Code: domain.CodeInvalidText, Kind: domain.KindInvalid, Field: field, Message: message})
+func invalidText(field, message string) *errs.Error {
+	return domain.Codes.New(domain.CodeInvalidText, field, message)
 }
 
 // jsonFields maps the json names of a struct's fields, embedded structs

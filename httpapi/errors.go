@@ -4,148 +4,127 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
-// The HTTP-level error codes, in a stable order. The domain's own codes
-// (domain.Codes) are answered as they are, with the status of their kind.
+// The HTTP layer's own error codes, in a stable order: requests refused
+// before they reach the writer or the read model. The API also answers the
+// codes of domain.Codes and projections.Codes as they are (AllCodes); every
+// code's status is its kind's (Status).
 const (
-	CodeMalformedJSON         = "malformed_json"          // 400: not JSON, not an object, trailing data, a wrong JSON type, a duplicate key
-	CodeUnknownField          = "unknown_field"           // 400: a key the endpoint does not know (exact spelling)
-	CodeBodyTooLarge          = "body_too_large"          // 413: more than MaxBodyBytes
-	CodeUnsupportedMediaType  = "unsupported_media_type"  // 415: a Content-Type other than JSON, or a charset other than UTF-8
-	CodeInvalidIdempotencyKey = "invalid_idempotency_key" // 400: an Idempotency-Key too long or not printable ASCII
-	CodeInvalidHeader         = "invalid_header"          // 400: a header that must come once given twice (Authorization)
-	CodeUnauthorized          = "unauthorized"            // 401: no token or an unknown one
-	CodeForbidden             = "forbidden"               // 403: the token's role may not do this
-	CodeNotFound              = "not_found"               // 404: no such path
-	CodeMethodNotAllowed      = "method_not_allowed"      // 405: the path exists, not with this method
-	CodeIdempotencyKeyReused  = "idempotency_key_reused"  // 409: the key was used before with another body
-	CodeTooManyRequests       = "too_many_requests"       // 429: the caller has MaxLogReadsPerCaller reads of the log running
-	CodeBusy                  = "busy"                    // 503: the writer's queue is full, or a verify is already running
-	CodeUnavailable           = "unavailable"             // 503: the writer stopped, the read model is behind or stopped, or the outcome is unknown
-	CodeInvalidDate           = "invalid_date"            // 422: a date query parameter that is not YYYY-MM-DD
-	CodeInvalidQuery          = "invalid_query"           // 400: an unknown, repeated or malformed query parameter
-	CodeUnknownFund           = "unknown_fund"            // 404: a fund id that cannot exist or has no events
-	CodeUnknownTerm           = "unknown_term"            // 404: a term the fund does not have
-	CodeInvalidBatchItem      = "invalid_batch_item"      // 422: a batch item whose path is not a write endpoint, or is /v1/batch itself
-	CodeInternal              = "internal"                // 500: a fault of the server; the log says more
+	CodeMalformedJSON         = "malformed_json"          // not JSON, not an object, trailing data, a wrong JSON type, a duplicate key
+	CodeUnknownField          = "unknown_field"           // a key the endpoint does not know (exact spelling)
+	CodeBodyTooLarge          = "body_too_large"          // more than MaxBodyBytes
+	CodeUnsupportedMediaType  = "unsupported_media_type"  // a Content-Type other than JSON, or a charset other than UTF-8
+	CodeInvalidIdempotencyKey = "invalid_idempotency_key" // an Idempotency-Key too long or not printable ASCII
+	CodeInvalidHeader         = "invalid_header"          // a header that must come once given twice (Authorization)
+	CodeUnauthorized          = "unauthorized"            // no token or an unknown one
+	CodeForbidden             = "forbidden"               // the token's role may not do this
+	CodeNotFound              = "not_found"               // no such path
+	CodeMethodNotAllowed      = "method_not_allowed"      // the path exists, not with this method
+	CodeIdempotencyKeyReused  = "idempotency_key_reused"  // the key was used before with another body
+	CodeTooManyRequests       = "too_many_requests"       // the caller has MaxLogReadsPerCaller reads of the log running
+	CodeBusy                  = "busy"                    // the writer's queue is full, or a verify is already running
+	CodeUnavailable           = "unavailable"             // the writer stopped, the read model is behind or stopped, or the outcome is unknown
+	CodeInvalidQuery          = "invalid_query"           // an unknown, repeated or malformed query parameter
+	CodeInvalidBatchItem      = "invalid_batch_item"      // a batch item whose path is not a write endpoint, or is /v1/batch itself
+	CodeInternal              = "internal"                // a fault of the server; the log says more
 )
 
-// Codes lists every HTTP-level error code with its status, in the stable
+// Codes defines the HTTP layer's own codes with their kinds, in the stable
 // order of the constants.
-var Codes = []struct {
-	Code   string
-	Status int
-}{
-	{CodeMalformedJSON, http.StatusBadRequest},
-	{CodeUnknownField, http.StatusBadRequest},
-	{CodeBodyTooLarge, http.StatusRequestEntityTooLarge},
-	{CodeUnsupportedMediaType, http.StatusUnsupportedMediaType},
-	{CodeInvalidIdempotencyKey, http.StatusBadRequest},
-	{CodeInvalidHeader, http.StatusBadRequest},
-	{CodeUnauthorized, http.StatusUnauthorized},
-	{CodeForbidden, http.StatusForbidden},
-	{CodeNotFound, http.StatusNotFound},
-	{CodeMethodNotAllowed, http.StatusMethodNotAllowed},
-	{CodeIdempotencyKeyReused, http.StatusConflict},
-	{CodeTooManyRequests, http.StatusTooManyRequests},
-	{CodeBusy, http.StatusServiceUnavailable},
-	{CodeUnavailable, http.StatusServiceUnavailable},
-	{CodeInvalidDate, http.StatusUnprocessableEntity},
-	{CodeInvalidQuery, http.StatusBadRequest},
-	{CodeUnknownFund, http.StatusNotFound},
-	{CodeUnknownTerm, http.StatusNotFound},
-	{CodeInvalidBatchItem, http.StatusUnprocessableEntity},
-	{CodeInternal, http.StatusInternalServerError},
+var Codes = errs.Set{
+	{Code: CodeMalformedJSON, Kind: errs.BadRequest},
+	{Code: CodeUnknownField, Kind: errs.BadRequest},
+	{Code: CodeBodyTooLarge, Kind: errs.TooLarge},
+	{Code: CodeUnsupportedMediaType, Kind: errs.UnsupportedMediaType},
+	{Code: CodeInvalidIdempotencyKey, Kind: errs.BadRequest},
+	{Code: CodeInvalidHeader, Kind: errs.BadRequest},
+	{Code: CodeUnauthorized, Kind: errs.Unauthorized},
+	{Code: CodeForbidden, Kind: errs.Forbidden},
+	{Code: CodeNotFound, Kind: errs.NotFound},
+	{Code: CodeMethodNotAllowed, Kind: errs.MethodNotAllowed},
+	{Code: CodeIdempotencyKeyReused, Kind: errs.Conflict},
+	{Code: CodeTooManyRequests, Kind: errs.TooManyRequests},
+	{Code: CodeBusy, Kind: errs.Unavailable},
+	{Code: CodeUnavailable, Kind: errs.Unavailable},
+	{Code: CodeInvalidQuery, Kind: errs.BadRequest},
+	{Code: CodeInvalidBatchItem, Kind: errs.Invalid},
+	{Code: CodeInternal, Kind: errs.Internal},
 }
 
-var codeStatus = func() map[string]int {
-	m := make(map[string]int, len(Codes))
-	for _, c := range Codes {
-		m[c.Code] = c.Status
-	}
-	return m
-}()
+// AllCodes is every code the API answers with, each defined once: the
+// domain's, the read model's and the HTTP layer's own.
+func AllCodes() errs.Set {
+	return slices.Concat(domain.Codes, projections.Codes, Codes)
+}
 
-// Error is an answer that is not a success: a status and the body
-// {"error": {"code", "message", "field"}}, and "index" when the error is
-// one item's of a POST /v1/batch (its field then starts "commands[i]").
-type Error struct {
-	Status  int    `json:"-"`
+// statuses is the one table from a kind of error to its HTTP status.
+var statuses = map[errs.Kind]int{
+	errs.Invalid:              http.StatusUnprocessableEntity,
+	errs.NotFound:             http.StatusNotFound,
+	errs.Conflict:             http.StatusConflict,
+	errs.BadRequest:           http.StatusBadRequest,
+	errs.Unauthorized:         http.StatusUnauthorized,
+	errs.Forbidden:            http.StatusForbidden,
+	errs.MethodNotAllowed:     http.StatusMethodNotAllowed,
+	errs.TooLarge:             http.StatusRequestEntityTooLarge,
+	errs.UnsupportedMediaType: http.StatusUnsupportedMediaType,
+	errs.TooManyRequests:      http.StatusTooManyRequests,
+	errs.Unavailable:          http.StatusServiceUnavailable,
+	errs.Internal:             http.StatusInternalServerError,
+}
+
+// Status is the HTTP status of a kind of error; 500 for a kind it does not
+// know, which a test rules out.
+func Status(k errs.Kind) int {
+	if st, ok := statuses[k]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// errorf builds an Error of one of the HTTP layer's codes; a code not in
+// Codes is a programming error.
+func errorf(code, field, message string) *errs.Error {
+	return Codes.New(code, field, message)
+}
+
+// asError finds the refusal in err, or nil when err is not a refusal but a
+// fault of the server.
+func asError(err error) *errs.Error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// answer is the error of an answer that is not a success:
+// {"code", "message", "field"}, and "index" when the error is one item's of
+// a POST /v1/batch (its field then starts "commands[i]").
+type answer struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field"`
 	Index   *int   `json:"index,omitempty"`
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// errorf builds an Error of a listed HTTP-level code; an unlisted code is a
-// programming error.
-func errorf(code, field, message string) *Error {
-	st, ok := codeStatus[code]
-	if !ok {
-		panic("httpapi: unlisted error code " + code)
-	}
-	return &Error{Status: st, Code: code, Message: message, Field: field}
-}
-
-// kindStatus maps a domain error's kind to its status.
-func kindStatus(k domain.Kind) int {
-	switch k {
-	case domain.KindInvalid:
-		return http.StatusUnprocessableEntity
-	case domain.KindNotFound:
-		return http.StatusNotFound
-	case domain.KindConflict:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
-
-// fromDomain turns a domain refusal into its answer.
-func fromDomain(e *domain.Error) *Error {
-	return &Error{Status: kindStatus(e.Kind), Code: e.Code, Message: e.Message, Field: e.Field}
-}
-
-// fromQuery turns a read model's refusal into its answer: 404 for an id it
-// does not know, 422 for a well-formed but unanswerable question.
-func fromQuery(e *projections.QueryError) *Error {
-	st := http.StatusUnprocessableEntity
-	if e.NotFound {
-		st = http.StatusNotFound
-	}
-	return &Error{Status: st, Code: e.Code, Message: e.Message, Field: e.Field}
-}
-
-// asError finds the answer for err, or nil when err is not a refusal but a
-// fault of the server.
-func asError(err error) *Error {
-	var he *Error
-	if errors.As(err, &he) {
-		return he
-	}
-	var de *domain.Error
-	if errors.As(err, &de) {
-		return fromDomain(de)
-	}
-	var qe *projections.QueryError
-	if errors.As(err, &qe) {
-		return fromQuery(qe)
-	}
-	return nil
+func answerOf(e *errs.Error) *answer {
+	return &answer{Code: e.Code, Message: e.Message, Field: e.Field}
 }
 
 // errorBody is the JSON of every error answer.
 type errorBody struct {
-	Error *Error `json:"error"`
+	Error *answer `json:"error"`
 }
 
-func marshalError(e *Error) []byte {
-	b, err := json.Marshal(errorBody{e})
+func marshalError(a *answer) []byte {
+	b, err := json.Marshal(errorBody{a})
 	if err != nil {
 		// Only strings are marshalled: this cannot fail.
 		panic(err)

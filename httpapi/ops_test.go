@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
@@ -25,8 +26,8 @@ func TestLogReadsCappedPerCaller(t *testing.T) {
 		releases = append(releases, rel)
 	}
 	err := s.events(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/events", nil), Principal{User: "kim"})
-	var he *Error
-	if !errors.As(err, &he) || he.Status != http.StatusTooManyRequests || he.Code != CodeTooManyRequests {
+	var he *errs.Error
+	if !errors.As(err, &he) || Status(he.Kind) != http.StatusTooManyRequests || he.Code != CodeTooManyRequests {
 		t.Fatalf("one read above the cap: %v, want 429 %s", err, CodeTooManyRequests)
 	}
 	if rel, ok := s.logReads.acquire("ana"); !ok {
@@ -49,10 +50,10 @@ func TestLogReadsCappedPerCaller(t *testing.T) {
 func TestSubmitErrorLogUnavailable(t *testing.T) {
 	for _, err := range []error{
 		fmt.Errorf("catch up fund mdfm: %w: %w", ledger.ErrLogUnavailable, errors.New("nats: connection closed")),
-		fmt.Errorf("catch up fund mdfm: %w: %w", ledger.ErrLogUnavailable, &domain.Error{Code: domain.CodeUnknownDonor, Kind: domain.KindNotFound, Message: "no donor", Field: "donor_id"}),
+		fmt.Errorf("catch up fund mdfm: %w: %w", ledger.ErrLogUnavailable, domain.Codes.New(domain.CodeUnknownDonor, "donor_id", "no donor")),
 	} {
-		var he *Error
-		if got := submitError(err, "k"); !errors.As(got, &he) || he.Status != http.StatusServiceUnavailable || he.Code != CodeUnavailable {
+		var he *errs.Error
+		if got := submitError(err, "k"); !errors.As(got, &he) || Status(he.Kind) != http.StatusServiceUnavailable || he.Code != CodeUnavailable {
 			t.Errorf("submitError(%v) = %v, want 503 %s", err, got, CodeUnavailable)
 		}
 	}

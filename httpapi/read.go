@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -59,7 +61,7 @@ func (l *callerLimit) acquire(user string) (release func(), ok bool) {
 // queryParams returns the request's query parameters, refusing any not in
 // names and any given twice: a misspelt parameter must not be silently
 // ignored by a report that then answers another question.
-func queryParams(r *http.Request, names ...string) (map[string]string, *Error) {
+func queryParams(r *http.Request, names ...string) (map[string]string, *errs.Error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, errorf(CodeInvalidQuery, "", "the query string is malformed: "+err.Error())
@@ -78,7 +80,7 @@ func queryParams(r *http.Request, names ...string) (map[string]string, *Error) {
 }
 
 // uintParam parses an optional unsigned query parameter within [min, max].
-func uintParam(q map[string]string, name string, def, min, max uint64) (uint64, *Error) {
+func uintParam(q map[string]string, name string, def, min, max uint64) (uint64, *errs.Error) {
 	s, ok := q[name]
 	if !ok || s == "" {
 		return def, nil
@@ -143,7 +145,7 @@ func (s *Server) readYourWrites(ctx context.Context, fund string) error {
 func (s *Server) balance(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	fund := r.PathValue("fund")
 	if !eventlog.ValidFund(fund) {
-		return errorf(CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
+		return projections.Codes.New(projections.CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
 	}
 	q, herr := queryParams(r, "term", "as_of", "at_seq")
 	if herr != nil {
@@ -153,7 +155,7 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request, _ Principal) er
 	if asOf == "" {
 		asOf = s.cfg.Writer.Today()
 	} else if !isDate(asOf) {
-		return errorf(CodeInvalidDate, "as_of", fmt.Sprintf("as_of %q is not a date (YYYY-MM-DD)", trunc(asOf)))
+		return domain.Codes.New(domain.CodeInvalidDate, "as_of", fmt.Sprintf("as_of %q is not a date (YYYY-MM-DD)", trunc(asOf)))
 	}
 	// at_seq is a fund_seq, so 1 is the first; absent means everything known.
 	atSeq, herr := uintParam(q, "at_seq", 0, 1, 1<<62)
@@ -192,7 +194,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) err
 		fund = s.cfg.Writer.Fund()
 	}
 	if !eventlog.ValidFund(fund) {
-		return errorf(CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
+		return projections.Codes.New(projections.CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
 	}
 	after, herr := uintParam(q, "after", 0, 0, 1<<62)
 	if herr != nil {
@@ -306,9 +308,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ Principal) err
 		e := errorf(CodeUnavailable, "", err.Error())
 		info(r).code = e.Code
 		return writeJSON(w, http.StatusServiceUnavailable, struct {
-			Status string `json:"status"`
-			Error  *Error `json:"error"`
-		}{"not_ready", e})
+			Status string  `json:"status"`
+			Error  *answer `json:"error"`
+		}{"not_ready", answerOf(e)})
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
@@ -337,26 +339,26 @@ func trunc(s string) string {
 
 // fundParam returns the query's fund, the fund this server writes when it
 // has none.
-func (s *Server) fundParam(q map[string]string) (string, *Error) {
+func (s *Server) fundParam(q map[string]string) (string, *errs.Error) {
 	fund := q["fund"]
 	if fund == "" {
 		return s.cfg.Writer.Fund(), nil
 	}
 	if !eventlog.ValidFund(fund) {
-		return "", errorf(CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
+		return "", projections.Codes.New(projections.CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
 	}
 	return fund, nil
 }
 
 // asOfParam returns the query's as_of, today (the writer's date) when it has
 // none.
-func (s *Server) asOfParam(q map[string]string) (string, *Error) {
+func (s *Server) asOfParam(q map[string]string) (string, *errs.Error) {
 	asOf := q["as_of"]
 	if asOf == "" {
 		return s.cfg.Writer.Today(), nil
 	}
 	if !isDate(asOf) {
-		return "", errorf(CodeInvalidDate, "as_of", fmt.Sprintf("as_of %q is not a date (YYYY-MM-DD)", trunc(asOf)))
+		return "", domain.Codes.New(domain.CodeInvalidDate, "as_of", fmt.Sprintf("as_of %q is not a date (YYYY-MM-DD)", trunc(asOf)))
 	}
 	return asOf, nil
 }

@@ -5,9 +5,10 @@
 // IATI files, the audit log, verify, health and metrics.
 //
 // Every answer that is not a success is {"error": {"code", "message",
-// "field"}} with a stable code: the HTTP-level ones in Codes, the domain's in
-// domain.Codes, the read model's (projections.Code…). An error of one item of
-// a batch also has "index".
+// "field"}} with a stable code of the one error set (AllCodes: the
+// HTTP-level ones in Codes, the domain's in domain.Codes, the read model's in
+// projections.Codes), answered with its kind's status (Status). An error of
+// one item of a batch also has "index".
 package httpapi
 
 import (
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -203,9 +205,9 @@ func (s *Server) dispatch(rt route) http.Handler {
 		}
 		var p Principal
 		if !ep.public {
-			var err *Error
+			var err *errs.Error
 			if p, err = s.authenticate(r); err != nil {
-				if err.Status == http.StatusUnauthorized {
+				if err.Kind == errs.Unauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
 				}
 				s.fail(w, r, err)
@@ -225,7 +227,7 @@ func (s *Server) dispatch(rt route) http.Handler {
 
 // authenticate finds the principal of the request's bearer token. The token
 // itself is never logged nor echoed.
-func (s *Server) authenticate(r *http.Request) (Principal, *Error) {
+func (s *Server) authenticate(r *http.Request) (Principal, *errs.Error) {
 	// Two headers would be judged by the first alone, while a proxy or a
 	// log may judge by the other: refuse rather than pick (issue 8).
 	if vs := r.Header.Values("Authorization"); len(vs) > 1 {
@@ -291,6 +293,9 @@ type requestInfoKey struct{}
 type requestInfo struct {
 	user string
 	code string
+	// batch is set by POST /v1/batch: its errors name the item at fault by
+	// index.
+	batch bool
 }
 
 func info(r *http.Request) *requestInfo {
@@ -331,12 +336,17 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = errorf(CodeInternal, "", "the server failed to answer; its log says why")
 	}
-	info(r).code = e.Code
+	ri := info(r)
+	ri.code = e.Code
 	s.metrics.error(e.Code)
+	a := answerOf(e)
+	if ri.batch {
+		a.Index = batchIndex(e.Field)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(e.Status)
-	w.Write(marshalError(e))
+	w.WriteHeader(Status(e.Kind))
+	w.Write(marshalError(a))
 }
 
 // writeJSON answers status with v as JSON.

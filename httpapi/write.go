@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
@@ -176,14 +177,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 
 // submitError maps what Writer.Submit refused with to an answer.
 func submitError(err error, key string) error {
-	var de *domain.Error
+	var de *errs.Error
 	switch {
 	case errors.Is(err, ledger.ErrLogUnavailable):
 		// Checked first: an event of the log that fails to apply may carry
 		// a domain error, which is no fault of this command.
 		return errorf(CodeUnavailable, "", "the writer cannot read the event log to catch up with other writers; nothing was recorded: retry later with the same Idempotency-Key")
 	case errors.As(err, &de):
-		return fromDomain(de)
+		return de
 	case errors.Is(err, ledger.ErrIdempotencyKeyReused):
 		return errorf(CodeIdempotencyKeyReused, "", fmt.Sprintf("Idempotency-Key %q was used before with a different request; use a new key for a new command", key))
 	case errors.Is(err, ledger.ErrBusy):
@@ -198,7 +199,7 @@ func submitError(err error, key string) error {
 
 // idempotencyKey returns the request's Idempotency-Key, or a new command id
 // when it has none.
-func idempotencyKey(r *http.Request) (string, *Error) {
+func idempotencyKey(r *http.Request) (string, *errs.Error) {
 	vs := r.Header.Values("Idempotency-Key")
 	if len(vs) == 0 || (len(vs) == 1 && vs[0] == "") {
 		return ledger.NewCommandID(), nil

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
@@ -136,7 +137,7 @@ func TestOverflowingGroup(t *testing.T) {
 	for _, o := range out {
 		id := o.req.CommandID
 		if id == "refused" {
-			var de *domain.Error
+			var de *errs.Error
 			if !errors.As(o.err, &de) || de.Code != domain.CodeUnknownDonor {
 				t.Errorf("refused: got %v, want %s", o.err, domain.CodeUnknownDonor)
 			}

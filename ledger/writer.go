@@ -231,7 +231,7 @@ func (w *Writer) Close() {
 }
 
 // Submit queues a command and waits for its answer: a Result, a
-// *domain.Error (nothing appended), ErrIdempotencyKeyReused, ErrBusy,
+// *errs.Error (nothing appended), ErrIdempotencyKeyReused, ErrBusy,
 // ErrClosed (nothing appended), or an infrastructure error. If ctx ends
 // first the command may still be appended; asking again with the same
 // command id tells.

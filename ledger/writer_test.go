@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
@@ -150,7 +151,7 @@ func TestTwoWritersRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, err := submit(t, w, fmt.Sprintf("ap-%d", i), "ana", &domain.ApproveAllocation{ID: fmt.Sprintf("al-%d", i)})
-			var de *domain.Error
+			var de *errs.Error
 			switch {
 			case err == nil:
 				mu.Lock()

@@ -11,29 +11,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
-
-// Codes of QueryError: a complete set.
-const (
-	CodeUnknownFund  = "unknown_fund"
-	CodeUnknownTerm  = "unknown_term"
-	CodeInvalidDate  = "invalid_date"
-	CodeInvalidAtSeq = "invalid_at_seq"
-)
-
-// QueryError is a query the read model cannot answer as asked. Code is one
-// of the Code constants; Field names the parameter at fault; NotFound is set
-// for the unknown_* codes (HTTP 404), the rest are invalid input (422).
-type QueryError struct {
-	Code     string `json:"code"`
-	Message  string `json:"message"`
-	Field    string `json:"field,omitempty"`
-	NotFound bool   `json:"-"`
-}
-
-func (e *QueryError) Error() string { return e.Code + ": " + e.Message }
 
 // BalanceQuery asks for a fund's balance in one term.
 type BalanceQuery struct {
@@ -160,8 +141,8 @@ func ValidDate(s string) bool {
 	return err == nil && t.Format(time.DateOnly) == s
 }
 
-func invalidDate(field, s string) *QueryError {
-	return &QueryError{Code: CodeInvalidDate, Field: field, Message: fmt.Sprintf("%s %q is not a date written YYYY-MM-DD", field, s)}
+func invalidDate(field, s string) *errs.Error {
+	return domain.Codes.New(domain.CodeInvalidDate, field, fmt.Sprintf("%s %q is not a date written YYYY-MM-DD", field, s))
 }
 
 // view is one read snapshot of a fund: the fund_seq a query reads up to and
@@ -185,7 +166,7 @@ func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (
 	err = tx.QueryRowContext(ctx, `SELECT fund_seq, chain_head FROM fund_heads WHERE fund = ?`, fund).Scan(&seq, &v.chainHead)
 	if errors.Is(err, sql.ErrNoRows) {
 		tx.Rollback()
-		return nil, &QueryError{Code: CodeUnknownFund, Field: "fund", NotFound: true, Message: fmt.Sprintf("no fund %q has events", fund)}
+		return nil, Codes.New(CodeUnknownFund, "fund", fmt.Sprintf("no fund %q has events", fund))
 	}
 	if err != nil {
 		tx.Rollback()
@@ -195,8 +176,7 @@ func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (
 	if atSeq > 0 {
 		if atSeq > v.fundSeq {
 			tx.Rollback()
-			return nil, &QueryError{Code: CodeInvalidAtSeq, Field: "at_seq",
-				Message: fmt.Sprintf("at_seq %d is beyond the last event of fund %s known here (fund_seq %d)", atSeq, fund, v.fundSeq)}
+			return nil, Codes.New(CodeInvalidAtSeq, "at_seq", fmt.Sprintf("at_seq %d is beyond the last event of fund %s known here (fund_seq %d)", atSeq, fund, v.fundSeq))
 		}
 		v.fundSeq = atSeq
 		if err := tx.QueryRowContext(ctx, `SELECT hash FROM events WHERE fund = ? AND fund_seq = ?`, fund, int64(atSeq)).Scan(&v.chainHead); err != nil {
@@ -216,13 +196,13 @@ func (v *view) checkTerm(ctx context.Context, term string) error {
 		return fmt.Errorf("read term %s of fund %s: %w", term, v.fund, err)
 	}
 	if n == 0 {
-		return &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term %q", v.fund, term)}
+		return domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.fund, term))
 	}
 	return nil
 }
 
 // Balance answers a BalanceQuery from one consistent snapshot of the read
-// model. Errors are *QueryError for a query that cannot be answered
+// model. Errors are *errs.Error for a query that cannot be answered
 // (unknown fund or term, a bad date, an AtSeq beyond what the read model
 // knows), or an infrastructure error. A read model whose postings break the
 // accounting identity answers an error wrapping ErrInconsistent, never a
@@ -314,7 +294,7 @@ func pickTerm(ctx context.Context, tx *sql.Tx, fund, term, asOf string, atSeq in
 		if term == "" {
 			msg = fmt.Sprintf("fund %s has no term yet", fund)
 		}
-		return "", 0, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: msg}
+		return "", 0, domain.Codes.New(domain.CodeUnknownTerm, "term", msg)
 	}
 	if err != nil {
 		return "", 0, fmt.Errorf("balance: read term of fund %s: %w", fund, err)

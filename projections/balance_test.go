@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
@@ -154,7 +155,7 @@ func TestBalanceScenario(t *testing.T) {
 	}
 }
 
-// TestBalanceErrors walks every QueryError code.
+// TestBalanceErrors walks every code of a balance query.
 func TestBalanceErrors(t *testing.T) {
 	_, log := testnats.Log(t)
 	s := openStore(t, "read.db")
@@ -169,7 +170,7 @@ func TestBalanceErrors(t *testing.T) {
 	}
 	// A fund with events but no term yet.
 	_, err = s.Balance(t.Context(), projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-01-01"})
-	checkCode(t, err, projections.CodeUnknownTerm, true)
+	checkCode(t, err, domain.CodeUnknownTerm, true)
 	ledgertest.OpenTerm(t, w)
 	if err := projections.CatchUp(t.Context(), log, s); err != nil {
 		t.Fatal(err)
@@ -182,11 +183,11 @@ func TestBalanceErrors(t *testing.T) {
 		notFound bool
 	}{
 		{"unknown fund", projections.BalanceQuery{Fund: "other", AsOf: "2021-01-01"}, projections.CodeUnknownFund, true},
-		{"unknown term", projections.BalanceQuery{Fund: "mdfm", Term: "2030-2031", AsOf: "2021-01-01"}, projections.CodeUnknownTerm, true},
-		{"term not yet opened at at_seq", projections.BalanceQuery{Fund: "mdfm", Term: "2020-2021", AsOf: "2021-01-01", AtSeq: 1}, projections.CodeUnknownTerm, true},
-		{"empty date", projections.BalanceQuery{Fund: "mdfm", AsOf: ""}, projections.CodeInvalidDate, false},
-		{"not a date", projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-02-30"}, projections.CodeInvalidDate, false},
-		{"date with time", projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-01-01T00:00:00Z"}, projections.CodeInvalidDate, false},
+		{"unknown term", projections.BalanceQuery{Fund: "mdfm", Term: "2030-2031", AsOf: "2021-01-01"}, domain.CodeUnknownTerm, true},
+		{"term not yet opened at at_seq", projections.BalanceQuery{Fund: "mdfm", Term: "2020-2021", AsOf: "2021-01-01", AtSeq: 1}, domain.CodeUnknownTerm, true},
+		{"empty date", projections.BalanceQuery{Fund: "mdfm", AsOf: ""}, domain.CodeInvalidDate, false},
+		{"not a date", projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-02-30"}, domain.CodeInvalidDate, false},
+		{"date with time", projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-01-01T00:00:00Z"}, domain.CodeInvalidDate, false},
 		{"at_seq beyond the head", projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-01-01", AtSeq: 99}, projections.CodeInvalidAtSeq, false},
 	}
 	for _, tt := range tests {
@@ -197,7 +198,7 @@ func TestBalanceErrors(t *testing.T) {
 	}
 }
 
-// TestQueryErrors walks the QueryError codes of the pledges, trial balance
+// TestQueryErrors walks the codes of the pledges, trial balance
 // and clusters queries.
 func TestQueryErrors(t *testing.T) {
 	_, log := testnats.Log(t)
@@ -215,13 +216,13 @@ func TestQueryErrors(t *testing.T) {
 		notFound bool
 	}{
 		{"pledges of an unknown fund", func() error { _, err := s.Pledges(ctx, "other", "", "2021-01-01"); return err }, projections.CodeUnknownFund, true},
-		{"pledges of an unknown term", func() error { _, err := s.Pledges(ctx, "mdfm", "2030-2031", "2021-01-01"); return err }, projections.CodeUnknownTerm, true},
-		{"pledges on a bad date", func() error { _, err := s.Pledges(ctx, "mdfm", "", "2021-13-01"); return err }, projections.CodeInvalidDate, false},
+		{"pledges of an unknown term", func() error { _, err := s.Pledges(ctx, "mdfm", "2030-2031", "2021-01-01"); return err }, domain.CodeUnknownTerm, true},
+		{"pledges on a bad date", func() error { _, err := s.Pledges(ctx, "mdfm", "", "2021-13-01"); return err }, domain.CodeInvalidDate, false},
 		{"trial balance of an unknown fund", func() error { _, err := s.TrialBalance(ctx, "other", "2021-01-01", 0); return err }, projections.CodeUnknownFund, true},
-		{"trial balance on a bad date", func() error { _, err := s.TrialBalance(ctx, "mdfm", "", 0); return err }, projections.CodeInvalidDate, false},
+		{"trial balance on a bad date", func() error { _, err := s.TrialBalance(ctx, "mdfm", "", 0); return err }, domain.CodeInvalidDate, false},
 		{"trial balance beyond the head", func() error { _, err := s.TrialBalance(ctx, "mdfm", "2021-01-01", 99); return err }, projections.CodeInvalidAtSeq, false},
 		{"clusters of an unknown fund", func() error { _, err := s.Clusters(ctx, "other", ""); return err }, projections.CodeUnknownFund, true},
-		{"clusters of an unknown term", func() error { _, err := s.Clusters(ctx, "mdfm", "2030-2031"); return err }, projections.CodeUnknownTerm, true},
+		{"clusters of an unknown term", func() error { _, err := s.Clusters(ctx, "mdfm", "2030-2031"); return err }, domain.CodeUnknownTerm, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkCode(t, tt.err(), tt.code, tt.notFound) })
@@ -240,11 +241,11 @@ func TestQueryErrors(t *testing.T) {
 
 func checkCode(t *testing.T, err error, code string, notFound bool) {
 	t.Helper()
-	var qe *projections.QueryError
+	var qe *errs.Error
 	if !errors.As(err, &qe) {
-		t.Fatalf("got %v, want a QueryError %s", err, code)
+		t.Fatalf("got %v, want an *errs.Error %s", err, code)
 	}
-	if qe.Code != code || qe.NotFound != notFound || qe.Message == "" || qe.Field == "" {
+	if qe.Code != code || (qe.Kind == errs.NotFound) != notFound || qe.Message == "" || qe.Field == "" {
 		t.Errorf("got %+v, want code %s, not found %v, a message and a field", qe, code, notFound)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
@@ -125,7 +126,7 @@ func TestIdentityAfterEveryEvent(t *testing.T) {
 				c, actor, role = genCommand(rt, h.state)
 			}
 			r, err := trySubmit(t, w, fmt.Sprintf("cmd-%d", i), actor, role, c)
-			var de *domain.Error
+			var de *errs.Error
 			switch {
 			case errors.As(err, &de):
 				seen["refused "+de.Code]++
@@ -293,7 +294,7 @@ func (h *history) checkDonor(e events.Event) {
 			donor *domain.Donor
 		}{{0, h.state.Donors[id]}, {e.FundSeq - 1, &h.donorBefore}} {
 			st, err := h.s.Statement(h.t.Context(), projections.StatementQuery{Fund: h.fund, Donor: id, Term: "T20", AsOf: asOf, AtSeq: c.atSeq})
-			var qe *projections.QueryError
+			var qe *errs.Error
 			if errors.As(err, &qe) && (qe.Code == projections.CodeNoDataAsOf || qe.Code == projections.CodeNotAttributable) {
 				continue
 			}

@@ -58,7 +58,7 @@ type PledgeRow struct {
 // and id. An empty term returns the pledges of every term. It reads
 // everything the read model has: a receipt reversed later is left out of
 // what was paid on any day, since its reversal is dated on its day. Errors
-// are *QueryError (invalid_date, unknown_fund, unknown_term) or an
+// are *errs.Error (invalid_date, unknown_fund, unknown_term) or an
 // infrastructure error.
 func (s *Store) Pledges(ctx context.Context, fund, term, asOf string) ([]PledgeRow, error) {
 	if !ValidDate(asOf) {
@@ -195,7 +195,7 @@ type TrialBalance struct {
 
 // TrialBalance draws the trial balance of a fund at the end of asOf
 // (YYYY-MM-DD), from what the ledger knew at fund_seq atSeq (0: everything
-// the read model has). Errors are *QueryError (invalid_date, unknown_fund,
+// the read model has). Errors are *errs.Error (invalid_date, unknown_fund,
 // invalid_at_seq), an error wrapping ErrInconsistent when the postings do
 // not balance, or an infrastructure error.
 func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint64) (TrialBalance, error) {
@@ -271,7 +271,7 @@ type ClusterRow struct {
 
 // Clusters lists a fund's clusters by id, with their coordinators and
 // members in term; an empty term lists every term's. Errors are
-// *QueryError (unknown_fund, unknown_term) or an infrastructure error.
+// *errs.Error (unknown_fund, unknown_term) or an infrastructure error.
 func (s *Store) Clusters(ctx context.Context, fund, term string) ([]ClusterRow, error) {
 	v, err := s.openView(ctx, "clusters", fund, 0)
 	if err != nil {

@@ -12,17 +12,6 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
-// CodeNotAttributable: the term's money cannot be attributed to its donors
-// as of the date asked: by then a donor had been refunded while it had put
-// no money into the term, or more than its money, interest and share of a
-// pot came to, and its statement would show money refunded that it had not
-// paid or a negative balance. It happens in an older log as of a date
-// between a back-dated refund and the later-dated receipt it returned (the
-// domain refuses such a refund since issue 8), and after interest was
-// reversed once a refund had paid it out (reversing interest changes no
-// donor's net money, so the domain lets it through). HTTP 422.
-const CodeNotAttributable = "not_attributable"
-
 // MaxAttributionCells bounds the work of one attribution: donors times the
 // allocations and expenditures they are spread over. A term beyond it is
 // refused with an error rather than computed without bound.
@@ -94,7 +83,7 @@ type AttributionFigures struct {
 }
 
 // Attribution attributes a term's money to its donors from one snapshot of
-// the read model. Errors are *QueryError (invalid_date, unknown_fund,
+// the read model. Errors are *errs.Error (invalid_date, unknown_fund,
 // unknown_term, invalid_at_seq, no_data_as_of, not_attributable), an error
 // wrapping ErrInconsistent when the read model contradicts itself, or an
 // infrastructure error.
@@ -395,9 +384,9 @@ func (at *attribution) checkRefundsPaidIn() error {
 			continue
 		}
 		if in := p.received - p.fees + p.carriedIn; in <= 0 {
-			return &QueryError{Code: CodeNotAttributable, Field: "as_of", Message: fmt.Sprintf(
+			return Codes.New(CodeNotAttributable, "as_of", fmt.Sprintf(
 				"the term's money cannot be attributed to its donors as of %s: by then donor %q had been refunded %s but had put %s into the term (a refund dated before the receipts it returned)",
-				at.asOf, id, money.FormatUSD(p.refunded), money.FormatUSD(max(in, 0)))}
+				at.asOf, id, money.FormatUSD(p.refunded), money.FormatUSD(max(in, 0))))
 		}
 	}
 	return nil
@@ -450,8 +439,8 @@ func (at *attribution) sharePot(k string, interest, drawn int64, fallback map[st
 	inflow := interest
 	if u := at.parts[unattributed]; u != nil && !holds && u.net[k] != 0 {
 		if u.net[k] < 0 {
-			return nil, &QueryError{Code: CodeNotAttributable, Field: "as_of", Message: fmt.Sprintf(
-				"the %s cannot be attributed to its donors as of %s: %s no donor could claim left it while donors hold it", potLabel(k), at.asOf, money.FormatUSD(-u.net[k]))}
+			return nil, Codes.New(CodeNotAttributable, "as_of", fmt.Sprintf(
+				"the %s cannot be attributed to its donors as of %s: %s no donor could claim left it while donors hold it", potLabel(k), at.asOf, money.FormatUSD(-u.net[k])))
 		}
 		inflow += u.net[k]
 		u.interest -= u.net[k]
@@ -520,9 +509,9 @@ func (at *attribution) sharePot(k string, interest, drawn int64, fallback map[st
 				worst, most = id, delta[i]
 			}
 		}
-		return nil, &QueryError{Code: CodeNotAttributable, Field: "as_of", Message: fmt.Sprintf(
+		return nil, Codes.New(CodeNotAttributable, "as_of", fmt.Sprintf(
 			"the %s cannot be attributed to its donors as of %s: by then donor %q had been refunded %s more than its money, interest and share of the pot came to, %s short in all (a refund dated before the receipts it returned, a receipt reversed after it was refunded, or interest reversed after a refund of it)",
-			potLabel(k), at.asOf, worst, money.FormatUSD(most), money.FormatUSD(psum-inflow))}
+			potLabel(k), at.asOf, worst, money.FormatUSD(most), money.FormatUSD(psum-inflow)))
 	}
 	out := map[string]int64{}
 	var osum int64

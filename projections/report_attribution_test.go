@@ -13,6 +13,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
@@ -78,7 +79,7 @@ func TestStatementsAddUpToTheTerm(t *testing.T) {
 				c, actor, role = genCommand(rt, state)
 			}
 			r, err := trySubmit(t, w, fmt.Sprintf("cmd-%d", i), actor, role, c)
-			var de *domain.Error
+			var de *errs.Error
 			switch {
 			case errors.As(err, &de):
 				continue
@@ -128,8 +129,8 @@ func checkAttribution(t *rapid.T, s *projections.Store, state *domain.State, fun
 	ctx := t.Context()
 	q := projections.AttributionQuery{Fund: fund, Term: term, AsOf: asOf, AtSeq: atSeq}
 	a, err := s.Attribution(ctx, q)
-	var qe *projections.QueryError
-	if errors.As(err, &qe) && qe.Code == projections.CodeUnknownTerm && atSeq != 0 {
+	var qe *errs.Error
+	if errors.As(err, &qe) && qe.Code == domain.CodeUnknownTerm && atSeq != 0 {
 		return // not opened yet at that fund_seq
 	}
 	if errors.As(err, &qe) && (qe.Code == projections.CodeNoDataAsOf || qe.Code == projections.CodeNotAttributable) {
@@ -313,7 +314,7 @@ func TestBackDatedRefund(t *testing.T) {
 		PaidOn: "2020-05-15", Reason: "returned"}
 	last := w.LastSeq()
 	_, err := ledgertest.Submit(t, w, "refund", "olu", refund)
-	var de *domain.Error
+	var de *errs.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeRefundExceedsAttributable || de.Field != "paid_on" {
 		t.Fatalf("back-dated refund: %v, want %s on paid_on", err, domain.CodeRefundExceedsAttributable)
 	}
@@ -347,7 +348,7 @@ func TestBackDatedRefund(t *testing.T) {
 
 	q := projections.StatementQuery{Fund: "mdfm", Donor: "osaka", Term: ledgertest.Term, AsOf: "2020-05-31"}
 	sm, err := s.Statement(t.Context(), q)
-	var qe *projections.QueryError
+	var qe *errs.Error
 	if !errors.As(err, &qe) || qe.Code != projections.CodeNotAttributable || !strings.Contains(qe.Message, `donor "osaka" had been refunded 10.00`) {
 		t.Fatalf("statement as of %s: %v (received %s, refunded %s, interest %s), want %s naming osaka",
 			q.AsOf, err, sm.Received.TotalUSD, sm.Refunds.TotalUSD, sm.Share.InterestUSD, projections.CodeNotAttributable)

@@ -109,7 +109,7 @@ func (s budgetSums) figures() BudgetFigures {
 }
 
 // Budget draws the budget against actual of a term (see BudgetReport) from
-// one consistent snapshot of the read model. Errors are *QueryError —
+// one consistent snapshot of the read model. Errors are *errs.Error —
 // invalid_date, unknown_fund, unknown_term, invalid_at_seq, and
 // no_data_as_of for an AsOf before the term's first event — an error
 // wrapping ErrInconsistent when the postings name a line the term does not

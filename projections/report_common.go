@@ -6,21 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/refdata"
-)
-
-// Codes of QueryError answered by the reports (the donor statement, the
-// focus report and the attribution they share), besides the Code constants
-// of Balance.
-const (
-	// CodeUnknownDonor: the fund has no such donor (registered by the
-	// view's fund_seq). HTTP 404.
-	CodeUnknownDonor = "unknown_donor"
-	// CodeNoDataAsOf: as_of is before anything the report could show — the
-	// term's first entry, or for a statement the donor's registration and
-	// first entry. A report refuses such a date rather than answer an
-	// empty success. HTTP 422.
-	CodeNoDataAsOf = "no_data_as_of"
 )
 
 // The classification the reports use for the cities their spending reached.
@@ -74,7 +61,7 @@ func loadTerm(ctx context.Context, v *view, term, asOf string) (reportTerm, erro
 	err := v.tx.QueryRowContext(ctx, `SELECT starts_on, ends_on, target_minor, fund_seq FROM terms WHERE fund = ? AND term_id = ? AND fund_seq <= ?`,
 		v.fund, term, atSeq).Scan(&t.startsOn, &t.endsOn, &t.targetMinor, &t.openedSeq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term %q", v.fund, term)}
+		return t, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.fund, term))
 	}
 	if err != nil {
 		return t, fmt.Errorf("read term %s: %w", term, err)
@@ -101,8 +88,7 @@ func loadTerm(ctx context.Context, v *view, term, asOf string) (reportTerm, erro
 // checkAsOf refuses an as_of before the term's first entry.
 func (t reportTerm) checkAsOf(asOf string) error {
 	if asOf < t.firstOn {
-		return &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
-			Message: fmt.Sprintf("as_of %s is before the first entry of term %s (%s): the ledger has nothing to report for that date", asOf, t.id, t.firstOn)}
+		return Codes.New(CodeNoDataAsOf, "as_of", fmt.Sprintf("as_of %s is before the first entry of term %s (%s): the ledger has nothing to report for that date", asOf, t.id, t.firstOn))
 	}
 	return nil
 }

@@ -104,7 +104,7 @@ func (s focusSums) figures() FocusFigures {
 }
 
 // Focus draws the focus report of a term (see FocusReport) from one
-// consistent snapshot of the read model. Errors are *QueryError —
+// consistent snapshot of the read model. Errors are *errs.Error —
 // invalid_date, unknown_fund, unknown_term, invalid_at_seq, and
 // no_data_as_of for an AsOf before the term's first event — an error
 // wrapping ErrInconsistent when an expenditure names a line the term does

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/iati"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/statement"
@@ -129,7 +130,7 @@ func (r IATIOrganisationReport) Render() ([]byte, error) {
 //
 // A reversed receipt or expenditure is left out together with its
 // reversal (IATI values here are never negative): the file shows what
-// stands. Errors are *QueryError (invalid_date, unknown_fund,
+// stands. Errors are *errs.Error (invalid_date, unknown_fund,
 // unknown_term, invalid_at_seq, no_data_as_of before the term's first
 // event, or before every term's when q.Term is empty) or an
 // infrastructure error.
@@ -155,7 +156,7 @@ func (s *Store) IATIActivities(ctx context.Context, q IATIQuery) (IATIActivities
 			return IATIActivitiesReport{}, err
 		}
 		if len(all) == 0 {
-			return IATIActivitiesReport{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term yet", q.Fund)}
+			return IATIActivitiesReport{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term yet", q.Fund))
 		}
 		for _, t := range all {
 			if t.first <= q.AsOf {
@@ -207,7 +208,7 @@ func (s *Store) IATIOrganisation(ctx context.Context, q IATIQuery) (IATIOrganisa
 		return IATIOrganisationReport{}, err
 	}
 	if len(all) == 0 {
-		return IATIOrganisationReport{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term yet", q.Fund)}
+		return IATIOrganisationReport{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term yet", q.Fund))
 	}
 	stamp, err := v.iatiStamp(ctx, q)
 	if err != nil {

@@ -55,7 +55,7 @@ const (
 // out to the next term stays in the donor's unallocated balance of this
 // term, and its entitlement at close says where it went.
 //
-// Errors are *QueryError: invalid_date, unknown_fund, unknown_term,
+// Errors are *errs.Error: invalid_date, unknown_fund, unknown_term,
 // unknown_donor (not registered by the view's fund_seq), invalid_at_seq,
 // no_data_as_of (as_of before the term's first entry, or before both the
 // donor's registration and its first entry) and not_attributable; an error
@@ -87,8 +87,7 @@ func (s *Store) Statement(ctx context.Context, q StatementQuery) (statement.Stat
 		return statement.Statement{}, err
 	}
 	if q.AsOf < since {
-		return statement.Statement{}, &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
-			Message: fmt.Sprintf("as_of %s is before donor %s was registered (%s) and before its first entry: the ledger has nothing to report for that date", q.AsOf, q.Donor, since)}
+		return statement.Statement{}, Codes.New(CodeNoDataAsOf, "as_of", fmt.Sprintf("as_of %s is before donor %s was registered (%s) and before its first entry: the ledger has nothing to report for that date", q.AsOf, q.Donor, since))
 	}
 	at, err := attribute(ctx, v, termID, q.AsOf)
 	if err != nil {
@@ -199,7 +198,7 @@ func loadDonor(ctx context.Context, v *view, id, asOf string) (d statement.Donor
 	err = v.tx.QueryRowContext(ctx, `SELECT name, kind, country, city, fund_seq FROM donors WHERE fund = ? AND donor_id = ? AND fund_seq <= ?`,
 		v.fund, id, int64(v.fundSeq)).Scan(&d.Name, &d.Kind, &d.Country, &d.City, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, "", &QueryError{Code: CodeUnknownDonor, Field: "donor", NotFound: true, Message: fmt.Sprintf("fund %s has no donor %q", v.fund, id)}
+		return d, "", domain.Codes.New(domain.CodeUnknownDonor, "donor", fmt.Sprintf("fund %s has no donor %q", v.fund, id))
 	}
 	if err != nil {
 		return d, "", fmt.Errorf("read donor %s: %w", id, err)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/iati"
@@ -35,9 +37,9 @@ func illustrativeStore(t *testing.T) (*eventlog.Log, *projections.Store, map[str
 
 func queryCode(t *testing.T, err error) string {
 	t.Helper()
-	var qe *projections.QueryError
+	var qe *errs.Error
 	if !errors.As(err, &qe) {
-		t.Fatalf("want a *QueryError, got %v", err)
+		t.Fatalf("want a *errs.Error, got %v", err)
 	}
 	return qe.Code
 }
@@ -66,9 +68,9 @@ func TestBudgetReport(t *testing.T) {
 		q    projections.BudgetQuery
 		code string
 	}{
-		{projections.BudgetQuery{Fund: fund, Term: "1999-2000", AsOf: "2021-01-01"}, projections.CodeUnknownTerm},
+		{projections.BudgetQuery{Fund: fund, Term: "1999-2000", AsOf: "2021-01-01"}, domain.CodeUnknownTerm},
 		{projections.BudgetQuery{Fund: "nofund", Term: term, AsOf: "2021-01-01"}, projections.CodeUnknownFund},
-		{projections.BudgetQuery{Fund: fund, Term: term, AsOf: "2021-02-30"}, projections.CodeInvalidDate},
+		{projections.BudgetQuery{Fund: fund, Term: term, AsOf: "2021-02-30"}, domain.CodeInvalidDate},
 		{projections.BudgetQuery{Fund: fund, Term: term, AsOf: "2021-01-01", AtSeq: 1 << 40}, projections.CodeInvalidAtSeq},
 		// No term had started by then.
 		{projections.BudgetQuery{Fund: fund, AsOf: "2019-06-30"}, projections.CodeNoDataAsOf},

@@ -1,6 +1,9 @@
 package projections
 
 import (
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -10,9 +13,8 @@ import (
 )
 
 // asOfRefusal is the refusal of a report asked before its first event.
-func asOfRefusal(what, asOf, first string) *QueryError {
-	return &QueryError{Code: CodeNoDataAsOf, Field: "as_of",
-		Message: fmt.Sprintf("as_of %s is before the first event of %s (effective %s): the ledger has nothing to report then", asOf, what, first)}
+func asOfRefusal(what, asOf, first string) *errs.Error {
+	return Codes.New(CodeNoDataAsOf, "as_of", fmt.Sprintf("as_of %s is before the first event of %s (effective %s): the ledger has nothing to report then", asOf, what, first))
 }
 
 // fundFirstDate returns the earliest effective date of the fund's events up
@@ -79,7 +81,7 @@ func (v *view) pickTermSpan(ctx context.Context, term, asOf string) (termSpan, e
 		return termSpan{}, err
 	}
 	if len(ts) == 0 {
-		return termSpan{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term yet", v.fund)}
+		return termSpan{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term yet", v.fund))
 	}
 	var pick *termSpan
 	if term != "" {
@@ -89,7 +91,7 @@ func (v *view) pickTermSpan(ctx context.Context, term, asOf string) (termSpan, e
 			}
 		}
 		if pick == nil {
-			return termSpan{}, &QueryError{Code: CodeUnknownTerm, Field: "term", NotFound: true, Message: fmt.Sprintf("fund %s has no term %q", v.fund, term)}
+			return termSpan{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.fund, term))
 		}
 	} else {
 		for i := range ts {
@@ -139,7 +141,7 @@ func (v *view) recordedAt(ctx context.Context, seq uint64) (string, error) {
 }
 
 // TermIDs returns the ids of a fund's terms, by start date. Errors are
-// *QueryError (unknown_fund) or an infrastructure error.
+// *errs.Error (unknown_fund) or an infrastructure error.
 func (s *Store) TermIDs(ctx context.Context, fund string) ([]string, error) {
 	v, err := s.openView(ctx, "terms", fund, 0)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
 // TestBadInputs sends one refused request per row to a ledgerd that holds
@@ -504,14 +506,19 @@ func TestBadInputs(t *testing.T) {
 	// Every HTTP-level code but those a healthy, idle server cannot be made
 	// to answer here (busy, unavailable, internal, too_many_requests: see
 	// httpapi's TestLogReadsCappedPerCaller) and the one of
-	// TestIdempotencyOverHTTP has a row.
+	// TestIdempotencyOverHTTP has a row; so has every code of the other
+	// layers that the API answers for its query parameters alone.
+	codes := []string{domain.CodeInvalidDate, domain.CodeUnknownTerm, projections.CodeUnknownFund}
 	for _, c := range httpapi.Codes {
-		switch c.Code {
+		codes = append(codes, c.Code)
+	}
+	for _, code := range codes {
+		switch code {
 		case httpapi.CodeBusy, httpapi.CodeUnavailable, httpapi.CodeInternal, httpapi.CodeIdempotencyKeyReused, httpapi.CodeTooManyRequests:
 			continue
 		}
-		if !walked[c.Code] {
-			t.Errorf("no row answers %s", c.Code)
+		if !walked[code] {
+			t.Errorf("no row answers %s", code)
 		}
 	}
 

@@ -7,9 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
-	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
 // docPages are the user's documentation: README.md and the pages under
@@ -47,24 +45,10 @@ func TestREADME(t *testing.T) {
 		}
 		rows[m[1]] = st
 	}
+	// Every code of the one error set, with the status its kind answers.
 	want := map[string]int{}
-	kinds := map[domain.Kind]int{domain.KindInvalid: 422, domain.KindNotFound: 404, domain.KindConflict: 409}
-	for _, c := range domain.Codes {
-		want[c.Code] = kinds[c.Kind]
-	}
-	for _, c := range httpapi.Codes {
-		want[c.Code] = c.Status
-	}
-	for _, c := range []struct {
-		code   string
-		status int
-	}{
-		{projections.CodeUnknownFund, 404}, {projections.CodeUnknownTerm, 404},
-		{projections.CodeInvalidDate, 422}, {projections.CodeInvalidAtSeq, 422},
-		{projections.CodeNoDataAsOf, 422}, {projections.CodeNotAttributable, 422},
-		{projections.CodeUnknownDonor, 404},
-	} {
-		want[c.code] = c.status
+	for _, c := range httpapi.AllCodes() {
+		want[c.Code] = httpapi.Status(c.Kind)
 	}
 	for code, st := range want {
 		got, ok := rows[code]

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -168,9 +169,9 @@ func TestReportsStatement(t *testing.T) {
 		{"/v1/donors/il-city/statement?term=" + term, "tok-lena", http.StatusForbidden, httpapi.CodeForbidden},
 		{own, "tok-dana", http.StatusForbidden, httpapi.CodeForbidden},
 		{own + "&format=xml", "tok-kim", http.StatusBadRequest, httpapi.CodeInvalidQuery},
-		{"/v1/donors/il-country/statement?as_of=2021-02-30", "tok-kim", http.StatusUnprocessableEntity, httpapi.CodeInvalidDate},
-		{"/v1/donors/il-nobody/statement?term=" + term, "tok-kim", http.StatusNotFound, projections.CodeUnknownDonor},
-		{"/v1/donors/il-country/statement?term=1999-2000", "tok-kim", http.StatusNotFound, projections.CodeUnknownTerm},
+		{"/v1/donors/il-country/statement?as_of=2021-02-30", "tok-kim", http.StatusUnprocessableEntity, domain.CodeInvalidDate},
+		{"/v1/donors/il-nobody/statement?term=" + term, "tok-kim", http.StatusNotFound, domain.CodeUnknownDonor},
+		{"/v1/donors/il-country/statement?term=1999-2000", "tok-kim", http.StatusNotFound, domain.CodeUnknownTerm},
 		{own + "&at_seq=1000000", "tok-kim", http.StatusUnprocessableEntity, projections.CodeInvalidAtSeq},
 		{"/v1/donors/il-country/statement", "", http.StatusUnauthorized, httpapi.CodeUnauthorized},
 	} {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
@@ -143,7 +144,7 @@ func fundReports(ctx context.Context, s *projections.Store, fund, asOf string) [
 	}
 	for _, term := range terms {
 		bu, err := s.Budget(ctx, projections.BudgetQuery{Fund: fund, Term: term, AsOf: asOf})
-		var qe *projections.QueryError
+		var qe *errs.Error
 		if errors.As(err, &qe) && qe.Code == projections.CodeNoDataAsOf {
 			// A term that had not started by asOf has no report then.
 			add("term "+term, "no report: its first event is after "+asOf, nil)

@@ -30,7 +30,7 @@ func Writer(t testing.TB, log *eventlog.Log, fund string) *ledger.Writer {
 }
 
 // Submit sends a command as actor with command id id, and returns the
-// writer's answer: a result, a *domain.Error or another error.
+// writer's answer: a result, an *errs.Error or another error.
 func Submit(t testing.TB, w *ledger.Writer, id, actor string, c domain.Command) (ledger.Result, error) {
 	t.Helper()
 	domain.SetMeta(c, domain.Meta{Actor: actor, Today: w.Today()})
