@@ -9,7 +9,7 @@ import (
 )
 
 // Stable event type names. They are written into every stored event and must
-// never change; a Go type may be renamed freely.
+// never change; a Go type may be renamed freely. Each is declared in Types.
 const (
 	TypeTermOpened           = "term_opened"
 	TypeDonorRegistered      = "donor_registered"
@@ -190,59 +190,6 @@ func (ClusterRegistered) EventType() string    { return TypeClusterRegistered }
 func (CoordinatorAppointed) EventType() string { return TypeCoordinatorAppointed }
 func (MemberJoined) EventType() string         { return TypeMemberJoined }
 
-// newPayload returns an empty payload of a stored type name and version.
-// Older versions are upcast here, on read; stored events are never rewritten.
-func newPayload(typ string, v int) (Payload, error) {
-	if v != 1 {
-		return nil, fmt.Errorf("event type %s: unknown version %d", typ, v)
-	}
-	switch typ {
-	case TypeTermOpened:
-		return &TermOpened{}, nil
-	case TypeDonorRegistered:
-		return &DonorRegistered{}, nil
-	case TypeDonorAmended:
-		return &DonorAmended{}, nil
-	case TypeContributionReceived:
-		return &ContributionReceived{}, nil
-	case TypeFeeCharged:
-		return &FeeCharged{}, nil
-	case TypeBudgetLineAdded:
-		return &BudgetLineAdded{}, nil
-	case TypeAllocationProposed:
-		return &AllocationProposed{}, nil
-	case TypeAllocationApproved:
-		return &AllocationApproved{}, nil
-	case TypeExpenditureRecorded:
-		return &ExpenditureRecorded{}, nil
-	case TypePledgeRecorded:
-		return &PledgeRecorded{}, nil
-	case TypePledgeAmended:
-		return &PledgeAmended{}, nil
-	case TypePledgeCancelled:
-		return &PledgeCancelled{}, nil
-	case TypeInterestEarned:
-		return &InterestEarned{}, nil
-	case TypeRefundPaid:
-		return &RefundPaid{}, nil
-	case TypeEventReversed:
-		return &EventReversed{}, nil
-	case TypeBalanceCarriedOver:
-		return &BalanceCarriedOver{}, nil
-	case TypeTermClosed:
-		return &TermClosed{}, nil
-	case TypeCityRegistered:
-		return &CityRegistered{}, nil
-	case TypeClusterRegistered:
-		return &ClusterRegistered{}, nil
-	case TypeCoordinatorAppointed:
-		return &CoordinatorAppointed{}, nil
-	case TypeMemberJoined:
-		return &MemberJoined{}, nil
-	}
-	return nil, fmt.Errorf("unknown event type %q", typ)
-}
-
 // New returns an unsealed event carrying p: type, version, effective date and
 // canonical data are set; identity, position and hashes are the writer's.
 func New(effectiveOn string, p Payload) (Event, error) {
@@ -250,7 +197,11 @@ func New(effectiveOn string, p Payload) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("encode %s payload: %w", p.EventType(), err)
 	}
-	return Event{Type: p.EventType(), V: 1, EffectiveOn: effectiveOn, Data: data}, nil
+	t, ok := byName[p.EventType()]
+	if !ok {
+		return Event{}, fmt.Errorf("new event: %T has type %q, which is not in Types", p, p.EventType())
+	}
+	return Event{Type: t.Name, V: t.V, EffectiveOn: effectiveOn, Data: data}, nil
 }
 
 // Payload decodes the event's data into its payload type (a pointer to one
