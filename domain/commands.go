@@ -1,5 +1,7 @@
 package domain
 
+import "github.com/unesco-uil/mdfm-ledger/events"
+
 // Meta is what every command carries besides its body: who asks and the
 // server's date, so that Decide needs no clock.
 type Meta struct {
@@ -21,8 +23,13 @@ const (
 // Command is a request to change the fund. Its exported fields are the JSON
 // body of its endpoint; every value is a string so that Decide, not the JSON
 // decoder, judges amounts, rates and dates and answers with a stable code.
+// Every command is listed in Commands (a test walks the source for types
+// with a decide method) and has a write route in httpapi (a test there
+// walks Commands).
 type Command interface {
 	meta() *Meta
+	// decide judges the command against s (see Decide).
+	decide(s *State) ([]events.Event, error)
 }
 
 // SetMeta sets the actor and date of a command.
@@ -261,3 +268,37 @@ func (c *Meta) meta() *Meta { return c }
 
 // MetaOf returns the actor and date of a command.
 func MetaOf(c Command) Meta { return *c.meta() }
+
+// Commands returns an empty value of every command but Batch, which holds
+// the others: the list the HTTP edge's routes are checked against.
+func Commands() []Command {
+	return []Command{
+		&OpenTerm{}, &RegisterDonor{}, &AmendDonor{}, &RecordContribution{}, &AddBudgetLine{},
+		&ProposeAllocation{}, &ApproveAllocation{}, &RecordExpenditure{}, &RecordPledge{}, &AmendPledge{},
+		&CancelPledge{}, &RecordInterest{}, &RecordRefund{}, &ReverseEvent{}, &CloseTerm{},
+		&RegisterCity{}, &RegisterCluster{}, &AppointCoordinator{}, &JoinCluster{},
+	}
+}
+
+// Each command names the method of State that decides it.
+
+func (c *OpenTerm) decide(s *State) ([]events.Event, error)           { return s.openTerm(c) }
+func (c *RegisterDonor) decide(s *State) ([]events.Event, error)      { return s.registerDonor(c) }
+func (c *AmendDonor) decide(s *State) ([]events.Event, error)         { return s.amendDonor(c) }
+func (c *RecordContribution) decide(s *State) ([]events.Event, error) { return s.recordContribution(c) }
+func (c *AddBudgetLine) decide(s *State) ([]events.Event, error)      { return s.addBudgetLine(c) }
+func (c *ProposeAllocation) decide(s *State) ([]events.Event, error)  { return s.proposeAllocation(c) }
+func (c *ApproveAllocation) decide(s *State) ([]events.Event, error)  { return s.approveAllocation(c) }
+func (c *RecordExpenditure) decide(s *State) ([]events.Event, error)  { return s.recordExpenditure(c) }
+func (c *RecordPledge) decide(s *State) ([]events.Event, error)       { return s.recordPledge(c) }
+func (c *AmendPledge) decide(s *State) ([]events.Event, error)        { return s.amendPledge(c) }
+func (c *CancelPledge) decide(s *State) ([]events.Event, error)       { return s.cancelPledge(c) }
+func (c *RecordInterest) decide(s *State) ([]events.Event, error)     { return s.recordInterest(c) }
+func (c *RecordRefund) decide(s *State) ([]events.Event, error)       { return s.recordRefund(c) }
+func (c *ReverseEvent) decide(s *State) ([]events.Event, error)       { return s.reverseEvent(c) }
+func (c *CloseTerm) decide(s *State) ([]events.Event, error)          { return s.closeTerm(c) }
+func (c *RegisterCity) decide(s *State) ([]events.Event, error)       { return s.registerCity(c) }
+func (c *RegisterCluster) decide(s *State) ([]events.Event, error)    { return s.registerCluster(c) }
+func (c *AppointCoordinator) decide(s *State) ([]events.Event, error) { return s.appointCoordinator(c) }
+func (c *JoinCluster) decide(s *State) ([]events.Event, error)        { return s.joinCluster(c) }
+func (c *Batch) decide(s *State) ([]events.Event, error)              { return s.decideBatchCommand(c) }

@@ -37,54 +37,7 @@ func Decide(s *State, c Command) ([]events.Event, error) {
 	if m.Actor == "" || !isDate(m.Today) {
 		return nil, fmt.Errorf("decide %T: command without actor or date", c)
 	}
-	var (
-		evs []events.Event
-		err error
-	)
-	switch c := c.(type) {
-	case *OpenTerm:
-		evs, err = s.openTerm(c)
-	case *RegisterDonor:
-		evs, err = s.registerDonor(c)
-	case *AmendDonor:
-		evs, err = s.amendDonor(c)
-	case *RecordContribution:
-		evs, err = s.recordContribution(c)
-	case *AddBudgetLine:
-		evs, err = s.addBudgetLine(c)
-	case *ProposeAllocation:
-		evs, err = s.proposeAllocation(c)
-	case *ApproveAllocation:
-		evs, err = s.approveAllocation(c)
-	case *RecordExpenditure:
-		evs, err = s.recordExpenditure(c)
-	case *RecordPledge:
-		evs, err = s.recordPledge(c)
-	case *AmendPledge:
-		evs, err = s.amendPledge(c)
-	case *CancelPledge:
-		evs, err = s.cancelPledge(c)
-	case *RecordInterest:
-		evs, err = s.recordInterest(c)
-	case *RecordRefund:
-		evs, err = s.recordRefund(c)
-	case *ReverseEvent:
-		evs, err = s.reverseEvent(c)
-	case *CloseTerm:
-		evs, err = s.closeTerm(c)
-	case *RegisterCity:
-		evs, err = s.registerCity(c)
-	case *RegisterCluster:
-		evs, err = s.registerCluster(c)
-	case *AppointCoordinator:
-		evs, err = s.appointCoordinator(c)
-	case *JoinCluster:
-		evs, err = s.joinCluster(c)
-	case *Batch:
-		evs, err = s.decideBatchCommand(c)
-	default:
-		return nil, fmt.Errorf("decide: unknown command %T", c)
-	}
+	evs, err := c.decide(s)
 	if err != nil {
 		return nil, err
 	}

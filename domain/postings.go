@@ -70,78 +70,103 @@ func Postings(e events.Event) ([]Posting, error) {
 	return ps, nil
 }
 
-// postingsOf returns the legs of one payload, without checking their sum.
+// postingsOf returns the legs of one payload, without checking their sum:
+// its type's rule.postings, legs of zero left out.
 func postingsOf(p events.Payload) ([]Posting, error) {
+	r, err := ruleOf(p)
+	if err != nil {
+		return nil, err
+	}
+	if r.postings == nil {
+		return nil, nil
+	}
 	var ps []Posting
-	add := func(x Posting) {
+	r.postings(p, func(x Posting) {
 		if x.Minor != 0 {
 			ps = append(ps, x)
 		}
-	}
-	switch p := p.(type) {
-	case *events.ContributionReceived:
-		x := p.USDAmount.Minor
-		add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: -x})
-		if p.PledgeID != "" && p.PledgeSettledUSD != nil {
-			memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.PledgeSettledUSD.Minor)
-		}
-	case *events.FeeCharged:
-		x := p.Amount.Minor
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: x})
-		add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
-		add(Posting{Account: AccountUILCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
-		add(Posting{Account: AccountUILFeeRevenue, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
-	case *events.AllocationApproved:
-		for _, d := range funding(p) {
-			add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Earmark: d.Earmark, Minor: d.Amount.Minor})
-		}
-		add(Posting{Account: AccountTrustAllocated, TermID: p.TermID, LineID: p.LineID, Minor: -p.Amount.Minor})
-	case *events.ExpenditureRecorded:
-		x := p.USDAmount.Minor
-		add(Posting{Account: AccountTrustSpent, TermID: p.TermID, LineID: p.LineID, Minor: x})
-		add(Posting{Account: AccountTrustCash, TermID: p.TermID, LineID: p.LineID, Minor: -x})
-	case *events.InterestEarned:
-		x := p.Amount.Minor
-		add(Posting{Account: AccountTrustCash, TermID: p.TermID, Minor: x})
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Minor: -x})
-	case *events.RefundPaid:
-		for _, d := range p.Funding {
-			add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: d.Earmark, Minor: d.Amount.Minor})
-		}
-		add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -p.Amount.Minor})
-	case *events.BalanceCarriedOver:
-		shares := p.Shares
-		if len(shares) == 0 {
-			// Money no donor can be credited with moves all the same.
-			shares = []events.Share{{Amount: p.Amount}}
-		}
-		for _, sh := range shares {
-			x := sh.Amount.Minor
-			add(Posting{Account: AccountTrustUnallocated, TermID: p.FromTermID, DonorID: sh.DonorID, Earmark: p.Earmark, Minor: x})
-			add(Posting{Account: AccountTrustCash, TermID: p.FromTermID, DonorID: sh.DonorID, Minor: -x})
-			add(Posting{Account: AccountTrustCash, TermID: p.ToTermID, DonorID: sh.DonorID, Minor: x})
-			add(Posting{Account: AccountTrustUnallocated, TermID: p.ToTermID, DonorID: sh.DonorID, Earmark: p.ToEarmark, Minor: -x})
-		}
-	case *events.PledgeRecorded:
-		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark.Key(), p.USDAmount.Minor)
-	case *events.PledgeAmended:
-		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, p.OutstandingUSDChange.Minor)
-	case *events.PledgeCancelled:
-		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.WrittenOffUSD.Minor)
-	case *events.EventReversed:
-		for _, x := range p.Postings {
-			add(Posting{Account: x.Account, TermID: x.TermID, LineID: x.LineID, DonorID: x.DonorID,
-				Earmark: x.Earmark, PledgeID: x.PledgeID, Minor: x.Amount.Minor})
-		}
-	case *events.TermOpened, *events.DonorRegistered, *events.DonorAmended, *events.BudgetLineAdded, *events.AllocationProposed,
-		*events.TermClosed, *events.CityRegistered, *events.ClusterRegistered, *events.CoordinatorAppointed,
-		*events.MemberJoined:
-		return nil, nil
-	default:
-		return nil, fmt.Errorf("no postings rule for %T", p)
-	}
+	})
 	return ps, nil
+}
+
+// The postings of each event type that moves money (rule.postings), named
+// in the rules table (fold.go).
+
+func postContribution(p *events.ContributionReceived, add func(Posting)) {
+	x := p.USDAmount.Minor
+	add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
+	add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: -x})
+	if p.PledgeID != "" && p.PledgeSettledUSD != nil {
+		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.PledgeSettledUSD.Minor)
+	}
+}
+
+func postFee(p *events.FeeCharged, add func(Posting)) {
+	x := p.Amount.Minor
+	add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: x})
+	add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
+	add(Posting{Account: AccountUILCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
+	add(Posting{Account: AccountUILFeeRevenue, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
+}
+
+func postApproval(p *events.AllocationApproved, add func(Posting)) {
+	for _, d := range funding(p) {
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Earmark: d.Earmark, Minor: d.Amount.Minor})
+	}
+	add(Posting{Account: AccountTrustAllocated, TermID: p.TermID, LineID: p.LineID, Minor: -p.Amount.Minor})
+}
+
+func postExpenditure(p *events.ExpenditureRecorded, add func(Posting)) {
+	x := p.USDAmount.Minor
+	add(Posting{Account: AccountTrustSpent, TermID: p.TermID, LineID: p.LineID, Minor: x})
+	add(Posting{Account: AccountTrustCash, TermID: p.TermID, LineID: p.LineID, Minor: -x})
+}
+
+func postInterest(p *events.InterestEarned, add func(Posting)) {
+	x := p.Amount.Minor
+	add(Posting{Account: AccountTrustCash, TermID: p.TermID, Minor: x})
+	add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Minor: -x})
+}
+
+func postRefund(p *events.RefundPaid, add func(Posting)) {
+	for _, d := range p.Funding {
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: d.Earmark, Minor: d.Amount.Minor})
+	}
+	add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -p.Amount.Minor})
+}
+
+func postCarryOver(p *events.BalanceCarriedOver, add func(Posting)) {
+	shares := p.Shares
+	if len(shares) == 0 {
+		// Money no donor can be credited with moves all the same.
+		shares = []events.Share{{Amount: p.Amount}}
+	}
+	for _, sh := range shares {
+		x := sh.Amount.Minor
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.FromTermID, DonorID: sh.DonorID, Earmark: p.Earmark, Minor: x})
+		add(Posting{Account: AccountTrustCash, TermID: p.FromTermID, DonorID: sh.DonorID, Minor: -x})
+		add(Posting{Account: AccountTrustCash, TermID: p.ToTermID, DonorID: sh.DonorID, Minor: x})
+		add(Posting{Account: AccountTrustUnallocated, TermID: p.ToTermID, DonorID: sh.DonorID, Earmark: p.ToEarmark, Minor: -x})
+	}
+}
+
+func postPledgeRecorded(p *events.PledgeRecorded, add func(Posting)) {
+	memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark.Key(), p.USDAmount.Minor)
+}
+
+func postPledgeAmended(p *events.PledgeAmended, add func(Posting)) {
+	memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, p.OutstandingUSDChange.Minor)
+}
+
+func postPledgeCancelled(p *events.PledgeCancelled, add func(Posting)) {
+	memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.WrittenOffUSD.Minor)
+}
+
+func postReversal(p *events.EventReversed, add func(Posting)) {
+	for _, x := range p.Postings {
+		add(Posting{Account: x.Account, TermID: x.TermID, LineID: x.LineID, DonorID: x.DonorID,
+			Earmark: x.Earmark, PledgeID: x.PledgeID, Minor: x.Amount.Minor})
+	}
 }
 
 // memo adds the two memo legs of a change of x in what a pledge expects.

@@ -117,7 +117,7 @@ func (s *State) reverseEvent(c *ReverseEvent) ([]events.Event, error) {
 	switch {
 	case rec.Type == events.TypeFeeCharged:
 		return nil, refuse(CodeNotReversible, "event_id", "event %s is a fee: reverse the receipt it was charged on, which reverses the fee with it", c.EventID)
-	case !reversible(rec.Type):
+	case !events.Reversible(rec.Type):
 		return nil, refuse(CodeNotReversible, "event_id", "event %s (%s) is not a money event that can be reversed", c.EventID, rec.Type)
 	case rec.ReversedBy != "":
 		return nil, refuse(CodeAlreadyReversed, "event_id", "event %s was reversed by %s", c.EventID, rec.ReversedBy)

@@ -74,12 +74,8 @@ func Allocations(s *domain.State, approved bool) []string {
 func ReversibleEvents(s *domain.State, reversed bool) []string {
 	var ids []string
 	for id, r := range s.Events {
-		switch r.Type {
-		case events.TypeContributionReceived, events.TypeAllocationApproved, events.TypeExpenditureRecorded,
-			events.TypeInterestEarned, events.TypeRefundPaid:
-			if (r.ReversedBy != "") == reversed {
-				ids = append(ids, id)
-			}
+		if events.Reversible(r.Type) && (r.ReversedBy != "") == reversed {
+			ids = append(ids, id)
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return s.Events[ids[i]].FundSeq < s.Events[ids[j]].FundSeq })
