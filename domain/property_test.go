@@ -212,12 +212,16 @@ func TestAccountingIdentity(t *testing.T) {
 		}
 	}
 	// The generator must reach every event type and these refusals, or the
-	// property says little.
-	want := []string{events.TypeTermOpened, events.TypeDonorRegistered, events.TypeDonorAmended, events.TypeContributionReceived,
-		events.TypeFeeCharged, events.TypeBudgetLineAdded, events.TypeAllocationProposed,
-		events.TypeAllocationApproved, events.TypeExpenditureRecorded, events.TypeClusterRegistered,
-		events.TypePledgeRecorded, events.TypePledgeAmended, events.TypePledgeCancelled, events.TypeInterestEarned,
-		events.TypeRefundPaid, events.TypeEventReversed, events.TypeBalanceCarriedOver, events.TypeTermClosed}
+	// property says little. It walks events.Types, so a new type must be
+	// drawn here too; the cities and their part in clusters move no money
+	// and are drawn by the read model's identity test.
+	notDrawn := map[string]bool{events.TypeCityRegistered: true, events.TypeCoordinatorAppointed: true, events.TypeMemberJoined: true}
+	var want []string
+	for _, ty := range events.Types() {
+		if !notDrawn[ty.Name] {
+			want = append(want, ty.Name)
+		}
+	}
 	for _, code := range []string{domain.CodeSameUserApproval, domain.CodeInsufficientUnallocated,
 		domain.CodeInsufficientAllocationBalance, domain.CodeDuplicateID, domain.CodeAmountNotPositive,
 		domain.CodeRefundExceedsAttributable, domain.CodeReceiptExceedsPledge, domain.CodeTermClosed,
