@@ -294,33 +294,60 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 	if c.ClosedOn < t.EndsOn {
 		return nil, refuse(CodeTermNotEnded, "closed_on", "term %s ends on %s: it cannot be closed on %s", t.ID, t.EndsOn, c.ClosedOn)
 	}
-	disp := events.Disposition{Kind: c.Disposition.Kind}
-	var next *Term
-	switch c.Disposition.Kind {
+	disp, next, err := s.closeDisposition(t, c.Disposition)
+	if err != nil {
+		return nil, err
+	}
+	carries, refunds, carried, refunded, err := s.disposePots(t, next)
+	if err != nil {
+		return nil, err
+	}
+	rps, err := s.closeRefunds(t, refunds, c.ClosedOn)
+	if err != nil {
+		return nil, err
+	}
+	if carried+refunded != t.Unallocated {
+		panic(fmt.Sprintf("close of term %s disposes of %d of an unallocated %d", t.ID, carried+refunded, t.Unallocated))
+	}
+	ps := append(rps, carries...)
+	ps = append(ps, &events.TermClosed{TermID: t.ID, ClosedOn: c.ClosedOn, Disposition: disp, Unallocated: money.USDAmount(t.Unallocated),
+		CarriedOver: money.USDAmount(carried), Refunded: money.USDAmount(refunded), AllocationsKept: s.keptAllocations(t)})
+	return build(c.ClosedOn, ps...)
+}
+
+// closeDisposition checks what a close of t does with its unallocated
+// balance, and returns the term it is carried to (nil for a refund).
+func (s *State) closeDisposition(t *Term, d DispositionInput) (events.Disposition, *Term, error) {
+	disp := events.Disposition{Kind: d.Kind}
+	switch d.Kind {
 	case "":
-		return nil, refuse(CodeMissingField, "disposition.kind", "disposition.kind is required: %q or %q", DispositionCarryOver, DispositionRefund)
+		return disp, nil, refuse(CodeMissingField, "disposition.kind", "disposition.kind is required: %q or %q", DispositionCarryOver, DispositionRefund)
 	case DispositionRefund:
-		if c.Disposition.ToTermID != "" {
-			return nil, refuse(CodeInvalidDisposition, "disposition.to_term_id", "a refund goes to the donors, not to term %s", trunc(c.Disposition.ToTermID))
+		if d.ToTermID != "" {
+			return disp, nil, refuse(CodeInvalidDisposition, "disposition.to_term_id", "a refund goes to the donors, not to term %s", trunc(d.ToTermID))
 		}
+		return disp, nil, nil
 	case DispositionCarryOver:
-		if next, err = s.term("disposition.to_term_id", c.Disposition.ToTermID); err != nil {
-			return nil, err
+		next, err := s.term("disposition.to_term_id", d.ToTermID)
+		if err != nil {
+			return disp, nil, err
 		}
 		if next.StartsOn <= t.EndsOn {
-			return nil, refuse(CodeInvalidDisposition, "disposition.to_term_id", "term %s starts on %s, not after term %s ends (%s)", next.ID, next.StartsOn, t.ID, t.EndsOn)
+			return disp, nil, refuse(CodeInvalidDisposition, "disposition.to_term_id", "term %s starts on %s, not after term %s ends (%s)", next.ID, next.StartsOn, t.ID, t.EndsOn)
 		}
 		if next.Closed {
-			return nil, refuse(CodeTermClosed, "disposition.to_term_id", "term %s was closed on %s", next.ID, next.ClosedOn)
+			return disp, nil, refuse(CodeTermClosed, "disposition.to_term_id", "term %s was closed on %s", next.ID, next.ClosedOn)
 		}
 		disp.ToTermID = next.ID
-	default:
-		return nil, refuse(CodeInvalidDisposition, "disposition.kind", "disposition.kind %q is not %q or %q", trunc(c.Disposition.Kind), DispositionCarryOver, DispositionRefund)
+		return disp, next, nil
 	}
+	return disp, nil, refuse(CodeInvalidDisposition, "disposition.kind", "disposition.kind %q is not %q or %q", trunc(d.Kind), DispositionCarryOver, DispositionRefund)
+}
 
-	var ps []events.Payload
-	refunds := map[string][]events.Draw{} // donor → draws
-	var carried, refunded int64
+// disposePots decides, pot by pot, what the close of t carries to next (nil
+// for a refund) and what it refunds to each donor (donor → draws).
+func (s *State) disposePots(t, next *Term) (carries []events.Payload, refunds map[string][]events.Draw, carried, refunded int64, err error) {
+	refunds = map[string][]events.Draw{}
 	for _, k := range t.potKeys() {
 		bal := t.Pot(k)
 		shares := t.PotShares(k)
@@ -333,13 +360,13 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 			}
 		}
 		if carry {
-			ps = append(ps, &events.BalanceCarriedOver{FromTermID: t.ID, ToTermID: next.ID, Earmark: k, ToEarmark: to,
+			carries = append(carries, &events.BalanceCarriedOver{FromTermID: t.ID, ToTermID: next.ID, Earmark: k, ToEarmark: to,
 				Amount: money.USDAmount(bal), Shares: shares})
 			carried += bal
 			continue
 		}
 		if len(shares) == 0 {
-			return nil, refuse(CodeNoDonorToRefund, "disposition.kind", "the %s of term %s holds %s that no donor put in (interest only): carry it over instead",
+			return nil, nil, 0, 0, refuse(CodeNoDonorToRefund, "disposition.kind", "the %s of term %s holds %s that no donor put in (interest only): carry it over instead",
 				potName(k), t.ID, money.FormatUSD(bal))
 		}
 		for _, sh := range shares {
@@ -347,6 +374,12 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 			refunded += sh.Amount.Minor
 		}
 	}
+	return carries, refunds, carried, refunded, nil
+}
+
+// closeRefunds returns the refund_paid of each donor a close refunds, in
+// donor order, dated closedOn.
+func (s *State) closeRefunds(t *Term, refunds map[string][]events.Draw, closedOn string) ([]events.Payload, error) {
 	donors := make([]string, 0, len(refunds))
 	for d := range refunds {
 		donors = append(donors, d)
@@ -362,14 +395,15 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 		for _, dr := range refunds[d] {
 			sum += dr.Amount.Minor
 		}
-		rps = append(rps, &events.RefundPaid{RefundID: id, DonorID: d, TermID: t.ID, Amount: money.USDAmount(sum), PaidOn: c.ClosedOn,
+		rps = append(rps, &events.RefundPaid{RefundID: id, DonorID: d, TermID: t.ID, Amount: money.USDAmount(sum), PaidOn: closedOn,
 			Reason: "term " + t.ID + " closed: unallocated balance refunded", Funding: refunds[d]})
 	}
-	ps = append(rps, ps...)
-	if carried+refunded != t.Unallocated {
-		panic(fmt.Sprintf("close of term %s disposes of %d of an unallocated %d", t.ID, carried+refunded, t.Unallocated))
-	}
+	return rps, nil
+}
 
+// keptAllocations returns the approved allocations of t with unspent
+// money, by id: they keep it after the close.
+func (s *State) keptAllocations(t *Term) []events.KeptAllocation {
 	kept := []events.KeptAllocation{}
 	ids := make([]string, 0)
 	for id, a := range s.Allocations {
@@ -382,7 +416,5 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 		a := s.Allocations[id]
 		kept = append(kept, events.KeptAllocation{AllocationID: id, LineID: a.LineID, Amount: money.USDAmount(a.AmountMinor - a.SpentMinor)})
 	}
-	ps = append(ps, &events.TermClosed{TermID: t.ID, ClosedOn: c.ClosedOn, Disposition: disp, Unallocated: money.USDAmount(t.Unallocated),
-		CarriedOver: money.USDAmount(carried), Refunded: money.USDAmount(refunded), AllocationsKept: kept})
-	return build(c.ClosedOn, ps...)
+	return kept
 }
