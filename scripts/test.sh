@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use, as "command:package".
-needs=("xmllint:libxml2-utils" "pdftotext:poppler-utils")
+# Debian packages the tests use, as "command:package" (chromium for the
+# web app's browser tests in cmd/ledgerd).
+needs=("xmllint:libxml2-utils" "pdftotext:poppler-utils" "chromium:chromium")
 missing=()
 for pair in "${needs[@]}"; do
   cmd=${pair%%:*} pkg=${pair#*:}
