@@ -108,11 +108,14 @@ type tokenEntry struct {
 // value is an empty set that accepts no token. A Tokens is not safe for
 // concurrent Add; build it before serving.
 type Tokens struct {
-	entries []tokenEntry
+	entries   []tokenEntry
+	passwords map[string]passwordEntry // by user; see passwords.go
 }
 
 // ParseTokens reads a tokens file: one `<user> <role>[:<donor_id>]
-// <sha256 hex>` a line, `#` starting a comment, blank lines ignored. The
+// <sha256 hex>` a line, `#` starting a comment, blank lines ignored. A line
+// whose third field is a bcrypt hash ("$2a$…") is the user's password for
+// the web app's sign-in instead (see SetPasswordLine). The
 // first malformed line is an error that names its number; the same hash on
 // two lines is an error too, since a token must name one user.
 func ParseTokens(r io.Reader) (*Tokens, error) {
@@ -168,9 +171,12 @@ func (t *Tokens) add(f []string) error {
 	if err != nil {
 		return err
 	}
+	if isPasswordHash(f[2]) {
+		return t.addPassword(f[0], role, f[2])
+	}
 	h := strings.ToLower(f[2])
 	if !hashPattern.MatchString(h) {
-		return fmt.Errorf("the third field must be the SHA-256 of the token, 64 hex digits")
+		return fmt.Errorf("the third field must be the SHA-256 of the token (64 hex digits) or a bcrypt password hash")
 	}
 	var e tokenEntry
 	hex.Decode(e.hash[:], []byte(h))

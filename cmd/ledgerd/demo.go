@@ -16,9 +16,12 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
-// DemoTokensFile is where --demo writes the demo users' tokens, in the data
-// folder.
-const DemoTokensFile = "demo-tokens.txt"
+// DemoTokensFile is where --demo writes the demo users' tokens, and
+// DemoPasswordsFile their passwords for the web app, in the data folder.
+const (
+	DemoTokensFile    = "demo-tokens.txt"
+	DemoPasswordsFile = "demo-passwords.txt"
+)
 
 // demoUsers are the demo's API users. ana approves what olu proposes.
 var demoUsers = []struct{ user, role string }{
@@ -45,6 +48,15 @@ func (m *Main) loadDemo(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "demo: the %d demo tokens in %s stay valid\n", n, path)
+		pwPath := filepath.Join(m.Config.DataDir, DemoPasswordsFile)
+		n, err = m.addDemoPasswords(pwPath)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "demo: the %d demo passwords in %s stay valid\n", n, pwPath)
 		return nil
 	}
 	var b strings.Builder
@@ -60,10 +72,28 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := m.tokens.AddLine(httpapi.TokenLine(u.user, role, tok)); err != nil {
+		if err := m.addDemoLine(httpapi.TokenLine(u.user, role, tok)); err != nil {
 			return fmt.Errorf("demo token of %s: %w", u.user, err)
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", u.user, role, tok)
+	}
+	var pw strings.Builder
+	pw.WriteString("# mdfm-ledger demo passwords for the web app, for the ILLUSTRATIVE demo data only.\n")
+	pw.WriteString("# user password\n")
+	for _, u := range demoUsers {
+		p, err := httpapi.NewToken()
+		if err != nil {
+			return err
+		}
+		p = p[:16] // 96 bits: plenty for a demo, short enough to type
+		fmt.Fprintf(&pw, "%s %s\n", u.user, p)
+	}
+	pwPath := filepath.Join(m.Config.DataDir, DemoPasswordsFile)
+	if err := os.WriteFile(pwPath, []byte(pw.String()), 0o600); err != nil {
+		return fmt.Errorf("write demo passwords: %w", err)
+	}
+	if _, err := m.addDemoPasswords(pwPath); err != nil {
+		return err
 	}
 	if err := m.submitDemo(ctx); err != nil {
 		return err
@@ -74,7 +104,55 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "demo: loaded term %s (open) with %d budget lines of the strategy and its %d clusters, term %s with %d member cities coordinating and joining them, and an ILLUSTRATIVE history (pledges, receipts, interest, allocations, spending, a reversal, a refund) into fund %s\n",
 		demoTerm, len(mdfmLines)+len(clusters)*len(clusterActivities), len(clusters), demoNextTerm, len(demoCities), m.Config.Fund)
 	fmt.Fprintf(m.Stdout, "demo: tokens for ana (approver), olu (officer), kim (auditor), admin and dana (donor) are in %s\n", path)
+	fmt.Fprintf(m.Stdout, "demo: their passwords for the web app (sign in at the address printed below) are in %s\n", pwPath)
 	return nil
+}
+
+// addDemoLine adds a tokens-file line to the daemon's set and keeps it for
+// the web app, which reads --tokens again when it changes.
+func (m *Main) addDemoLine(line string) error {
+	if err := m.tokens.AddLine(line); err != nil {
+		return err
+	}
+	m.demoLines = append(m.demoLines, line)
+	return nil
+}
+
+// addDemoPasswords gives each user of a demo passwords file (user password)
+// its password, in the role of the demo user, and returns how many.
+func (m *Main) addDemoPasswords(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	roles := map[string]string{}
+	for _, u := range demoUsers {
+		roles[u.user] = u.role
+	}
+	n := 0
+	for i, l := range strings.Split(string(b), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		fs := strings.Fields(l)
+		if len(fs) == 0 {
+			continue
+		}
+		if len(fs) != 2 || roles[fs[0]] == "" {
+			return n, fmt.Errorf("%s line %d: want `<demo user> <password>`", path, i+1)
+		}
+		role, err := httpapi.ParseRole(roles[fs[0]])
+		if err != nil {
+			return n, err
+		}
+		line, err := httpapi.PasswordLine(fs[0], role, fs[1])
+		if err != nil {
+			return n, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		if err := m.addDemoLine(line); err != nil {
+			return n, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // addDemoTokens adds the tokens of a demo tokens file (user role token) to
@@ -97,7 +175,7 @@ func (m *Main) addDemoTokens(path string) (int, error) {
 		if len(fs) != 3 {
 			return n, fmt.Errorf("%s line %d: want `<user> <role> <token>`", path, line)
 		}
-		if err := m.tokens.AddLine(fs[0] + " " + fs[1] + " " + httpapi.HashToken(fs[2])); err != nil {
+		if err := m.addDemoLine(fs[0] + " " + fs[1] + " " + httpapi.HashToken(fs[2])); err != nil {
 			return n, fmt.Errorf("%s line %d: %w", path, line, err)
 		}
 		n++

@@ -23,6 +23,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/webapp"
 )
 
 // Defaults and limits of the daemon.
@@ -130,6 +131,7 @@ type Main struct {
 	writer    *ledger.Writer
 	store     *projections.Store
 	api       *httpapi.Server
+	demoLines []string // the demo users' tokens-file lines, kept over a reading of --tokens
 	srv       *http.Server
 	ln        net.Listener
 	served    chan struct{}
@@ -241,10 +243,24 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// The web app shares the port: its pages call the API in process.
+	web, err := webapp.New(webapp.Config{
+		API:        m.api,
+		Store:      m.store,
+		Fund:       c.Fund,
+		Today:      m.writer.Today,
+		Tokens:     m.tokens,
+		TokensFile: c.TokensFile,
+		ExtraLines: m.demoLines,
+		Logger:     m.logger,
+	})
+	if err != nil {
+		return err
+	}
 	if m.ln, err = net.Listen("tcp", c.HTTPAddr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTPAddr, err)
 	}
-	m.srv = httpapi.NewHTTPServer(m.api, m.logger)
+	m.srv = httpapi.NewHTTPServer(webapp.Mux(web, m.api), m.logger)
 	m.served = make(chan struct{})
 	go func() {
 		defer close(m.served)

@@ -4,6 +4,7 @@
 //
 //	ledgerd [--data DIR] [--http ADDR] [--tokens FILE] [--demo] …
 //	ledgerd token --user U --role R [--tokens FILE]
+//	ledgerd user passwd --user U --tokens FILE
 package main
 
 import (
@@ -22,6 +23,12 @@ func main() {
 
 	if len(os.Args) > 1 && os.Args[1] == "token" {
 		if err := RunToken(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+			exit(err)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		if err := RunUser(os.Args[2:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 			exit(err)
 		}
 		return
