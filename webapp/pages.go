@@ -2,10 +2,12 @@ package webapp
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -189,7 +191,14 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, u *session) err
 		return &apiError{Status: http.StatusBadRequest, Code: "malformed_form", Message: "The form could not be read."}
 	}
 	path := "/v1/allocations/" + url.PathEscape(r.PathValue("id")) + "/approve"
-	a, err := s.call(r.Context(), u, http.MethodPost, path, nil, []byte("{}"), keyOf(r))
+	body := []byte("{}")
+	if on := strings.TrimSpace(r.PostForm.Get("approved_on")); on != "" {
+		var err error
+		if body, err = json.Marshal(map[string]string{"approved_on": on}); err != nil {
+			return err
+		}
+	}
+	a, err := s.call(r.Context(), u, http.MethodPost, path, nil, body, keyOf(r))
 	if err != nil {
 		return err
 	}
