@@ -9,28 +9,22 @@ import (
 // Charts are drawn by the server as SVG: no script, and the numbers beside
 // the bars are the report's own strings.
 
-// chartWidth is the width of a chart's drawing area in SVG units; the chart
-// scales to the page with its viewBox.
-const (
-	chartWidth  = 1000.0
-	chartLabelW = 260.0
-	chartRowH   = 34.0
-)
+// chartWidth is the width of a bar's drawing area in SVG units: each row is
+// its label as HTML text beside an SVG of its bars stretched to the width
+// left, so that labels stay readable on a phone.
+const chartWidth = 1000.0
 
 // barChart is a budget against actual chart: a row for each line or
 // cluster with its budget, allocated and spent as bars on one scale.
 type barChart struct {
-	Title  string
-	Height float64
-	Rows   []barRow
+	Title string
+	Rows  []barRow
 }
 
 type barRow struct {
 	Label, Title                string
 	Budget, Allocated, Spent    string // the report's amounts
-	Y, TextY                    float64
 	BudgetW, AllocatedW, SpentW float64
-	BarX                        float64
 }
 
 // budgetChart draws rows of (label, title, figures) on one scale: the
@@ -47,17 +41,14 @@ func budgetChart(title string, labels, titles []string, figs []projections.Budge
 	}
 	scale := 0.0
 	if max > 0 {
-		scale = (chartWidth - chartLabelW - 10) / max
+		scale = chartWidth / max
 	}
 	for i, f := range figs {
-		y := float64(i) * chartRowH
 		c.Rows = append(c.Rows, barRow{
 			Label: labels[i], Title: titles[i], Budget: f.Budget, Allocated: f.Allocated, Spent: f.Spent,
-			Y: y, TextY: y + 20, BarX: chartLabelW,
 			BudgetW: round1(toFloat(f.Budget) * scale), AllocatedW: round1(toFloat(f.Allocated) * scale), SpentW: round1(toFloat(f.Spent) * scale),
 		})
 	}
-	c.Height = float64(len(figs))*chartRowH + 4
 	return c
 }
 

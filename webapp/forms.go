@@ -25,7 +25,7 @@ import (
 // for a segment of the endpoint's path ("{id}").
 type field struct {
 	Name, Label, Help string
-	Kind              string // text, date, textarea, select
+	Kind              string // text, date, amount, textarea, select
 	Options           []string
 	List              string // a datalist of known ids: donors, terms, lines, …
 	Group             string // the error field it shares: "amount" for amount.amount and amount.currency
@@ -45,7 +45,7 @@ type form struct {
 
 func moneyFields(group, label string) []field {
 	return []field{
-		{Name: group + ".amount", Label: label, Help: "A decimal amount such as 1250.00", Group: group, Required: true},
+		{Name: group + ".amount", Label: label, Help: "A decimal amount such as 1250.00", Kind: "amount", Group: group, Required: true},
 		{Name: group + ".currency", Label: "Currency", Help: "ISO 4217 code", Group: group, Default: "USD", List: "currencies", Required: true},
 	}
 }
@@ -112,7 +112,7 @@ var forms = []form{
 				field{Name: "due_on", Label: "Due on", Kind: "date", Required: true}))},
 	{Name: "pledge-amend", Title: "Amend a pledge", Pattern: "/v1/pledges/{id}/amend", Intro: "Fields left empty keep their value.",
 		Fields: join(one(field{Name: "path.id", Label: "Pledge", List: "pledges", Required: true}),
-			[]field{{Name: "amount.amount", Label: "New amount", Group: "amount"}, {Name: "amount.currency", Label: "Currency of the pledge", Group: "amount", List: "currencies"}},
+			[]field{{Name: "amount.amount", Label: "New amount", Kind: "amount", Group: "amount"}, {Name: "amount.currency", Label: "Currency of the pledge", Group: "amount", List: "currencies"}},
 			one(field{Name: "usd_rate", Label: "New USD rate (not for USD)"},
 				field{Name: "due_on", Label: "New due date", Kind: "date"},
 				field{Name: "reason", Label: "Reason", Kind: "textarea", Required: true},

@@ -144,16 +144,14 @@ func (s *Server) donorNames(ctx context.Context) map[string]string {
 }
 
 type approvalsView struct {
-	Rows        []approvalRow
-	Unallocated string
-	Term        string
-	Approved    []projections.AllocationRow
+	Rows []approvalRow
 }
 
 type approvalRow struct {
 	projections.AllocationRow
 	Own, CanApprove bool
 	Key             string
+	Unallocated     string // in the allocation's term, now
 }
 
 // approvals is GET /app/approvals: the proposed allocations with who
@@ -165,18 +163,24 @@ func (s *Server) approvals(w http.ResponseWriter, r *http.Request, u *session) e
 		return forbidden(u)
 	}
 	ctx := r.Context()
-	var b projections.Balance
-	if err := s.getJSON(ctx, u, "/v1/funds/"+s.cfg.Fund+"/balance", nil, &b); err != nil {
-		return err
-	}
 	rows, err := s.cfg.Store.Allocations(ctx, s.cfg.Fund, "proposed")
 	if err != nil {
 		return err
 	}
-	v := approvalsView{Unallocated: b.Unallocated, Term: b.Term}
+	// What is unallocated now in each allocation's term: the balance
+	// of the API, once a term.
+	unallocated := map[string]string{}
+	v := approvalsView{}
 	for _, a := range rows {
+		if _, ok := unallocated[a.TermID]; !ok {
+			var b projections.Balance
+			if err := s.getJSON(ctx, u, "/v1/funds/"+s.cfg.Fund+"/balance", url.Values{"term": {a.TermID}}, &b); err != nil {
+				return err
+			}
+			unallocated[a.TermID] = b.Unallocated
+		}
 		own := a.ProposedBy == u.p.User
-		v.Rows = append(v.Rows, approvalRow{AllocationRow: a, Own: own, Key: newKey(),
+		v.Rows = append(v.Rows, approvalRow{AllocationRow: a, Own: own, Key: newKey(), Unallocated: unallocated[a.TermID],
 			CanApprove: !own && s.may(u, http.MethodPost, "/v1/allocations/"+url.PathEscape(a.AllocationID)+"/approve")})
 	}
 	s.render(w, r, u, http.StatusOK, "approvals", v)

@@ -19,7 +19,6 @@ var funcs = template.FuncMap{
 	"pct":    formatPct,
 	"short":  shortHash,
 	"add":    func(a, b int) int { return a + b },
-	"add1":   func(a, b float64) float64 { return a + b },
 	"money":  formatMoney,
 }
 

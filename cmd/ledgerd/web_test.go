@@ -377,7 +377,7 @@ func TestWebApp(t *testing.T) {
 		}
 		allocW := func() string {
 			b.open("/app/dashboard?term=2020-2021&as_of=2021-12-31", "#trust-balance")
-			return get(b, chromedp.AttributeValue(chromedp.CSS(`g[data-line="MDFM-2.2"] rect.allocated`), "width")).Value
+			return get(b, chromedp.AttributeValue(chromedp.CSS(`[data-line="MDFM-2.2"] rect.allocated`), "width")).Value
 		}
 		before := allocW()
 		b.signOut()
@@ -497,7 +497,7 @@ func TestWebApp(t *testing.T) {
 		// the ledger while olu is signed in.
 		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/app/forms/receipt">
-<input name="donor_id" value="demo-city"><input name="term_id" value="2020-2021"><input name="amount.amount" value="999.00">
+<input name="id" value="rcpt-evil"><input name="donor_id" value="demo-city"><input name="term_id" value="2020-2021"><input name="amount.amount" value="999.00">
 <input name="amount.currency" value="USD"><input name="received_on" value="2021-06-01"><button id="go">go</button></form>`, d.url)
 		}))
 		defer evil.Close()
