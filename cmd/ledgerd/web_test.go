@@ -437,6 +437,7 @@ func TestWebApp(t *testing.T) {
 		// filtered page has the attribute.
 		b.run(chromedp.SetValue(chromedp.CSS(`#donor`), "demo-country"), chromedp.Click(chromedp.CSS(`#filter`)),
 			chromedp.WaitReady(chromedp.CSS(`input#donor[value="demo-country"]`)))
+		b.shoot("events")
 		donors := get(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#log .donor-cell')].map(e => e.textContent)`))
 		if len(donors) == 0 {
 			t.Fatal("no event of demo-country in the log")
@@ -455,6 +456,9 @@ func TestWebApp(t *testing.T) {
 		if got := b.text("#canonical"); !strings.Contains(got, `"fund_seq":`+strconv.Itoa(seq-1)) {
 			t.Errorf("canonical JSON %.200q", got)
 		}
+		b.shoot("event")
+		b.open("/app/reports/budget?term=2020-2021&as_of=2021-12-31", "#at_seq")
+		b.shoot("report-budget")
 		b.open("/app/verify", "#verify")
 		b.run(chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result`)))
 		if got := b.text("#verify-result"); !strings.HasPrefix(got, "Verified") {
