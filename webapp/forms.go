@@ -99,6 +99,15 @@ var forms = []form{
 			field{Name: "kind", Label: "Kind", Kind: "select", Options: []string{"member_city", "country", "company", "foundation", "other"}, Required: true},
 			field{Name: "country", Label: "Country (ISO 3166 alpha-2)", Required: true},
 			field{Name: "city", Label: "City"})},
+	{Name: "donor-amend", Title: "Amend a donor", Pattern: "/v1/donors/{id}/amend", Intro: "Fields left empty keep their value.",
+		Fields: one(
+			field{Name: "path.id", Label: "Donor", List: "donors", Required: true},
+			field{Name: "name", Label: "New name"},
+			field{Name: "kind", Label: "New kind", Kind: "select", Options: []string{"member_city", "country", "company", "foundation", "other"}},
+			field{Name: "country", Label: "New country (ISO 3166 alpha-2)"},
+			field{Name: "city", Label: "New city"},
+			field{Name: "reason", Label: "Reason", Kind: "textarea", Required: true},
+			field{Name: "amended_on", Label: "Amended on (default today)", Kind: "date"})},
 	{Name: "pledge", Title: "Record a pledge", Pattern: "/v1/pledges",
 		Fields: join(one(
 			field{Name: "id", Label: "Pledge id", Prefix: "pl", Required: true},
