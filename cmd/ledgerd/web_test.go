@@ -192,9 +192,14 @@ func (b *browser) fill(values map[string]string, waitSel string) {
 	b.run(acts...)
 }
 
-// shoot writes a full-page screenshot at 1280 and 390 px wide.
+// shoot writes a full-page screenshot at 1280 and 390 px wide, after
+// checking that every input of the page has a label.
 func (b *browser) shoot(name string) {
 	b.t.Helper()
+	unlabelled := get(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => e.labels.length == 0).map(e => e.name || e.id)`))
+	if len(unlabelled) > 0 {
+		b.t.Errorf("%s: inputs without a label: %v", name, unlabelled)
+	}
 	for _, w := range []int64{1280, 390} {
 		b.run(chromedp.EmulateViewport(w, 900))
 		png := get(b, chromedp.FullScreenshot(100))
@@ -292,7 +297,11 @@ func TestWebApp(t *testing.T) {
 		if got := b.text("#signin-error"); got != "The user name or the password is not right." {
 			t.Errorf("unknown user: %q (must not differ from a wrong password)", got)
 		}
-		b.signIn("olu", pw["olu"])
+		// By keyboard alone: the user name has the focus, Tab goes to the
+		// password, Enter signs in.
+		b.run(chromedp.Navigate(b.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#user`)),
+			chromedp.KeyEvent("olu"), chromedp.KeyEvent("\t"), chromedp.KeyEvent(pw["olu"]), chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(chromedp.CSS(`#who`)))
 		if got := b.text("#who"); !strings.Contains(got, "olu (officer)") {
 			t.Errorf("signed in as %q", got)
 		}
