@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 	"github.com/unesco-uil/mdfm-ledger/webapp"
@@ -195,4 +197,62 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// postBody posts a same-origin form and returns the status and the page.
+func (w *webClient) postBody(path string, form url.Values) (int, string) {
+	w.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, w.d.url+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := w.c.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
+		w.t.Fatal(err)
+	}
+	return resp.StatusCode, b.String()
+}
+
+// TestWebTermClose: the close form first shows what the close will carry
+// over, appending nothing; the confirmation closes the term once.
+func TestWebTermClose(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, func() time.Time { return time.Date(2022, 1, 31, 12, 0, 0, 0, time.UTC) }, "--demo", "--data", dir)
+	pw := readDemoPasswords(t, filepath.Join(dir, DemoPasswordsFile))
+	w := newWebClient(t, d)
+	if resp := w.post("/app/signin", url.Values{"user": {"ana"}, "password": {pw["ana"]}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	form := url.Values{"idempotency_key": {"close-1"}, "path.id": {"2020-2021"}, "closed_on": {"2021-12-31"},
+		"disposition.kind": {"carry_over"}, "disposition.to_term_id": {"2022-2023"}}
+	before := d.streamLastSeq(t)
+	status, page := w.postBody("/app/forms/term-close", form)
+	// The demo's unallocated balance at the end of the term.
+	if status != http.StatusOK || !strings.Contains(page, "Unallocated balance: <strong>174,865.15 USD</strong>, to be carried over to term 2022-2023") ||
+		!strings.Contains(page, "Confirm the close") {
+		t.Fatalf("preview: %d\n%s", status, page)
+	}
+	if after := d.streamLastSeq(t); after != before {
+		t.Fatalf("the preview appended events: %d → %d", before, after)
+	}
+	form.Set("confirm", "yes")
+	status, page = w.postBody("/app/forms/term-close", form)
+	if status != http.StatusOK || !strings.Contains(page, "term_closed") {
+		t.Fatalf("confirm: %d\n%s", status, page)
+	}
+	var b struct {
+		TermStatus string `json:"term_status"`
+		CarriedOut string `json:"carried_out"`
+	}
+	d.get(t, "/v1/funds/mdfm/balance?term=2020-2021&as_of=2021-12-31", readDemoTokens(t, filepath.Join(dir, DemoTokensFile))["kim auditor"], &b)
+	if b.TermStatus != "closed" || b.CarriedOut != "174865.15" {
+		t.Errorf("after the close: %+v", b)
+	}
 }
