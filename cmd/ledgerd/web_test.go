@@ -482,12 +482,20 @@ func TestWebApp(t *testing.T) {
 		b.signIn("olu", pw["olu"])
 		b.open("/app/forms/donor", "#submit")
 		b.fill(map[string]string{"id": "xss", "name": name, "kind": "company", "country": "DE"}, "#done")
+		eventPage := strings.TrimPrefix(get(b, chromedp.AttributeValue(chromedp.CSS(`main table a`), "href")).Value, b.url)
+		// Refused (the id is taken), the form shows the name as typed.
+		b.open("/app/forms/donor", "#submit")
+		b.fill(map[string]string{"id": "xss", "name": name, "kind": "company", "country": "DE"}, `p.error`)
+		if got := b.value(`[name="name"]`); got != name {
+			t.Errorf("the refused form keeps the name as %q", got)
+		}
 		b.open("/app/forms/receipt", "#submit")
 		b.fill(map[string]string{"donor_id": "xss", "term_id": "2020-2021", "amount.amount": "100.00", "amount.currency": "USD", "received_on": "2021-06-03"}, "#done")
 		for _, p := range []struct{ path, sel string }{
 			{"/app/donors", "#donors"},
 			{"/app/donors/xss?term=2020-2021&as_of=2021-12-31", "#donor-name"},
 			{"/app/dashboard?term=2020-2021&as_of=2021-12-31", "#by-donor"},
+			{eventPage, "#canonical"},
 		} {
 			b.open(p.path, p.sel)
 			scripts := get(b, chromedp.Evaluate[int](`document.querySelectorAll('script').length`))
