@@ -24,7 +24,7 @@ func servedAs(r *http.Request) (Principal, bool) {
 }
 
 // Allows reports whether p may call method on path by the route table (the
-// roles of DESIGN.md's Access): the web app links only what a user may use.
+// roles of docs/DESIGN.md's Access): the web app links only what a user may use.
 // A handler may still refuse what the table allows (a donor reading another
 // donor's statement).
 func (s *Server) Allows(p Principal, method, path string) bool {
