@@ -76,6 +76,10 @@ type Statement struct {
 	// at_seq = FundSeq gives the same statement.
 	FundSeq   uint64 `json:"fund_seq"`
 	ChainHead string `json:"chain_head"`
+	// Checkpoint names the signed checkpoint of the fund's transparency log
+	// at FundSeq, when one was signed (docs/transparency.md): a donor
+	// checks the statement's events against it offline.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 	// Illustrative marks demonstration data; every format prints
 	// IllustrativeNotice then.
 	Illustrative bool `json:"illustrative"`
@@ -86,6 +90,15 @@ type Statement struct {
 	PaidFor  PaidFor  `json:"paid_for"`
 	Refunds  Refunds  `json:"refunds"`
 	Balance  Balance  `json:"balance"`
+}
+
+// Checkpoint names a signed checkpoint: the log's origin, the tree's size
+// and root hash (base64), and the name of the key that signed it.
+type Checkpoint struct {
+	Origin  string `json:"origin"`
+	Size    uint64 `json:"size"`
+	Root    string `json:"root"`
+	KeyName string `json:"key_name"`
 }
 
 // Term is the two-year term of the fund the statement covers.

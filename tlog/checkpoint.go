@@ -148,3 +148,20 @@ func (s *Store) Checkpoints(ctx context.Context, fund string) ([]uint64, error) 
 	}
 	return out, rows.Err()
 }
+
+// ParseCheckpoint reads a checkpoint this server signed, without a
+// verifier key: its body and the name of its first signature's key. It is
+// for naming a checkpoint (on a statement), never for trusting one: a
+// check uses OpenCheckpoint.
+func ParseCheckpoint(msg []byte) (Checkpoint, error) {
+	text, sigs, ok := strings.Cut(string(msg), "\n\n")
+	if !ok {
+		return Checkpoint{}, errors.New("checkpoint: no signature")
+	}
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal([]byte(text + "\n")); err != nil {
+		return Checkpoint{}, fmt.Errorf("checkpoint body: %w", err)
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(sigs, "— "), " ")
+	return Checkpoint{Checkpoint: cp, KeyName: name, Note: msg}, nil
+}

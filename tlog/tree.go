@@ -345,3 +345,18 @@ func RootFromExport(r io.Reader, fund string) (uint64, []byte, error) {
 	root, err := rng.GetRootHash(nil)
 	return rng.End(), root, err
 }
+
+// Leaf returns the stored bytes of the fund's event at fundSeq and the
+// donor it concerns (empty for none).
+func (s *Store) Leaf(ctx context.Context, fund string, fundSeq uint64) ([]byte, string, error) {
+	var b []byte
+	var donor string
+	err := s.db.QueryRowContext(ctx, `SELECT bytes, donor_id FROM tlog_leaves WHERE fund = ? AND fund_seq = ?`, fund, fundSeq).Scan(&b, &donor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", fmt.Errorf("%w: fund %s has no event at fund_seq %d in its tree", ErrNotFound, fund, fundSeq)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("leaf %d of fund %s: %w", fundSeq, fund, err)
+	}
+	return b, donor, nil
+}
