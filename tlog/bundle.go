@@ -270,10 +270,11 @@ func checkSubject(e events.Event, b Bundle, donorSeqs map[uint64]bool) error {
 }
 
 // VerifyConsistency checks offline that the tree of newCP extends the tree
-// of oldCP: both signed by vkey, with one origin, and the proof links their
+// of oldCP: the old one signed by oldVkey, the new one by vkey (the same key
+// but across a key rotation), with one origin, and the proof links their
 // roots. Equal sizes need equal roots (else the log forked).
-func VerifyConsistency(vkey string, oldNote, newNote []byte, hashes [][]byte) (oldCP, newCP Checkpoint, err error) {
-	if oldCP, err = OpenCheckpoint(oldNote, vkey); err != nil {
+func VerifyConsistency(oldVkey, vkey string, oldNote, newNote []byte, hashes [][]byte) (oldCP, newCP Checkpoint, err error) {
+	if oldCP, err = OpenCheckpoint(oldNote, oldVkey); err != nil {
 		return oldCP, newCP, fmt.Errorf("old %w", err)
 	}
 	if newCP, err = OpenCheckpoint(newNote, vkey); err != nil {

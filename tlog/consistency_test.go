@@ -98,7 +98,7 @@ func TestConsistencyEveryPair(t *testing.T) {
 				if err != nil {
 					rt.Fatal(err)
 				}
-				if _, _, err := tlog.VerifyConsistency(vkey, notes[i], notes[j], p); err != nil {
+				if _, _, err := tlog.VerifyConsistency(vkey, vkey, notes[i], notes[j], p); err != nil {
 					rt.Fatalf("checkpoints %d → %d: %v", a.Size, b.Size, err)
 				}
 			}
@@ -129,7 +129,7 @@ func TestForkIsCaught(t *testing.T) {
 	n3, _ := signer.Sign(3, r3)
 	m3, _ := signer.Sign(3, f3)
 	m4, _ := signer.Sign(4, f4)
-	if _, _, err := tlog.VerifyConsistency(vkey, n3, m3, nil); !errors.Is(err, tlog.ErrFork) {
+	if _, _, err := tlog.VerifyConsistency(vkey, vkey, n3, m3, nil); !errors.Is(err, tlog.ErrFork) {
 		t.Errorf("same size, other root: %v, want ErrFork", err)
 	}
 	// The honest proof from 3 to 4 of the rewritten tree does not link the
@@ -138,10 +138,10 @@ func TestForkIsCaught(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tlog.VerifyConsistency(vkey, m3, m4, p); err != nil {
+	if _, _, err := tlog.VerifyConsistency(vkey, vkey, m3, m4, p); err != nil {
 		t.Fatalf("the forged history is consistent with itself: %v", err)
 	}
-	if _, _, err := tlog.VerifyConsistency(vkey, n3, m4, p); err == nil {
+	if _, _, err := tlog.VerifyConsistency(vkey, vkey, n3, m4, p); err == nil {
 		t.Error("a rewritten history verified as an extension of the original")
 	}
 }

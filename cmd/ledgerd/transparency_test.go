@@ -156,7 +156,7 @@ func TestTransparencyOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tlog.VerifyConsistency(vkey, first.body, second.body, hashes); err != nil {
+	if _, _, err := tlog.VerifyConsistency(vkey, vkey, first.body, second.body, hashes); err != nil {
 		t.Errorf("consistency %d → %d: %v", cp1.Size, cp2.Size, err)
 	}
 	// The old checkpoint is still served by its size.

@@ -15,7 +15,7 @@ const proofUsage = `
   verify-proof        --vkey FILE --bundle FILE [--origin ORIGIN]
                       check a donor's proof bundle offline: the checkpoint's
                       signature, every event and inclusion proof, and the totals
-  verify-consistency  --vkey FILE --old FILE --new FILE --proof FILE
+  verify-consistency  --vkey FILE --old FILE --new FILE --proof FILE [--old-vkey FILE]
                       check offline that the new checkpoint's tree extends the old one's
 `
 
@@ -102,6 +102,7 @@ func verifyConsistency(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("projector verify-consistency", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	vkeyFile := fs.String("vkey", "", "`FILE` holding the log's verifier key")
+	oldVkeyFile := fs.String("old-vkey", "", "`FILE` holding the verifier key of the old checkpoint, when the log's key was rotated between the two (default --vkey)")
 	oldFile := fs.String("old", "", "the earlier signed checkpoint `FILE` (GET /v1/checkpoint)")
 	newFile := fs.String("new", "", "the later signed checkpoint `FILE`")
 	proofFile := fs.String("proof", "", "the consistency proof `FILE` (GET /v1/proofs/consistency)")
@@ -111,6 +112,12 @@ func verifyConsistency(args []string, stdout, stderr io.Writer) int {
 	vkey, err := readLimited("--vkey", *vkeyFile, tlog.MaxNoteBytes)
 	if err != nil {
 		return fail(stderr, ExitUsage, err)
+	}
+	oldVkey := vkey
+	if *oldVkeyFile != "" {
+		if oldVkey, err = readLimited("--old-vkey", *oldVkeyFile, tlog.MaxNoteBytes); err != nil {
+			return fail(stderr, ExitUsage, err)
+		}
 	}
 	oldNote, err := readLimited("--old", *oldFile, tlog.MaxNoteBytes)
 	if err != nil {
@@ -136,7 +143,7 @@ func verifyConsistency(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, ExitFailure, fmt.Errorf("proof: %w", err))
 	}
-	oldCP, newCP, err := tlog.VerifyConsistency(string(vkey), oldNote, newNote, hashes)
+	oldCP, newCP, err := tlog.VerifyConsistency(string(oldVkey), string(vkey), oldNote, newNote, hashes)
 	if err == nil && (p.From != oldCP.Size || p.To != newCP.Size) {
 		err = fmt.Errorf("the proof is from size %d to %d, the checkpoints are of sizes %d and %d", p.From, p.To, oldCP.Size, newCP.Size)
 	}

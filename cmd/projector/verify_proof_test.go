@@ -69,6 +69,25 @@ func proofFiles(t *testing.T) string {
 		write(t, dir, name, j)
 	}
 	write(t, dir, "vkey", []byte(vkey+"\n"))
+	// The key rotated: a new key signs the same tree's new checkpoint.
+	skey2, vkey2, err := tlog.GenerateKey("example.org/projector-test-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer2, err := tlog.NewSigner(skey2, "example.org/mdfm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := st.Root(t.Context(), eventlog.DefaultFund, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := signer2.Sign(cur, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "vkey2", []byte(vkey2+"\n"))
+	write(t, dir, "rotated.checkpoint", rotated)
 	write(t, dir, "old.checkpoint", oldNote)
 	write(t, dir, "new.checkpoint", newNote)
 	return dir
@@ -123,6 +142,8 @@ func TestVerifyProofCommands(t *testing.T) {
 		{[]string{"verify-consistency", "--vkey", p("vkey"), "--old", p("new.checkpoint"), "--new", p("old.checkpoint"), "--proof", p("proof.json")}, ExitFailure, "more than the new one's"},
 		{[]string{"verify-consistency", "--vkey", p("vkey"), "--old", p("old.checkpoint"), "--new", p("new.checkpoint"), "--proof", p("bad-proof.json")}, ExitFailure, "verify-consistency FAILED"},
 		{[]string{"verify-consistency", "--vkey", p("vkey"), "--old", p("old.checkpoint")}, ExitUsage, "--new: required"},
+		{[]string{"verify-consistency", "--vkey", p("vkey2"), "--old", p("old.checkpoint"), "--new", p("rotated.checkpoint"), "--proof", p("proof.json")}, ExitFailure, "old checkpoint signature"},
+		{[]string{"verify-consistency", "--old-vkey", p("vkey"), "--vkey", p("vkey2"), "--old", p("old.checkpoint"), "--new", p("rotated.checkpoint"), "--proof", p("proof.json")}, ExitOK, "verify-consistency ok"},
 	} {
 		if code, out := run(c.args...); code != c.code || !strings.Contains(out, c.says) {
 			t.Errorf("%v: exit %d, want %d saying %q:\n%s", c.args, code, c.code, c.says, out)
