@@ -42,16 +42,7 @@ func TestCheckpointAndProofsWithOutsideCode(t *testing.T) {
 	size := uint64(len(logged))
 
 	// Wait for the checkpoint of the whole log (signed at most once a second).
-	var old, cur checkpoint
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := d.must(t, 200, "GET", "/v1/checkpoint", "kim", "", nil)
-		cur = openCheckpoint(t, verifier, r.body)
-		if cur.size == size || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cur := waitCheckpoint(t, d, verifier, size)
 	if cur.origin != "example.org/e2e" || cur.size != size {
 		t.Fatalf("checkpoint %s size %d, want example.org/e2e size %d", cur.origin, cur.size, size)
 	}
@@ -79,15 +70,9 @@ func TestCheckpointAndProofsWithOutsideCode(t *testing.T) {
 	}
 
 	// One more write: the next checkpoint extends this one.
-	old = cur
+	old := cur
 	d.must(t, 201, "POST", "/v1/contributions", "olu", "tl-more", contribution(9))
-	for deadline = time.Now().Add(60 * time.Second); ; {
-		cur = openCheckpoint(t, verifier, d.must(t, 200, "GET", "/v1/checkpoint", "kim", "", nil).body)
-		if cur.size > old.size || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cur = waitCheckpoint(t, d, verifier, old.size+2) // the receipt and its fee
 	r := d.must(t, 200, "GET", fmt.Sprintf("/v1/proofs/consistency?from=%d&to=%d", old.size, cur.size), "kim", "", nil)
 	var c struct {
 		Proof []string `json:"proof"`
@@ -103,6 +88,31 @@ func TestCheckpointAndProofsWithOutsideCode(t *testing.T) {
 	bad[0] ^= 1
 	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, old.size, cur.size, decode(t, c.Proof), bad, cur.root); err == nil {
 		t.Error("a consistency proof verified against a changed root")
+	}
+}
+
+// waitCheckpoint polls GET /v1/checkpoint until it is of size (the daemon
+// signs at most once a second, and none before its first sync after a
+// write) and returns it.
+func waitCheckpoint(t *testing.T, d *daemon, v note.Verifier, size uint64) checkpoint {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r, err := d.do(t, "GET", "/v1/checkpoint", "kim", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.status == 200 {
+			if cp := openCheckpoint(t, v, r.body); cp.size == size {
+				return cp
+			}
+		} else if r.code() != "no_checkpoint" {
+			t.Fatalf("GET /v1/checkpoint: %d %s", r.status, r.body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint of size %d within 60s: %d %s", size, r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -36,17 +36,27 @@ func (m *Main) startTLog() error {
 		return err
 	}
 	f := &tlog.Follower{Log: m.log, Store: m.tlog, Signer: signer, Fund: c.Fund}
+	// An event the tree cannot take (altered, unlinked) stops it there, as
+	// it stops the projector: the daemon keeps serving what was signed, and
+	// says so in its log once per distinct error, not every second.
+	var last string
+	onErr := func(err error) {
+		if err.Error() != last {
+			last = err.Error()
+			m.logger.Error("transparency log stopped following the log; checkpoints up to where it got are served", "err", err)
+		}
+	}
 	// The first sync is done before the API serves, so that a checkpoint of
 	// the log as it stands is there from the first request.
 	if _, err := f.Sync(context.Background()); err != nil {
-		return err
+		onErr(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopTLog = cancel
 	m.tlogDone = make(chan struct{})
 	go func() {
 		defer close(m.tlogDone)
-		f.Run(ctx, func(err error) { m.logger.Error("transparency log", "err", err) })
+		f.Run(ctx, onErr)
 	}()
 	m.logger.Info("transparency log on", "origin", origin, "key", signer.KeyName())
 	return nil
