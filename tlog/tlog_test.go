@@ -226,3 +226,33 @@ func TestBundleOneByteChanged(t *testing.T) {
 	}
 	t.Logf("%d events, %d one-byte changes, each refused", len(orig.Events), n)
 }
+
+// TestAlteredEventStopsTheTree: an event in the log that does not decode
+// stops the tree before it; what was signed stays, and the tree never
+// skips it to sign a root over the events after it.
+func TestAlteredEventStopsTheTree(t *testing.T) {
+	log, st, f, vkey := illustrative(t)
+	good, msg, err := st.Checkpoint(t.Context(), eventlog.DefaultFund, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.JetStream().Publish(t.Context(), eventlog.Subject(eventlog.DefaultFund, "junk"), []byte(`{"not":"an event"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := f.Sync(t.Context()); err == nil || !strings.Contains(err.Error(), "event altered") {
+			t.Fatalf("sync over an altered event: %v", err)
+		}
+	}
+	h, err := st.Head(t.Context(), eventlog.DefaultFund)
+	if err != nil || h.Size != good {
+		t.Fatalf("tree size %d (%v), want %d", h.Size, err, good)
+	}
+	size, again, err := st.Checkpoint(t.Context(), eventlog.DefaultFund, 0)
+	if err != nil || size != good || !bytes.Equal(again, msg) {
+		t.Fatalf("latest checkpoint size %d (%v), want the one of size %d", size, err, good)
+	}
+	if _, err := tlog.OpenCheckpoint(again, vkey); err != nil {
+		t.Fatal(err)
+	}
+}
