@@ -316,11 +316,17 @@ func RootOf(leaves [][]byte) ([]byte, error) {
 // stored event; the fund's lines are its leaves in order, each checked
 // (bytes, hash, chain). It keeps O(log n) hashes in memory.
 func RootFromExport(r io.Reader, fund string) (uint64, []byte, error) {
+	return RootFromExportAt(r, fund, 0)
+}
+
+// RootFromExportAt is RootFromExport stopping after the fund's first size
+// events (all of them when size is 0); the export may hold more.
+func RootFromExportAt(r io.Reader, fund string, size uint64) (uint64, []byte, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
 	rng := factory.NewEmptyRange(0)
 	chain := events.NewChain(fund)
-	for line := 1; sc.Scan(); line++ {
+	for line := 1; (size == 0 || rng.End() < size) && sc.Scan(); line++ {
 		b := sc.Bytes()
 		e, err := events.Decode(b)
 		if err != nil {
@@ -338,6 +344,9 @@ func RootFromExport(r io.Reader, fund string) (uint64, []byte, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return 0, nil, fmt.Errorf("read export: %w", err)
+	}
+	if size > 0 && rng.End() < size {
+		return rng.End(), nil, fmt.Errorf("%w: the export holds %d events of fund %s, not %d", ErrNotFound, rng.End(), fund, size)
 	}
 	if rng.End() == 0 {
 		return 0, Hasher.EmptyRoot(), nil

@@ -9,6 +9,7 @@
 //	projector verify-proof --vkey FILE --bundle FILE       a donor's proof bundle, offline
 //	projector verify-consistency --vkey FILE --old FILE --new FILE --proof FILE
 //	                                                       that a later checkpoint extends an earlier one
+//	projector tree-root --from FILE [--vkey FILE --checkpoint FILE]  a fund's tree from an export
 //
 // --data opens the JetStream store of a stopped ledgerd in DIR with an
 // embedded server; --nats uses a running server. See Main.

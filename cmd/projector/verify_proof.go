@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -8,6 +10,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/tlog"
 )
 
@@ -17,6 +20,9 @@ const proofUsage = `
                       signature, every event and inclusion proof, and the totals
   verify-consistency  --vkey FILE --old FILE --new FILE --proof FILE [--old-vkey FILE]
                       check offline that the new checkpoint's tree extends the old one's
+  tree-root           --from FILE [--fund ID] [--vkey FILE --checkpoint FILE]
+                      a fund's tree size and root from an export alone; with a
+                      checkpoint, check that the export has its root
 `
 
 // runProofCommand runs verify-proof and verify-consistency, which need no
@@ -27,6 +33,8 @@ func runProofCommand(args []string, stdout, stderr io.Writer) (code int, ok bool
 		return verifyProof(args[1:], stdout, stderr), true
 	case "verify-consistency":
 		return verifyConsistency(args[1:], stdout, stderr), true
+	case "tree-root":
+		return treeRoot(args[1:], stdout, stderr), true
 	}
 	return 0, false
 }
@@ -157,4 +165,59 @@ func verifyConsistency(args []string, stdout, stderr io.Writer) int {
 func fail(stderr io.Writer, code int, err error) int {
 	fmt.Fprintf(stderr, "projector: %v\n", err)
 	return code
+}
+
+// treeRoot is `projector tree-root --from FILE [--fund ID] [--vkey FILE
+// --checkpoint FILE]`: the size and root of a fund's tree computed from an
+// NDJSON export alone; with a checkpoint, it checks that the export's first
+// events up to the checkpoint's size have the signed root, so an auditor
+// holding the whole log confirms a donor's checkpoint, or shows a fork.
+func treeRoot(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("projector tree-root", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the NDJSON export `FILE` (projector export, GET /v1/events)")
+	fund := fs.String("fund", eventlog.DefaultFund, "the fund `ID`")
+	vkeyFile := fs.String("vkey", "", "with --checkpoint: the log's verifier key `FILE`")
+	cpFile := fs.String("checkpoint", "", "a signed checkpoint `FILE` to compare the export's tree with")
+	if code := parseProofFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *from == "" {
+		return fail(stderr, ExitUsage, errors.New("--from: required"))
+	}
+	if (*vkeyFile == "") != (*cpFile == "") {
+		return fail(stderr, ExitUsage, errors.New("--vkey and --checkpoint go together"))
+	}
+	var cp tlog.Checkpoint
+	if *cpFile != "" {
+		vkey, err := readLimited("--vkey", *vkeyFile, tlog.MaxNoteBytes)
+		if err != nil {
+			return fail(stderr, ExitUsage, err)
+		}
+		msg, err := readLimited("--checkpoint", *cpFile, tlog.MaxNoteBytes)
+		if err != nil {
+			return fail(stderr, ExitUsage, err)
+		}
+		if cp, err = tlog.OpenCheckpoint(msg, string(vkey)); err != nil {
+			return fail(stderr, ExitFailure, fmt.Errorf("tree-root FAILED: %w", err))
+		}
+	}
+	f, err := os.Open(*from)
+	if err != nil {
+		return fail(stderr, ExitUsage, fmt.Errorf("--from: %w", err))
+	}
+	defer f.Close()
+	size, root, err := tlog.RootFromExportAt(f, *fund, cp.Size)
+	if err != nil {
+		return fail(stderr, ExitFailure, fmt.Errorf("tree-root FAILED: %w", err))
+	}
+	if *cpFile != "" && !bytes.Equal(root, cp.Hash) {
+		return fail(stderr, ExitFailure, fmt.Errorf("tree-root FAILED: the export's tree of size %d has root %s; the checkpoint signs %s: the log forked",
+			size, base64.StdEncoding.EncodeToString(root), base64.StdEncoding.EncodeToString(cp.Hash)))
+	}
+	fmt.Fprintf(stdout, "fund %s: tree size %d root %s\n", *fund, size, base64.StdEncoding.EncodeToString(root))
+	if *cpFile != "" {
+		fmt.Fprintf(stdout, "tree-root ok: the export's first %d events have the root %s signed by %s\n", size, cp.Origin, cp.KeyName)
+	}
+	return ExitOK
 }

@@ -87,6 +87,21 @@ func proofFiles(t *testing.T) string {
 		t.Fatal(err)
 	}
 	write(t, dir, "vkey2", []byte(vkey2+"\n"))
+	// A fork: the same key signs another root for the old size.
+	other, _ := tlog.RootOf([][]byte{[]byte("a rewritten history")})
+	forked, err := signer.Sign(old, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "forked.checkpoint", forked)
+	// The whole log as projector export writes it, and one byte altered.
+	var ex bytes.Buffer
+	if _, err := exportLog(t.Context(), log, &ex); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "export.ndjson", ex.Bytes())
+	altered := bytes.Replace(ex.Bytes(), []byte(`"received_on":"2020-06-01"`), []byte(`"received_on":"2020-06-02"`), 1)
+	write(t, dir, "altered.ndjson", altered)
 	write(t, dir, "rotated.checkpoint", rotated)
 	write(t, dir, "old.checkpoint", oldNote)
 	write(t, dir, "new.checkpoint", newNote)
@@ -143,6 +158,11 @@ func TestVerifyProofCommands(t *testing.T) {
 		{[]string{"verify-consistency", "--vkey", p("vkey"), "--old", p("old.checkpoint"), "--new", p("new.checkpoint"), "--proof", p("bad-proof.json")}, ExitFailure, "verify-consistency FAILED"},
 		{[]string{"verify-consistency", "--vkey", p("vkey"), "--old", p("old.checkpoint")}, ExitUsage, "--new: required"},
 		{[]string{"verify-consistency", "--vkey", p("vkey2"), "--old", p("old.checkpoint"), "--new", p("rotated.checkpoint"), "--proof", p("proof.json")}, ExitFailure, "old checkpoint signature"},
+		{[]string{"tree-root", "--from", p("export.ndjson")}, ExitOK, "fund mdfm: tree size 13 root "},
+		{[]string{"tree-root", "--from", p("export.ndjson"), "--vkey", p("vkey"), "--checkpoint", p("old.checkpoint")}, ExitOK, "tree-root ok: the export's first 11 events"},
+		{[]string{"tree-root", "--from", p("export.ndjson"), "--vkey", p("vkey"), "--checkpoint", p("forked.checkpoint")}, ExitFailure, "the log forked"},
+		{[]string{"tree-root", "--from", p("altered.ndjson"), "--vkey", p("vkey"), "--checkpoint", p("old.checkpoint")}, ExitFailure, "event altered"},
+		{[]string{"tree-root", "--from", p("export.ndjson"), "--checkpoint", p("old.checkpoint")}, ExitUsage, "go together"},
 		{[]string{"verify-consistency", "--old-vkey", p("vkey"), "--vkey", p("vkey2"), "--old", p("old.checkpoint"), "--new", p("rotated.checkpoint"), "--proof", p("proof.json")}, ExitOK, "verify-consistency ok"},
 	} {
 		if code, out := run(c.args...); code != c.code || !strings.Contains(out, c.says) {
