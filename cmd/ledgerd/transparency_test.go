@@ -5,9 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +117,9 @@ func TestTransparencyOverHTTP(t *testing.T) {
 		t.Errorf("statement names checkpoint %+v, want %+v", st.Checkpoint, want)
 	}
 
+	// The donor page of the web app links the bundle and names the checkpoint.
+	webDonorProof(t, d, readDemoPasswords(t, filepath.Join(data, DemoPasswordsFile))["dana"], vkey)
+
 	// Refusals, and nothing appended by them.
 	before := d.streamLastSeq(t)
 	for _, c := range []struct{ path, code string }{
@@ -167,4 +175,48 @@ func TestTransparencyOverHTTP(t *testing.T) {
 	if !bytes.Contains(b, []byte(`"format":"`+tlog.BundleFormat+`"`)) {
 		t.Errorf("bundle JSON has no format: %.200s", b)
 	}
+}
+
+var proofLink = regexp.MustCompile(`<a id="proof" href="([^"]+)">proof bundle</a>`)
+
+// webDonorProof signs dana in to the web app, opens her donor page, follows
+// its proof bundle link and verifies the bundle.
+func webDonorProof(t *testing.T, d *daemon, password, vkey string) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.PostForm(d.url+"/app/signin", url.Values{"user": {"dana"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	page := webGet(t, c, d.url+"/app/donors/demo-foundation?term=2020-2021&as_of=2021-12-31")
+	m := proofLink.FindSubmatch(page)
+	if m == nil || !bytes.Contains(page, []byte(`id="checkpoint"`)) {
+		t.Fatalf("the donor page has no proof link or checkpoint:\n%s", page)
+	}
+	var b tlog.Bundle
+	if err := json.Unmarshal(webGet(t, c, d.url+html.UnescapeString(string(m[1]))), &b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tlog.VerifyBundle(b, vkey, "example.org/mdfm"); err != nil || b.Donor != "demo-foundation" {
+		t.Errorf("the linked bundle of %s: %v", b.Donor, err)
+	}
+}
+
+func webGet(t *testing.T, c *http.Client, u string) []byte {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v\n%.500s", u, resp.StatusCode, err, b)
+	}
+	return b
 }
