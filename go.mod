@@ -12,7 +12,10 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/shopspring/decimal v1.6.0
 	github.com/synadia-io/orbit.go/jetstreamext v0.3.2
+	github.com/transparency-dev/formats v0.1.1
+	github.com/transparency-dev/merkle v0.0.2
 	golang.org/x/crypto v0.58.0
+	golang.org/x/mod v0.43.0
 	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0
 	pgregory.net/rapid v1.3.0

@@ -32,6 +32,8 @@ const (
 	CodeUnavailable           = "unavailable"             // the writer stopped, the read model is behind or stopped, or the outcome is unknown
 	CodeInvalidQuery          = "invalid_query"           // an unknown, repeated or malformed query parameter
 	CodeInvalidBatchItem      = "invalid_batch_item"      // a batch item whose path is not a write endpoint, or is /v1/batch itself
+	CodeNoCheckpoint          = "no_checkpoint"           // no signed checkpoint of that size (or none yet, or the server signs none)
+	CodeNotInLog              = "not_in_log"              // a tree size or fund_seq the fund's transparency log does not have
 	CodeInternal              = "internal"                // a fault of the server; the log says more
 )
 
@@ -54,6 +56,8 @@ var Codes = errs.Set{
 	{Code: CodeUnavailable, Kind: errs.Unavailable},
 	{Code: CodeInvalidQuery, Kind: errs.BadRequest},
 	{Code: CodeInvalidBatchItem, Kind: errs.Invalid},
+	{Code: CodeNoCheckpoint, Kind: errs.NotFound},
+	{Code: CodeNotInLog, Kind: errs.NotFound},
 	{Code: CodeInternal, Kind: errs.Internal},
 }
 

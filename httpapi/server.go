@@ -27,6 +27,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/tlog"
 )
 
 // Timeouts of the handlers.
@@ -72,6 +73,10 @@ type Config struct {
 	// ScratchDir is where verify builds its scratch read model, in a new
 	// folder removed afterwards; os.TempDir() by default.
 	ScratchDir string
+	// TLog, when set, is the transparency log whose signed checkpoints
+	// and proofs the server answers (issue 11); statements then name
+	// their checkpoint. Nil: those endpoints answer 404 no_checkpoint.
+	TLog *tlog.Store
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -171,6 +176,7 @@ func (s *Server) routes() {
 		}
 		table[wr.pattern] = route{http.MethodPost: {roles: wr.roles, h: s.write(wr, answer)}}
 	}
+	s.transparencyRoutes(table)
 	// Reads that share a path with a write.
 	table["/v1/pledges"][http.MethodGet] = endpoint{roles: readers, h: s.pledges}
 	table["/v1/clusters"][http.MethodGet] = endpoint{roles: readers, h: s.clusters}

@@ -51,6 +51,9 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Princi
 	if err != nil {
 		return err
 	}
+	if err := s.statementCheckpoint(r.Context(), &st); err != nil {
+		return err
+	}
 	var doc []byte
 	switch format {
 	case "json":

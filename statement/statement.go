@@ -76,6 +76,10 @@ type Statement struct {
 	// at_seq = FundSeq gives the same statement.
 	FundSeq   uint64 `json:"fund_seq"`
 	ChainHead string `json:"chain_head"`
+	// Checkpoint names the signed checkpoint of the fund's transparency log
+	// at FundSeq, when one was signed (docs/transparency.md): a donor
+	// checks the statement's events against it offline.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 	// Illustrative marks demonstration data; every format prints
 	// IllustrativeNotice then.
 	Illustrative bool `json:"illustrative"`
@@ -86,6 +90,15 @@ type Statement struct {
 	PaidFor  PaidFor  `json:"paid_for"`
 	Refunds  Refunds  `json:"refunds"`
 	Balance  Balance  `json:"balance"`
+}
+
+// Checkpoint names a signed checkpoint: the log's origin, the tree's size
+// and root hash (base64), and the name of the key that signed it.
+type Checkpoint struct {
+	Origin  string `json:"origin"`
+	Size    uint64 `json:"size"`
+	Root    string `json:"root"`
+	KeyName string `json:"key_name"`
 }
 
 // Term is the two-year term of the fund the statement covers.
@@ -275,6 +288,7 @@ var (
 	reUSD     = regexp.MustCompile(`^[0-9]{1,16}\.[0-9]{2}$`)
 	reDecimal = regexp.MustCompile(`^[0-9]{1,16}(\.[0-9]{1,10})?$`)
 	reHash    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	reRoot    = regexp.MustCompile(`^[A-Za-z0-9+/]{43}=$`) // base64 of 32 bytes
 )
 
 // validator collects the first problem found.
@@ -408,6 +422,10 @@ func (s Statement) Validate() error {
 	}
 	if s.AtSeq != 0 && s.FundSeq > s.AtSeq {
 		v.fail("fund_seq", "%d is after at_seq %d", s.FundSeq, s.AtSeq)
+	}
+	if c := s.Checkpoint; c != nil && (c.Origin == "" || c.KeyName == "" || len(c.Origin) > MaxTextLen || len(c.KeyName) > MaxTextLen ||
+		c.Size != s.FundSeq || !reRoot.MatchString(c.Root)) {
+		v.fail("checkpoint", "want an origin, a key name, the size fund_seq %d and a base64 SHA-256 root, got %+v", s.FundSeq, *c)
 	}
 	if !reHash.MatchString(s.ChainHead) {
 		v.fail("chain_head", "want 64 lower-case hex digits, got %q", s.ChainHead)
@@ -692,5 +710,9 @@ func (s Statement) summary() []summaryRow {
 
 // verifyText tells the reader how to check the statement against the ledger.
 func (s Statement) verifyText() string {
-	return fmt.Sprintf("Computed at fund_seq %d of fund %s, chain head %s. Asking for this statement again with at_seq=%d gives the same figures; GET /v1/audit/verify proves the chain.", s.FundSeq, s.Fund, s.ChainHead, s.FundSeq)
+	t := fmt.Sprintf("Computed at fund_seq %d of fund %s, chain head %s. Asking for this statement again with at_seq=%d gives the same figures; GET /v1/audit/verify proves the chain.", s.FundSeq, s.Fund, s.ChainHead, s.FundSeq)
+	if c := s.Checkpoint; c != nil {
+		t += fmt.Sprintf(" Signed checkpoint: log %s, size %d, root %s, key %s; the donor's proof bundle (GET /v1/donors/%s/proof) and projector verify-proof check its entries against it without trusting the server.", c.Origin, c.Size, c.Root, c.KeyName, s.Donor.ID)
+	}
+	return t
 }

@@ -38,6 +38,7 @@ func example() Statement {
 		Donor: Donor{ID: "medellin", Name: "City of Medellín", Kind: "member_city", Country: "CO", City: "Medellín"},
 		AsOf:  "2021-06-30", GeneratedAt: "2021-07-01T08:30:00Z",
 		FundSeq: 42, ChainHead: exampleHead, Illustrative: true,
+		Checkpoint: &Checkpoint{Origin: "uil.unesco.org/mdfm-ledger/mdfm", Size: 42, Root: "3kTmBShxmi7VPfJpTqB4AGhFOKRI1pe1D2Tt1c7VrbA=", KeyName: "uil.unesco.org/mdfm-ledger"},
 		Pledged: Pledged{
 			Pledges: []Pledge{
 				{ID: "P-MED-2020-1", SignedOn: "2020-02-10", DueOn: "2020-06-30", Amount: Money{"50000.00", "EUR"}, USDRate: "1.10", USD: "55000.00", Status: "paid", Outstanding: Money{"0.00", "EUR"}, OutstandingUSD: "0.00"},
@@ -369,6 +370,7 @@ func TestPDFText(t *testing.T) {
 		"Accountability statement", "City of Medellín", "Learning Cities Multi-donor Funding Modality",
 		"2020-2021", "2021-06-30", "Illustrative data",
 		"75,000.00", "95,000.00", "23,550.00", "MDFM-1.2", "Ouagadougou (BF)", "Low income", "EUR",
+		"Signed checkpoint: log", "3kTmBShxmi7VPfJpTqB4AGhFOKRI1pe1D2Tt1c7VrbA=",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %q", want)
@@ -473,6 +475,8 @@ func TestValidate(t *testing.T) {
 		{"fund_seq", func(s *Statement) { s.FundSeq = 0 }},
 		{"fund_seq", func(s *Statement) { s.AtSeq = 41 }},
 		{"chain_head", func(s *Statement) { s.ChainHead = strings.ToUpper(exampleHead) }},
+		{"checkpoint", func(s *Statement) { s.Checkpoint.Size = 41 }},
+		{"checkpoint", func(s *Statement) { s.Checkpoint.Root = "not base64" }},
 		{"pledged.pledges[0].usd", func(s *Statement) { s.Pledged.Pledges[0].USD = "55000" }},
 		{"pledged.pledges[0].usd", func(s *Statement) { s.Pledged.Pledges[0].USD = "55,000.00" }},
 		{"pledged.pledges[0].usd_rate", func(s *Statement) { s.Pledged.Pledges[0].USDRate = "" }},

@@ -248,12 +248,16 @@ type donorView struct {
 	Params   reportParams
 	S        statement.Statement
 	CSV, PDF string
+	// Proof links the donor's proof bundle when the statement names a
+	// signed checkpoint (docs/transparency.md); empty otherwise.
+	Proof string
 }
 
 func (v donorView) PageTitle() string { return "Statement of " + v.S.Donor.Name }
 
 // donorPage is GET /app/donors/{id}: the donor's statement for a term as of
-// a date, with links to its CSV and PDF. The API refuses a donor's role
+// a date, with links to its CSV and PDF, and to its proof bundle when the
+// statement names a signed checkpoint. The API refuses a donor's role
 // another donor's statement.
 func (s *Server) donorPage(w http.ResponseWriter, r *http.Request, u *session) error {
 	ctx := r.Context()
@@ -269,6 +273,11 @@ func (s *Server) donorPage(w http.ResponseWriter, r *http.Request, u *session) e
 	v.CSV = "/app/api" + path + "?" + q.Encode()
 	q.Set("format", "pdf")
 	v.PDF = "/app/api" + path + "?" + q.Encode()
+	if v.S.Checkpoint != nil {
+		// The bundle is against the latest checkpoint: it takes no at_seq.
+		pq := url.Values{"term": {v.S.Term.ID}, "as_of": {v.S.AsOf}}
+		v.Proof = "/app/api/v1/donors/" + url.PathEscape(r.PathValue("id")) + "/proof?" + pq.Encode()
+	}
 	s.render(w, r, u, http.StatusOK, "donor", v)
 	return nil
 }

@@ -470,6 +470,8 @@ func TestBadInputs(t *testing.T) {
 		get(p+" at_seq negative", p+"at_seq=-1", "tok-kim", 400, "invalid_query", "at_seq")
 		get(p+" at_seq above 2^64", p+"at_seq=99999999999999999999", "tok-kim", 400, "invalid_query", "at_seq")
 	}
+	// This daemon runs without --signing-key: it keeps no transparency log.
+	rows = append(rows, row{name: "checkpoint without a log", req: request{method: "GET", path: "/v1/checkpoint", token: "tok-dana"}, status: 404, code: "no_checkpoint"})
 	rows = append(rows, row{name: "DELETE pledges", req: request{method: "DELETE", path: "/v1/pledges", token: "tok-kim"}, status: 405, code: "method_not_allowed"})
 
 	walked := map[string]bool{}
@@ -507,7 +509,8 @@ func TestBadInputs(t *testing.T) {
 	// Every HTTP-level code but those a healthy, idle server cannot be made
 	// to answer here (busy, unavailable, internal, too_many_requests: see
 	// httpapi's TestLogReadsCappedPerCaller) and the one of
-	// TestIdempotencyOverHTTP has a row; so has every code of the other
+	// TestIdempotencyOverHTTP, and not_in_log, which needs a signing key
+	// (TestTransparencyOverHTTP), has a row; so has every code of the other
 	// layers that the API answers for its query parameters alone.
 	codes := []string{domain.CodeInvalidDate, domain.CodeUnknownTerm, projections.CodeUnknownFund}
 	for _, c := range httpapi.Codes {
@@ -515,7 +518,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, code := range codes {
 		switch code {
-		case httpapi.CodeBusy, httpapi.CodeUnavailable, httpapi.CodeInternal, httpapi.CodeIdempotencyKeyReused, httpapi.CodeTooManyRequests:
+		case httpapi.CodeBusy, httpapi.CodeUnavailable, httpapi.CodeInternal, httpapi.CodeIdempotencyKeyReused, httpapi.CodeTooManyRequests, httpapi.CodeNotInLog:
 			continue
 		}
 		if !walked[code] {

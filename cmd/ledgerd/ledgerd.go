@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/tlog"
 	"github.com/unesco-uil/mdfm-ledger/webapp"
 )
 
@@ -58,6 +60,8 @@ type Config struct {
 	Stream     string
 	Replicas   int
 	Demo       bool
+	SigningKey string // signs the transparency log's checkpoints; none: no transparency log
+	Origin     string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
 }
 
 // Validate checks the configuration and names the first bad flag.
@@ -90,6 +94,12 @@ func (c Config) Validate() error {
 	}
 	if c.NATSTLSCA != "" && c.NATSURL == "" {
 		return errors.New("--nats-tls-ca: only with --nats")
+	}
+	if c.Origin != "" && c.SigningKey == "" {
+		return errors.New("--origin: only with --signing-key")
+	}
+	if strings.ContainsAny(c.Origin, "\n") {
+		return errors.New("--origin: one line")
 	}
 	if c.TokensFile == "" && !c.Demo {
 		return errors.New("--tokens: a tokens file is required (make lines with `ledgerd token`), or --demo")
@@ -130,6 +140,9 @@ type Main struct {
 	log       *eventlog.Log
 	writer    *ledger.Writer
 	store     *projections.Store
+	tlog      *tlog.Store
+	stopTLog  context.CancelFunc
+	tlogDone  chan struct{}
 	api       *httpapi.Server
 	demoLines []string // the demo users' tokens-file lines, kept over a reading of --tokens
 	srv       *http.Server
@@ -173,6 +186,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Fund, "fund", c.Fund, "the fund `id` this daemon writes")
 	fs.StringVar(&c.Stream, "stream", c.Stream, "JetStream stream `name`")
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "stream replicas when the stream is created (3 on a cluster)")
+	fs.StringVar(&c.SigningKey, "signing-key", c.SigningKey, "`file` of the key (ledgerd keygen) that signs the transparency log's checkpoints; without it the daemon keeps none")
+	fs.StringVar(&c.Origin, "origin", c.Origin, "the checkpoints' `origin` line (default "+tlog.DefaultOriginPrefix+"<fund>)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the demo term, budget and an illustrative history into an empty fund, with demo tokens")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -230,6 +245,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.startProjector()
+	if err := m.startTLog(); err != nil {
+		return err
+	}
 
 	m.api, err = httpapi.New(httpapi.Config{
 		Writer:     m.writer,
@@ -239,6 +257,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:     m.logger,
 		Health:     m.projectorHealth,
 		ScratchDir: c.DataDir,
+		TLog:       m.tlog,
 	})
 	if err != nil {
 		return err
@@ -382,6 +401,9 @@ func (m *Main) Close() error {
 		if m.stopProj != nil {
 			m.stopProj()
 			<-m.projDone
+		}
+		if err := m.closeTLog(); err != nil {
+			errs = append(errs, fmt.Errorf("close transparency log: %w", err))
 		}
 		if m.writer != nil {
 			m.writer.Close()

@@ -5,6 +5,7 @@
 //	ledgerd [--data DIR] [--http ADDR] [--tokens FILE] [--demo] …
 //	ledgerd token --user U --role R [--tokens FILE]
 //	ledgerd user passwd --user U --tokens FILE
+//	ledgerd keygen --name NAME --out FILE
 package main
 
 import (
@@ -21,6 +22,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if len(os.Args) > 1 && os.Args[1] == "keygen" {
+		if err := RunKeygen(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+			exit(err)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "token" {
 		if err := RunToken(os.Args[2:], os.Stdout, os.Stderr); err != nil {
 			exit(err)

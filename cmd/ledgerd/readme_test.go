@@ -12,7 +12,7 @@ import (
 
 // docPages are the user's documentation: README.md and the pages under
 // docs/ it leads to.
-var docPages = []string{"README.md", "docs/api.md", "docs/reports.md", "docs/errors.md", "docs/operations.md"}
+var docPages = []string{"README.md", "docs/api.md", "docs/reports.md", "docs/errors.md", "docs/operations.md", "docs/transparency.md"}
 
 // readDocs returns the text of the documentation pages, joined.
 func readDocs(t *testing.T) string {

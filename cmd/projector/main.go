@@ -6,6 +6,10 @@
 //	projector verify  --nats URL | --data DIR  --db FILE   recompute the chain, compare with a replay
 //	projector export  --nats URL | --data DIR  [--out FILE] the log as NDJSON, the stored bytes
 //	projector verify  --from FILE [--as-of DATE]          the chain and every report from an export alone
+//	projector verify-proof --vkey FILE --bundle FILE       a donor's proof bundle, offline
+//	projector verify-consistency --vkey FILE --old FILE --new FILE --proof FILE
+//	                                                       that a later checkpoint extends an earlier one
+//	projector tree-root --from FILE [--vkey FILE --checkpoint FILE]  a fund's tree from an export
 //
 // --data opens the JetStream store of a stopped ledgerd in DIR with an
 // embedded server; --nats uses a running server. See Main.

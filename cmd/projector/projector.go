@@ -36,7 +36,7 @@ const ReadModelFile = "ledger.db"
 // DefaultProgressEvery is how often run logs its progress.
 const DefaultProgressEvery = 10 * time.Second
 
-const usage = `usage: projector <command> [flags]
+var usage = `usage: projector <command> [flags]
 
 commands:
   run      follow the stream and apply it to --db until SIGINT or SIGTERM
@@ -47,9 +47,10 @@ commands:
            re-verify every fund's chain, rebuild the read model into a
            scratch file and compute every report from it
   export   write the whole log as NDJSON (the stored bytes of each event)
-
+` + proofUsage[1:] + `
 Each command takes --data DIR (the store of a stopped ledgerd) or --nats URL,
-and --stream NAME (default MDFM); verify --from FILE takes neither. Run
+and --stream NAME (default MDFM); verify --from FILE, verify-proof and
+verify-consistency take neither. Run
 "projector <command> -h" for the rest.
 `
 
@@ -73,6 +74,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return ExitUsage
+	}
+	if code, ok := runProofCommand(args, stdout, stderr); ok {
+		return code
 	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
