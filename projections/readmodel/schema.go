@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 // migrations is the ordered list of schema changes. migrations[i] brings the
 // schema from version i to version i+1. Entries are only ever appended: a

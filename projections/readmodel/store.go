@@ -10,7 +10,7 @@
 // also writes the checkpoint and the heads of the funds' hash chains, so that
 // after a crash the projector resumes at checkpoint+1 and ends exactly where a
 // fresh replay ends.
-package projections
+package readmodel
 
 import (
 	"context"
