@@ -13,7 +13,7 @@
 //
 // An Error is a promise to the caller: the code is stable and the caller can
 // act on it. A fault of the server or of stored data carries no code — an
-// event of the log that does not verify (projections.EventError), a
+// event of the log that does not verify (readmodel.EventError), a
 // statement or IATI file the read model cannot render (statement.InvalidError,
 // iati.InputError): their input is not the caller's, and the edge answers
 // them unavailable or internal.

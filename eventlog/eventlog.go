@@ -237,8 +237,9 @@ type RawMsg struct {
 	Seq     uint64 // stream sequence
 	Subject string
 	Data    []byte
-	// End is true on the last message of one direct-get batch: a reader
-	// that groups messages may flush there.
+	// End is true on the last message of one direct-get batch (ReadRaw),
+	// or on one the stream held nothing beyond (Follow): a reader that
+	// groups messages may flush there.
 	End bool
 }
 

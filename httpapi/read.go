@@ -16,6 +16,8 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // Limits of GET /v1/events.
@@ -256,7 +258,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) err
 	return nil
 }
 
-// auditVerify answers GET /v1/audit/verify with projections.Verify's report.
+// auditVerify answers GET /v1/audit/verify with audit.Verify's report.
 // The answer is 200 whether the log and read model verify or not: the
 // verdict is "ok" in the body, and a failure names the first event or table
 // at fault. Only a verify that could not run answers an error (busy when
@@ -277,7 +279,7 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal
 	// it can; a stopped projector is what verify is for, so go on anyway.
 	_ = s.readYourWrites(ctx, s.cfg.Writer.Fund())
 	// Verify makes and removes its own folder inside ScratchDir.
-	rep, err := projections.Verify(ctx, s.cfg.Log, s.cfg.Store, s.cfg.ScratchDir)
+	rep, err := audit.Verify(ctx, s.cfg.Log, s.cfg.Store.Store, s.cfg.ScratchDir)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -322,7 +324,7 @@ func (s *Server) logFault() error {
 		return nil
 	}
 	err := s.cfg.Health()
-	var ee *projections.EventError
+	var ee *readmodel.EventError
 	if errors.As(err, &ee) {
 		return err
 	}

@@ -66,7 +66,7 @@ type Config struct {
 	Logger *slog.Logger
 	// Health, when set, says why the projector is not following the log
 	// (nil while it runs). GET /readyz answers 503 with it. An error that
-	// wraps a *projections.EventError (an event of the log that does not
+	// wraps a *readmodel.EventError (an event of the log that does not
 	// verify or apply) also makes writes answer 503, and reads answer from
 	// the read model as far as it got.
 	Health func() error

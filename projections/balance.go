@@ -157,7 +157,7 @@ type view struct {
 // openView begins a read-only snapshot and finds the fund's head, or the
 // event at atSeq when it is not 0. The caller rolls the transaction back.
 func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (*view, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.BeginRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

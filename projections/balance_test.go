@@ -14,6 +14,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 )
 
 // openStore opens a new read model in the test's temporary folder.
@@ -56,7 +57,7 @@ func TestBalanceScenario(t *testing.T) {
 	w := ledgertest.Writer(t, log, "mdfm")
 	res := ledgertest.Scenario(t, w)
 	s := openStore(t, "read.db")
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := s.Checkpoint(t.Context())
@@ -165,14 +166,14 @@ func TestBalanceErrors(t *testing.T) {
 
 	w := ledgertest.Writer(t, log, "mdfm")
 	ledgertest.MustSubmit(t, w, "donor", "olu", &domain.RegisterDonor{ID: "lyon", Name: "Ville de Lyon", Kind: "member_city", Country: "FR", City: "Lyon"})
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	// A fund with events but no term yet.
 	_, err = s.Balance(t.Context(), projections.BalanceQuery{Fund: "mdfm", AsOf: "2021-01-01"})
 	checkCode(t, err, domain.CodeUnknownTerm, true)
 	ledgertest.OpenTerm(t, w)
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 
@@ -205,7 +206,7 @@ func TestQueryErrors(t *testing.T) {
 	s := openStore(t, "read.db")
 	w := ledgertest.Writer(t, log, "mdfm")
 	ledgertest.OpenTerm(t, w)
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()

@@ -11,6 +11,9 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -33,7 +36,7 @@ func TestDonorAsOfInReports(t *testing.T) {
 		Name: strPtr("Osaka City Government"), Kind: strPtr("other"), Reason: "typo at registration", AmendedOn: "2020-01-01"})
 
 	live := openStore(t, "live.db")
-	if err := projections.CatchUp(t.Context(), log, live); err != nil {
+	if err := projector.CatchUp(t.Context(), log, live.Store); err != nil {
 		t.Fatal(err)
 	}
 	atBefore := before.Events[len(before.Events)-1].FundSeq
@@ -95,7 +98,7 @@ func TestDonorAsOfInReports(t *testing.T) {
 
 	// Replay gives the same read model, and verify passes.
 	rebuilt := filepath.Join(t.TempDir(), "rebuilt.db")
-	if err := projections.Rebuild(t.Context(), log, rebuilt); err != nil {
+	if err := projector.Rebuild(t.Context(), log, rebuilt); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := projections.Open(rebuilt)
@@ -103,10 +106,10 @@ func TestDonorAsOfInReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rs.Close()
-	if f, err := projections.CompareStores(t.Context(), rs, live); err != nil || f != nil {
+	if f, err := readmodel.CompareStores(t.Context(), rs.Store, live.Store); err != nil || f != nil {
 		t.Fatalf("rebuilt and live differ: %+v, %v", f, err)
 	}
-	if rep, err := projections.Verify(t.Context(), log, live, t.TempDir()); err != nil || !rep.OK {
+	if rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir()); err != nil || !rep.OK {
 		t.Fatalf("verify: %+v, %v", rep, err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -102,7 +103,7 @@ func TestStatementsAddUpToTheTerm(t *testing.T) {
 			}
 			last = r.StreamSeq
 		}
-		if err := projections.CatchUp(t.Context(), log, s); err != nil {
+		if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 			rt.Fatal(err)
 		}
 		for _, term := range slices.Sorted(maps.Keys(state.Terms)) {
@@ -342,7 +343,7 @@ func TestBackDatedRefund(t *testing.T) {
 	}
 	publishRaw(t, js, eventlog.Subject("mdfm", e.Type), e)
 	s := openStore(t, "older.db")
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 

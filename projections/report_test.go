@@ -20,6 +20,9 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // illustrativeStore writes ledgertest.Illustrative to a new log and
@@ -29,7 +32,7 @@ func illustrativeStore(t *testing.T) (*eventlog.Log, *projections.Store, map[str
 	_, log := testnats.Log(t)
 	res := ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
 	s := openStore(t, "reports.db")
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	return log, s, res
@@ -261,7 +264,7 @@ func TestReplayReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "from-export.db")
-	sum, err := projections.RebuildFromReader(ctx, bytes.NewReader(export.Bytes()), path)
+	sum, err := audit.RebuildFromReader(ctx, bytes.NewReader(export.Bytes()), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +280,7 @@ func TestReplayReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rebuilt.Close()
-	if f, err := projections.CompareStores(ctx, live, rebuilt); err != nil || f != nil {
+	if f, err := readmodel.CompareStores(ctx, live.Store, rebuilt.Store); err != nil || f != nil {
 		t.Fatalf("the model rebuilt from the export differs: %v %v", err, f)
 	}
 
@@ -287,14 +290,14 @@ func TestReplayReader(t *testing.T) {
 	if bytes.Equal(tampered[29], lines[29]) {
 		t.Fatalf("line 30 has no actor olu: %s", lines[29])
 	}
-	_, err = projections.RebuildFromReader(ctx, bytes.NewReader(append(bytes.Join(tampered, []byte("\n")), '\n')), filepath.Join(t.TempDir(), "tampered.db"))
-	var ee *projections.EventError
+	_, err = audit.RebuildFromReader(ctx, bytes.NewReader(append(bytes.Join(tampered, []byte("\n")), '\n')), filepath.Join(t.TempDir(), "tampered.db"))
+	var ee *readmodel.EventError
 	if !errors.As(err, &ee) || !errors.Is(err, events.ErrTampered) || ee.Fund != eventlog.DefaultFund || ee.FundSeq != 30 || ee.StreamSeq != 30 {
 		t.Fatalf("tampered line 30: %v", err)
 	}
 	// A line dropped breaks the chain at the next one.
 	dropped := slices.Delete(slices.Clone(lines), 9, 10)
-	_, err = projections.RebuildFromReader(ctx, bytes.NewReader(bytes.Join(dropped, []byte("\n"))), filepath.Join(t.TempDir(), "dropped.db"))
+	_, err = audit.RebuildFromReader(ctx, bytes.NewReader(bytes.Join(dropped, []byte("\n"))), filepath.Join(t.TempDir(), "dropped.db"))
 	if !errors.As(err, &ee) || !errors.Is(err, events.ErrBrokenChain) || ee.FundSeq != 11 {
 		t.Fatalf("line 10 dropped: %v", err)
 	}

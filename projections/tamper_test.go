@@ -18,6 +18,9 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // withUSDAmount returns e with the contribution's USD amount changed and
@@ -96,7 +99,7 @@ func TestForgedEvents(t *testing.T) {
 			ledgertest.Scenario(t, w)
 			w.Close()
 			live := openStore(t, "live.db")
-			if err := projections.CatchUp(t.Context(), log, live); err != nil {
+			if err := projector.CatchUp(t.Context(), log, live.Store); err != nil {
 				t.Fatal(err)
 			}
 			good := readLog(t, log)
@@ -122,7 +125,7 @@ func TestForgedEvents(t *testing.T) {
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("got %v, want an error wrapping %v", err, tt.want)
 				}
-				var ee *projections.EventError
+				var ee *readmodel.EventError
 				if !errors.As(err, &ee) || ee.Fund != "mdfm" || ee.FundSeq != tt.fundSeq || ee.StreamSeq != seq {
 					t.Errorf("got %#v, want an EventError of fund mdfm fund_seq %d at stream seq %d", ee, tt.fundSeq, seq)
 				}
@@ -134,8 +137,8 @@ func TestForgedEvents(t *testing.T) {
 			}
 
 			// The live read model stops and keeps what it had.
-			checkStop(t, projections.CatchUp(t.Context(), log, live))
-			checkStop(t, projections.Run(t.Context(), log, live))
+			checkStop(t, projector.CatchUp(t.Context(), log, live.Store))
+			checkStop(t, projector.Run(t.Context(), log, live.Store))
 			after, err := live.Digests(t.Context())
 			if err != nil {
 				t.Fatal(err)
@@ -147,7 +150,7 @@ func TestForgedEvents(t *testing.T) {
 			// A fresh replay stops too, and what it committed is whole
 			// batches of the valid prefix only.
 			fresh := openStore(t, "fresh.db")
-			checkStop(t, projections.CatchUp(t.Context(), log, fresh))
+			checkStop(t, projector.CatchUp(t.Context(), log, fresh.Store))
 			cp, err := fresh.Checkpoint(t.Context())
 			if err != nil {
 				t.Fatal(err)
@@ -161,17 +164,17 @@ func TestForgedEvents(t *testing.T) {
 
 			// Rebuild refuses and leaves no file behind.
 			path := filepath.Join(t.TempDir(), "rebuilt.db")
-			checkStop(t, projections.Rebuild(t.Context(), log, path))
+			checkStop(t, projector.Rebuild(t.Context(), log, path))
 			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("rebuild left %s behind: %v", path, err)
 			}
 
-			rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+			rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
 			f := rep.Failure
-			if rep.OK || f == nil || f.Stage != projections.StageChain || f.Fund != "mdfm" || f.FundSeq != tt.fundSeq || f.EventID != forged.ID {
+			if rep.OK || f == nil || f.Stage != audit.StageChain || f.Fund != "mdfm" || f.FundSeq != tt.fundSeq || f.EventID != forged.ID {
 				t.Errorf("verify: got %+v failure %+v, want not OK at stage chain, fund mdfm fund_seq %d event %s", rep, f, tt.fundSeq, forged.ID)
 			}
 			if rep.Events != 11 || rep.FundSeq != 11 || rep.ChainHead != good[10].Hash {
@@ -200,7 +203,7 @@ func TestApplyBatchAllOrNothing(t *testing.T) {
 	forged.StreamSeq = evs[5].StreamSeq
 	batch := append(append([]events.Event{}, evs[:5]...), forged)
 	err = s.ApplyBatch(t.Context(), batch)
-	var ee *projections.EventError
+	var ee *readmodel.EventError
 	if !errors.Is(err, events.ErrTampered) || !errors.As(err, &ee) || ee.Fund != "mdfm" || ee.FundSeq != 6 {
 		t.Fatalf("got %v, want ErrTampered at fund mdfm fund_seq 6", err)
 	}
@@ -271,19 +274,19 @@ func TestUnknownEventTypeStops(t *testing.T) {
 	seq := publishRaw(t, js, eventlog.Subject("mdfm", e.Type), e)
 
 	s := openStore(t, "read.db")
-	err = projections.CatchUp(t.Context(), log, s)
-	var ee *projections.EventError
+	err = projector.CatchUp(t.Context(), log, s.Store)
+	var ee *readmodel.EventError
 	if !errors.As(err, &ee) || ee.StreamSeq != seq || ee.FundSeq != e.FundSeq || !strings.Contains(err.Error(), "grant_awarded") {
 		t.Fatalf("got %v, want an EventError at stream seq %d naming grant_awarded", err, seq)
 	}
 	if cp, _ := s.Checkpoint(t.Context()); cp >= seq {
 		t.Errorf("checkpoint %d: the unknown event was passed over", cp)
 	}
-	rep, err := projections.Verify(t.Context(), log, s, t.TempDir())
+	rep, err := audit.Verify(t.Context(), log, s.Store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.OK || rep.Failure == nil || rep.Failure.Stage != projections.StageReplay || rep.Failure.FundSeq != e.FundSeq {
+	if rep.OK || rep.Failure == nil || rep.Failure.Stage != audit.StageReplay || rep.Failure.FundSeq != e.FundSeq {
 		t.Errorf("verify: %+v failure %+v, want not OK at stage replay, fund_seq %d", rep, rep.Failure, e.FundSeq)
 	}
 }
@@ -305,19 +308,19 @@ func TestUnbalancedEventStops(t *testing.T) {
 	}
 	checkStop := func(t *testing.T, err error) {
 		t.Helper()
-		var ee *projections.EventError
+		var ee *readmodel.EventError
 		if !errors.As(err, &ee) || !errors.Is(err, projections.ErrInconsistent) || !errors.Is(err, domain.ErrUnbalanced) ||
 			ee.Fund != "mdfm" || ee.FundSeq != 13 || ee.StreamSeq != forged.StreamSeq {
 			t.Fatalf("got %v, want an EventError of fund mdfm fund_seq 13 wrapping ErrInconsistent and ErrUnbalanced", err)
 		}
 	}
 	live := openStore(t, "live.db")
-	checkStop(t, projections.CatchUp(t.Context(), log, live))
-	checkStop(t, projections.Run(t.Context(), log, live))
+	checkStop(t, projector.CatchUp(t.Context(), log, live.Store))
+	checkStop(t, projector.Run(t.Context(), log, live.Store))
 	if cp, err := live.Checkpoint(t.Context()); err != nil || cp != forged.StreamSeq-1 {
 		t.Errorf("checkpoint %d (%v), want %d: everything before the event", cp, err, forged.StreamSeq-1)
 	}
-	rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+	rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

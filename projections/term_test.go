@@ -17,6 +17,8 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 )
 
 // submitAs sends a command through the writer as the HTTP layer does, with
@@ -151,7 +153,7 @@ func TestWholeTerm(t *testing.T) {
 	_, log := testnats.Log(t)
 	res := wholeTerm(t, log)
 	s := openStore(t, "read.db")
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	head, err := s.FundHeads(t.Context())
@@ -262,7 +264,7 @@ func TestWholeTerm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	d2, err := s.Digests(t.Context())
@@ -270,7 +272,7 @@ func TestWholeTerm(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "rebuilt.db")
-	if err := projections.Rebuild(t.Context(), log, path); err != nil {
+	if err := projector.Rebuild(t.Context(), log, path); err != nil {
 		t.Fatal(err)
 	}
 	rebuilt, err := projections.Open(path)
@@ -294,13 +296,13 @@ func TestWholeTerm(t *testing.T) {
 			t.Errorf("no digest of table %s", table)
 		}
 	}
-	rep, err := projections.Verify(t.Context(), log, s, t.TempDir())
+	rep, err := audit.Verify(t.Context(), log, s.Store, t.TempDir())
 	if err != nil || !rep.OK {
 		t.Fatalf("verify: %+v %+v %v", rep, rep.Failure, err)
 	}
 	// The new tables are audited like the others.
 	execRaw(t, s.Path(), `UPDATE pledges SET outstanding_usd_minor = 0 WHERE fund = 'mdfm' AND pledge_id = 'P-JP'`)
-	rep, err = projections.Verify(t.Context(), log, s, t.TempDir())
+	rep, err = audit.Verify(t.Context(), log, s.Store, t.TempDir())
 	if f := rep.Failure; err != nil || rep.OK || f == nil || f.Table != "pledges" || !strings.Contains(f.Row, `pledge_id="P-JP"`) ||
 		!strings.Contains(f.Reason, "outstanding_usd_minor: replay 1860000, live 0") {
 		t.Errorf("verify after altering a pledge: %+v, failure %+v, %v", rep, f, err)
@@ -476,7 +478,7 @@ func TestPledgeRevaluedAfterReversal(t *testing.T) {
 		t.Fatalf("reversal events %+v: want the fee's, the receipt's and a revaluation", rev.Events)
 	}
 	s := openStore(t, "read.db")
-	if err := projections.CatchUp(t.Context(), log, s); err != nil {
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

@@ -15,6 +15,9 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // execRaw changes a read model's file behind the store's back, as a person
@@ -46,10 +49,10 @@ func TestVerify(t *testing.T) {
 	ledgertest.OpenTerm(t, other)
 
 	live := openStore(t, "live.db")
-	if err := projections.CatchUp(t.Context(), log, live); err != nil {
+	if err := projector.CatchUp(t.Context(), log, live.Store); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+	rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,7 @@ func TestVerify(t *testing.T) {
 	}
 
 	// Without a live read model only the log is checked (and replayed).
-	if rep, err := projections.Verify(t.Context(), log, nil, t.TempDir()); err != nil || !rep.OK || rep.Events != 14 {
+	if rep, err := audit.Verify(t.Context(), log, nil, t.TempDir()); err != nil || !rep.OK || rep.Events != 14 {
 		t.Errorf("verify of the log alone: %+v, %v", rep, err)
 	}
 
@@ -72,16 +75,16 @@ func TestVerify(t *testing.T) {
 	if err := behind.ApplyBatch(t.Context(), evs[:6]); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := projections.Verify(t.Context(), log, behind, t.TempDir()); err != nil || !rep.OK {
+	if rep, err := audit.Verify(t.Context(), log, behind.Store, t.TempDir()); err != nil || !rep.OK {
 		t.Errorf("verify of a read model behind the log: %+v, %v", rep, err)
 	}
 
 	// Rebuild gives a file identical to the live one.
 	rebuilt := filepath.Join(t.TempDir(), "rebuilt.db")
-	if err := projections.Rebuild(t.Context(), log, rebuilt); err != nil {
+	if err := projector.Rebuild(t.Context(), log, rebuilt); err != nil {
 		t.Fatal(err)
 	}
-	if err := projections.Rebuild(t.Context(), log, rebuilt); err == nil {
+	if err := projector.Rebuild(t.Context(), log, rebuilt); err == nil {
 		t.Error("rebuild over an existing file was not refused")
 	}
 	rs, err := projections.Open(rebuilt)
@@ -89,18 +92,18 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rs.Close()
-	if f, err := projections.CompareStores(t.Context(), rs, live); err != nil || f != nil {
+	if f, err := readmodel.CompareStores(t.Context(), rs.Store, live.Store); err != nil || f != nil {
 		t.Fatalf("rebuilt and live differ: %+v, %v", f, err)
 	}
 
 	// Alter the live file: one posting's amount, then a missing donor.
 	execRaw(t, live.Path(), `UPDATE postings SET amount_minor = 1 WHERE fund = 'mdfm' AND fund_seq = 4 AND leg = 0`)
-	rep, err = projections.Verify(t.Context(), log, live, t.TempDir())
+	rep, err = audit.Verify(t.Context(), log, live.Store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := rep.Failure
-	if rep.OK || f == nil || f.Stage != projections.StageTable || f.Table != "postings" || f.Fund != "mdfm" || f.FundSeq != 4 {
+	if rep.OK || f == nil || f.Stage != audit.StageTable || f.Table != "postings" || f.Fund != "mdfm" || f.FundSeq != 4 {
 		t.Fatalf("verify after altering a posting: %+v, failure %+v", rep, f)
 	}
 	for _, s := range []string{`fund="mdfm"`, "fund_seq=4", "leg=0"} {
@@ -113,12 +116,12 @@ func TestVerify(t *testing.T) {
 			t.Errorf("reason %q does not say %q", f.Reason, s)
 		}
 	}
-	if f2, err := projections.CompareStores(t.Context(), rs, live); err != nil || f2 == nil || f2.Table != "postings" || f2.Row != f.Row {
+	if f2, err := readmodel.CompareStores(t.Context(), rs.Store, live.Store); err != nil || f2 == nil || f2.Table != "postings" || f2.Row != f.Row {
 		t.Errorf("CompareStores: %+v, %v; want the postings row %s", f2, err, f.Row)
 	}
 
 	execRaw(t, live.Path(), `DELETE FROM donors WHERE fund = 'mdfm' AND donor_id = 'osaka'`)
-	rep, err = projections.Verify(t.Context(), log, live, t.TempDir())
+	rep, err = audit.Verify(t.Context(), log, live.Store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +149,7 @@ func TestRunFollows(t *testing.T) {
 	s := openStore(t, "read.db")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- projections.Run(ctx, log, s) }()
+	go func() { done <- projector.Run(ctx, log, s.Store) }()
 
 	w := ledgertest.Writer(t, log, "mdfm")
 	ledgertest.Scenario(t, w)
@@ -190,7 +193,7 @@ func TestVerifyUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ran := make(chan error, 1)
-	go func() { ran <- projections.Run(ctx, log, live) }()
+	go func() { ran <- projector.Run(ctx, log, live.Store) }()
 
 	// Writers append receipts until the test ends; each of them submits
 	// one command at a time, so that the writer's group commits keep the
@@ -233,7 +236,7 @@ func TestVerifyUnderLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+		rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,11 +255,11 @@ func TestVerifyUnderLoad(t *testing.T) {
 
 	// An altered row is found under the same load.
 	execRaw(t, live.Path(), `UPDATE postings SET amount_minor = 1 WHERE fund = 'mdfm' AND fund_seq = 4 AND leg = 0`)
-	rep, err := projections.Verify(t.Context(), log, live, t.TempDir())
+	rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := rep.Failure; rep.OK || f == nil || f.Stage != projections.StageTable || f.Table != "postings" || f.Fund != "mdfm" || f.FundSeq != 4 ||
+	if f := rep.Failure; rep.OK || f == nil || f.Stage != audit.StageTable || f.Table != "postings" || f.Fund != "mdfm" || f.FundSeq != 4 ||
 		!strings.Contains(f.Reason, "replay 5500000") || !strings.Contains(f.Reason, "live 1") {
 		t.Fatalf("verify of an altered posting under load: %+v, failure %+v", rep, f)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 )
 
 // Limits of the event log pages.
@@ -196,7 +197,7 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, u *session) e
 
 type verifyView struct {
 	Ran    bool
-	Report projections.VerifyReport
+	Report audit.VerifyReport
 }
 
 // verifyPage is GET /app/verify: the button.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 )
 
 // TestDemo loads the demo into an empty data folder on today's real clock,
@@ -48,7 +49,7 @@ func TestDemo(t *testing.T) {
 	d.post(t, 403, "/v1/donors", tokens["dana donor:demo-foundation"], "", `{"id":"x","name":"x","kind":"other","country":"FR"}`)
 	// olu, the officer who proposed demo-al-4, may not approve it.
 	d.post(t, 403, "/v1/allocations/demo-al-4/approve", tokens["olu officer"], "", `{"approved_on":"2021-05-11"}`)
-	var rep projections.VerifyReport
+	var rep audit.VerifyReport
 	d.get(t, "/v1/audit/verify", tokens["kim auditor"], &rep)
 	if !rep.OK || rep.FundSeq != b.FundSeq {
 		t.Errorf("verify after the demo: %+v", rep)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -76,7 +76,7 @@ func TestAmendDonorOverHTTP(t *testing.T) {
 		t.Errorf("after the second amendment: %q, want %q", st.Donor.Name, oldName)
 	}
 
-	var rep projections.VerifyReport
+	var rep audit.VerifyReport
 	d.get(t, "/v1/audit/verify", "tok-kim", &rep)
 	if !rep.OK {
 		t.Errorf("verify: %+v", rep)

@@ -24,6 +24,8 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/tlog"
 	"github.com/unesco-uil/mdfm-ledger/webapp"
 )
@@ -345,7 +347,7 @@ func (m *Main) startProjector() {
 		wait := projectorRetryFirst
 		for {
 			m.setProjectorErr(nil)
-			err := projections.Run(ctx, m.log, m.store)
+			err := projector.Run(ctx, m.log, m.store.Store)
 			if ctx.Err() != nil {
 				return
 			}
@@ -354,7 +356,7 @@ func (m *Main) startProjector() {
 			}
 			err = fmt.Errorf("projector stopped: %w", err)
 			m.setProjectorErr(err)
-			var ee *projections.EventError
+			var ee *readmodel.EventError
 			if errors.As(err, &ee) {
 				m.logger.Error("PROJECTOR STOPPED for good: an event in the log does not verify; the read model no longer follows the log; writes are refused, reads answer as far as it got; run `projector verify`", "err", err)
 				return

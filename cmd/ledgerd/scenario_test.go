@@ -12,6 +12,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 )
 
 // setUpScenario opens the term, registers two donors and records the two
@@ -136,7 +137,7 @@ func TestScenarioBalanceToTheCent(t *testing.T) {
 		t.Errorf("after the last event: %d events", n)
 	}
 
-	var rep projections.VerifyReport
+	var rep audit.VerifyReport
 	d.get(t, "/v1/audit/verify", "tok-kim", &rep)
 	if !rep.OK || rep.Events != 11 || rep.FundSeq != 11 || rep.ChainHead != chain.Head {
 		t.Errorf("verify: %+v", rep)
@@ -270,7 +271,7 @@ func TestProjectorFailureShowsInReadiness(t *testing.T) {
 		t.Errorf("balance with the projector stopped: fund_seq %d, want 1 (as far as it got)", b.FundSeq)
 	}
 	// Verify answers 200 with its verdict: not ok, and where it failed.
-	var rep projections.VerifyReport
+	var rep audit.VerifyReport
 	d.get(t, "/v1/audit/verify", "tok-kim", &rep)
 	if rep.OK || rep.Failure == nil {
 		t.Errorf("verify with a message that is not an event: %+v", rep)
@@ -313,7 +314,7 @@ func TestUnbalancedEventInLog(t *testing.T) {
 		if d.get(t, "/v1/funds/mdfm/balance?term=2020-2021", "tok-kim", &b); b.FundSeq != forged.FundSeq-1 {
 			t.Errorf("balance: fund_seq %d, want %d (every event before the bad one)", b.FundSeq, forged.FundSeq-1)
 		}
-		var rep projections.VerifyReport
+		var rep audit.VerifyReport
 		d.get(t, "/v1/audit/verify", "tok-kim", &rep)
 		if f := rep.Failure; rep.OK || f == nil || f.Fund != "mdfm" || f.FundSeq != forged.FundSeq {
 			t.Errorf("verify: %+v failure %+v, want not ok naming %s", rep, f, where)

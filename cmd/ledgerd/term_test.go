@@ -12,6 +12,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 )
 
 // afterTermNow is the clock of the whole-term test: mid-February 2022, so
@@ -329,7 +330,7 @@ func TestWholeTermOverHTTP(t *testing.T) {
 		t.Errorf("trial balance at_seq %d: fund_seq %d", chain.FundSeq-1, tbEarly.FundSeq)
 	}
 
-	var rep projections.VerifyReport
+	var rep audit.VerifyReport
 	d.get(t, "/v1/audit/verify", "tok-kim", &rep)
 	if !rep.OK || rep.FundSeq != chain.FundSeq {
 		t.Errorf("verify: %+v", rep)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 )
 
 // TestAuditVerifyWhileWriting asks GET /v1/audit/verify of a real ledgerd
@@ -48,10 +48,10 @@ func TestAuditVerifyWhileWriting(t *testing.T) {
 		wg.Wait()
 	}()
 
-	verify := func() projections.VerifyReport {
+	verify := func() audit.VerifyReport {
 		t.Helper()
 		a := d.do(t, request{method: "GET", path: "/v1/audit/verify", token: "tok-kim"})
-		var rep projections.VerifyReport
+		var rep audit.VerifyReport
 		if a.status != http.StatusOK || json.Unmarshal(a.body, &rep) != nil {
 			t.Fatalf("verify: %s", a)
 		}

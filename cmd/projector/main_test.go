@@ -25,6 +25,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/testwait"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // binary is the projector built once for the tests that run it as a
@@ -176,7 +177,7 @@ func TestKillAndResume(t *testing.T) {
 	// The projector halts in the middle of the batch that reaches the
 	// 1500th event — its rows written, its transaction not committed — and
 	// is killed there: every run kills it mid-batch, none by luck. A batch
-	// holds at most projections.MaxBatchEvents (1000), so at least one
+	// holds at most readmodel.MaxBatchEvents (1000), so at least one
 	// batch was committed before.
 	const haltAt = 1500
 	testwait.For(t, 60*time.Second, fmt.Sprintf("%d events written", haltAt), func() bool { return w.LastSeq() >= haltAt })
@@ -234,7 +235,7 @@ func TestKillAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := projections.CompareStores(t.Context(), a, b)
+	f, err := readmodel.CompareStores(t.Context(), a.Store, b.Store)
 	a.Close()
 	b.Close()
 	if err != nil || f != nil {

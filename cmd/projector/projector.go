@@ -21,6 +21,9 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // Exit codes of Main.
@@ -263,7 +266,7 @@ func run(ctx context.Context, c config, log *eventlog.Log, logger *slog.Logger) 
 		defer close(progressDone)
 		logProgress(pctx, c, log, s, cp, logger)
 	}()
-	err = projections.Run(ctx, log, s)
+	err = projector.Run(ctx, log, s.Store)
 	stopProgress()
 	<-progressDone
 	cp, _ = s.Checkpoint(context.Background())
@@ -271,7 +274,7 @@ func run(ctx context.Context, c config, log *eventlog.Log, logger *slog.Logger) 
 		logger.Info("projector stopped", "checkpoint", cp)
 		return ExitOK
 	}
-	var ee *projections.EventError
+	var ee *readmodel.EventError
 	if errors.As(err, &ee) {
 		logger.Error("projector stopped at an event that does not verify; run `projector verify`",
 			"fund", ee.Fund, "fund_seq", ee.FundSeq, "stream_seq", ee.StreamSeq, "checkpoint", cp, "err", err)
@@ -332,7 +335,7 @@ func logProgress(ctx context.Context, c config, log *eventlog.Log, s *projection
 
 func rebuild(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, logger *slog.Logger) int {
 	start := time.Now()
-	if err := projections.Rebuild(ctx, log, c.db); err != nil {
+	if err := projector.Rebuild(ctx, log, c.db); err != nil {
 		logger.Error("rebuild", "db", c.db, "err", err)
 		return ExitFailure
 	}
@@ -364,7 +367,7 @@ func verify(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, 
 		return ExitFailure
 	}
 	defer s.Close()
-	rep, err := projections.Verify(ctx, log, s, c.scratch)
+	rep, err := audit.Verify(ctx, log, s.Store, c.scratch)
 	if err != nil {
 		logger.Error("verify", "err", err)
 		return ExitFailure

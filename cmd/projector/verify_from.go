@@ -13,6 +13,8 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -59,8 +61,8 @@ func verifyFrom(ctx context.Context, c config, stdout io.Writer, logger *slog.Lo
 	defer os.RemoveAll(dir)
 	db := filepath.Join(dir, "replay.db")
 
-	sum, err := projections.RebuildFromReader(ctx, bufio.NewReaderSize(f, 1<<20), db)
-	var ee *projections.EventError
+	sum, err := audit.RebuildFromReader(ctx, bufio.NewReaderSize(f, 1<<20), db)
+	var ee *readmodel.EventError
 	if errors.As(err, &ee) {
 		fmt.Fprintf(stdout, "verify --from FAILED: %s line %d: fund %s fund_seq %d: %v\n", c.from, ee.StreamSeq, ee.Fund, ee.FundSeq, ee.Err)
 		return ExitFailure

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // MaxExportLineBytes bounds one line of an NDJSON export: one stored event
@@ -21,30 +22,30 @@ const MaxExportLineBytes = events.MaxEventBytes + 1
 // the last every event counts).
 type ReplaySummary struct {
 	Events         uint64
-	Funds          map[string]FundHead
+	Funds          map[string]readmodel.FundHead
 	MinEffectiveOn string
 	MaxEffectiveOn string
 }
 
 // ReplayReader applies an NDJSON export of the log (projector export, or
 // the stored bytes of GET /v1/events, one event a line) to s, in batches
-// of MaxBatchEvents, without NATS. Line n is taken as stream seq n: the
+// of readmodel.MaxBatchEvents, without NATS. Line n is taken as stream seq n: the
 // export writes the stream in order from its first message, and the stream
 // denies deletes, so it has no gaps.
 //
 // Every line is checked before its batch is applied: its bytes must be
 // canonical with a hash that matches the content (events.Decode), and it
 // must link to the previous event of its fund (events.Chain). The first
-// line that fails ends the replay with an *EventError naming the line (as
+// line that fails ends the replay with an *readmodel.EventError naming the line (as
 // StreamSeq), the fund and the fund_seq, wrapping events.ErrTampered or
 // events.ErrBrokenChain; nothing of its batch is applied. An empty line,
-// or one longer than MaxExportLineBytes, is an *EventError too.
-func ReplayReader(ctx context.Context, r io.Reader, s *Store) (ReplaySummary, error) {
-	sum := ReplaySummary{Funds: map[string]FundHead{}}
+// or one longer than MaxExportLineBytes, is an *readmodel.EventError too.
+func ReplayReader(ctx context.Context, r io.Reader, s *readmodel.Store) (ReplaySummary, error) {
+	sum := ReplaySummary{Funds: map[string]readmodel.FundHead{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxExportLineBytes)
 	chains := map[string]*events.Chain{}
-	batch := make([]events.Event, 0, MaxBatchEvents)
+	batch := make([]events.Event, 0, readmodel.MaxBatchEvents)
 	flush := func() error {
 		if err := s.ApplyBatch(ctx, batch); err != nil {
 			return err
@@ -81,9 +82,9 @@ func ReplayReader(ctx context.Context, r io.Reader, s *Store) (ReplaySummary, er
 			sum.MinEffectiveOn = e.EffectiveOn
 		}
 		sum.MaxEffectiveOn = max(sum.MaxEffectiveOn, e.EffectiveOn)
-		sum.Funds[e.Fund] = FundHead{FundSeq: e.FundSeq, ChainHead: e.Hash, StreamSeq: line}
+		sum.Funds[e.Fund] = readmodel.FundHead{FundSeq: e.FundSeq, ChainHead: e.Hash, StreamSeq: line}
 		batch = append(batch, e)
-		if len(batch) == MaxBatchEvents {
+		if len(batch) == readmodel.MaxBatchEvents {
 			if err := flush(); err != nil {
 				return sum, err
 			}
@@ -105,8 +106,8 @@ func ReplayReader(ctx context.Context, r io.Reader, s *Store) (ReplaySummary, er
 // lineError names the event of a failed line. A line too mangled to parse
 // has no fund or fund_seq of its own: when the export holds one fund, the
 // line is taken to be that fund's next event, which is what it replaced.
-func lineError(e events.Event, line uint64, chains map[string]*events.Chain, err error) *EventError {
-	ee := eventError(e, err)
+func lineError(e events.Event, line uint64, chains map[string]*events.Chain, err error) *readmodel.EventError {
+	ee := readmodel.NewEventError(e, err)
 	ee.StreamSeq = line
 	if ee.Fund == "" && len(chains) == 1 {
 		for fund, c := range chains {
@@ -125,14 +126,14 @@ func RebuildFromReader(ctx context.Context, r io.Reader, path string) (sum Repla
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return sum, fmt.Errorf("rebuild: %w", err)
 	}
-	s, err := Open(path)
+	s, err := readmodel.Open(path)
 	if err != nil {
 		return sum, fmt.Errorf("rebuild: %w", err)
 	}
 	defer func() {
 		err = errors.Join(err, s.Close())
 		if err != nil {
-			removeDB(path)
+			readmodel.Remove(path)
 		}
 	}()
 	if sum, err = ReplayReader(ctx, r, s); err != nil {

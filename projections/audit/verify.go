@@ -1,22 +1,22 @@
+// Package audit checks a read model and the log it was folded from: Verify
+// replays the stream into a scratch read model, checking every event's
+// hash and link, and compares it table by table with the live one;
+// ReplayReader and RebuildFromReader replay an NDJSON export without NATS.
 package audit
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // Stages of a VerifyFailure.
@@ -30,12 +30,12 @@ const (
 // and link check out and the live read model equals a fresh replay.
 // ChainHead and FundSeq are those of the default fund; Funds has every fund.
 type VerifyReport struct {
-	OK        bool                `json:"ok"`
-	Events    uint64              `json:"events"`
-	ChainHead string              `json:"chain_head"`
-	FundSeq   uint64              `json:"fund_seq"`
-	Funds     map[string]FundHead `json:"funds,omitempty"`
-	Failure   *VerifyFailure      `json:"failure,omitempty"`
+	OK        bool                          `json:"ok"`
+	Events    uint64                        `json:"events"`
+	ChainHead string                        `json:"chain_head"`
+	FundSeq   uint64                        `json:"fund_seq"`
+	Funds     map[string]readmodel.FundHead `json:"funds,omitempty"`
+	Failure   *VerifyFailure                `json:"failure,omitempty"`
 }
 
 // VerifyFailure says where an audit failed first: for the chain and replay
@@ -85,8 +85,8 @@ func (f *VerifyFailure) String() string {
 // stage "replay" (the live projector would be stuck there). If live is nil nothing is compared.
 // The error is for an audit that could not run (the stream or a file
 // unreadable), never for what it found.
-func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir string) (VerifyReport, error) {
-	rep := VerifyReport{Funds: map[string]FundHead{}}
+func Verify(ctx context.Context, log *eventlog.Log, live *readmodel.Store, scratchDir string) (VerifyReport, error) {
+	rep := VerifyReport{Funds: map[string]readmodel.FundHead{}}
 	var (
 		liveTx *sql.Tx
 		liveCP uint64
@@ -96,12 +96,12 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 		// before the stream's last sequence is read, stays at its
 		// checkpoint however far the projector moves on (issue 8).
 		var err error
-		if liveTx, liveCP, err = live.snapshotAtCheckpoint(ctx); err != nil {
+		if liveTx, liveCP, err = live.SnapshotAtCheckpoint(ctx); err != nil {
 			return rep, fmt.Errorf("verify: %w", err)
 		}
 		defer liveTx.Rollback()
 	}
-	last, err := streamLastSeq(ctx, log)
+	last, err := log.LastStreamSeq(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
@@ -113,27 +113,13 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 		return rep, fmt.Errorf("verify: scratch folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	scratch, err := Open(filepath.Join(dir, "replay.db"))
+	scratch, err := readmodel.Open(filepath.Join(dir, "replay.db"))
 	if err != nil {
 		return rep, fmt.Errorf("verify: scratch read model: %w", err)
 	}
 	defer scratch.Close()
 
-	chains := map[string]*events.Chain{}
-	check := func(e events.Event) error {
-		c, ok := chains[e.Fund]
-		if !ok {
-			nc := events.NewChain(e.Fund)
-			c = &nc
-			chains[e.Fund] = c
-		}
-		if err := c.Check(e); err != nil {
-			return eventError(e, err)
-		}
-		rep.Events++
-		rep.Funds[e.Fund] = FundHead{FundSeq: e.FundSeq, ChainHead: e.Hash, StreamSeq: e.StreamSeq}
-		return nil
-	}
+	check := rep.chainCheck()
 	apply := func(batch []events.Event) error {
 		// Only what the live model has seen is replayed.
 		n := 0
@@ -143,7 +129,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 		return scratch.ApplyBatch(ctx, batch[:n])
 	}
 	if last > 0 {
-		err = readRange(ctx, log, 0, last, check, apply)
+		err = projector.ReadRange(ctx, log, 0, last, check, apply)
 	}
 	if h, ok := rep.Funds[eventlog.DefaultFund]; ok {
 		rep.FundSeq, rep.ChainHead = h.FundSeq, h.ChainHead
@@ -161,7 +147,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 	}
 	// The rest of the log must replay too: a read model that cannot apply
 	// the next event is stuck, even if what it has is right.
-	if err := catchUpTo(ctx, log, scratch, last); err != nil {
+	if err := projector.CatchUpTo(ctx, log, scratch, last); err != nil {
 		f, err := eventFailure(err)
 		rep.Failure = f
 		return rep, err
@@ -170,20 +156,44 @@ func Verify(ctx context.Context, log *eventlog.Log, live *Store, scratchDir stri
 	return rep, nil
 }
 
+// chainCheck returns a check of each event's link to the one before in its
+// fund (events.Chain) that counts the events and keeps each fund's head in
+// the report.
+func (rep *VerifyReport) chainCheck() func(events.Event) error {
+	chains := map[string]*events.Chain{}
+	return func(e events.Event) error {
+		c, ok := chains[e.Fund]
+		if !ok {
+			nc := events.NewChain(e.Fund)
+			c = &nc
+			chains[e.Fund] = c
+		}
+		if err := c.Check(e); err != nil {
+			return readmodel.NewEventError(e, err)
+		}
+		rep.Events++
+		rep.Funds[e.Fund] = readmodel.FundHead{FundSeq: e.FundSeq, ChainHead: e.Hash, StreamSeq: e.StreamSeq}
+		return nil
+	}
+}
+
 // compareSnapshot compares the live read model's snapshot with the scratch
 // replay, which has reached the snapshot's checkpoint, and returns the first
 // difference.
-func compareSnapshot(ctx context.Context, scratch *Store, liveTx *sql.Tx) (*VerifyFailure, error) {
-	txA, err := scratch.snapshot(ctx)
+func compareSnapshot(ctx context.Context, scratch *readmodel.Store, liveTx *sql.Tx) (*VerifyFailure, error) {
+	txA, err := scratch.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer txA.Rollback()
-	f, err := compareTxs(ctx, txA, liveTx, "replay", "live")
+	d, err := readmodel.CompareTxs(ctx, txA, liveTx, "replay", "live")
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	return f, nil
+	if d == nil {
+		return nil, nil
+	}
+	return &VerifyFailure{Stage: StageTable, Table: d.Table, Row: d.Row, Fund: d.Fund, FundSeq: d.FundSeq, Reason: d.Reason}, nil
 }
 
 // eventFailure turns an error of a read or replay into a failure of the
@@ -192,7 +202,7 @@ func eventFailure(err error) (*VerifyFailure, error) {
 	if err == nil {
 		return nil, nil
 	}
-	var ee *EventError
+	var ee *readmodel.EventError
 	if !errors.As(err, &ee) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -202,462 +212,4 @@ func eventFailure(err error) (*VerifyFailure, error) {
 	}
 	return &VerifyFailure{Stage: stage, Fund: ee.Fund, FundSeq: ee.FundSeq, EventID: ee.EventID,
 		Reason: fmt.Sprintf("stream seq %d: %v", ee.StreamSeq, ee.Err)}, nil
-}
-
-// table is one table of a read model and the columns of its primary key.
-type table struct {
-	name string
-	key  []string // empty: ordered by rowid
-}
-
-func tables(ctx context.Context, tx *sql.Tx) ([]table, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list tables: %w", err)
-	}
-	var ts []table
-	for rows.Next() {
-		var t table
-		if err := rows.Scan(&t.name); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list tables: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tables: %w", err)
-	}
-	for i := range ts {
-		rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, ts[i].name)
-		if err != nil {
-			return nil, fmt.Errorf("key of table %s: %w", ts[i].name, err)
-		}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("key of table %s: %w", ts[i].name, err)
-			}
-			ts[i].key = append(ts[i].key, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("key of table %s: %w", ts[i].name, err)
-		}
-	}
-	return ts, nil
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-func (t table) selectAll() string {
-	order := "rowid"
-	if len(t.key) > 0 {
-		q := make([]string, len(t.key))
-		for i, k := range t.key {
-			q[i] = quoteIdent(k)
-		}
-		order = strings.Join(q, ", ")
-	}
-	return "SELECT * FROM " + quoteIdent(t.name) + " ORDER BY " + order
-}
-
-// tableRows iterates over a table's rows in key order.
-type tableRows struct {
-	rows *sql.Rows
-	cols []string
-	key  []int // positions of the key columns
-	vals []any
-}
-
-func openRows(ctx context.Context, tx *sql.Tx, t table) (*tableRows, error) {
-	rows, err := tx.QueryContext(ctx, t.selectAll())
-	if err != nil {
-		return nil, fmt.Errorf("read table %s: %w", t.name, err)
-	}
-	cols, err := rows.Columns()
-	if err != nil {
-		rows.Close()
-		return nil, fmt.Errorf("read table %s: %w", t.name, err)
-	}
-	tr := &tableRows{rows: rows, cols: cols, vals: make([]any, len(cols))}
-	for _, k := range t.key {
-		tr.key = append(tr.key, slices.Index(cols, k))
-	}
-	return tr, nil
-}
-
-// next reads the next row into vals; false at the end.
-func (tr *tableRows) next() (bool, error) {
-	if !tr.rows.Next() {
-		return false, tr.rows.Err()
-	}
-	ptrs := make([]any, len(tr.vals))
-	for i := range tr.vals {
-		tr.vals[i] = nil
-		ptrs[i] = &tr.vals[i]
-	}
-	return true, tr.rows.Scan(ptrs...)
-}
-
-func (tr *tableRows) keyVals() []any {
-	out := make([]any, len(tr.key))
-	for i, k := range tr.key {
-		out[i] = tr.vals[k]
-	}
-	return out
-}
-
-func (tr *tableRows) keyString() string {
-	if len(tr.key) == 0 {
-		return tr.rowString()
-	}
-	parts := make([]string, len(tr.key))
-	for i, k := range tr.key {
-		parts[i] = tr.cols[k] + "=" + formatValue(tr.vals[k])
-	}
-	return strings.Join(parts, " ")
-}
-
-func (tr *tableRows) rowString() string {
-	parts := make([]string, len(tr.cols))
-	for i, c := range tr.cols {
-		parts[i] = c + "=" + formatValue(tr.vals[i])
-	}
-	return strings.Join(parts, " ")
-}
-
-func formatValue(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "NULL"
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	case string:
-		return strconv.Quote(v)
-	case []byte:
-		return "x'" + hex.EncodeToString(v) + "'"
-	}
-	return fmt.Sprintf("%v", v)
-}
-
-// writeValue hashes a value with its type, so that 1 and "1" differ.
-func writeValue(h hash.Hash, v any) {
-	switch v := v.(type) {
-	case nil:
-		h.Write([]byte{'n'})
-	case int64:
-		h.Write([]byte{'i'})
-		h.Write(strconv.AppendInt(nil, v, 10))
-	case float64:
-		h.Write([]byte{'f'})
-		h.Write(strconv.AppendUint(nil, math.Float64bits(v), 16))
-	case string:
-		h.Write([]byte{'s'})
-		h.Write(strconv.AppendInt(nil, int64(len(v)), 10))
-		h.Write([]byte{':'})
-		h.Write([]byte(v))
-	case []byte:
-		h.Write([]byte{'b'})
-		h.Write(strconv.AppendInt(nil, int64(len(v)), 10))
-		h.Write([]byte{':'})
-		h.Write(v)
-	default:
-		fmt.Fprintf(h, "?%T:%v", v, v)
-	}
-	h.Write([]byte{';'})
-}
-
-func digestTable(ctx context.Context, tx *sql.Tx, t table) (string, error) {
-	tr, err := openRows(ctx, tx, t)
-	if err != nil {
-		return "", err
-	}
-	defer tr.rows.Close()
-	h := sha256.New()
-	for _, c := range tr.cols {
-		writeValue(h, c)
-	}
-	h.Write([]byte{'\n'})
-	for {
-		ok, err := tr.next()
-		if err != nil {
-			return "", fmt.Errorf("read table %s: %w", t.name, err)
-		}
-		if !ok {
-			break
-		}
-		for _, v := range tr.vals {
-			writeValue(h, v)
-		}
-		h.Write([]byte{'\n'})
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", s.path, err)
-	}
-	return tx, nil
-}
-
-// snapshotAtCheckpoint opens a read snapshot and reads the checkpoint in
-// it. SQLite fixes a read transaction's snapshot at its first read, so the
-// checkpoint is the one every later read of the transaction agrees with.
-func (s *Store) snapshotAtCheckpoint(ctx context.Context) (*sql.Tx, uint64, error) {
-	tx, err := s.snapshot(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	cp, err := s.readCheckpoint(ctx, tx)
-	if err != nil {
-		tx.Rollback()
-		return nil, 0, fmt.Errorf("read %s: %w", s.path, err)
-	}
-	return tx, cp, nil
-}
-
-func digests(ctx context.Context, tx *sql.Tx) (map[string]string, []table, error) {
-	ts, err := tables(ctx, tx)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make(map[string]string, len(ts))
-	for _, t := range ts {
-		d, err := digestTable(ctx, tx, t)
-		if err != nil {
-			return nil, nil, err
-		}
-		out[t.name] = d
-	}
-	return out, ts, nil
-}
-
-// Digests returns, for every table of the read model, the SHA-256 (hex) of
-// its column names and of its rows in primary-key order, each value
-// written with its type. Two read models built from the same events have
-// the same digests. All tables are read in one snapshot.
-func (s *Store) Digests(ctx context.Context) (map[string]string, error) {
-	tx, err := s.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	d, _, err := digests(ctx, tx)
-	return d, err
-}
-
-// CompareStores compares two read models table by table (in name order)
-// and returns the first difference: the table, the key of the first row
-// that differs and both values (a's and b's), or nil when every table is
-// identical. Each store is read in one snapshot.
-func CompareStores(ctx context.Context, a, b *Store) (*VerifyFailure, error) {
-	return compareStores(ctx, a, b, "a", "b")
-}
-
-func compareStores(ctx context.Context, a, b *Store, nameA, nameB string) (*VerifyFailure, error) {
-	txA, err := a.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer txA.Rollback()
-	txB, err := b.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer txB.Rollback()
-	return compareTxs(ctx, txA, txB, nameA, nameB)
-}
-
-// compareTxs is compareStores on two open snapshots.
-func compareTxs(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*VerifyFailure, error) {
-	dA, tsA, err := digests(ctx, txA)
-	if err != nil {
-		return nil, err
-	}
-	dB, tsB, err := digests(ctx, txB)
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]table{}
-	for _, t := range tsA {
-		names[t.name] = t
-	}
-	for _, t := range tsB {
-		if _, ok := names[t.name]; !ok {
-			names[t.name] = t
-		}
-	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	slices.Sort(sorted)
-	for _, n := range sorted {
-		da, okA := dA[n]
-		db, okB := dB[n]
-		switch {
-		case !okA:
-			return &VerifyFailure{Stage: StageTable, Table: n, Reason: fmt.Sprintf("table in %s, missing in %s", nameB, nameA)}, nil
-		case !okB:
-			return &VerifyFailure{Stage: StageTable, Table: n, Reason: fmt.Sprintf("table in %s, missing in %s", nameA, nameB)}, nil
-		case da == db:
-			continue
-		}
-		return firstDifference(ctx, txA, txB, names[n], nameA, nameB)
-	}
-	return nil, nil
-}
-
-// firstDifference walks two versions of a table in key order, side by side,
-// to the first row that differs.
-func firstDifference(ctx context.Context, txA, txB *sql.Tx, t table, nameA, nameB string) (*VerifyFailure, error) {
-	ra, err := openRows(ctx, txA, t)
-	if err != nil {
-		return nil, err
-	}
-	defer ra.rows.Close()
-	rb, err := openRows(ctx, txB, t)
-	if err != nil {
-		return nil, err
-	}
-	defer rb.rows.Close()
-	f := &VerifyFailure{Stage: StageTable, Table: t.name}
-	if !slices.Equal(ra.cols, rb.cols) {
-		f.Reason = fmt.Sprintf("columns differ: %s (%s), %s (%s)", nameA, strings.Join(ra.cols, ", "), nameB, strings.Join(rb.cols, ", "))
-		return f, nil
-	}
-	for {
-		okA, err := ra.next()
-		if err != nil {
-			return nil, fmt.Errorf("read table %s: %w", t.name, err)
-		}
-		okB, err := rb.next()
-		if err != nil {
-			return nil, fmt.Errorf("read table %s: %w", t.name, err)
-		}
-		switch {
-		case !okA && !okB:
-			f.Reason = "digests differ but no row does"
-			return f, nil
-		case !okB:
-			return missing(f, ra, nameA, nameB), nil
-		case !okA:
-			return missing(f, rb, nameB, nameA), nil
-		}
-		if len(ra.key) > 0 {
-			switch c := compareKeys(ra.keyVals(), rb.keyVals()); {
-			case c < 0:
-				return missing(f, ra, nameA, nameB), nil
-			case c > 0:
-				return missing(f, rb, nameB, nameA), nil
-			}
-		}
-		var diffs []string
-		for i, c := range ra.cols {
-			va, vb := formatValue(ra.vals[i]), formatValue(rb.vals[i])
-			if va != vb || fmt.Sprintf("%T", ra.vals[i]) != fmt.Sprintf("%T", rb.vals[i]) {
-				diffs = append(diffs, fmt.Sprintf("%s: %s %s, %s %s", c, nameA, va, nameB, vb))
-			}
-		}
-		if len(diffs) > 0 {
-			locate(f, ra)
-			f.Row = ra.keyString()
-			f.Reason = strings.Join(diffs, "; ")
-			return f, nil
-		}
-	}
-}
-
-// missing reports a row that one read model has and the other lacks.
-func missing(f *VerifyFailure, has *tableRows, nameHas, nameLacks string) *VerifyFailure {
-	locate(f, has)
-	f.Row = has.keyString()
-	f.Reason = fmt.Sprintf("row in %s, missing in %s: %s", nameHas, nameLacks, has.rowString())
-	return f
-}
-
-// locate fills in the fund and fund_seq of a row that has them.
-func locate(f *VerifyFailure, tr *tableRows) {
-	for i, c := range tr.cols {
-		switch v := tr.vals[i].(type) {
-		case string:
-			if c == "fund" {
-				f.Fund = v
-			}
-		case int64:
-			if c == "fund_seq" && v > 0 {
-				f.FundSeq = uint64(v)
-			}
-		}
-	}
-}
-
-// compareKeys orders keys as SQLite does for the column types the schema
-// uses: NULL, then numbers, then text (BINARY collation), then blobs.
-func compareKeys(a, b []any) int {
-	for i := range a {
-		if c := compareValue(a[i], b[i]); c != 0 {
-			return c
-		}
-	}
-	return 0
-}
-
-func typeRank(v any) int {
-	switch v.(type) {
-	case nil:
-		return 0
-	case int64, float64:
-		return 1
-	case string:
-		return 2
-	}
-	return 3
-}
-
-func compareValue(a, b any) int {
-	if ra, rb := typeRank(a), typeRank(b); ra != rb {
-		return ra - rb
-	}
-	switch a := a.(type) {
-	case nil:
-		return 0
-	case int64:
-		switch b := b.(type) {
-		case int64:
-			return cmpOrdered(a, b)
-		case float64:
-			return cmpOrdered(float64(a), b)
-		}
-	case float64:
-		switch b := b.(type) {
-		case int64:
-			return cmpOrdered(a, float64(b))
-		case float64:
-			return cmpOrdered(a, b)
-		}
-	case string:
-		return strings.Compare(a, b.(string))
-	case []byte:
-		if bb, ok := b.([]byte); ok {
-			return strings.Compare(string(a), string(bb))
-		}
-	}
-	return 0
-}
-
-func cmpOrdered[T int64 | float64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,3 +1,8 @@
+// Package projector follows the event log into a read model: from the
+// checkpoint+1, in batches of one transaction each (Run, CatchUp), or into
+// a new file from the first event (Rebuild). It reads the stream through
+// eventlog's API (Follow, ReadRaw) and checks every event's bytes, hash and
+// subject before the read model sees it.
 package projector
 
 import (
@@ -6,16 +11,15 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // Run follows the stream from the store's checkpoint+1 for as long as ctx
 // lasts: an ordered consumer over every fund's subjects, pulling up to
-// MaxBatchEvents messages at a time. Messages are grouped into batches of up
-// to MaxBatchEvents, or fewer when the stream has nothing more pending, and
+// readmodel.MaxBatchEvents messages at a time. Messages are grouped into batches of up
+// to readmodel.MaxBatchEvents, or fewer when the stream has nothing more pending, and
 // each batch is applied in one transaction (ApplyBatch).
 //
 // It returns ctx.Err() when ctx ends, or the first error: an event that does
@@ -23,21 +27,23 @@ import (
 // fund's chain (events.ErrBrokenChain) stops it with an *EventError naming
 // the fund and fund_seq, and nothing of the batch that held it is committed.
 // Run never skips an event.
-func Run(ctx context.Context, log *eventlog.Log, s *Store) error {
+func Run(ctx context.Context, log *eventlog.Log, s *readmodel.Store) error {
 	return follow(ctx, log, s, 0)
 }
 
 // CatchUp applies every event up to the stream's last sequence at the time
 // of the call, then returns. Its errors are those of Run.
-func CatchUp(ctx context.Context, log *eventlog.Log, s *Store) error {
-	last, err := streamLastSeq(ctx, log)
+func CatchUp(ctx context.Context, log *eventlog.Log, s *readmodel.Store) error {
+	last, err := log.LastStreamSeq(ctx)
 	if err != nil {
 		return err
 	}
-	return catchUpTo(ctx, log, s, last)
+	return CatchUpTo(ctx, log, s, last)
 }
 
-func catchUpTo(ctx context.Context, log *eventlog.Log, s *Store, last uint64) error {
+// CatchUpTo applies every event up to stream seq last, then returns. Its
+// errors are those of Run.
+func CatchUpTo(ctx context.Context, log *eventlog.Log, s *readmodel.Store, last uint64) error {
 	if last == 0 {
 		return nil
 	}
@@ -46,18 +52,6 @@ func catchUpTo(ctx context.Context, log *eventlog.Log, s *Store, last uint64) er
 		return err
 	}
 	return follow(ctx, log, s, last)
-}
-
-func streamLastSeq(ctx context.Context, log *eventlog.Log) (uint64, error) {
-	st, err := log.JetStream().Stream(ctx, log.Stream())
-	if err != nil {
-		return 0, fmt.Errorf("stream %s: %w", log.Stream(), err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("stream %s info: %w", log.Stream(), err)
-	}
-	return info.State.LastSeq, nil
 }
 
 // Rebuild replays the whole log into a new read model at path. It refuses a
@@ -69,14 +63,14 @@ func Rebuild(ctx context.Context, log *eventlog.Log, path string) (err error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("rebuild: %w", err)
 	}
-	s, err := Open(path)
+	s, err := readmodel.Open(path)
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	defer func() {
 		err = errors.Join(err, s.Close())
 		if err != nil {
-			removeDB(path)
+			readmodel.Remove(path)
 		}
 	}()
 	if err := CatchUp(ctx, log, s); err != nil {
@@ -85,33 +79,26 @@ func Rebuild(ctx context.Context, log *eventlog.Log, path string) (err error) {
 	return nil
 }
 
-// removeDB removes a SQLite file and its WAL and shared-memory files.
-func removeDB(path string) {
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		os.Remove(p)
-	}
-}
-
 // follow reads from checkpoint+1 and applies batches; with until > 0 it
 // returns once the event at stream seq until is applied.
-func follow(ctx context.Context, log *eventlog.Log, s *Store, until uint64) error {
+func follow(ctx context.Context, log *eventlog.Log, s *readmodel.Store, until uint64) error {
 	cp, err := s.Checkpoint(ctx)
 	if err != nil {
 		return err
 	}
-	return readRange(ctx, log, cp, until, nil, func(batch []events.Event) error {
+	return ReadRange(ctx, log, cp, until, nil, func(batch []events.Event) error {
 		return s.ApplyBatch(ctx, batch)
 	})
 }
 
-// readRange delivers the events with stream seq above after, up to until
-// when it is not 0, to apply in batches of at most MaxBatchEvents. check, if
+// ReadRange delivers the events with stream seq above after, up to until
+// when it is not 0, to apply in batches of at most readmodel.MaxBatchEvents. check, if
 // not nil, sees each event as soon as it is decoded. A message that does not
 // decode ends the read with an *EventError before the batch holding it
 // reaches apply. A read up to until leaves no consumer on the server
 // (direct gets); following the stream (until 0) holds one consumer while it
 // runs and deletes it when it returns.
-func readRange(ctx context.Context, log *eventlog.Log, after, until uint64, check func(events.Event) error, apply func([]events.Event) error) error {
+func ReadRange(ctx context.Context, log *eventlog.Log, after, until uint64, check func(events.Event) error, apply func([]events.Event) error) error {
 	if until == 0 {
 		return followLive(ctx, log, after, check, apply)
 	}
@@ -132,7 +119,7 @@ type batcher struct {
 }
 
 func newBatcher(check func(events.Event) error, apply func([]events.Event) error) *batcher {
-	return &batcher{check: check, apply: apply, batch: make([]events.Event, 0, MaxBatchEvents)}
+	return &batcher{check: check, apply: apply, batch: make([]events.Event, 0, readmodel.MaxBatchEvents)}
 }
 
 // add decodes one message and applies the batch when it is full or flush
@@ -148,7 +135,7 @@ func (b *batcher) add(subject string, data []byte, seq uint64, flush bool) error
 		}
 	}
 	b.batch = append(b.batch, e)
-	if len(b.batch) == MaxBatchEvents || flush {
+	if len(b.batch) == readmodel.MaxBatchEvents || flush {
 		if err := b.apply(b.batch); err != nil {
 			return b.applyPrefix(err)
 		}
@@ -161,7 +148,7 @@ func (b *batcher) add(subject string, data []byte, seq uint64, flush bool) error
 // event at fault, so that the read model reaches as far as the log can be
 // trusted and reads answer up to there, then returns err.
 func (b *batcher) applyPrefix(err error) error {
-	var ee *EventError
+	var ee *readmodel.EventError
 	if !errors.As(err, &ee) {
 		return err
 	}
@@ -178,60 +165,14 @@ func (b *batcher) applyPrefix(err error) error {
 	return err
 }
 
-// followLive follows the stream from after+1 until ctx ends or an error,
-// with an ordered consumer that it deletes when it returns: the server
-// would otherwise keep it for its inactivity threshold (minutes), and each
-// restart of the projector would leave one more behind.
+// followLive follows the stream from after+1 until ctx ends or an error
+// (eventlog's Follow), in batches that end where the stream has nothing more
+// pending.
 func followLive(ctx context.Context, log *eventlog.Log, after uint64, check func(events.Event) error, apply func([]events.Event) error) error {
-	cons, err := log.JetStream().OrderedConsumer(ctx, log.Stream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{eventlog.AllFilter},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		// OptStartSeq 0 is refused with this policy; after+1 is never 0.
-		OptStartSeq: after + 1,
-	})
-	if err != nil {
-		return fmt.Errorf("follow stream %s from seq %d: %w", log.Stream(), after+1, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(MaxBatchEvents))
-	if err != nil {
-		return fmt.Errorf("follow stream %s from seq %d: %w", log.Stream(), after+1, err)
-	}
-	defer func() {
-		it.Stop()
-		deleteConsumer(log, cons)
-	}()
 	b := newBatcher(check, apply)
-	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("follow stream %s: %w", log.Stream(), err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("follow stream %s: %w", log.Stream(), err)
-		}
-		// NumPending is what the stream held beyond this message when it
-		// was delivered: zero means the batch has caught up.
-		if err := b.add(m.Subject(), m.Data(), md.Sequence.Stream, md.NumPending == 0); err != nil {
-			return err
-		}
-	}
-}
-
-// deleteConsumer deletes the ordered consumer's current server consumer,
-// with a context of its own: the caller's has often ended. A failure is
-// left to the server's inactivity threshold.
-func deleteConsumer(log *eventlog.Log, cons jetstream.Consumer) {
-	info := cons.CachedInfo()
-	if info == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), eventlog.DefaultTimeout)
-	defer cancel()
-	_ = log.JetStream().DeleteConsumer(ctx, log.Stream(), info.Name)
+	return log.Follow(ctx, eventlog.AllFilter, after, func(m eventlog.RawMsg) error {
+		return b.add(m.Subject, m.Data, m.Seq, m.End)
+	})
 }
 
 // decodeMsg checks and parses one stored event: canonical bytes, a hash that
@@ -240,10 +181,10 @@ func decodeMsg(subject string, data []byte, streamSeq uint64) (events.Event, err
 	e, err := events.Decode(data)
 	e.StreamSeq = streamSeq
 	if err != nil {
-		return e, eventError(e, err)
+		return e, readmodel.NewEventError(e, err)
 	}
 	if want := eventlog.Subject(e.Fund, e.Type); subject != want {
-		return e, eventError(e, fmt.Errorf("%w: fund %s fund_seq %d stored on subject %s, not %s", events.ErrTampered, e.Fund, e.FundSeq, subject, want))
+		return e, readmodel.NewEventError(e, fmt.Errorf("%w: fund %s fund_seq %d stored on subject %s, not %s", events.ErrTampered, e.Fund, e.FundSeq, subject, want))
 	}
 	return e, nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 )
@@ -26,7 +28,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	if err := CatchUp(t.Context(), log, fresh); err != nil {
+	if err := catchUp(t, log, fresh); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,11 +59,35 @@ func TestMigrateFromVersion1(t *testing.T) {
 	m(t, w, "reverse", "olu", &domain.ReverseEvent{ID: "X-1", EventID: res["spend"].Events[0].ID, Reason: "wrong line"})
 	m(t, w, "refund", "olu", &domain.RecordRefund{ID: "R-1", DonorID: "hamburg", TermID: ledgertest.Term, Amount: ledgertest.USD("100.00"), PaidOn: "2021-05-01"})
 	for _, s := range []*Store{old, fresh} {
-		if err := CatchUp(t.Context(), log, s); err != nil {
+		if err := catchUp(t, log, s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	compare(t, old, fresh)
+}
+
+// catchUp applies the events of the log past s's checkpoint, in batches:
+// the projector loop without the projector, which imports this package.
+func catchUp(t *testing.T, log *eventlog.Log, s *Store) error {
+	cp, err := s.Checkpoint(t.Context())
+	if err != nil {
+		return err
+	}
+	var evs []events.Event
+	if err := log.ReadAll(t.Context(), cp, func(e events.Event) error {
+		evs = append(evs, e)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for len(evs) > 0 {
+		n := min(len(evs), MaxBatchEvents)
+		if err := s.ApplyBatch(t.Context(), evs[:n]); err != nil {
+			return err
+		}
+		evs = evs[n:]
+	}
+	return nil
 }
 
 // writeVersion1 writes at path a read model of schema version 1 holding

@@ -1,9 +1,9 @@
-// Package projections folds the ledger's events into a SQLite read model:
+// Package readmodel folds the ledger's events into a SQLite read model:
 // the index of the log, the entities of each fund, the postings of the two
 // books and the memo accounts, and the checkpoint that says how far the
-// model has read. It answers the balance, pledges, trial balance and
-// cluster queries, follows the stream (Run, CatchUp, Rebuild) and checks a
-// read model against a fresh replay (Verify).
+// model has read. It compares two read models table by table. The
+// projector loop that feeds it is package projector; the reports read it
+// in package projections; replay and verify are package audit.
 //
 // One SQLite file per projector: WAL, STRICT tables, money as INTEGER minor
 // units, one writer connection. Each batch of events is one transaction that
@@ -17,11 +17,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	"github.com/unesco-uil/mdfm-ledger/events"
 )
 
 // Limits and timings of the store.
@@ -58,6 +61,18 @@ type Store struct {
 	mu         sync.Mutex
 	checkpoint uint64        // last committed stream seq, as this process knows it
 	changed    chan struct{} // closed and replaced after each commit
+}
+
+// NewEventError is the *EventError of event e refused for err, for
+// readers of the log that check events before they reach ApplyBatch.
+func NewEventError(e events.Event, err error) *EventError { return eventError(e, err) }
+
+// Remove removes a read model's SQLite file and its WAL and shared-memory
+// files: what a rebuild that failed wrote.
+func Remove(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p)
+	}
 }
 
 func dsn(path string, write bool) string {
