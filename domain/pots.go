@@ -67,9 +67,9 @@ func (t *Term) potKeys() []string {
 
 // PotShares splits the balance of one pot of the term among the donors
 // whose money it is: pro rata to their net money put into the pot
-// (DonorNet, a negative net counting as zero), by money.Split with the
+// (DonorNet, a negative net counting as zero), by money.SharePot with the
 // largest remainder, donors in id order; the shares sum exactly to the
-// pot's balance.
+// pot's balance. The weights are money.PotWeights of DonorNet.
 //
 // A pot whose donors' nets are all zero or negative (the unearmarked pot
 // when it holds only interest, or once the donors were refunded all their
@@ -81,38 +81,10 @@ func (t *Term) PotShares(key string) []events.Share {
 	if bal <= 0 {
 		return nil
 	}
-	weights := map[string]int64{}
-	for d, w := range t.DonorNet[key] {
-		if w > 0 {
-			weights[d] = w
-		}
-	}
-	if len(weights) == 0 {
-		for _, m := range t.DonorNet {
-			for d, w := range m {
-				if w > 0 {
-					weights[d] += w
-				}
-			}
-		}
-	}
-	if len(weights) == 0 {
-		return nil
-	}
-	donors := make([]string, 0, len(weights))
-	for d := range weights {
-		donors = append(donors, d)
-	}
-	sort.Strings(donors)
-	ws := make([]int64, len(donors))
-	for i, d := range donors {
-		ws[i] = weights[d]
-	}
-	parts := money.Split(bal, ws)
-	out := make([]events.Share, 0, len(donors))
-	for i, d := range donors {
-		if parts[i] != 0 {
-			out = append(out, events.Share{DonorID: d, Amount: money.USDAmount(parts[i])})
+	var out []events.Share
+	for _, sh := range money.SharePot(bal, money.PotWeights(key, t.DonorNet)) {
+		if sh.Amount != 0 {
+			out = append(out, events.Share{DonorID: sh.Owner, Amount: money.USDAmount(sh.Amount)})
 		}
 	}
 	return out
