@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Princi
 	if !ok {
 		return errorf(CodeInvalidQuery, "format", fmt.Sprintf("format %q is not json, csv, html or pdf", trunc(format)))
 	}
-	st, err := s.cfg.Store.Statement(r.Context(), projections.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
+	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
 	if err != nil {
 		return err
 	}

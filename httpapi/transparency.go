@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 	"github.com/unesco-uil/mdfm-ledger/tlog"
 )
@@ -206,7 +206,7 @@ func (s *Server) donorProof(w http.ResponseWriter, r *http.Request, p Principal)
 	if err != nil {
 		return tlogError(err, CodeNoCheckpoint)
 	}
-	st, err := s.cfg.Store.Statement(r.Context(), projections.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: size})
+	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: size})
 	if err != nil {
 		return err
 	}

@@ -141,29 +141,32 @@ func ValidDate(s string) bool {
 	return err == nil && t.Format(time.DateOnly) == s
 }
 
-func invalidDate(field, s string) *errs.Error {
+// InvalidDate is the invalid_date refusal of a parameter that is not a
+// date written YYYY-MM-DD.
+func InvalidDate(field, s string) *errs.Error {
 	return domain.Codes.New(domain.CodeInvalidDate, field, fmt.Sprintf("%s %q is not a date written YYYY-MM-DD", field, s))
 }
 
-// view is one read snapshot of a fund: the fund_seq a query reads up to and
-// the chain head there.
-type view struct {
-	tx        *sql.Tx
-	fund      string
-	fundSeq   uint64
-	chainHead string
+// View is one read snapshot of a fund: the fund_seq a query reads up to and
+// the chain head there. The reports of this package and of package donors
+// read through it; Tx is read-only and the opener rolls it back.
+type View struct {
+	Tx        *sql.Tx
+	Fund      string
+	FundSeq   uint64
+	ChainHead string
 }
 
-// openView begins a read-only snapshot and finds the fund's head, or the
+// OpenView begins a read-only snapshot and finds the fund's head, or the
 // event at atSeq when it is not 0. The caller rolls the transaction back.
-func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (*view, error) {
+func (s *Store) OpenView(ctx context.Context, what, fund string, atSeq uint64) (*View, error) {
 	tx, err := s.BeginRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	v := &view{tx: tx, fund: fund}
+	v := &View{Tx: tx, Fund: fund}
 	var seq int64
-	err = tx.QueryRowContext(ctx, `SELECT fund_seq, chain_head FROM fund_heads WHERE fund = ?`, fund).Scan(&seq, &v.chainHead)
+	err = tx.QueryRowContext(ctx, `SELECT fund_seq, chain_head FROM fund_heads WHERE fund = ?`, fund).Scan(&seq, &v.ChainHead)
 	if errors.Is(err, sql.ErrNoRows) {
 		tx.Rollback()
 		return nil, Codes.New(CodeUnknownFund, "fund", fmt.Sprintf("no fund %q has events", fund))
@@ -172,14 +175,14 @@ func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (
 		tx.Rollback()
 		return nil, fmt.Errorf("%s: read head of fund %s: %w", what, fund, err)
 	}
-	v.fundSeq = uint64(seq)
+	v.FundSeq = uint64(seq)
 	if atSeq > 0 {
-		if atSeq > v.fundSeq {
+		if atSeq > v.FundSeq {
 			tx.Rollback()
-			return nil, Codes.New(CodeInvalidAtSeq, "at_seq", fmt.Sprintf("at_seq %d is beyond the last event of fund %s known here (fund_seq %d)", atSeq, fund, v.fundSeq))
+			return nil, Codes.New(CodeInvalidAtSeq, "at_seq", fmt.Sprintf("at_seq %d is beyond the last event of fund %s known here (fund_seq %d)", atSeq, fund, v.FundSeq))
 		}
-		v.fundSeq = atSeq
-		if err := tx.QueryRowContext(ctx, `SELECT hash FROM events WHERE fund = ? AND fund_seq = ?`, fund, int64(atSeq)).Scan(&v.chainHead); err != nil {
+		v.FundSeq = atSeq
+		if err := tx.QueryRowContext(ctx, `SELECT hash FROM events WHERE fund = ? AND fund_seq = ?`, fund, int64(atSeq)).Scan(&v.ChainHead); err != nil {
 			tx.Rollback()
 			return nil, fmt.Errorf("%s: read event %d of fund %s: %w", what, atSeq, fund, err)
 		}
@@ -189,14 +192,14 @@ func (s *Store) openView(ctx context.Context, what, fund string, atSeq uint64) (
 
 // checkTerm answers unknown_term unless the fund has term (opened by the
 // view's fund_seq).
-func (v *view) checkTerm(ctx context.Context, term string) error {
+func (v *View) checkTerm(ctx context.Context, term string) error {
 	var n int64
-	if err := v.tx.QueryRowContext(ctx, `SELECT count(*) FROM terms WHERE fund = ? AND term_id = ? AND fund_seq <= ?`,
-		v.fund, term, int64(v.fundSeq)).Scan(&n); err != nil {
-		return fmt.Errorf("read term %s of fund %s: %w", term, v.fund, err)
+	if err := v.Tx.QueryRowContext(ctx, `SELECT count(*) FROM terms WHERE fund = ? AND term_id = ? AND fund_seq <= ?`,
+		v.Fund, term, int64(v.FundSeq)).Scan(&n); err != nil {
+		return fmt.Errorf("read term %s of fund %s: %w", term, v.Fund, err)
 	}
 	if n == 0 {
-		return domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.fund, term))
+		return domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.Fund, term))
 	}
 	return nil
 }
@@ -209,32 +212,32 @@ func (v *view) checkTerm(ctx context.Context, term string) error {
 // wrong balance.
 func (s *Store) Balance(ctx context.Context, q BalanceQuery) (Balance, error) {
 	if !ValidDate(q.AsOf) {
-		return Balance{}, invalidDate("as_of", q.AsOf)
+		return Balance{}, InvalidDate("as_of", q.AsOf)
 	}
-	v, err := s.openView(ctx, "balance", q.Fund, q.AtSeq)
+	v, err := s.OpenView(ctx, "balance", q.Fund, q.AtSeq)
 	if err != nil {
 		return Balance{}, err
 	}
-	defer v.tx.Rollback()
-	b := Balance{Fund: q.Fund, AsOf: q.AsOf, Currency: money.USD.Code, FundSeq: v.fundSeq, ChainHead: v.chainHead}
-	atSeq := int64(v.fundSeq)
+	defer v.Tx.Rollback()
+	b := Balance{Fund: q.Fund, AsOf: q.AsOf, Currency: money.USD.Code, FundSeq: v.FundSeq, ChainHead: v.ChainHead}
+	atSeq := int64(v.FundSeq)
 
 	f := figures{earmarked: map[string]int64{}}
-	b.Term, f.target, err = pickTerm(ctx, v.tx, q.Fund, q.Term, q.AsOf, atSeq)
+	b.Term, f.target, err = pickTerm(ctx, v.Tx, q.Fund, q.Term, q.AsOf, atSeq)
 	if err != nil {
 		return Balance{}, err
 	}
-	if err := sumPostings(ctx, v.tx, q.Fund, b.Term, q.AsOf, atSeq, &f); err != nil {
+	if err := sumPostings(ctx, v.Tx, q.Fund, b.Term, q.AsOf, atSeq, &f); err != nil {
 		return Balance{}, fmt.Errorf("balance of fund %s term %s: %w", q.Fund, b.Term, err)
 	}
-	if f.pledged, err = pledged(ctx, v.tx, q.Fund, b.Term, q.AsOf, atSeq); err != nil {
+	if f.pledged, err = pledged(ctx, v.Tx, q.Fund, b.Term, q.AsOf, atSeq); err != nil {
 		return Balance{}, fmt.Errorf("balance of fund %s term %s: %w", q.Fund, b.Term, err)
 	}
 	if err := f.identity(); err != nil {
 		return Balance{}, fmt.Errorf("balance of fund %s term %s as of %s at fund_seq %d: %w", q.Fund, b.Term, q.AsOf, atSeq, err)
 	}
 	b.TermStatus = TermOpen
-	err = v.tx.QueryRowContext(ctx, `SELECT closed_on FROM term_closes WHERE fund = ? AND term_id = ? AND fund_seq <= ? AND closed_on <= ?`,
+	err = v.Tx.QueryRowContext(ctx, `SELECT closed_on FROM term_closes WHERE fund = ? AND term_id = ? AND fund_seq <= ? AND closed_on <= ?`,
 		q.Fund, b.Term, atSeq, q.AsOf).Scan(&b.ClosedOn)
 	switch {
 	case err == nil:
@@ -262,8 +265,8 @@ func (s *Store) Balance(ctx context.Context, q BalanceQuery) (Balance, error) {
 	}
 	b.UnallocatedEarmarked = NewEarmarkedPots(pots)
 	b.UILRevenue = money.FormatUSD(f.uilRevenue)
-	b.ReceivedPctOfTarget = percent(f.received, f.target)
-	b.PledgedPctOfTarget = percent(f.pledged, f.target)
+	b.ReceivedPctOfTarget = Percent(f.received, f.target)
+	b.PledgedPctOfTarget = Percent(f.pledged, f.target)
 	return b, nil
 }
 
@@ -414,9 +417,9 @@ func pledged(ctx context.Context, tx *sql.Tx, fund, term, asOf string, atSeq int
 
 var hundred = decimal.NewFromInt(100)
 
-// percent is part ÷ whole × 100 with two decimals, rounded half away from
+// Percent is part ÷ whole × 100 with two decimals, rounded half away from
 // zero in decimal arithmetic; "0.00" when whole is not positive.
-func percent(part, whole int64) string {
+func Percent(part, whole int64) string {
 	if whole <= 0 {
 		return "0.00"
 	}

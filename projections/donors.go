@@ -8,17 +8,17 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
-// amendDonors brings the donors of ds (by id, as registered) to what they
+// AmendDonors brings the donors of ds (by id, as registered) to what they
 // are as of asOf among the amendments known at the view's fund_seq: each
 // amendment dated on or before asOf, in date order, then in the fund's
 // order, sets the fields it changed — the rule of domain.Donor.AsOf. An
 // amendment recorded after the view's fund_seq is not seen, so a report at
 // an earlier at_seq shows the names known then. only, when not empty,
 // limits the read to one donor.
-func (v *view) amendDonors(ctx context.Context, asOf, only string, ds map[string]*statement.Donor) error {
-	rows, err := v.tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donor_amendments
+func (v *View) AmendDonors(ctx context.Context, asOf, only string, ds map[string]*statement.Donor) error {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donor_amendments
 		WHERE fund = ?1 AND fund_seq <= ?2 AND effective_on <= ?3 AND (?4 = '' OR donor_id = ?4)
-		ORDER BY effective_on, fund_seq`, v.fund, int64(v.fundSeq), asOf, only)
+		ORDER BY effective_on, fund_seq`, v.Fund, int64(v.FundSeq), asOf, only)
 	if err != nil {
 		return fmt.Errorf("read donor amendments: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/statement"
@@ -52,7 +53,7 @@ func TestDonorAsOfInReports(t *testing.T) {
 		{"2021-12-31", 0, newHamburg},
 		{"2021-12-31", atBefore, oldHamburg}, // the amendment was not known yet
 	} {
-		st, err := live.Statement(t.Context(), projections.StatementQuery{Fund: "mdfm", Donor: "hamburg", Term: ledgertest.Term, AsOf: tc.asOf, AtSeq: tc.atSeq})
+		st, err := donors.Statement(t.Context(), live, donors.StatementQuery{Fund: "mdfm", Donor: "hamburg", Term: ledgertest.Term, AsOf: tc.asOf, AtSeq: tc.atSeq})
 		if err != nil {
 			t.Fatalf("statement as of %s at_seq %d: %v", tc.asOf, tc.atSeq, err)
 		}

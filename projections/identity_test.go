@@ -25,6 +25,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -293,7 +294,7 @@ func (h *history) checkDonor(e events.Event) {
 			atSeq uint64
 			donor *domain.Donor
 		}{{0, h.state.Donors[id]}, {e.FundSeq - 1, &h.donorBefore}} {
-			st, err := h.s.Statement(h.t.Context(), projections.StatementQuery{Fund: h.fund, Donor: id, Term: "T20", AsOf: asOf, AtSeq: c.atSeq})
+			st, err := donors.Statement(h.t.Context(), h.s, donors.StatementQuery{Fund: h.fund, Donor: id, Term: "T20", AsOf: asOf, AtSeq: c.atSeq})
 			var qe *errs.Error
 			if errors.As(err, &qe) && (qe.Code == projections.CodeNoDataAsOf || qe.Code == projections.CodeNotAttributable) {
 				continue

@@ -16,15 +16,15 @@ type DonorRow struct {
 	City    string `json:"city,omitempty"`
 }
 
-// Donors lists a fund's donors by id. Errors are *QueryError (unknown_fund)
+// Donors lists a fund's donors by id. Errors are *errs.Error (unknown_fund)
 // or an infrastructure error.
 func (s *Store) Donors(ctx context.Context, fund string) ([]DonorRow, error) {
-	v, err := s.openView(ctx, "donors", fund, 0)
+	v, err := s.OpenView(ctx, "donors", fund, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer v.tx.Rollback()
-	rows, err := v.tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donors WHERE fund = ? ORDER BY donor_id`, fund)
+	defer v.Tx.Rollback()
+	rows, err := v.Tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donors WHERE fund = ? ORDER BY donor_id`, fund)
 	if err != nil {
 		return nil, fmt.Errorf("donors: %w", err)
 	}
@@ -63,15 +63,15 @@ const MaxAllocationRows = 10_000
 
 // Allocations lists a fund's allocations of a status ("proposed",
 // "approved", or "" for both), in the order they were proposed, at most
-// MaxAllocationRows. Errors are *QueryError (unknown_fund) or an
+// MaxAllocationRows. Errors are *errs.Error (unknown_fund) or an
 // infrastructure error.
 func (s *Store) Allocations(ctx context.Context, fund, status string) ([]AllocationRow, error) {
-	v, err := s.openView(ctx, "allocations", fund, 0)
+	v, err := s.OpenView(ctx, "allocations", fund, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer v.tx.Rollback()
-	rows, err := v.tx.QueryContext(ctx, `SELECT allocation_id, line_id, term_id, amount_minor, note, status, proposed_by, proposed_on, proposed_seq, approved_by, approved_on
+	defer v.Tx.Rollback()
+	rows, err := v.Tx.QueryContext(ctx, `SELECT allocation_id, line_id, term_id, amount_minor, note, status, proposed_by, proposed_on, proposed_seq, approved_by, approved_on
 		FROM allocations WHERE fund = ? AND (? = '' OR status = ?) ORDER BY proposed_seq LIMIT ?`, fund, status, status, MaxAllocationRows)
 	if err != nil {
 		return nil, fmt.Errorf("allocations: %w", err)

@@ -62,19 +62,19 @@ type PledgeRow struct {
 // infrastructure error.
 func (s *Store) Pledges(ctx context.Context, fund, term, asOf string) ([]PledgeRow, error) {
 	if !ValidDate(asOf) {
-		return nil, invalidDate("as_of", asOf)
+		return nil, InvalidDate("as_of", asOf)
 	}
-	v, err := s.openView(ctx, "pledges", fund, 0)
+	v, err := s.OpenView(ctx, "pledges", fund, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer v.tx.Rollback()
+	defer v.Tx.Rollback()
 	if term != "" {
 		if err := v.checkTerm(ctx, term); err != nil {
 			return nil, err
 		}
 	}
-	rows, err := v.tx.QueryContext(ctx, `SELECT pledge_id, donor_id, term_id, currency, signed_amount_minor, signed_usd_rate, signed_usd_minor,
+	rows, err := v.Tx.QueryContext(ctx, `SELECT pledge_id, donor_id, term_id, currency, signed_amount_minor, signed_usd_rate, signed_usd_minor,
 			earmark, signed_on, due_on
 		FROM pledges WHERE fund = ?1 AND (?2 = '' OR term_id = ?2) AND signed_on <= ?3
 		ORDER BY term_id, signed_on, pledge_id`, fund, term, asOf)
@@ -110,15 +110,15 @@ func (s *Store) Pledges(ctx context.Context, fund, term, asOf string) ([]PledgeR
 
 // pledgeAsOf folds a pledge's amendments, cancellation, receipts and memo
 // postings dated on or before asOf into r, which holds the pledge as signed.
-func pledgeAsOf(ctx context.Context, v *view, r *PledgeRow, asOf string) error {
+func pledgeAsOf(ctx context.Context, v *View, r *PledgeRow, asOf string) error {
 	cur := r.Amount.Currency
 	r.Paid, r.WrittenOff, r.Outstanding = money.Amount{Currency: cur}, money.Amount{Currency: cur}, money.Amount{Currency: cur}
 	r.PaidUSD, r.WrittenOffUSD, r.OutstandingUSD = money.USDAmount(0), money.USDAmount(0), money.USDAmount(0)
 	// A revaluation after a reversal (terms_changed 0) changes nothing here:
 	// the memo postings below carry what it did.
-	rows, err := v.tx.QueryContext(ctx, `SELECT kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, written_off_minor, written_off_usd_minor
+	rows, err := v.Tx.QueryContext(ctx, `SELECT kind, effective_on, amount_minor, usd_rate, usd_minor, due_on, written_off_minor, written_off_usd_minor
 		FROM pledge_changes WHERE fund = ? AND pledge_id = ? AND effective_on <= ? AND (kind = 'cancelled' OR terms_changed = 1)
-		ORDER BY fund_seq`, v.fund, r.PledgeID, asOf)
+		ORDER BY fund_seq`, v.Fund, r.PledgeID, asOf)
 	if err != nil {
 		return err
 	}
@@ -147,11 +147,11 @@ func pledgeAsOf(ctx context.Context, v *view, r *PledgeRow, asOf string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	err = v.tx.QueryRowContext(ctx, `SELECT
+	err = v.Tx.QueryRowContext(ctx, `SELECT
 			COALESCE((SELECT SUM(amount_minor) FROM contributions WHERE fund = ?1 AND pledge_id = ?2 AND received_on <= ?3 AND reversed_by = ''), 0),
 			COALESCE((SELECT SUM(usd_minor) FROM contributions WHERE fund = ?1 AND pledge_id = ?2 AND received_on <= ?3 AND reversed_by = ''), 0),
 			COALESCE((SELECT SUM(amount_minor) FROM postings WHERE fund = ?1 AND pledge_id = ?2 AND effective_on <= ?3 AND account = ?4), 0)`,
-		v.fund, r.PledgeID, asOf, domain.AccountMemoPledges).Scan(&r.Paid.Minor, &r.PaidUSD.Minor, &r.OutstandingUSD.Minor)
+		v.Fund, r.PledgeID, asOf, domain.AccountMemoPledges).Scan(&r.Paid.Minor, &r.PaidUSD.Minor, &r.OutstandingUSD.Minor)
 	if err != nil {
 		return err
 	}
@@ -200,20 +200,20 @@ type TrialBalance struct {
 // not balance, or an infrastructure error.
 func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint64) (TrialBalance, error) {
 	if !ValidDate(asOf) {
-		return TrialBalance{}, invalidDate("as_of", asOf)
+		return TrialBalance{}, InvalidDate("as_of", asOf)
 	}
-	v, err := s.openView(ctx, "trial balance", fund, atSeq)
+	v, err := s.OpenView(ctx, "trial balance", fund, atSeq)
 	if err != nil {
 		return TrialBalance{}, err
 	}
-	defer v.tx.Rollback()
-	tb := TrialBalance{Fund: fund, AsOf: asOf, FundSeq: v.fundSeq, ChainHead: v.chainHead, Currency: money.USD.Code, Accounts: []TrialBalanceRow{}}
-	rows, err := v.tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark,
+	defer v.Tx.Rollback()
+	tb := TrialBalance{Fund: fund, AsOf: asOf, FundSeq: v.FundSeq, ChainHead: v.ChainHead, Currency: money.USD.Code, Accounts: []TrialBalanceRow{}}
+	rows, err := v.Tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark,
 			COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
 			COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor END), 0)
 		FROM postings WHERE fund = ? AND effective_on <= ? AND fund_seq <= ?
 		GROUP BY account, term_id, line_id, donor_id, earmark
-		ORDER BY account, term_id, line_id, donor_id, earmark`, fund, asOf, int64(v.fundSeq))
+		ORDER BY account, term_id, line_id, donor_id, earmark`, fund, asOf, int64(v.FundSeq))
 	if err != nil {
 		return TrialBalance{}, fmt.Errorf("trial balance: %w", err)
 	}
@@ -243,7 +243,7 @@ func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint6
 	}
 	if debit != credit {
 		return TrialBalance{}, fmt.Errorf("trial balance of fund %s as of %s at fund_seq %d: %w: debits %d, credits %d",
-			fund, asOf, v.fundSeq, ErrInconsistent, debit, credit)
+			fund, asOf, v.FundSeq, ErrInconsistent, debit, credit)
 	}
 	tb.TotalDebit, tb.TotalCredit = money.FormatUSD(debit), money.FormatUSD(credit)
 	return tb, nil
@@ -273,17 +273,17 @@ type ClusterRow struct {
 // members in term; an empty term lists every term's. Errors are
 // *errs.Error (unknown_fund, unknown_term) or an infrastructure error.
 func (s *Store) Clusters(ctx context.Context, fund, term string) ([]ClusterRow, error) {
-	v, err := s.openView(ctx, "clusters", fund, 0)
+	v, err := s.OpenView(ctx, "clusters", fund, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer v.tx.Rollback()
+	defer v.Tx.Rollback()
 	if term != "" {
 		if err := v.checkTerm(ctx, term); err != nil {
 			return nil, err
 		}
 	}
-	rows, err := v.tx.QueryContext(ctx, `SELECT cluster_id, name, technical_partner FROM clusters WHERE fund = ? ORDER BY cluster_id`, fund)
+	rows, err := v.Tx.QueryContext(ctx, `SELECT cluster_id, name, technical_partner FROM clusters WHERE fund = ? ORDER BY cluster_id`, fund)
 	if err != nil {
 		return nil, fmt.Errorf("clusters: %w", err)
 	}
@@ -310,7 +310,7 @@ func (s *Store) Clusters(ctx context.Context, fund, term string) ([]ClusterRow, 
 		{"members", func(c *ClusterRow) *[]Participant { return &c.Members }},
 	} {
 		// The table name is one of two constants above.
-		rows, err := v.tx.QueryContext(ctx, `SELECT p.cluster_id, p.city_id, COALESCE(c.name, ''), COALESCE(c.country, ''), p.term_id
+		rows, err := v.Tx.QueryContext(ctx, `SELECT p.cluster_id, p.city_id, COALESCE(c.name, ''), COALESCE(c.country, ''), p.term_id
 			FROM `+t.table+` p LEFT JOIN cities c ON c.fund = p.fund AND c.city_id = p.city_id
 			WHERE p.fund = ?1 AND (?2 = '' OR p.term_id = ?2)
 			ORDER BY p.cluster_id, p.term_id, p.fund_seq`, fund, term)

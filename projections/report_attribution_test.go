@@ -21,6 +21,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
@@ -128,8 +129,8 @@ func TestStatementsAddUpToTheTerm(t *testing.T) {
 // TestStatementsAddUpToTheTerm).
 func checkAttribution(t *rapid.T, s *projections.Store, state *domain.State, fund, term, asOf string, atSeq uint64, seen map[string]int) {
 	ctx := t.Context()
-	q := projections.AttributionQuery{Fund: fund, Term: term, AsOf: asOf, AtSeq: atSeq}
-	a, err := s.Attribution(ctx, q)
+	q := donors.AttributionQuery{Fund: fund, Term: term, AsOf: asOf, AtSeq: atSeq}
+	a, err := donors.Attribute(ctx, s, q)
 	var qe *errs.Error
 	if errors.As(err, &qe) && qe.Code == domain.CodeUnknownTerm && atSeq != 0 {
 		return // not opened yet at that fund_seq
@@ -160,7 +161,7 @@ func checkAttribution(t *rapid.T, s *projections.Store, state *domain.State, fun
 	}
 	c := func(x string) int64 { return cents(t, x) }
 	type sums struct{ received, fees, interest, spent, refunded, carriedOut, allocatedUnspent, unallocated int64 }
-	add := func(to *sums, f projections.AttributionFigures) {
+	add := func(to *sums, f donors.AttributionFigures) {
 		to.received += c(f.Received)
 		to.fees += c(f.Fees)
 		to.interest += c(f.Interest)
@@ -222,8 +223,8 @@ func checkAttribution(t *rapid.T, s *projections.Store, state *domain.State, fun
 	// Every donor's statement, and the statements added up.
 	var stSpent, stFees, stInterest, stRefunded int64
 	for _, d := range a.Donors {
-		sq := projections.StatementQuery{Fund: fund, Donor: d.DonorID, Term: term, AsOf: asOf, AtSeq: atSeq, GeneratedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
-		sm, err := s.Statement(ctx, sq)
+		sq := donors.StatementQuery{Fund: fund, Donor: d.DonorID, Term: term, AsOf: asOf, AtSeq: atSeq, GeneratedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+		sm, err := donors.Statement(ctx, s, sq)
 		if errors.As(err, &qe) && qe.Code == projections.CodeNoDataAsOf {
 			// Registered after asOf, with no entry by then: it has
 			// nothing in the attribution either.
@@ -264,14 +265,14 @@ func donorOverdrawn(state *domain.State, term string) bool {
 	return false
 }
 
-func zeroFigures() projections.AttributionFigures {
+func zeroFigures() donors.AttributionFigures {
 	z := "0.00"
-	return projections.AttributionFigures{Received: z, Fees: z, Interest: z, Spent: z, Refunded: z, CarriedOut: z, AllocatedUnspent: z, Unallocated: z}
+	return donors.AttributionFigures{Received: z, Fees: z, Interest: z, Spent: z, Refunded: z, CarriedOut: z, AllocatedUnspent: z, Unallocated: z}
 }
 
 // checkStatementAgrees checks a statement against the donor's attribution,
 // and that each grouping of what it paid for adds up to its total.
-func checkStatementAgrees(t *rapid.T, sm statement.Statement, d projections.DonorAttribution) {
+func checkStatementAgrees(t *rapid.T, sm statement.Statement, d donors.DonorAttribution) {
 	c := func(x string) int64 { return cents(t, x) }
 	if sm.Received.TotalUSD != d.Received || sm.Received.FeesUSD != d.Fees || sm.Share.InterestUSD != d.Interest ||
 		sm.PaidFor.TotalUSD != d.Spent || sm.Refunds.TotalUSD != d.Refunded || sm.Balance.AllocatedUnspentUSD != d.AllocatedUnspent ||
@@ -347,18 +348,18 @@ func TestBackDatedRefund(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	q := projections.StatementQuery{Fund: "mdfm", Donor: "osaka", Term: ledgertest.Term, AsOf: "2020-05-31"}
-	sm, err := s.Statement(t.Context(), q)
+	q := donors.StatementQuery{Fund: "mdfm", Donor: "osaka", Term: ledgertest.Term, AsOf: "2020-05-31"}
+	sm, err := donors.Statement(t.Context(), s, q)
 	var qe *errs.Error
 	if !errors.As(err, &qe) || qe.Code != projections.CodeNotAttributable || !strings.Contains(qe.Message, `donor "osaka" had been refunded 10.00`) {
 		t.Fatalf("statement as of %s: %v (received %s, refunded %s, interest %s), want %s naming osaka",
 			q.AsOf, err, sm.Received.TotalUSD, sm.Refunds.TotalUSD, sm.Share.InterestUSD, projections.CodeNotAttributable)
 	}
-	if _, err := s.Attribution(t.Context(), projections.AttributionQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: q.AsOf}); !errors.As(err, &qe) || qe.Code != projections.CodeNotAttributable {
+	if _, err := donors.Attribute(t.Context(), s, donors.AttributionQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: q.AsOf}); !errors.As(err, &qe) || qe.Code != projections.CodeNotAttributable {
 		t.Errorf("attribution as of %s: %v, want %s", q.AsOf, err, projections.CodeNotAttributable)
 	}
 	q.AsOf = "2020-06-01"
-	sm, err = s.Statement(t.Context(), q)
+	sm, err = donors.Statement(t.Context(), s, q)
 	if err != nil {
 		t.Fatalf("statement as of %s: %v", q.AsOf, err)
 	}

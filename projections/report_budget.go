@@ -116,78 +116,96 @@ func (s budgetSums) figures() BudgetFigures {
 // have, or an infrastructure error.
 func (s *Store) Budget(ctx context.Context, q BudgetQuery) (BudgetReport, error) {
 	if !ValidDate(q.AsOf) {
-		return BudgetReport{}, invalidDate("as_of", q.AsOf)
+		return BudgetReport{}, InvalidDate("as_of", q.AsOf)
 	}
-	v, err := s.openView(ctx, "budget", q.Fund, q.AtSeq)
+	v, err := s.OpenView(ctx, "budget", q.Fund, q.AtSeq)
 	if err != nil {
 		return BudgetReport{}, err
 	}
-	defer v.tx.Rollback()
-	term, err := v.pickTermSpan(ctx, q.Term, q.AsOf)
+	defer v.Tx.Rollback()
+	term, err := v.PickTermSpan(ctx, q.Term, q.AsOf)
 	if err != nil {
 		return BudgetReport{}, err
 	}
-	r := BudgetReport{Fund: q.Fund, Term: term.id, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective,
-		FundSeq: v.fundSeq, ChainHead: v.chainHead, Currency: money.USD.Code,
+	r := BudgetReport{Fund: q.Fund, Term: term.ID, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective,
+		FundSeq: v.FundSeq, ChainHead: v.ChainHead, Currency: money.USD.Code,
 		Lines: []BudgetLineRow{}, Clusters: []BudgetClusterRow{}}
-	seq := int64(v.fundSeq)
+	lines, err := readBudgetLines(ctx, v, term.ID, q.AsOf)
+	if err != nil {
+		return BudgetReport{}, err
+	}
+	if err := sumBudgetPostings(ctx, v, term.ID, q.AsOf, lines); err != nil {
+		return BudgetReport{}, err
+	}
+	if err := r.addLines(lines); err != nil {
+		return BudgetReport{}, fmt.Errorf("budget of fund %s term %s: %w", q.Fund, term.ID, err)
+	}
+	return r, nil
+}
 
-	// A line is in the budget from its event's effective date (the term's
-	// first day).
-	rows, err := v.tx.QueryContext(ctx, `SELECT l.line_id, l.title, l.cluster_id, l.amount_minor,
+// budgetLine is a line of the budget with its sums.
+type budgetLine struct {
+	row         BudgetLineRow
+	clusterName string
+	sums        budgetSums
+}
+
+// readBudgetLines reads the term's budget lines by asOf, by id. A line is
+// in the budget from its event's effective date (the term's first day).
+func readBudgetLines(ctx context.Context, v *View, term, asOf string) ([]*budgetLine, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT l.line_id, l.title, l.cluster_id, l.amount_minor,
 			COALESCE((SELECT c.name FROM clusters c WHERE c.fund = l.fund AND c.cluster_id = l.cluster_id AND c.fund_seq <= ?3), '')
 		FROM budget_lines l JOIN events e ON e.fund = l.fund AND e.fund_seq = l.fund_seq
 		WHERE l.fund = ?1 AND l.term_id = ?2 AND l.fund_seq <= ?3 AND e.effective_on <= ?4
-		ORDER BY l.line_id`, q.Fund, term.id, seq, q.AsOf)
+		ORDER BY l.line_id`, v.Fund, term, int64(v.FundSeq), asOf)
 	if err != nil {
-		return BudgetReport{}, fmt.Errorf("budget: read lines: %w", err)
+		return nil, fmt.Errorf("budget: read lines: %w", err)
 	}
-	type line struct {
-		row         BudgetLineRow
-		clusterName string
-		sums        budgetSums
-	}
-	var lines []*line
-	byID := map[string]*line{}
+	defer rows.Close()
+	var lines []*budgetLine
 	for rows.Next() {
-		l := &line{}
+		l := &budgetLine{}
 		if err := rows.Scan(&l.row.LineID, &l.row.Title, &l.row.ClusterID, &l.sums.budget, &l.clusterName); err != nil {
-			rows.Close()
-			return BudgetReport{}, fmt.Errorf("budget: read lines: %w", err)
+			return nil, fmt.Errorf("budget: read lines: %w", err)
 		}
 		lines = append(lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("budget: read lines: %w", err)
+	}
+	return lines, nil
+}
+
+// sumBudgetPostings reads what was allocated to and spent on each line.
+// trust:allocated is credited by an approval and debited by the reversal
+// of one (a reversal leg is dated on the reversed event's day and known
+// from its own fund_seq); trust:spent is debited by spending and credited
+// by its reversal. Nothing else posts to either.
+func sumBudgetPostings(ctx context.Context, v *View, term, asOf string, lines []*budgetLine) error {
+	byID := map[string]*budgetLine{}
+	for _, l := range lines {
 		byID[l.row.LineID] = l
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return BudgetReport{}, fmt.Errorf("budget: read lines: %w", err)
-	}
-
-	// trust:allocated is credited by an approval and debited by the
-	// reversal of one (a reversal leg is dated on the reversed event's day
-	// and known from its own fund_seq); trust:spent is debited by spending
-	// and credited by its reversal. Nothing else posts to either.
-	rows, err = v.tx.QueryContext(ctx, `SELECT line_id, account, SUM(amount_minor) FROM postings
+	rows, err := v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(amount_minor) FROM postings
 		WHERE fund = ? AND term_id = ? AND effective_on <= ? AND fund_seq <= ? AND account IN (?, ?)
 		GROUP BY line_id, account ORDER BY line_id, account`,
-		q.Fund, term.id, q.AsOf, seq, domain.AccountTrustAllocated, domain.AccountTrustSpent)
+		v.Fund, term, asOf, int64(v.FundSeq), domain.AccountTrustAllocated, domain.AccountTrustSpent)
 	if err != nil {
-		return BudgetReport{}, fmt.Errorf("budget: sum postings: %w", err)
+		return fmt.Errorf("budget: sum postings: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var (
 			lineID, account string
 			x               int64
 		)
 		if err := rows.Scan(&lineID, &account, &x); err != nil {
-			rows.Close()
-			return BudgetReport{}, fmt.Errorf("budget: sum postings: %w", err)
+			return fmt.Errorf("budget: sum postings: %w", err)
 		}
 		l, ok := byID[lineID]
 		if !ok {
-			rows.Close()
-			return BudgetReport{}, fmt.Errorf("budget of fund %s term %s: %w: %s postings of line %q, which the term's budget does not have as of %s",
-				q.Fund, term.id, ErrInconsistent, account, lineID, q.AsOf)
+			return fmt.Errorf("budget of fund %s term %s: %w: %s postings of line %q, which the term's budget does not have as of %s",
+				v.Fund, term, ErrInconsistent, account, lineID, asOf)
 		}
 		if account == domain.AccountTrustAllocated {
 			l.sums.allocated = -x
@@ -195,19 +213,22 @@ func (s *Store) Budget(ctx context.Context, q BudgetQuery) (BudgetReport, error)
 			l.sums.spent = x
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return BudgetReport{}, fmt.Errorf("budget: sum postings: %w", err)
+		return fmt.Errorf("budget: sum postings: %w", err)
 	}
+	return nil
+}
 
+// addLines puts the lines in the report, adds them up by cluster, apart
+// and in all, and orders the clusters by id.
+func (r *BudgetReport) addLines(lines []*budgetLine) error {
 	var totals, unclustered budgetSums
 	clusterIndex := map[string]int{}
 	clusterSums := []budgetSums{}
 	ok := true
 	for _, l := range lines {
 		if l.sums.allocated < 0 || l.sums.spent < 0 {
-			return BudgetReport{}, fmt.Errorf("budget of fund %s term %s: %w: line %s has allocated %d, spent %d",
-				q.Fund, term.id, ErrInconsistent, l.row.LineID, l.sums.allocated, l.sums.spent)
+			return fmt.Errorf("%w: line %s has allocated %d, spent %d", ErrInconsistent, l.row.LineID, l.sums.allocated, l.sums.spent)
 		}
 		l.row.BudgetFigures = l.sums.figures()
 		r.Lines = append(r.Lines, l.row)
@@ -227,7 +248,7 @@ func (s *Store) Budget(ctx context.Context, q BudgetQuery) (BudgetReport, error)
 		ok = clusterSums[i].add(l.sums) && ok
 	}
 	if !ok {
-		return BudgetReport{}, fmt.Errorf("budget of fund %s term %s: %w", q.Fund, term.id, errOverflow)
+		return errOverflow
 	}
 	for i := range r.Clusters {
 		r.Clusters[i].BudgetFigures = clusterSums[i].figures()
@@ -236,5 +257,5 @@ func (s *Store) Budget(ctx context.Context, q BudgetQuery) (BudgetReport, error)
 	slices.SortFunc(r.Clusters, func(a, b BudgetClusterRow) int { return strings.Compare(a.ClusterID, b.ClusterID) })
 	r.Unclustered = unclustered.figures()
 	r.Totals = totals.figures()
-	return r, nil
+	return nil
 }

@@ -111,57 +111,74 @@ func (s focusSums) figures() FocusFigures {
 // not have, or an infrastructure error.
 func (s *Store) Focus(ctx context.Context, q FocusQuery) (FocusReport, error) {
 	if !ValidDate(q.AsOf) {
-		return FocusReport{}, invalidDate("as_of", q.AsOf)
+		return FocusReport{}, InvalidDate("as_of", q.AsOf)
 	}
-	v, err := s.openView(ctx, "focus report", q.Fund, q.AtSeq)
+	v, err := s.OpenView(ctx, "focus report", q.Fund, q.AtSeq)
 	if err != nil {
 		return FocusReport{}, err
 	}
-	defer v.tx.Rollback()
-	t, err := v.pickTermSpan(ctx, q.Term, q.AsOf)
+	defer v.Tx.Rollback()
+	t, err := v.PickTermSpan(ctx, q.Term, q.AsOf)
 	if err != nil {
 		return FocusReport{}, err
 	}
-	lines, clusters, err := linesAndClusters(ctx, v, t.id)
+	lines, clusters, err := LinesAndClusters(ctx, v, t.ID)
 	if err != nil {
 		return FocusReport{}, fmt.Errorf("focus report: %w", err)
 	}
-	spending, err := standingSpending(ctx, v, t.id, q.AsOf)
+	spending, err := StandingSpending(ctx, v, t.ID, q.AsOf)
 	if err != nil {
 		return FocusReport{}, fmt.Errorf("focus report: %w", err)
 	}
-	byLine := map[string]*focusSums{}
+	byLine, africa, low, err := focusByLine(lines, spending)
+	if err != nil {
+		return FocusReport{}, fmt.Errorf("focus report: %w: %v, which term %s does not have", ErrInconsistent, err, t.ID)
+	}
+	rep := FocusReport{Fund: q.Fund, Term: t.ID, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective, FundSeq: v.FundSeq, ChainHead: v.ChainHead,
+		Currency: money.USD.Code, IncomeGroupFY: IncomeGroupFY, Classification: ClassificationSource,
+		Lines: []FocusLineRow{}, Clusters: []FocusClusterRow{}, AfricaPlaces: sortedKeys(africa), LowIncomePlaces: sortedKeys(low)}
+	rep.addLines(lines, clusters, byLine)
+	return rep, nil
+}
+
+// focusByLine adds up the term's standing spending by line, and names the
+// places in Africa and in low-income countries it reached. The error names
+// an expenditure on a line the term does not have.
+func focusByLine(lines map[string]Line, spending []*Expenditure) (byLine map[string]*focusSums, africa, low map[string]bool, err error) {
+	byLine = map[string]*focusSums{}
 	for id := range lines {
 		byLine[id] = &focusSums{}
 	}
-	africa, low := map[string]bool{}, map[string]bool{}
+	africa, low = map[string]bool{}, map[string]bool{}
 	for _, e := range spending {
-		l := byLine[e.lineID]
+		l := byLine[e.LineID]
 		if l == nil {
-			return FocusReport{}, fmt.Errorf("focus report: %w: expenditure %s on line %s, which term %s does not have", ErrInconsistent, e.id, e.lineID, t.id)
+			return nil, nil, nil, fmt.Errorf("expenditure %s on line %s", e.ID, e.LineID)
 		}
-		x := focusSums{spent: e.usd}
-		region, income := classify(e.where.country)
+		x := focusSums{spent: e.USD}
+		region, income := Classify(e.Where.Country)
 		if region == RegionAfrica {
-			x.africa = e.usd
-			africa[e.where.label()] = true
+			x.africa = e.USD
+			africa[e.Where.Label()] = true
 		}
 		if income == IncomeLow {
-			x.low = e.usd
-			low[e.where.label()] = true
+			x.low = e.USD
+			low[e.Where.Label()] = true
 		}
 		if x.africa != 0 && x.low != 0 {
-			x.both = e.usd
+			x.both = e.USD
 		}
 		if region == NotClassified && income == NotClassified {
-			x.unclassified = e.usd
+			x.unclassified = e.USD
 		}
 		l.add(x)
 	}
+	return byLine, africa, low, nil
+}
 
-	rep := FocusReport{Fund: q.Fund, Term: t.id, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective, FundSeq: v.fundSeq, ChainHead: v.chainHead,
-		Currency: money.USD.Code, IncomeGroupFY: IncomeGroupFY, Classification: ClassificationSource,
-		Lines: []FocusLineRow{}, Clusters: []FocusClusterRow{}, AfricaPlaces: sortedKeys(africa), LowIncomePlaces: sortedKeys(low)}
+// addLines puts the lines in the report by id, adds them up by cluster,
+// apart and in all.
+func (rep *FocusReport) addLines(lines map[string]Line, clusters map[string]string, byLine map[string]*focusSums) {
 	ids := make([]string, 0, len(lines))
 	for id := range lines {
 		ids = append(ids, id)
@@ -173,17 +190,17 @@ func (s *Store) Focus(ctx context.Context, q FocusQuery) (FocusReport, error) {
 	for _, id := range ids {
 		l := lines[id]
 		x := *byLine[id]
-		rep.Lines = append(rep.Lines, FocusLineRow{LineID: id, Title: l.title, ClusterID: l.clusterID, FocusFigures: x.figures()})
+		rep.Lines = append(rep.Lines, FocusLineRow{LineID: id, Title: l.Title, ClusterID: l.ClusterID, FocusFigures: x.figures()})
 		totals.add(x)
-		if l.clusterID == "" {
+		if l.ClusterID == "" {
 			unclustered.add(x)
 			continue
 		}
-		if byCluster[l.clusterID] == nil {
-			byCluster[l.clusterID] = &focusSums{}
+		if byCluster[l.ClusterID] == nil {
+			byCluster[l.ClusterID] = &focusSums{}
 		}
-		byCluster[l.clusterID].add(x)
-		clusterLines[l.clusterID] = append(clusterLines[l.clusterID], id)
+		byCluster[l.ClusterID].add(x)
+		clusterLines[l.ClusterID] = append(clusterLines[l.ClusterID], id)
 	}
 	for _, id := range sortedKeys(byCluster) {
 		name := clusters[id]
@@ -193,7 +210,6 @@ func (s *Store) Focus(ctx context.Context, q FocusQuery) (FocusReport, error) {
 		rep.Clusters = append(rep.Clusters, FocusClusterRow{ClusterID: id, Name: name, Lines: clusterLines[id], FocusFigures: byCluster[id].figures()})
 	}
 	rep.Unclustered, rep.Totals = unclustered.figures(), totals.figures()
-	return rep, nil
 }
 
 // sortedKeys returns the keys of m, sorted; empty, never nil.

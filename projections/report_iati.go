@@ -136,20 +136,20 @@ func (r IATIOrganisationReport) Render() ([]byte, error) {
 // infrastructure error.
 func (s *Store) IATIActivities(ctx context.Context, q IATIQuery) (IATIActivitiesReport, error) {
 	if !ValidDate(q.AsOf) {
-		return IATIActivitiesReport{}, invalidDate("as_of", q.AsOf)
+		return IATIActivitiesReport{}, InvalidDate("as_of", q.AsOf)
 	}
-	v, err := s.openView(ctx, "iati activities", q.Fund, q.AtSeq)
+	v, err := s.OpenView(ctx, "iati activities", q.Fund, q.AtSeq)
 	if err != nil {
 		return IATIActivitiesReport{}, err
 	}
-	defer v.tx.Rollback()
-	var terms []termSpan
+	defer v.Tx.Rollback()
+	var terms []TermSpan
 	if q.Term != "" {
-		t, err := v.pickTermSpan(ctx, q.Term, q.AsOf)
+		t, err := v.PickTermSpan(ctx, q.Term, q.AsOf)
 		if err != nil {
 			return IATIActivitiesReport{}, err
 		}
-		terms = []termSpan{t}
+		terms = []TermSpan{t}
 	} else {
 		all, err := v.termSpans(ctx)
 		if err != nil {
@@ -179,7 +179,7 @@ func (s *Store) IATIActivities(ctx context.Context, q IATIQuery) (IATIActivities
 	for _, t := range terms {
 		a, err := v.iatiActivity(ctx, t, q.AsOf, donors)
 		if err != nil {
-			return IATIActivitiesReport{}, fmt.Errorf("iati activity of fund %s term %s: %w", q.Fund, t.id, err)
+			return IATIActivitiesReport{}, fmt.Errorf("iati activity of fund %s term %s: %w", q.Fund, t.ID, err)
 		}
 		r.Activities = append(r.Activities, a)
 	}
@@ -193,16 +193,16 @@ func (s *Store) IATIActivities(ctx context.Context, q IATIQuery) (IATIActivities
 // those of IATIActivities; q.Term must be empty.
 func (s *Store) IATIOrganisation(ctx context.Context, q IATIQuery) (IATIOrganisationReport, error) {
 	if !ValidDate(q.AsOf) {
-		return IATIOrganisationReport{}, invalidDate("as_of", q.AsOf)
+		return IATIOrganisationReport{}, InvalidDate("as_of", q.AsOf)
 	}
 	if q.Term != "" {
 		return IATIOrganisationReport{}, fmt.Errorf("iati organisation: the organisation file has no term (got %q)", q.Term)
 	}
-	v, err := s.openView(ctx, "iati organisation", q.Fund, q.AtSeq)
+	v, err := s.OpenView(ctx, "iati organisation", q.Fund, q.AtSeq)
 	if err != nil {
 		return IATIOrganisationReport{}, err
 	}
-	defer v.tx.Rollback()
+	defer v.Tx.Rollback()
 	all, err := v.termSpans(ctx)
 	if err != nil {
 		return IATIOrganisationReport{}, err
@@ -227,7 +227,7 @@ func (s *Store) IATIOrganisation(ctx context.Context, q IATIQuery) (IATIOrganisa
 		}
 		bs, err := iati.YearlyBudgets(t.startsOn, t.endsOn, money.FormatUSD(t.targetMinor), "")
 		if err != nil {
-			return IATIOrganisationReport{}, fmt.Errorf("iati organisation: budgets of term %s: %w", t.id, err)
+			return IATIOrganisationReport{}, fmt.Errorf("iati organisation: budgets of term %s: %w", t.ID, err)
 		}
 		for _, b := range bs {
 			minor, err := money.ParseMinor(b.Value, money.USD)
@@ -235,7 +235,7 @@ func (s *Store) IATIOrganisation(ctx context.Context, q IATIQuery) (IATIOrganisa
 				minor, err = 0, nil // a year of a zero target
 			}
 			if err != nil {
-				return IATIOrganisationReport{}, fmt.Errorf("iati organisation: budget %s of term %s: %w", b.Value, t.id, err)
+				return IATIOrganisationReport{}, fmt.Errorf("iati organisation: budget %s of term %s: %w", b.Value, t.ID, err)
 			}
 			y := byYear[b.PeriodStart[:4]]
 			if y == nil {
@@ -260,20 +260,20 @@ func (s *Store) IATIOrganisation(ctx context.Context, q IATIQuery) (IATIOrganisa
 	return r, nil
 }
 
-func (v *view) iatiStamp(ctx context.Context, q IATIQuery) (IATIStamp, error) {
-	at, err := v.recordedAt(ctx, v.fundSeq)
+func (v *View) iatiStamp(ctx context.Context, q IATIQuery) (IATIStamp, error) {
+	at, err := v.RecordedAt(ctx, v.FundSeq)
 	if err != nil {
 		return IATIStamp{}, err
 	}
-	return IATIStamp{Fund: v.fund, Term: q.Term, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective,
-		FundSeq: v.fundSeq, ChainHead: v.chainHead, GeneratedAt: at}, nil
+	return IATIStamp{Fund: v.Fund, Term: q.Term, AsOf: q.AsOf, AtSeq: q.AtSeq, DateAxis: DateAxisEffective,
+		FundSeq: v.FundSeq, ChainHead: v.ChainHead, GeneratedAt: at}, nil
 }
 
 // iatiDonors reads the donors registered by the view's fund_seq as of
 // asOf: a participating organisation is named as the donor stood on the
-// file's date (see amendDonors).
-func (v *view) iatiDonors(ctx context.Context, asOf string) (map[string]*statement.Donor, error) {
-	rows, err := v.tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donors WHERE fund = ? AND fund_seq <= ?`, v.fund, int64(v.fundSeq))
+// file's date (see AmendDonors).
+func (v *View) iatiDonors(ctx context.Context, asOf string) (map[string]*statement.Donor, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT donor_id, name, kind, country, city FROM donors WHERE fund = ? AND fund_seq <= ?`, v.Fund, int64(v.FundSeq))
 	if err != nil {
 		return nil, fmt.Errorf("read donors: %w", err)
 	}
@@ -289,7 +289,7 @@ func (v *view) iatiDonors(ctx context.Context, asOf string) (map[string]*stateme
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read donors: %w", err)
 	}
-	return out, v.amendDonors(ctx, asOf, "", out)
+	return out, v.AmendDonors(ctx, asOf, "", out)
 }
 
 // iatiTx is a transaction with what orders it.
@@ -298,12 +298,48 @@ type iatiTx struct {
 	tx  iati.Transaction
 }
 
-func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors map[string]*statement.Donor) (iati.Activity, error) {
-	seq := int64(v.fundSeq)
+// iatiActivity builds the activity of term t as of asOf: its head, budgets,
+// and the pledges, receipts and expenditures standing at the view as
+// transactions, by date then fund_seq.
+func (v *View) iatiActivity(ctx context.Context, t TermSpan, asOf string, donors map[string]*statement.Donor) (iati.Activity, error) {
+	a := iatiActivityHead(v.Fund, t, asOf)
+	var err error
+	if a.LastUpdated, err = v.termLastUpdated(ctx, t.ID); err != nil {
+		return a, err
+	}
+	a.Budgets, err = iati.YearlyBudgets(t.startsOn, t.endsOn, money.FormatUSD(t.targetMinor), t.startsOn)
+	if err != nil {
+		return a, fmt.Errorf("budgets: %w", err)
+	}
+	b := &iatiBuild{donors: donors, funding: map[string]bool{}}
+	pledges, err := v.iatiPledges(ctx, t.ID, asOf)
+	if err != nil {
+		return a, err
+	}
+	if err := b.addPledges(pledges); err != nil {
+		return a, err
+	}
+	receipts, err := v.iatiReceipts(ctx, t.ID, asOf)
+	if err != nil {
+		return a, err
+	}
+	if err := b.addReceipts(receipts); err != nil {
+		return a, err
+	}
+	if err := v.iatiExpenditures(ctx, t.ID, asOf, b); err != nil {
+		return a, err
+	}
+	a.Transactions, a.Donors = b.finish()
+	return a, nil
+}
+
+// iatiActivityHead is the activity of term t without its transactions:
+// title, description, dates and status as of asOf.
+func iatiActivityHead(fund string, t TermSpan, asOf string) iati.Activity {
 	a := iati.Activity{
-		FundID:   v.fund,
-		TermID:   t.id,
-		Title:    fmt.Sprintf("Learning Cities Multi-donor Funding Modality (%s), term %s", strings.ToUpper(v.fund), t.id),
+		FundID:   fund,
+		TermID:   t.ID,
+		Title:    fmt.Sprintf("Learning Cities Multi-donor Funding Modality (%s), term %s", strings.ToUpper(fund), t.ID),
 		StartsOn: t.startsOn,
 		EndsOn:   t.endsOn,
 		Description: fmt.Sprintf("Pooled fund of the UNESCO Global Network of Learning Cities, held in trust by the UNESCO Institute for Lifelong Learning (UIL) "+
@@ -321,46 +357,91 @@ func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors
 	default:
 		a.Status = iati.StatusPipeline
 	}
+	return a
+}
+
+// termLastUpdated is when the last event of the term the view knows was
+// recorded.
+func (v *View) termLastUpdated(ctx context.Context, term string) (string, error) {
 	var last int64
-	err := v.tx.QueryRowContext(ctx, `SELECT max(
+	err := v.Tx.QueryRowContext(ctx, `SELECT max(
 			(SELECT fund_seq FROM terms WHERE fund = ?1 AND term_id = ?2),
 			COALESCE((SELECT max(fund_seq) FROM postings WHERE fund = ?1 AND term_id = ?2 AND fund_seq <= ?3), 0),
 			COALESCE((SELECT max(fund_seq) FROM budget_lines WHERE fund = ?1 AND term_id = ?2 AND fund_seq <= ?3), 0),
 			COALESCE((SELECT max(proposed_seq) FROM allocations WHERE fund = ?1 AND term_id = ?2 AND proposed_seq <= ?3), 0),
 			COALESCE((SELECT fund_seq FROM term_closes WHERE fund = ?1 AND term_id = ?2 AND fund_seq <= ?3), 0))`,
-		v.fund, t.id, seq).Scan(&last)
+		v.Fund, term, int64(v.FundSeq)).Scan(&last)
 	if err != nil {
-		return a, fmt.Errorf("read last event: %w", err)
+		return "", fmt.Errorf("read last event: %w", err)
 	}
-	if a.LastUpdated, err = v.recordedAt(ctx, uint64(last)); err != nil {
-		return a, err
+	return v.RecordedAt(ctx, uint64(last))
+}
+
+// iatiBuild collects an activity's transactions and the donors that
+// funded them.
+type iatiBuild struct {
+	donors  map[string]*statement.Donor
+	funding map[string]bool
+	txs     []iatiTx
+}
+
+// participant is the registered donor of a transaction, now among those
+// that funded the activity.
+func (b *iatiBuild) participant(donorID string) (iati.Participant, error) {
+	d, ok := b.donors[donorID]
+	if !ok {
+		return iati.Participant{}, fmt.Errorf("%w: donor %s is not registered", ErrInconsistent, donorID)
 	}
-	a.Budgets, err = iati.YearlyBudgets(t.startsOn, t.endsOn, money.FormatUSD(t.targetMinor), t.startsOn)
+	b.funding[donorID] = true
+	return iati.Participant{Name: d.Name, Type: iati.OrgTypeForDonorKind(d.Kind)}, nil
+}
+
+// iatiValue writes an amount in its currency.
+func iatiValue(minor int64, code string) (string, error) {
+	cur, err := money.LookupCurrency(code)
 	if err != nil {
-		return a, fmt.Errorf("budgets: %w", err)
+		return "", fmt.Errorf("%w: currency %q: %v", ErrInconsistent, code, err)
 	}
+	return money.Format(minor, cur), nil
+}
 
-	var txs []iatiTx
-	funding := map[string]bool{}
-	participant := func(donorID string) (iati.Participant, error) {
-		d, ok := donors[donorID]
-		if !ok {
-			return iati.Participant{}, fmt.Errorf("%w: donor %s is not registered", ErrInconsistent, donorID)
+// finish returns the transactions by date then fund_seq, and the donors
+// that funded them in id order.
+func (b *iatiBuild) finish() ([]iati.Transaction, []iati.Participant) {
+	sort.Slice(b.txs, func(i, j int) bool {
+		if b.txs[i].tx.Date != b.txs[j].tx.Date {
+			return b.txs[i].tx.Date < b.txs[j].tx.Date
 		}
-		funding[donorID] = true
-		return iati.Participant{Name: d.Name, Type: iati.OrgTypeForDonorKind(d.Kind)}, nil
+		return b.txs[i].seq < b.txs[j].seq
+	})
+	var txs []iati.Transaction
+	for _, x := range b.txs {
+		txs = append(txs, x.tx)
 	}
-	formatIn := func(minor int64, code string) (string, error) {
-		cur, err := money.LookupCurrency(code)
-		if err != nil {
-			return "", fmt.Errorf("%w: currency %q: %v", ErrInconsistent, code, err)
-		}
-		return money.Format(minor, cur), nil
+	ids := make([]string, 0, len(b.funding))
+	for id := range b.funding {
+		ids = append(ids, id)
 	}
+	sort.Strings(ids)
+	var donors []iati.Participant
+	for _, id := range ids {
+		d := b.donors[id]
+		donors = append(donors, iati.Participant{Name: d.Name, Type: iati.OrgTypeForDonorKind(d.Kind)})
+	}
+	return txs, donors
+}
 
-	// Pledges: the amount as last amended by asOf (amendments that changed
-	// a term, by fund_seq), less what cancellations by then wrote off.
-	rows, err := v.tx.QueryContext(ctx, `SELECT p.pledge_id, p.donor_id, p.currency, p.signed_on, p.earmark, p.created_seq,
+// iatiPledge is a pledge of the term as the activity shows it.
+type iatiPledge struct {
+	id, donor, cur, signed, earmark string
+	seq, minor                      int64
+}
+
+// iatiPledges reads the term's pledges signed by asOf: the amount as last
+// amended by asOf (amendments that changed a term, by fund_seq), less what
+// cancellations by then wrote off.
+func (v *View) iatiPledges(ctx context.Context, term, asOf string) ([]iatiPledge, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT p.pledge_id, p.donor_id, p.currency, p.signed_on, p.earmark, p.created_seq,
 			COALESCE((SELECT c.amount_minor FROM pledge_changes c
 				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'amended' AND c.terms_changed = 1
 					AND c.effective_on <= ?3 AND c.fund_seq <= ?4
@@ -369,140 +450,136 @@ func (v *view) iatiActivity(ctx context.Context, t termSpan, asOf string, donors
 				WHERE c.fund = p.fund AND c.pledge_id = p.pledge_id AND c.kind = 'cancelled' AND c.effective_on <= ?3 AND c.fund_seq <= ?4), 0)
 		FROM pledges p
 		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.signed_on <= ?3 AND p.created_seq <= ?4`,
-		v.fund, t.id, asOf, seq)
+		v.Fund, term, asOf, int64(v.FundSeq))
 	if err != nil {
-		return a, fmt.Errorf("read pledges: %w", err)
+		return nil, fmt.Errorf("read pledges: %w", err)
 	}
-	type pledgeRow struct {
-		id, donor, cur, signed, earmark string
-		seq, minor                      int64
-	}
-	var pledges []pledgeRow
+	defer rows.Close()
+	var pledges []iatiPledge
 	for rows.Next() {
-		var p pledgeRow
+		var p iatiPledge
 		if err := rows.Scan(&p.id, &p.donor, &p.cur, &p.signed, &p.earmark, &p.seq, &p.minor); err != nil {
-			rows.Close()
-			return a, fmt.Errorf("read pledges: %w", err)
+			return nil, fmt.Errorf("read pledges: %w", err)
 		}
 		pledges = append(pledges, p)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return a, fmt.Errorf("read pledges: %w", err)
+		return nil, fmt.Errorf("read pledges: %w", err)
 	}
+	return pledges, nil
+}
+
+// addPledges adds the pledges still worth something as incoming
+// commitments.
+func (b *iatiBuild) addPledges(pledges []iatiPledge) error {
 	for _, p := range pledges {
 		if p.minor <= 0 {
 			continue // cancelled before anything was paid
 		}
-		org, err := participant(p.donor)
+		org, err := b.participant(p.donor)
 		if err != nil {
-			return a, err
+			return err
 		}
-		value, err := formatIn(p.minor, p.cur)
+		value, err := iatiValue(p.minor, p.cur)
 		if err != nil {
-			return a, err
+			return err
 		}
 		desc := "Contribution agreement signed"
 		if p.earmark != "" {
 			desc += ", earmarked to " + strings.Replace(p.earmark, ":", " ", 1)
 		}
-		txs = append(txs, iatiTx{p.seq, iati.Transaction{Ref: p.id, Type: iati.TypeIncomingCommitment, Date: p.signed, ValueDate: p.signed,
+		b.txs = append(b.txs, iatiTx{p.seq, iati.Transaction{Ref: p.id, Type: iati.TypeIncomingCommitment, Date: p.signed, ValueDate: p.signed,
 			Currency: p.cur, Value: value, Description: desc, ProviderOrg: org}})
 	}
+	return nil
+}
 
-	// A reversal known at the view's fund_seq takes its event out; the
-	// reversal is dated on the reversed event's day, so on any as_of they
-	// stand or fall together.
-	const standing = `NOT EXISTS (SELECT 1 FROM reversals r WHERE r.fund = x.fund AND r.reversed_fund_seq = x.fund_seq AND r.fund_seq <= ?4)`
-	rows, err = v.tx.QueryContext(ctx, `SELECT x.contribution_id, x.donor_id, x.pledge_id, x.currency, x.amount_minor, x.usd_minor, x.received_on, x.fund_seq
-		FROM contributions x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.received_on <= ?3 AND x.fund_seq <= ?4 AND `+standing,
-		v.fund, t.id, asOf, seq)
+// iatiStanding keeps rows x whose event stands at fund_seq ?4: a reversal
+// known there takes its event out; the reversal is dated on the reversed
+// event's day, so on any as_of they stand or fall together.
+const iatiStanding = `NOT EXISTS (SELECT 1 FROM reversals r WHERE r.fund = x.fund AND r.reversed_fund_seq = x.fund_seq AND r.fund_seq <= ?4)`
+
+// iatiReceipt is a receipt of the term as the activity shows it.
+type iatiReceipt struct {
+	id, donor, pledge, cur, on string
+	minor, usd, seq            int64
+}
+
+// iatiReceipts reads the term's standing receipts by asOf.
+func (v *View) iatiReceipts(ctx context.Context, term, asOf string) ([]iatiReceipt, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT x.contribution_id, x.donor_id, x.pledge_id, x.currency, x.amount_minor, x.usd_minor, x.received_on, x.fund_seq
+		FROM contributions x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.received_on <= ?3 AND x.fund_seq <= ?4 AND `+iatiStanding,
+		v.Fund, term, asOf, int64(v.FundSeq))
 	if err != nil {
-		return a, fmt.Errorf("read receipts: %w", err)
+		return nil, fmt.Errorf("read receipts: %w", err)
 	}
-	type receiptRow struct {
-		id, donor, pledge, cur, on string
-		minor, usd, seq            int64
-	}
-	var receipts []receiptRow
+	defer rows.Close()
+	var receipts []iatiReceipt
 	for rows.Next() {
-		var r receiptRow
+		var r iatiReceipt
 		if err := rows.Scan(&r.id, &r.donor, &r.pledge, &r.cur, &r.minor, &r.usd, &r.on, &r.seq); err != nil {
-			rows.Close()
-			return a, fmt.Errorf("read receipts: %w", err)
+			return nil, fmt.Errorf("read receipts: %w", err)
 		}
 		receipts = append(receipts, r)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return a, fmt.Errorf("read receipts: %w", err)
+		return nil, fmt.Errorf("read receipts: %w", err)
 	}
+	return receipts, nil
+}
+
+// addReceipts adds the receipts as incoming funds.
+func (b *iatiBuild) addReceipts(receipts []iatiReceipt) error {
 	for _, r := range receipts {
-		org, err := participant(r.donor)
+		org, err := b.participant(r.donor)
 		if err != nil {
-			return a, err
+			return err
 		}
-		value, err := formatIn(r.minor, r.cur)
+		value, err := iatiValue(r.minor, r.cur)
 		if err != nil {
-			return a, err
+			return err
 		}
 		desc := "Contribution received"
 		if r.pledge != "" {
 			desc += ", paying pledge " + r.pledge
 		}
-		txs = append(txs, iatiTx{r.seq, iati.Transaction{Ref: r.id, Type: iati.TypeIncomingFunds, Date: r.on, ValueDate: r.on,
+		b.txs = append(b.txs, iatiTx{r.seq, iati.Transaction{Ref: r.id, Type: iati.TypeIncomingFunds, Date: r.on, ValueDate: r.on,
 			Currency: r.cur, Value: value, ValueUSD: money.FormatUSD(r.usd), Description: desc, ProviderOrg: org}})
 	}
+	return nil
+}
 
-	rows, err = v.tx.QueryContext(ctx, `SELECT x.expenditure_id, x.currency, x.amount_minor, x.usd_minor, x.spent_on, x.payee, x.description, x.country, x.fund_seq
-		FROM expenditures x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.spent_on <= ?3 AND x.fund_seq <= ?4 AND `+standing,
-		v.fund, t.id, asOf, seq)
+// iatiExpenditures adds the term's standing expenditures by asOf as
+// expenditure transactions.
+func (v *View) iatiExpenditures(ctx context.Context, term, asOf string, b *iatiBuild) error {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT x.expenditure_id, x.currency, x.amount_minor, x.usd_minor, x.spent_on, x.payee, x.description, x.country, x.fund_seq
+		FROM expenditures x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.spent_on <= ?3 AND x.fund_seq <= ?4 AND `+iatiStanding,
+		v.Fund, term, asOf, int64(v.FundSeq))
 	if err != nil {
-		return a, fmt.Errorf("read expenditures: %w", err)
+		return fmt.Errorf("read expenditures: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var (
 			id, cur, on, payee, desc, country string
 			minor, usd, xseq                  int64
 		)
 		if err := rows.Scan(&id, &cur, &minor, &usd, &on, &payee, &desc, &country, &xseq); err != nil {
-			rows.Close()
-			return a, fmt.Errorf("read expenditures: %w", err)
+			return fmt.Errorf("read expenditures: %w", err)
 		}
-		value, err := formatIn(minor, cur)
+		value, err := iatiValue(minor, cur)
 		if err != nil {
-			rows.Close()
-			return a, err
+			return err
 		}
 		tx := iati.Transaction{Ref: id, Type: iati.TypeExpenditure, Date: on, ValueDate: on, Currency: cur, Value: value,
 			ValueUSD: money.FormatUSD(usd), Description: desc, RecipientCountry: country}
 		if strings.TrimSpace(payee) != "" {
 			tx.ReceiverOrg = iati.Participant{Name: payee}
 		}
-		txs = append(txs, iatiTx{xseq, tx})
+		b.txs = append(b.txs, iatiTx{xseq, tx})
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return a, fmt.Errorf("read expenditures: %w", err)
+		return fmt.Errorf("read expenditures: %w", err)
 	}
-
-	sort.Slice(txs, func(i, j int) bool {
-		if txs[i].tx.Date != txs[j].tx.Date {
-			return txs[i].tx.Date < txs[j].tx.Date
-		}
-		return txs[i].seq < txs[j].seq
-	})
-	for _, x := range txs {
-		a.Transactions = append(a.Transactions, x.tx)
-	}
-	ids := make([]string, 0, len(funding))
-	for id := range funding {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		d := donors[id]
-		a.Donors = append(a.Donors, iati.Participant{Name: d.Name, Type: iati.OrgTypeForDonorKind(d.Kind)})
-	}
-	return a, nil
+	return nil
 }

@@ -24,15 +24,15 @@ type TrialBalanceReport struct {
 // Errors are those of TrialBalance and no_data_as_of.
 func (s *Store) TrialBalanceReport(ctx context.Context, fund, asOf string, atSeq uint64) (TrialBalanceReport, error) {
 	if !ValidDate(asOf) {
-		return TrialBalanceReport{}, invalidDate("as_of", asOf)
+		return TrialBalanceReport{}, InvalidDate("as_of", asOf)
 	}
-	v, err := s.openView(ctx, "trial balance", fund, atSeq)
+	v, err := s.OpenView(ctx, "trial balance", fund, atSeq)
 	if err != nil {
 		return TrialBalanceReport{}, err
 	}
 	first, err := v.fundFirstDate(ctx)
-	seq := v.fundSeq
-	v.tx.Rollback()
+	seq := v.FundSeq
+	v.Tx.Rollback()
 	if err != nil {
 		return TrialBalanceReport{}, fmt.Errorf("trial balance: %w", err)
 	}

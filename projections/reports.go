@@ -1,15 +1,15 @@
 package projections
 
 import (
-	"github.com/unesco-uil/mdfm-ledger/domain"
-	"github.com/unesco-uil/mdfm-ledger/errs"
-
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/errs"
 )
 
 // asOfRefusal is the refusal of a report asked before its first event.
@@ -19,19 +19,19 @@ func asOfRefusal(what, asOf, first string) *errs.Error {
 
 // fundFirstDate returns the earliest effective date of the fund's events up
 // to the view's fund_seq.
-func (v *view) fundFirstDate(ctx context.Context) (string, error) {
+func (v *View) fundFirstDate(ctx context.Context) (string, error) {
 	var first sql.NullString
-	if err := v.tx.QueryRowContext(ctx, `SELECT min(effective_on) FROM events WHERE fund = ? AND fund_seq <= ?`,
-		v.fund, int64(v.fundSeq)).Scan(&first); err != nil {
-		return "", fmt.Errorf("read first event of fund %s: %w", v.fund, err)
+	if err := v.Tx.QueryRowContext(ctx, `SELECT min(effective_on) FROM events WHERE fund = ? AND fund_seq <= ?`,
+		v.Fund, int64(v.FundSeq)).Scan(&first); err != nil {
+		return "", fmt.Errorf("read first event of fund %s: %w", v.Fund, err)
 	}
 	return first.String, nil
 }
 
-// termSpan is a term as the budget and IATI reports see it: every term of
+// TermSpan is a term as the budget and IATI reports see it: every term of
 // the fund, picked by date when none is asked.
-type termSpan struct {
-	id               string
+type TermSpan struct {
+	ID               string
 	startsOn, endsOn string
 	targetMinor      int64
 	// first is the earliest effective date of the term's events known at
@@ -45,53 +45,53 @@ type termSpan struct {
 
 // termSpans returns the fund's terms opened by the view's fund_seq, by start
 // date.
-func (v *view) termSpans(ctx context.Context) ([]termSpan, error) {
-	seq := int64(v.fundSeq)
-	rows, err := v.tx.QueryContext(ctx, `SELECT t.term_id, t.starts_on, t.ends_on, t.target_minor,
+func (v *View) termSpans(ctx context.Context) ([]TermSpan, error) {
+	seq := int64(v.FundSeq)
+	rows, err := v.Tx.QueryContext(ctx, `SELECT t.term_id, t.starts_on, t.ends_on, t.target_minor,
 			min(t.starts_on, COALESCE((SELECT min(p.effective_on) FROM postings p WHERE p.fund = t.fund AND p.term_id = t.term_id AND p.fund_seq <= ?2), t.starts_on)),
 			COALESCE((SELECT c.closed_on FROM term_closes c WHERE c.fund = t.fund AND c.term_id = t.term_id AND c.fund_seq <= ?2), '')
 		FROM terms t WHERE t.fund = ?1 AND t.fund_seq <= ?2
-		ORDER BY t.starts_on, t.term_id`, v.fund, seq)
+		ORDER BY t.starts_on, t.term_id`, v.Fund, seq)
 	if err != nil {
-		return nil, fmt.Errorf("read terms of fund %s: %w", v.fund, err)
+		return nil, fmt.Errorf("read terms of fund %s: %w", v.Fund, err)
 	}
 	defer rows.Close()
-	var out []termSpan
+	var out []TermSpan
 	for rows.Next() {
-		var t termSpan
-		if err := rows.Scan(&t.id, &t.startsOn, &t.endsOn, &t.targetMinor, &t.first, &t.closedOn); err != nil {
-			return nil, fmt.Errorf("read terms of fund %s: %w", v.fund, err)
+		var t TermSpan
+		if err := rows.Scan(&t.ID, &t.startsOn, &t.endsOn, &t.targetMinor, &t.first, &t.closedOn); err != nil {
+			return nil, fmt.Errorf("read terms of fund %s: %w", v.Fund, err)
 		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read terms of fund %s: %w", v.fund, err)
+		return nil, fmt.Errorf("read terms of fund %s: %w", v.Fund, err)
 	}
 	return out, nil
 }
 
-// pickTermSpan returns the asked term, or when none is asked the term
+// PickTermSpan returns the asked term, or when none is asked the term
 // whose period contains asOf, else the last term started by asOf. It
 // answers unknown_term for a term the fund does not have (at the view's
 // fund_seq), and no_data_as_of when asOf is before the chosen term's first
 // event or no term had started by then.
-func (v *view) pickTermSpan(ctx context.Context, term, asOf string) (termSpan, error) {
+func (v *View) PickTermSpan(ctx context.Context, term, asOf string) (TermSpan, error) {
 	ts, err := v.termSpans(ctx)
 	if err != nil {
-		return termSpan{}, err
+		return TermSpan{}, err
 	}
 	if len(ts) == 0 {
-		return termSpan{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term yet", v.fund))
+		return TermSpan{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term yet", v.Fund))
 	}
-	var pick *termSpan
+	var pick *TermSpan
 	if term != "" {
 		for i := range ts {
-			if ts[i].id == term {
+			if ts[i].ID == term {
 				pick = &ts[i]
 			}
 		}
 		if pick == nil {
-			return termSpan{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.fund, term))
+			return TermSpan{}, domain.Codes.New(domain.CodeUnknownTerm, "term", fmt.Sprintf("fund %s has no term %q", v.Fund, term))
 		}
 	} else {
 		for i := range ts {
@@ -107,11 +107,11 @@ func (v *view) pickTermSpan(ctx context.Context, term, asOf string) (termSpan, e
 			}
 		}
 		if pick == nil {
-			return termSpan{}, asOfRefusal("any term of fund "+v.fund, asOf, ts[0].first)
+			return TermSpan{}, asOfRefusal("any term of fund "+v.Fund, asOf, ts[0].first)
 		}
 	}
 	if asOf < pick.first {
-		return termSpan{}, asOfRefusal("term "+pick.id, asOf, pick.first)
+		return TermSpan{}, asOfRefusal("term "+pick.ID, asOf, pick.first)
 	}
 	return *pick, nil
 }
@@ -127,15 +127,15 @@ func ratePercent(part, whole int64) *string {
 	return &s
 }
 
-// recordedAt returns the recorded time of the event at fund_seq seq.
-func (v *view) recordedAt(ctx context.Context, seq uint64) (string, error) {
+// RecordedAt returns the recorded time of the event at fund_seq seq.
+func (v *View) RecordedAt(ctx context.Context, seq uint64) (string, error) {
 	var at string
-	err := v.tx.QueryRowContext(ctx, `SELECT recorded_at FROM events WHERE fund = ? AND fund_seq = ?`, v.fund, int64(seq)).Scan(&at)
+	err := v.Tx.QueryRowContext(ctx, `SELECT recorded_at FROM events WHERE fund = ? AND fund_seq = ?`, v.Fund, int64(seq)).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("%w: fund %s has no event at fund_seq %d", ErrInconsistent, v.fund, seq)
+		return "", fmt.Errorf("%w: fund %s has no event at fund_seq %d", ErrInconsistent, v.Fund, seq)
 	}
 	if err != nil {
-		return "", fmt.Errorf("read event %d of fund %s: %w", seq, v.fund, err)
+		return "", fmt.Errorf("read event %d of fund %s: %w", seq, v.Fund, err)
 	}
 	return at, nil
 }
@@ -143,18 +143,18 @@ func (v *view) recordedAt(ctx context.Context, seq uint64) (string, error) {
 // TermIDs returns the ids of a fund's terms, by start date. Errors are
 // *errs.Error (unknown_fund) or an infrastructure error.
 func (s *Store) TermIDs(ctx context.Context, fund string) ([]string, error) {
-	v, err := s.openView(ctx, "terms", fund, 0)
+	v, err := s.OpenView(ctx, "terms", fund, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer v.tx.Rollback()
+	defer v.Tx.Rollback()
 	ts, err := v.termSpans(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(ts))
 	for i, t := range ts {
-		ids[i] = t.id
+		ids[i] = t.ID
 	}
 	return ids, nil
 }

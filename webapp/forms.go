@@ -12,6 +12,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 )
 
 // A form is one write endpoint of the API with a field table: the page
@@ -506,7 +507,7 @@ func (s *Server) previewClose(r *http.Request, u *session, vals map[string]strin
 	for k, x := range b.UnallocatedEarmarked.Map() {
 		p.Earmarked = append(p.Earmarked, kv{k, x})
 	}
-	at, err := s.cfg.Store.Attribution(ctx, projections.AttributionQuery{Fund: s.cfg.Fund, Term: b.Term, AsOf: b.AsOf, AtSeq: b.FundSeq})
+	at, err := donors.Attribute(ctx, s.cfg.Store, donors.AttributionQuery{Fund: s.cfg.Fund, Term: b.Term, AsOf: b.AsOf, AtSeq: b.FundSeq})
 	if err == nil {
 		names := s.donorNames(ctx)
 		for _, d := range at.Donors {

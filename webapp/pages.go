@@ -11,6 +11,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
@@ -48,7 +49,7 @@ func (p reportParams) values(withSeq bool) url.Values {
 // donorName is a donor with its money in a term.
 type donorMoney struct {
 	ID, Name string
-	projections.AttributionFigures
+	donors.AttributionFigures
 }
 
 type dashboardView struct {
@@ -102,7 +103,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *session) e
 	v.Focus = &fr
 	// Who gave what: the attribution report of the term, at the same date
 	// and fund_seq as the balance.
-	at, err := s.cfg.Store.Attribution(ctx, projections.AttributionQuery{Fund: s.cfg.Fund, Term: v.Balance.Term, AsOf: v.Balance.AsOf, AtSeq: v.Balance.FundSeq})
+	at, err := donors.Attribute(ctx, s.cfg.Store, donors.AttributionQuery{Fund: s.cfg.Fund, Term: v.Balance.Term, AsOf: v.Balance.AsOf, AtSeq: v.Balance.FundSeq})
 	if err != nil {
 		return err
 	}

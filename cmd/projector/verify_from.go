@@ -14,6 +14,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
@@ -190,12 +191,12 @@ func fundReports(ctx context.Context, s *projections.Store, fund, asOf string) [
 // money in the term, in every format, as a donor would ask for it.
 func donorStatements(ctx context.Context, s *projections.Store, fund, term, asOf string) []reportLine {
 	what := "term " + term + " statements"
-	at, err := s.Attribution(ctx, projections.AttributionQuery{Fund: fund, Term: term, AsOf: asOf})
+	at, err := donors.Attribute(ctx, s, donors.AttributionQuery{Fund: fund, Term: term, AsOf: asOf})
 	if err != nil {
 		return []reportLine{{what, "", err}}
 	}
 	for _, d := range at.Donors {
-		st, err := s.Statement(ctx, projections.StatementQuery{Fund: fund, Donor: d.DonorID, Term: term, AsOf: asOf})
+		st, err := donors.Statement(ctx, s, donors.StatementQuery{Fund: fund, Donor: d.DonorID, Term: term, AsOf: asOf})
 		if err == nil {
 			_, err = statement.JSON(st)
 		}

@@ -1,4 +1,4 @@
-package projections
+package donors
 
 import (
 	"math/big"

@@ -1,0 +1,321 @@
+package donors
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// potFlows is what attributeTerm reads of the pots apart from the
+// participants' money: which pots the term has, and, by pot, what the
+// standing approvals drew and the interest credited.
+type potFlows struct {
+	keys     map[string]bool
+	draws    map[string]int64
+	interest map[string]int64
+}
+
+// attributeTerm attributes term's money at the view as of asOf (see
+// Attribution for the rules): it reads the pots, the approvals and the
+// weights, then shares the pots (attribution_share.go).
+func attributeTerm(ctx context.Context, v *projections.View, term, asOf string) (*attribution, error) {
+	at := &attribution{parts: map[string]*participant{}, asOf: asOf}
+	pots, err := at.readPots(ctx, v, term, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if err := at.checkRefundsPaidIn(); err != nil {
+		return nil, err
+	}
+	if err := at.loadApprovals(ctx, v, term, asOf); err != nil {
+		return nil, err
+	}
+	if err := at.checkDraws(pots); err != nil {
+		return nil, err
+	}
+	if err := at.readWeights(ctx, v, term, asOf); err != nil {
+		return nil, err
+	}
+	if err := at.share(pots); err != nil {
+		return nil, err
+	}
+	return at, nil
+}
+
+// readPots reads the unallocated account, by pot, donor, type and sign:
+// everything that moved money in or out of the pots. A reversal's legs
+// carry the reversed event's type and net it out.
+func (at *attribution) readPots(ctx context.Context, v *projections.View, term, asOf string) (potFlows, error) {
+	pots := potFlows{keys: map[string]bool{}, draws: map[string]int64{}, interest: map[string]int64{}}
+	rows, err := v.Tx.QueryContext(ctx, `SELECT earmark, donor_id, event_type, amount_minor > 0, SUM(amount_minor)
+		FROM postings WHERE fund = ? AND term_id = ? AND account = ? AND effective_on <= ? AND fund_seq <= ?
+		GROUP BY earmark, donor_id, event_type, amount_minor > 0`, v.Fund, term, domain.AccountTrustUnallocated, asOf, int64(v.FundSeq))
+	if err != nil {
+		return pots, fmt.Errorf("attribution: read pots: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			pot, donor, typ string
+			debit           bool
+			x               int64
+		)
+		if err := rows.Scan(&pot, &donor, &typ, &debit, &x); err != nil {
+			return pots, fmt.Errorf("attribution: read pots: %w", err)
+		}
+		pots.keys[pot] = true
+		if err := at.addPotRow(pots, pot, donor, typ, debit, x); err != nil {
+			return pots, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return pots, fmt.Errorf("attribution: read pots: %w", err)
+	}
+	return pots, nil
+}
+
+// addPotRow adds one sum of postings on the unallocated account (x, a
+// debit when positive) to the pot's flows or to the donor's money.
+func (at *attribution) addPotRow(pots potFlows, pot, donor, typ string, debit bool, x int64) error {
+	if donor == "" && typ != events.TypeBalanceCarriedOver {
+		switch typ {
+		case events.TypeAllocationApproved:
+			pots.draws[pot] += x
+		case events.TypeInterestEarned:
+			pots.interest[pot] -= x
+		default:
+			return fmt.Errorf("attribution: %w: a %s posting on %s without a donor", projections.ErrInconsistent, typ, domain.AccountTrustUnallocated)
+		}
+		return nil
+	}
+	// A carry-over without a donor moves money no donor can be
+	// credited with: it is unattributed's own.
+	p := at.part(donor)
+	p.net[pot] -= x
+	switch typ {
+	case events.TypeContributionReceived:
+		p.received -= x
+	case events.TypeFeeCharged:
+		p.fees += x
+	case events.TypeRefundPaid:
+		p.refunded += x
+	case events.TypeBalanceCarriedOver:
+		// Out of the term it is carried from (a debit of its
+		// unallocated money), into the one it is carried to.
+		if debit {
+			p.carriedOut += x
+			p.carriedOutOf[pot] += x
+		} else {
+			p.carriedIn -= x
+		}
+	default:
+		return fmt.Errorf("attribution: %w: a %s posting on %s of donor %s", projections.ErrInconsistent, typ, domain.AccountTrustUnallocated, donor)
+	}
+	return nil
+}
+
+// checkDraws checks that the standing approvals drew from each pot what
+// its postings say they drew.
+func (at *attribution) checkDraws(pots potFlows) error {
+	standing := map[string]int64{}
+	for _, ap := range at.approvals {
+		for k, x := range ap.draws {
+			standing[k] += x
+		}
+	}
+	for k := range pots.keys {
+		if standing[k] != pots.draws[k] {
+			return fmt.Errorf("attribution: %w: pot %q: the standing approvals drew %d, the postings %d", projections.ErrInconsistent, k, standing[k], pots.draws[k])
+		}
+	}
+	for k := range standing {
+		if !pots.keys[k] && standing[k] != 0 {
+			return fmt.Errorf("attribution: %w: pot %q: the standing approvals drew %d without postings", projections.ErrInconsistent, k, standing[k])
+		}
+	}
+	return nil
+}
+
+// readWeights reads the weights of the pots' shares, as
+// domain.Term.DonorNet keeps them: each donor's net money put into a pot
+// since the close last carried the pot out (the carried-out pot's weights
+// are spent; a reversal booked after the close weighs anew).
+func (at *attribution) readWeights(ctx context.Context, v *projections.View, term, asOf string) error {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT p.earmark, p.donor_id, SUM(p.amount_minor) FROM postings p
+		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.account = ?3 AND p.effective_on <= ?4 AND p.fund_seq <= ?5 AND p.donor_id != ''
+			AND p.fund_seq > COALESCE((SELECT MAX(c.fund_seq) FROM postings c WHERE c.fund = ?1 AND c.term_id = ?2 AND c.account = ?3
+				AND c.earmark = p.earmark AND c.event_type = ?6 AND c.amount_minor > 0 AND c.effective_on <= ?4 AND c.fund_seq <= ?5), 0)
+		GROUP BY p.earmark, p.donor_id`, v.Fund, term, domain.AccountTrustUnallocated, asOf, int64(v.FundSeq), events.TypeBalanceCarriedOver)
+	if err != nil {
+		return fmt.Errorf("attribution: read weights: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			pot, donor string
+			x          int64
+		)
+		if err := rows.Scan(&pot, &donor, &x); err != nil {
+			return fmt.Errorf("attribution: read weights: %w", err)
+		}
+		if x < 0 {
+			at.part(donor).weight[pot] = -x
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("attribution: read weights: %w", err)
+	}
+	return nil
+}
+
+// loadApprovals reads the term's allocation approvals standing at the view
+// (not reversed by it), what each drew from which pot, and the
+// expenditures standing against each.
+func (at *attribution) loadApprovals(ctx context.Context, v *projections.View, term, asOf string) error {
+	bySeq, err := at.readApprovals(ctx, v, term, asOf)
+	if err != nil {
+		return err
+	}
+	allocs, err := readAllocations(ctx, v, term)
+	if err != nil {
+		return err
+	}
+	byAlloc, err := at.matchAllocations(bySeq, allocs)
+	if err != nil {
+		return err
+	}
+	if at.exps, err = projections.StandingSpending(ctx, v, term, asOf); err != nil {
+		return fmt.Errorf("attribution: %w", err)
+	}
+	return at.attachSpending(byAlloc)
+}
+
+// readApprovals reads the standing approvals into at.approvals, in the
+// fund's order, and returns them by fund_seq.
+func (at *attribution) readApprovals(ctx context.Context, v *projections.View, term, asOf string) (map[int64]*standingApproval, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT p.fund_seq, p.account, p.line_id, p.earmark, p.amount_minor
+		FROM postings p
+		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.event_type = ?3 AND p.reversal_of = '' AND p.fund_seq <= ?4 AND p.effective_on <= ?5
+			AND `+projections.NotReversed("p", "fund_seq", "?4", "?5")+`
+		ORDER BY p.fund_seq, p.leg`, v.Fund, term, events.TypeAllocationApproved, int64(v.FundSeq), asOf)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: read approvals: %w", err)
+	}
+	defer rows.Close()
+	bySeq := map[int64]*standingApproval{}
+	for rows.Next() {
+		var (
+			seq, x                 int64
+			account, line, earmark string
+		)
+		if err := rows.Scan(&seq, &account, &line, &earmark, &x); err != nil {
+			return nil, fmt.Errorf("attribution: read approvals: %w", err)
+		}
+		ap := bySeq[seq]
+		if ap == nil {
+			ap = &standingApproval{seq: seq, draws: map[string]int64{}}
+			bySeq[seq] = ap
+			at.approvals = append(at.approvals, ap)
+		}
+		switch account {
+		case domain.AccountTrustUnallocated:
+			ap.draws[earmark] += x
+		case domain.AccountTrustAllocated:
+			ap.lineID, ap.amount = line, -x
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("attribution: read approvals: %w", err)
+	}
+	return bySeq, nil
+}
+
+// termAllocation is an allocation of the term proposed by the view.
+type termAllocation struct {
+	id, line    string
+	amount, seq int64
+	approvedSeq int64
+}
+
+// readAllocations reads the term's allocations proposed by the view, in
+// the fund's order.
+func readAllocations(ctx context.Context, v *projections.View, term string) ([]termAllocation, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT allocation_id, line_id, amount_minor, proposed_seq, approved_seq FROM allocations
+		WHERE fund = ? AND term_id = ? AND proposed_seq <= ? ORDER BY proposed_seq`, v.Fund, term, int64(v.FundSeq))
+	if err != nil {
+		return nil, fmt.Errorf("attribution: read allocations: %w", err)
+	}
+	defer rows.Close()
+	var allocs []termAllocation
+	for rows.Next() {
+		var a termAllocation
+		if err := rows.Scan(&a.id, &a.line, &a.amount, &a.seq, &a.approvedSeq); err != nil {
+			return nil, fmt.Errorf("attribution: read allocations: %w", err)
+		}
+		allocs = append(allocs, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("attribution: read allocations: %w", err)
+	}
+	return allocs, nil
+}
+
+// matchAllocations finds which allocation each standing approval
+// approved: the one whose last approval it is, else (an approval the view
+// still has but the ledger reversed later, the allocation approved again
+// since) an allocation of its line and amount not matched yet, oldest
+// first. It returns the standing approvals by allocation id.
+func (at *attribution) matchAllocations(bySeq map[int64]*standingApproval, allocs []termAllocation) (map[string]*standingApproval, error) {
+	byAlloc := map[string]*standingApproval{}
+	for _, a := range allocs {
+		if ap := bySeq[a.approvedSeq]; ap != nil {
+			ap.allocationID = a.id
+			byAlloc[a.id] = ap
+		}
+	}
+	for _, ap := range at.approvals {
+		if ap.allocationID != "" {
+			continue
+		}
+		for _, a := range allocs {
+			if byAlloc[a.id] == nil && a.line == ap.lineID && a.amount == ap.amount && a.seq < ap.seq {
+				ap.allocationID = a.id
+				byAlloc[a.id] = ap
+				break
+			}
+		}
+		if ap.allocationID == "" {
+			return nil, fmt.Errorf("attribution: %w: no allocation of line %s for the approval at fund_seq %d", projections.ErrInconsistent, ap.lineID, ap.seq)
+		}
+	}
+	return byAlloc, nil
+}
+
+// attachSpending puts each standing expenditure under the approval of its
+// allocation and checks that each approval drew its amount and spent no
+// more.
+func (at *attribution) attachSpending(byAlloc map[string]*standingApproval) error {
+	for _, e := range at.exps {
+		ap := byAlloc[e.AllocationID]
+		if ap == nil {
+			return fmt.Errorf("attribution: %w: expenditure %s of allocation %s, which has no standing approval", projections.ErrInconsistent, e.ID, e.AllocationID)
+		}
+		ap.exps = append(ap.exps, e)
+	}
+	for _, ap := range at.approvals {
+		var spent, drawn int64
+		for _, e := range ap.exps {
+			spent += e.USD
+		}
+		for _, x := range ap.draws {
+			drawn += x
+		}
+		if drawn != ap.amount || spent > ap.amount {
+			return fmt.Errorf("attribution: %w: allocation %s of %d drew %d and spent %d", projections.ErrInconsistent, ap.allocationID, ap.amount, drawn, spent)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,707 @@
+package donors
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/money"
+	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/statement"
+)
+
+// StatementQuery asks for a donor's accountability statement in one term.
+// Fund, Term, AsOf and AtSeq mean what they mean in BalanceQuery.
+type StatementQuery struct {
+	Fund  string
+	Donor string
+	Term  string
+	AsOf  string
+	AtSeq uint64
+	// GeneratedAt is the time stamped on the statement as made (and the
+	// PDF's creation date). Zero, the usual, stamps the recorded time of
+	// the event at the statement's fund_seq, so that the same question
+	// gives the same bytes, PDF included.
+	GeneratedAt time.Time
+}
+
+// Pledge statuses of a statement, as of its date.
+const (
+	StatementPledgeOpen        = "open"        // nothing paid yet, not due
+	StatementPledgePartlyPaid  = "partly_paid" // paid in part, not due
+	StatementPledgeOverdue     = "overdue"     // due before the date and still expecting money
+	StatementPledgePaid        = "paid"        // nothing more expected
+	StatementPledgeCancelled   = "cancelled"   // what it still expected was written off
+	illustrativeMarker         = "ILLUSTRATIVE"
+	carriedOverReceiptIDPrefix = "carried over from "
+)
+
+// Statement computes a donor's accountability statement for one term from
+// one snapshot of the read model: what it pledged, paid (with the fees
+// charged on it), and was refunded; its share of the pool, the fees and the
+// interest; what its money paid for by budget line, cluster, UNESCO region
+// and World Bank income group (FY2026) of the places reached; what is left
+// and what becomes of it at the close. What its money paid for, its
+// interest and its balance follow the rules of Attribution, so the
+// statements of all the term's donors add up to the term's figures.
+//
+// Money a close carried in from the previous term is listed among the
+// receipts ("carried over from 2020-2021", no fee); money a close carried
+// out to the next term stays in the donor's unallocated balance of this
+// term, and its entitlement at close says where it went.
+//
+// Errors are *errs.Error: invalid_date, unknown_fund, unknown_term,
+// unknown_donor (not registered by the view's fund_seq), invalid_at_seq,
+// no_data_as_of (as_of before the term's first entry, or before both the
+// donor's registration and its first entry) and not_attributable; an error
+// wrapping ErrInconsistent when the read model's figures do not agree (the
+// statement would not validate); or an infrastructure error.
+func Statement(ctx context.Context, s *projections.Store, q StatementQuery) (statement.Statement, error) {
+	if !projections.ValidDate(q.AsOf) {
+		return statement.Statement{}, projections.InvalidDate("as_of", q.AsOf)
+	}
+	v, err := s.OpenView(ctx, "statement", q.Fund, q.AtSeq)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	defer v.Tx.Rollback()
+	donor, t, err := statementSubject(ctx, v, q)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	termID := t.ID
+	at, err := attributeTerm(ctx, v, termID, q.AsOf)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	p := at.parts[q.Donor]
+	if p == nil {
+		p = &participant{id: q.Donor, net: map[string]int64{}, carriedOutOf: map[string]int64{}}
+	}
+	gen, err := generatedAt(ctx, v, q.GeneratedAt)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	st := statement.Statement{
+		Fund:         q.Fund,
+		Term:         statement.Term{ID: t.ID, StartsOn: t.StartsOn, EndsOn: t.EndsOn, ClosedOn: t.ClosedOn},
+		Donor:        donor,
+		AsOf:         q.AsOf,
+		AtSeq:        q.AtSeq,
+		GeneratedAt:  gen.UTC().Format(time.RFC3339),
+		FundSeq:      v.FundSeq,
+		ChainHead:    v.ChainHead,
+		Illustrative: strings.Contains(strings.ToUpper(donor.Name), illustrativeMarker),
+	}
+	fail := func(err error) (statement.Statement, error) {
+		return statement.Statement{}, fmt.Errorf("statement of donor %s in term %s as of %s at fund_seq %d: %w", q.Donor, termID, q.AsOf, v.FundSeq, err)
+	}
+	if st.Pledged, err = statementPledges(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+		return fail(err)
+	}
+	if st.Received, err = statementReceipts(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+		return fail(err)
+	}
+	if st.Refunds, err = statementRefunds(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+		return fail(err)
+	}
+	lines, clusters, err := projections.LinesAndClusters(ctx, v, termID)
+	if err != nil {
+		return fail(err)
+	}
+	if err := statementFigures(&st, t, at, p, lines, clusters); err != nil {
+		return fail(err)
+	}
+	return st, nil
+}
+
+// statementSubject reads the donor and the term a statement is asked for,
+// and refuses an as_of before the term's first entry, or before both the
+// donor's registration and its first entry.
+func statementSubject(ctx context.Context, v *projections.View, q StatementQuery) (statement.Donor, projections.ReportTerm, error) {
+	donor, since, err := loadDonor(ctx, v, q.Donor, q.AsOf)
+	if err != nil {
+		return donor, projections.ReportTerm{}, err
+	}
+	span, err := v.PickTermSpan(ctx, q.Term, q.AsOf)
+	if err != nil {
+		return donor, projections.ReportTerm{}, err
+	}
+	t, err := projections.LoadTerm(ctx, v, span.ID, q.AsOf)
+	if err != nil {
+		return donor, t, err
+	}
+	if err := t.CheckAsOf(q.AsOf); err != nil {
+		return donor, t, err
+	}
+	if q.AsOf < since {
+		return donor, t, projections.Codes.New(projections.CodeNoDataAsOf, "as_of", fmt.Sprintf("as_of %s is before donor %s was registered (%s) and before its first entry: the ledger has nothing to report for that date", q.AsOf, q.Donor, since))
+	}
+	return donor, t, nil
+}
+
+// generatedAt is gen, or when it is zero the time the view's last event
+// was recorded, so that a statement of the same view is the same file.
+func generatedAt(ctx context.Context, v *projections.View, gen time.Time) (time.Time, error) {
+	if !gen.IsZero() {
+		return gen, nil
+	}
+	at, err := v.RecordedAt(ctx, v.FundSeq)
+	if err != nil {
+		return gen, err
+	}
+	if gen, err = time.Parse(time.RFC3339, at); err != nil {
+		return gen, fmt.Errorf("statement: %w: recorded_at %q of fund_seq %d: %v", projections.ErrInconsistent, at, v.FundSeq, err)
+	}
+	return gen, nil
+}
+
+// statementFigures fills in the donor's share of the term, what its money
+// paid for and its balance, from the attribution at and its participant p,
+// and checks them against the lists already in st: the lists and the
+// attribution read different tables, they must agree.
+func statementFigures(st *statement.Statement, t projections.ReportTerm, at *attribution, p *participant, lines map[string]projections.Line, clusters map[string]string) error {
+	received, fees, refunded := usdSum(st.Received.Receipts, func(r statement.Receipt) string { return r.USD }),
+		usdSum(st.Received.Receipts, func(r statement.Receipt) string { return r.FeeUSD }),
+		usdSum(st.Refunds.Refunds, func(r statement.Refund) string { return r.USD })
+	if received != p.received+p.carriedIn || fees != p.fees || refunded != p.refunded {
+		return fmt.Errorf("%w: receipts %d, fees %d and refunds %d listed; the postings say %d, %d and %d",
+			projections.ErrInconsistent, received, fees, refunded, p.received+p.carriedIn, p.fees, p.refunded)
+	}
+	st.Share = termShare(at, p)
+	st.PaidFor = paidFor(p, lines, clusters)
+	spent := p.spentTotal()
+	unspent := received - fees + p.interest - spent - refunded
+	unallocated := p.unallocated + p.carriedOut
+	if unspent != p.allocatedUnspent+unallocated {
+		return fmt.Errorf("%w: unspent %d is not allocated-unspent %d + unallocated %d", projections.ErrInconsistent, unspent, p.allocatedUnspent, unallocated)
+	}
+	st.Balance = statement.Balance{
+		UnspentUSD:          money.FormatUSD(unspent),
+		AllocatedUnspentUSD: money.FormatUSD(p.allocatedUnspent),
+		UnallocatedUSD:      money.FormatUSD(unallocated),
+		AtClose:             entitlement(t, p, st.Refunds.Refunds),
+	}
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", projections.ErrInconsistent, err)
+	}
+	return nil
+}
+
+// termShare is the donor's share of the term's unearmarked pool, fees and
+// interest.
+func termShare(at *attribution, p *participant) statement.Share {
+	var termPool, termFees int64
+	for id, x := range at.parts {
+		if id == unattributed {
+			continue
+		}
+		termPool += max(x.pool(), 0)
+		termFees += x.fees
+	}
+	return statement.Share{
+		UnearmarkedUSD:     money.FormatUSD(max(p.pool(), 0)),
+		TermUnearmarkedUSD: money.FormatUSD(termPool),
+		PoolPct:            projections.Percent(max(p.pool(), 0), termPool),
+		TermFeesUSD:        money.FormatUSD(termFees),
+		FeesPct:            projections.Percent(p.fees, termFees),
+		InterestUSD:        money.FormatUSD(p.interest),
+		TermInterestUSD:    money.FormatUSD(at.inflow),
+		InterestPct:        projections.Percent(p.interest, at.inflow),
+	}
+}
+
+// pool is what the participant's money in the unearmarked pool came to:
+// receipts less fees, less refunds drawn from it, plus carried in (and not
+// less carried out: the weight its share of the pool was reckoned by).
+func (p *participant) pool() int64 { return p.net[""] + p.carriedOutOf[""] }
+
+// loadDonor reads a donor registered by the view's fund_seq, as of asOf
+// (its name, kind, country and city as amended by then, see projections.View.AmendDonors),
+// and the date its history starts: its registration or its first entry,
+// whichever comes first (back-dating is normal: a donor registered today
+// may have paid last year).
+func loadDonor(ctx context.Context, v *projections.View, id, asOf string) (d statement.Donor, since string, err error) {
+	d.ID = id
+	var seq int64
+	err = v.Tx.QueryRowContext(ctx, `SELECT name, kind, country, city, fund_seq FROM donors WHERE fund = ? AND donor_id = ? AND fund_seq <= ?`,
+		v.Fund, id, int64(v.FundSeq)).Scan(&d.Name, &d.Kind, &d.Country, &d.City, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, "", domain.Codes.New(domain.CodeUnknownDonor, "donor", fmt.Sprintf("fund %s has no donor %q", v.Fund, id))
+	}
+	if err != nil {
+		return d, "", fmt.Errorf("read donor %s: %w", id, err)
+	}
+	if err := v.AmendDonors(ctx, asOf, id, map[string]*statement.Donor{id: &d}); err != nil {
+		return d, "", err
+	}
+	var first sql.NullString
+	if err := v.Tx.QueryRowContext(ctx, `SELECT effective_on, (SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)
+		FROM events WHERE fund = ?1 AND fund_seq = ?2`, v.Fund, seq, id, int64(v.FundSeq)).Scan(&since, &first); err != nil {
+		return d, "", fmt.Errorf("read registration of donor %s: %w", id, err)
+	}
+	if first.Valid && first.String < since {
+		since = first.String
+	}
+	return d, since, nil
+}
+
+// usdSum adds the US dollar strings of a statement's rows (written by this
+// file, so valid).
+func usdSum[T any](rows []T, f func(T) string) int64 {
+	var sum int64
+	for _, r := range rows {
+		whole, frac, ok := strings.Cut(f(r), ".")
+		n, err := strconv.ParseInt(whole+frac, 10, 64)
+		if !ok || len(frac) != 2 || err != nil {
+			panic("statement: a US dollar figure written here does not parse: " + f(r))
+		}
+		sum += n
+	}
+	return sum
+}
+
+// currencyTotals sums amounts and US dollars by currency, sorted by code.
+type currencyTotals map[string][2]int64
+
+func (c currencyTotals) add(cur string, amount, usd int64) {
+	t := c[cur]
+	c[cur] = [2]int64{t[0] + amount, t[1] + usd}
+}
+
+func (c currencyTotals) list() []statement.CurrencyTotal {
+	out := []statement.CurrencyTotal{}
+	codes := make([]string, 0, len(c))
+	for k := range c {
+		codes = append(codes, k)
+	}
+	sort.Strings(codes)
+	for _, k := range codes {
+		cur, err := money.LookupCurrency(k)
+		if err != nil {
+			cur = money.Currency{Code: k, Decimals: 2}
+		}
+		out = append(out, statement.CurrencyTotal{Currency: k, Amount: money.Format(c[k][0], cur), USD: money.FormatUSD(c[k][1])})
+	}
+	return out
+}
+
+// moneyOf writes minor units of a currency code; an unknown code (never
+// accepted by the domain) is written with two decimals.
+func moneyOf(minor int64, code string) statement.Money {
+	cur, err := money.LookupCurrency(code)
+	if err != nil {
+		cur = money.Currency{Code: code, Decimals: 2}
+	}
+	return statement.Money{Amount: money.Format(minor, cur), Currency: code}
+}
+
+// earmarkOf turns a pot key into a statement earmark (nil for none).
+func earmarkOf(key string) *statement.Earmark {
+	if id, ok := strings.CutPrefix(key, "line:"); ok {
+		return &statement.Earmark{LineID: id}
+	}
+	if id, ok := strings.CutPrefix(key, "cluster:"); ok {
+		return &statement.Earmark{ClusterID: id}
+	}
+	return nil
+}
+
+// statementPledges lists the donor's pledges to the term signed by asOf, as
+// they stood at the end of that day with what the view knew: as amended,
+// paid by receipts not reversed, written off by a cancellation.
+func statementPledges(ctx context.Context, v *projections.View, donor, term, asOf string) (statement.Pledged, error) {
+	out := statement.Pledged{Pledges: []statement.Pledge{}}
+	rs, err := readStatementPledges(ctx, v, donor, term, asOf)
+	if err != nil {
+		return out, err
+	}
+	byCur := currencyTotals{}
+	var total, outstanding int64
+	for _, r := range rs {
+		st, err := readPledgeState(ctx, v, r, asOf)
+		if err != nil {
+			return out, err
+		}
+		pl, amount, usd, outstandingUSD := pledgeLine(r, st, asOf)
+		out.Pledges = append(out.Pledges, pl)
+		byCur.add(r.cur, amount, usd)
+		total += usd
+		outstanding += outstandingUSD
+	}
+	out.ByCurrency = byCur.list()
+	out.TotalUSD = money.FormatUSD(total)
+	out.OutstandingUSD = money.FormatUSD(outstanding)
+	return out, nil
+}
+
+// pledgeRow is a pledge as signed.
+type pledgeRow struct {
+	id, cur, rate, earmark, signed, due string
+	amount, usd                         int64
+}
+
+// pledgeState is a pledge as it stood as of a date: its terms as last
+// amended, whether it was cancelled, and what receipts paid of it.
+type pledgeState struct {
+	amount, usd int64
+	rate, due   string
+	cancelled   bool
+	paid        int64
+}
+
+// readStatementPledges reads the donor's pledges to the term signed by
+// asOf, by date and id.
+func readStatementPledges(ctx context.Context, v *projections.View, donor, term, asOf string) ([]pledgeRow, error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT pledge_id, currency, signed_amount_minor, signed_usd_rate, signed_usd_minor, earmark, signed_on, due_on
+		FROM pledges WHERE fund = ? AND donor_id = ? AND term_id = ? AND signed_on <= ? AND created_seq <= ?
+		ORDER BY signed_on, pledge_id`, v.Fund, donor, term, asOf, int64(v.FundSeq))
+	if err != nil {
+		return nil, fmt.Errorf("read pledges: %w", err)
+	}
+	defer rows.Close()
+	var rs []pledgeRow
+	for rows.Next() {
+		var r pledgeRow
+		if err := rows.Scan(&r.id, &r.cur, &r.amount, &r.rate, &r.usd, &r.earmark, &r.signed, &r.due); err != nil {
+			return nil, fmt.Errorf("read pledges: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read pledges: %w", err)
+	}
+	return rs, nil
+}
+
+// readPledgeState reads how pledge r stood as of asOf: its changes by then,
+// in the fund's order, and what receipts not reversed paid of it. A
+// revaluation after a reversal (terms_changed 0) sets no term of the
+// pledge: the memo postings carry what it did.
+func readPledgeState(ctx context.Context, v *projections.View, r pledgeRow, asOf string) (pledgeState, error) {
+	atSeq := int64(v.FundSeq)
+	st := pledgeState{amount: r.amount, usd: r.usd, rate: r.rate, due: r.due}
+	changes, err := v.Tx.QueryContext(ctx, `SELECT kind, amount_minor, usd_rate, usd_minor, due_on
+		FROM pledge_changes WHERE fund = ? AND pledge_id = ? AND effective_on <= ? AND fund_seq <= ? AND (kind = 'cancelled' OR terms_changed = 1)
+		ORDER BY fund_seq`, v.Fund, r.id, asOf, atSeq)
+	if err != nil {
+		return st, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
+	}
+	defer changes.Close()
+	for changes.Next() {
+		var (
+			kind, crate, cdue string
+			camount, cusd     int64
+		)
+		if err := changes.Scan(&kind, &camount, &crate, &cusd, &cdue); err != nil {
+			return st, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
+		}
+		if kind == "cancelled" {
+			st.cancelled = true
+			continue
+		}
+		st.amount, st.rate, st.usd, st.due = camount, crate, cusd, cdue
+	}
+	if err := changes.Err(); err != nil {
+		return st, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
+	}
+	changes.Close()
+	err = v.Tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.amount_minor), 0) FROM contributions c
+		WHERE c.fund = ?1 AND c.pledge_id = ?2 AND c.received_on <= ?3 AND c.fund_seq <= ?4 AND `+projections.NotReversed("c", "fund_seq", "?4", "?3"),
+		v.Fund, r.id, asOf, atSeq).Scan(&st.paid)
+	if err != nil {
+		return st, fmt.Errorf("read payments of pledge %s: %w", r.id, err)
+	}
+	return st, nil
+}
+
+// pledgeLine is the statement's line of pledge r as it stood as of asOf
+// (st), with what it counts for (amount, and usd in US dollars) and what
+// it still expects in US dollars.
+func pledgeLine(r pledgeRow, st pledgeState, asOf string) (pl statement.Pledge, amount, usd, outstandingUSD int64) {
+	amount, usd = st.amount, st.usd
+	rate, code := st.rate, r.cur
+	left := max(amount-st.paid, 0)
+	status := StatementPledgeOpen
+	switch {
+	case st.cancelled:
+		status, left = StatementPledgeCancelled, 0
+	case left == 0:
+		status = StatementPledgePaid
+	case st.due < asOf:
+		status = StatementPledgeOverdue
+	case st.paid > 0:
+		status = StatementPledgePartlyPaid
+	}
+	// What it still expects is worth its US dollar value in proportion,
+	// as the domain reckons it: its memo account's balance, unless
+	// amendments were dated before receipts they followed.
+	if amount > 0 {
+		outstandingUSD = money.MulDivRound(usd, left, amount)
+	}
+	if code == money.USD.Code {
+		rate = ""
+	}
+	// A cancelled pledge counts for what it settled before it was
+	// cancelled, at its value in proportion (Balance.Pledged takes off
+	// what the cancellation wrote off, which comes to the same unless
+	// amendments were dated before receipts they followed).
+	if st.cancelled && amount > 0 {
+		settled := min(st.paid, amount)
+		amount, usd = settled, money.MulDivRound(usd, settled, amount)
+	}
+	return statement.Pledge{
+		ID: r.id, SignedOn: r.signed, DueOn: st.due, Amount: moneyOf(amount, code), USDRate: rate, USD: money.FormatUSD(usd),
+		Earmark: earmarkOf(r.earmark), Status: status, Outstanding: moneyOf(left, code), OutstandingUSD: money.FormatUSD(outstandingUSD),
+	}, amount, usd, outstandingUSD
+}
+
+// statementReceipts lists the donor's receipts in the term by asOf that
+// the view has not reversed, each with its fee, and what a close carried
+// in from the previous term, by date.
+func statementReceipts(ctx context.Context, v *projections.View, donor, term, asOf string) (statement.Received, error) {
+	atSeq := int64(v.FundSeq)
+	out := statement.Received{Receipts: []statement.Receipt{}}
+	rows, err := v.Tx.QueryContext(ctx, `SELECT c.contribution_id, c.received_on, c.amount_minor, c.currency, c.usd_rate, c.usd_minor, c.bank_ref, c.pledge_id,
+			COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND f.fund_seq <= ?4
+				AND `+projections.NotReversed("f", "fund_seq", "?4", "?5")+`), 0)
+		FROM contributions c
+		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND `+projections.NotReversed("c", "fund_seq", "?4", "?5")+`
+		ORDER BY c.received_on, c.contribution_id`, v.Fund, donor, term, atSeq, asOf)
+	if err != nil {
+		return out, fmt.Errorf("read receipts: %w", err)
+	}
+	defer rows.Close()
+	byCur := currencyTotals{}
+	var total, fees int64
+	for rows.Next() {
+		var (
+			r                statement.Receipt
+			amount, usd, fee int64
+			cur              string
+		)
+		if err := rows.Scan(&r.ID, &r.ReceivedOn, &amount, &cur, &r.USDRate, &usd, &r.BankRef, &r.PledgeID, &fee); err != nil {
+			return out, fmt.Errorf("read receipts: %w", err)
+		}
+		if cur == money.USD.Code {
+			r.USDRate = ""
+		}
+		r.Amount, r.USD, r.FeeUSD = moneyOf(amount, cur), money.FormatUSD(usd), money.FormatUSD(fee)
+		out.Receipts = append(out.Receipts, r)
+		byCur.add(cur, amount, usd)
+		total += usd
+		fees += fee
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read receipts: %w", err)
+	}
+	rows.Close()
+	carried, err := v.Tx.QueryContext(ctx, `SELECT o.from_term_id, o.effective_on, o.to_earmark, s.amount_minor
+		FROM carry_overs o JOIN carry_over_shares s ON s.fund = o.fund AND s.fund_seq = o.fund_seq
+		WHERE o.fund = ? AND o.to_term_id = ? AND s.donor_id = ? AND o.fund_seq <= ? AND o.effective_on <= ?
+		ORDER BY o.effective_on, o.fund_seq`, v.Fund, term, donor, atSeq, asOf)
+	if err != nil {
+		return out, fmt.Errorf("read carry-overs: %w", err)
+	}
+	defer carried.Close()
+	for carried.Next() {
+		var (
+			from, on, pot string
+			x             int64
+		)
+		if err := carried.Scan(&from, &on, &pot, &x); err != nil {
+			return out, fmt.Errorf("read carry-overs: %w", err)
+		}
+		ref := "close of term " + from + ": unearmarked"
+		if pot != "" {
+			ref = "close of term " + from + ": earmarked " + pot
+		}
+		out.Receipts = append(out.Receipts, statement.Receipt{ID: carriedOverReceiptIDPrefix + from, ReceivedOn: on,
+			Amount: moneyOf(x, money.USD.Code), USD: money.FormatUSD(x), FeeUSD: money.FormatUSD(0), BankRef: ref})
+		byCur.add(money.USD.Code, x, x)
+		total += x
+	}
+	if err := carried.Err(); err != nil {
+		return out, fmt.Errorf("read carry-overs: %w", err)
+	}
+	sort.SliceStable(out.Receipts, func(i, j int) bool { return out.Receipts[i].ReceivedOn < out.Receipts[j].ReceivedOn })
+	out.ByCurrency = byCur.list()
+	out.TotalUSD, out.FeesUSD = money.FormatUSD(total), money.FormatUSD(fees)
+	return out, nil
+}
+
+// statementRefunds lists the refunds paid to the donor from the term by
+// asOf that the view has not reversed.
+func statementRefunds(ctx context.Context, v *projections.View, donor, term, asOf string) (statement.Refunds, error) {
+	out := statement.Refunds{Refunds: []statement.Refund{}}
+	rows, err := v.Tx.QueryContext(ctx, `SELECT r0.refund_id, r0.paid_on, r0.amount_minor, r0.reason FROM refunds r0
+		WHERE r0.fund = ?1 AND r0.donor_id = ?2 AND r0.term_id = ?3 AND r0.fund_seq <= ?4 AND r0.paid_on <= ?5 AND `+projections.NotReversed("r0", "fund_seq", "?4", "?5")+`
+		ORDER BY r0.paid_on, r0.refund_id`, v.Fund, donor, term, int64(v.FundSeq), asOf)
+	if err != nil {
+		return out, fmt.Errorf("read refunds: %w", err)
+	}
+	defer rows.Close()
+	var total int64
+	for rows.Next() {
+		var (
+			r statement.Refund
+			x int64
+		)
+		if err := rows.Scan(&r.ID, &r.PaidOn, &x, &r.Note); err != nil {
+			return out, fmt.Errorf("read refunds: %w", err)
+		}
+		r.USD = money.FormatUSD(x)
+		total += x
+		out.Refunds = append(out.Refunds, r)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read refunds: %w", err)
+	}
+	out.TotalUSD = money.FormatUSD(total)
+	return out, nil
+}
+
+// paidFor groups what the participant's money paid for by line, cluster,
+// region and income group.
+func paidFor(p *participant, lines map[string]projections.Line, clusters map[string]string) statement.PaidFor {
+	out := statement.PaidFor{Lines: []statement.LineUse{}, Clusters: []statement.ClusterUse{}, Regions: []statement.GroupUse{},
+		IncomeGroups: []statement.GroupUse{}, IncomeGroupFY: projections.IncomeGroupFY}
+	byLine := map[string]*lineSplit{}
+	byCluster := map[string]int64{}
+	regions, incomes := placeGroups{}, placeGroups{}
+	var total int64
+	for _, s := range p.spent {
+		l := byLine[s.exp.LineID]
+		if l == nil {
+			l = &lineSplit{}
+			byLine[s.exp.LineID] = l
+		}
+		if s.earmarked {
+			l.earmarked += s.usd
+		} else {
+			l.proRata += s.usd
+		}
+		byCluster[lines[s.exp.LineID].ClusterID] += s.usd
+		region, income := projections.Classify(s.exp.Where.Country)
+		city := s.exp.Where.Label()
+		regions.add(region, city, s.usd)
+		incomes.add(income, city, s.usd)
+		total += s.usd
+	}
+	out.Lines = lineUses(byLine, lines)
+	cids := make([]string, 0, len(byCluster))
+	for id := range byCluster {
+		cids = append(cids, id)
+	}
+	sort.Strings(cids) // the fund-wide lines ("") first
+	for _, id := range cids {
+		name := clusters[id]
+		if name == "" && id != "" {
+			name = id
+		}
+		out.Clusters = append(out.Clusters, statement.ClusterUse{ClusterID: id, Name: name, USD: money.FormatUSD(byCluster[id]), Pct: projections.Percent(byCluster[id], total)})
+	}
+	out.Regions, out.IncomeGroups = regions.uses(total), incomes.uses(total)
+	out.TotalUSD = money.FormatUSD(total)
+	return out
+}
+
+// lineSplit is what a donor's money paid on one line, from its earmarked
+// money and pro rata from the pool.
+type lineSplit struct{ earmarked, proRata int64 }
+
+// lineUses lists the lines a donor's money paid for, in reading order.
+func lineUses(byLine map[string]*lineSplit, lines map[string]projections.Line) []statement.LineUse {
+	ids := make([]string, 0, len(byLine))
+	for id := range byLine {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return projections.LineLess(ids[i], ids[j], lines) })
+	out := []statement.LineUse{}
+	for _, id := range ids {
+		l := byLine[id]
+		out = append(out, statement.LineUse{LineID: id, Title: lines[id].Title, ClusterID: lines[id].ClusterID,
+			EarmarkedUSD: money.FormatUSD(l.earmarked), ProRataUSD: money.FormatUSD(l.proRata), TotalUSD: money.FormatUSD(l.earmarked + l.proRata)})
+	}
+	return out
+}
+
+// placeGroup is what a donor's money paid in one region or income group,
+// and the cities it reached there.
+type placeGroup struct {
+	usd    int64
+	cities map[string]bool
+}
+
+// placeGroups are the groups of one classification, by name.
+type placeGroups map[string]*placeGroup
+
+func (m placeGroups) add(name, city string, x int64) {
+	g := m[name]
+	if g == nil {
+		g = &placeGroup{cities: map[string]bool{}}
+		m[name] = g
+	}
+	g.usd += x
+	if city != "" {
+		g.cities[city] = true
+	}
+}
+
+// uses lists the groups in reading order, each with its share of total and
+// at most statement.MaxCitiesList of its cities.
+func (m placeGroups) uses(total int64) []statement.GroupUse {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return projections.GroupLess(names[i], names[j]) })
+	gs := []statement.GroupUse{}
+	for _, n := range names {
+		g := m[n]
+		var cities []string
+		for c := range g.cities {
+			cities = append(cities, c)
+		}
+		sort.Strings(cities)
+		if len(cities) > statement.MaxCitiesList {
+			cities = cities[:statement.MaxCitiesList]
+		}
+		gs = append(gs, statement.GroupUse{Name: n, USD: money.FormatUSD(g.usd), Pct: projections.Percent(g.usd, total), Cities: cities})
+	}
+	return gs
+}
+
+// entitlement says what the donor is entitled to at the term's close: while
+// the term is open, its unallocated balance today, refunded or carried over
+// as the close will decide; once closed, what the close carried over or
+// refunded to it.
+func entitlement(t projections.ReportTerm, p *participant, refunds []statement.Refund) statement.Entitlement {
+	if t.ClosedOn == "" {
+		return statement.Entitlement{Kind: statement.EntitlementPending, USD: money.FormatUSD(p.unallocated)}
+	}
+	var atClose int64
+	for _, r := range refunds {
+		if strings.HasPrefix(r.ID, "close:"+t.ID+":") {
+			atClose += usdSum([]statement.Refund{r}, func(r statement.Refund) string { return r.USD })
+		}
+	}
+	if t.Disposition == domain.DispositionRefund {
+		return statement.Entitlement{Kind: statement.EntitlementRefund, USD: money.FormatUSD(atClose),
+			Note: "The close refunded it on " + t.ClosedOn + " (see the refunds)."}
+	}
+	e := statement.Entitlement{Kind: statement.EntitlementCarryOver, USD: money.FormatUSD(p.carriedOut), ToTermID: t.ToTermID}
+	if atClose > 0 {
+		e.Note = "Money earmarked to a budget line outside any cluster, " + usdText(atClose) + ", was refunded at the close (see the refunds)."
+	}
+	return e
+}
+
+// usdText prints US cents for a note: "US$ 1,234.50".
+func usdText(x int64) string { return "US$ " + money.Grouped(money.FormatUSD(x)) }
