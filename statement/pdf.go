@@ -293,7 +293,6 @@ const (
 // repeating the head row on each new page. styles, when not nil, gives each
 // row's style.
 func (d *pdfDoc) table(cols []column, rows [][]string, styles []rowStyle, w float64) {
-	f := d.f
 	if w == 0 {
 		w = d.width()
 	}
@@ -304,11 +303,33 @@ func (d *pdfDoc) table(cols []column, rows [][]string, styles []rowStyle, w floa
 			tr[i][j] = d.tr(c)
 		}
 	}
+	widths, size := d.columnWidths(cols, tr, w)
+	t := &pdfTable{d: d, cols: cols, widths: widths, w: w, size: size, lineH: pdfLine * size / 8}
+	heads := make([]string, len(cols))
+	for j, c := range cols {
+		heads[j] = d.tr(c.Head)
+	}
+	t.headLines, t.headH = t.cellLines(heads, "B")
+	d.room(t.headH + pdfLine + 1.6)
+	t.drawHead()
+	d.color(pdfBlack)
+	for i, r := range tr {
+		st := rowPlain
+		if styles != nil {
+			st = styles[i]
+		}
+		t.row(r, st)
+	}
+	d.f.Ln(2)
+}
 
-	// Natural widths: the widest cell (bold, in case it is a total) and the
-	// widest word of the head. A table too wide at 8 pt tries smaller sizes
-	// before it wraps amounts.
+// columnWidths returns the widths of cols across w for the rows tr, and the
+// font size they fit at. Natural widths: the widest cell (bold, in case it
+// is a total) and the widest word of the head. A table too wide at 8 pt
+// tries smaller sizes before it wraps amounts.
+func (d *pdfDoc) columnWidths(cols []column, tr [][]string, w float64) ([]float64, float64) {
 	const minFlex = 28.0
+	f := d.f
 	widths := make([]float64, len(cols))
 	var size, fixed float64
 	flex := 0
@@ -353,88 +374,97 @@ func (d *pdfDoc) table(cols []column, rows [][]string, styles []rowStyle, w floa
 			widths[j] += (w - fixed) / float64(len(cols))
 		}
 	}
-	lineH := pdfLine * size / 8
+	return widths, size
+}
 
-	cellLines := func(r []string, style string) ([][]string, float64) {
-		d.font(style, size)
-		out := make([][]string, len(r))
-		n := 1
-		for j, c := range r {
-			out[j] = d.wrap(c, widths[j]-2*pdfPad)
-			n = max(n, len(out[j]))
-		}
-		return out, float64(n)*lineH + 1.6
-	}
-	draw := func(lines [][]string, h float64, style string, fill bool) {
-		x, y := pdfMargin, f.GetY()
-		if fill {
-			f.SetFillColor(pdfHeadBg[0], pdfHeadBg[1], pdfHeadBg[2])
-			f.Rect(x, y, w, h, "F")
-		}
-		d.font(style, size)
-		for j, cl := range lines {
-			align := "L"
-			if cols[j].Right {
-				align = "R"
-			}
-			for k, l := range cl {
-				f.SetXY(x+pdfPad, y+0.8+float64(k)*lineH)
-				f.CellFormat(widths[j]-2*pdfPad, lineH, l, "", 0, align, false, 0, "")
-			}
-			x += widths[j]
-		}
-		f.SetXY(pdfMargin, y+h)
-	}
-	rule := func(c [3]int, lw float64) {
-		f.SetDrawColor(c[0], c[1], c[2])
-		f.SetLineWidth(lw)
-		f.Line(pdfMargin, f.GetY(), pdfMargin+w, f.GetY())
-	}
+// pdfTable is a table being drawn: its columns laid out, and its head row.
+type pdfTable struct {
+	d              *pdfDoc
+	cols           []column
+	widths         []float64
+	w, size, lineH float64
+	headLines      [][]string
+	headH          float64
+}
 
-	heads := make([]string, len(cols))
-	for j, c := range cols {
-		heads[j] = d.tr(c.Head)
+// cellLines wraps a row's cells in style, and returns their lines and the
+// row's height.
+func (t *pdfTable) cellLines(r []string, style string) ([][]string, float64) {
+	t.d.font(style, t.size)
+	out := make([][]string, len(r))
+	n := 1
+	for j, c := range r {
+		out[j] = t.d.wrap(c, t.widths[j]-2*pdfPad)
+		n = max(n, len(out[j]))
 	}
-	headLines, headH := cellLines(heads, "B")
-	drawHead := func() {
-		draw(headLines, headH, "B", true)
-		rule(pdfGrey, 0.3)
+	return out, float64(n)*t.lineH + 1.6
+}
+
+// draw draws a row's lines, h high, on a shaded band when fill is set.
+func (t *pdfTable) draw(lines [][]string, h float64, style string, fill bool) {
+	f := t.d.f
+	x, y := pdfMargin, f.GetY()
+	if fill {
+		f.SetFillColor(pdfHeadBg[0], pdfHeadBg[1], pdfHeadBg[2])
+		f.Rect(x, y, t.w, h, "F")
 	}
-	d.room(headH + pdfLine + 1.6)
-	drawHead()
+	t.d.font(style, t.size)
+	for j, cl := range lines {
+		align := "L"
+		if t.cols[j].Right {
+			align = "R"
+		}
+		for k, l := range cl {
+			f.SetXY(x+pdfPad, y+0.8+float64(k)*t.lineH)
+			f.CellFormat(t.widths[j]-2*pdfPad, t.lineH, l, "", 0, align, false, 0, "")
+		}
+		x += t.widths[j]
+	}
+	f.SetXY(pdfMargin, y+h)
+}
+
+// rule draws a rule across the table at the current line.
+func (t *pdfTable) rule(c [3]int, lw float64) {
+	f := t.d.f
+	f.SetDrawColor(c[0], c[1], c[2])
+	f.SetLineWidth(lw)
+	f.Line(pdfMargin, f.GetY(), pdfMargin+t.w, f.GetY())
+}
+
+func (t *pdfTable) drawHead() {
+	t.draw(t.headLines, t.headH, "B", true)
+	t.rule(pdfGrey, 0.3)
+}
+
+// row draws one row in its style, on a new page under the head row again
+// when it does not fit.
+func (t *pdfTable) row(r []string, st rowStyle) {
+	d := t.d
+	font := ""
+	if st == rowTotal {
+		font = "B"
+	}
+	lines, h := t.cellLines(r, font)
+	if st == rowSub && len(lines) > 0 {
+		for k := range lines[0] {
+			lines[0][k] = "    " + lines[0][k]
+		}
+	}
+	if d.room(h) {
+		t.drawHead()
+	}
+	switch st {
+	case rowTotal:
+		t.rule(pdfBlack, 0.4)
+	case rowBreak:
+		t.rule(pdfGrey, 0.3)
+	}
+	if st == rowSub {
+		d.color(pdfGrey)
+	}
+	t.draw(lines, h, font, false)
 	d.color(pdfBlack)
-	for i, r := range tr {
-		st := rowPlain
-		if styles != nil {
-			st = styles[i]
-		}
-		font := ""
-		if st == rowTotal {
-			font = "B"
-		}
-		lines, h := cellLines(r, font)
-		if st == rowSub && len(lines) > 0 {
-			for k := range lines[0] {
-				lines[0][k] = "    " + lines[0][k]
-			}
-		}
-		if d.room(h) {
-			drawHead()
-		}
-		switch st {
-		case rowTotal:
-			rule(pdfBlack, 0.4)
-		case rowBreak:
-			rule(pdfGrey, 0.3)
-		}
-		if st == rowSub {
-			d.color(pdfGrey)
-		}
-		draw(lines, h, font, false)
-		d.color(pdfBlack)
-		rule(pdfRule, 0.1)
-	}
-	f.Ln(2)
+	t.rule(pdfRule, 0.1)
 }
 
 func (d *pdfDoc) summary() {

@@ -402,6 +402,21 @@ func (v *validator) currencyTotals(field string, ts []CurrencyTotal) {
 // Balance). Every renderer calls it first.
 func (s Statement) Validate() error {
 	v := &validator{}
+	v.header(s)
+	v.pledged(s.Pledged)
+	receivedUSD, feesUSD := v.received(s.Received)
+	interestUSD := v.share(s.Share)
+	paidUSD := v.paidFor(s.PaidFor)
+	refundedUSD := v.refunds(s.Refunds)
+	v.balance(s.Balance, receivedUSD, feesUSD, interestUSD, paidUSD, refundedUSD)
+	if v.err != nil {
+		return v.err
+	}
+	return nil
+}
+
+// header checks who and what the statement is of, and when.
+func (v *validator) header(s Statement) {
 	v.text("fund", s.Fund, true)
 	v.text("fund_name", s.FundName, false)
 	v.text("term.id", s.Term.ID, true)
@@ -430,10 +445,13 @@ func (s Statement) Validate() error {
 	if !reHash.MatchString(s.ChainHead) {
 		v.fail("chain_head", "want 64 lower-case hex digits, got %q", s.ChainHead)
 	}
+}
 
+// pledged checks the pledges and their totals.
+func (v *validator) pledged(pd Pledged) {
 	var pledged, outstanding int64
-	v.rows("pledged.pledges", len(s.Pledged.Pledges))
-	for i, p := range s.Pledged.Pledges {
+	v.rows("pledged.pledges", len(pd.Pledges))
+	for i, p := range pd.Pledges {
 		f := fmt.Sprintf("pledged.pledges[%d]", i)
 		v.text(f+".id", p.ID, true)
 		v.date(f+".signed_on", p.SignedOn, true)
@@ -452,13 +470,17 @@ func (s Statement) Validate() error {
 			}
 		}
 	}
-	v.currencyTotals("pledged.by_currency", s.Pledged.ByCurrency)
-	v.sum("pledged.total_usd", v.usd("pledged.total_usd", s.Pledged.TotalUSD), pledged)
-	v.sum("pledged.outstanding_usd", v.usd("pledged.outstanding_usd", s.Pledged.OutstandingUSD), outstanding)
+	v.currencyTotals("pledged.by_currency", pd.ByCurrency)
+	v.sum("pledged.total_usd", v.usd("pledged.total_usd", pd.TotalUSD), pledged)
+	v.sum("pledged.outstanding_usd", v.usd("pledged.outstanding_usd", pd.OutstandingUSD), outstanding)
+}
 
+// received checks the receipts and their totals, and returns the total
+// received and the fees, in US cents.
+func (v *validator) received(rd Received) (receivedUSD, feesUSD int64) {
 	var received, fees int64
-	v.rows("received.receipts", len(s.Received.Receipts))
-	for i, r := range s.Received.Receipts {
+	v.rows("received.receipts", len(rd.Receipts))
+	for i, r := range rd.Receipts {
 		f := fmt.Sprintf("received.receipts[%d]", i)
 		v.text(f+".id", r.ID, true)
 		v.date(f+".received_on", r.ReceivedOn, true)
@@ -469,23 +491,31 @@ func (s Statement) Validate() error {
 		v.text(f+".bank_ref", r.BankRef, false)
 		v.text(f+".pledge_id", r.PledgeID, false)
 	}
-	v.currencyTotals("received.by_currency", s.Received.ByCurrency)
-	receivedUSD := v.usd("received.total_usd", s.Received.TotalUSD)
+	v.currencyTotals("received.by_currency", rd.ByCurrency)
+	receivedUSD = v.usd("received.total_usd", rd.TotalUSD)
 	v.sum("received.total_usd", receivedUSD, received)
-	feesUSD := v.usd("received.fees_usd", s.Received.FeesUSD)
+	feesUSD = v.usd("received.fees_usd", rd.FeesUSD)
 	v.sum("received.fees_usd", feesUSD, fees)
+	return receivedUSD, feesUSD
+}
 
-	sh := s.Share
+// share checks the donor's share of the term and returns its interest, in
+// US cents.
+func (v *validator) share(sh Share) (interestUSD int64) {
 	v.usd("share.unearmarked_usd", sh.UnearmarkedUSD)
 	v.usd("share.term_unearmarked_usd", sh.TermUnearmarkedUSD)
 	v.decimal("share.pool_pct", sh.PoolPct, true)
 	v.usd("share.term_fees_usd", sh.TermFeesUSD)
 	v.decimal("share.fees_pct", sh.FeesPct, true)
-	interestUSD := v.usd("share.interest_usd", sh.InterestUSD)
+	interestUSD = v.usd("share.interest_usd", sh.InterestUSD)
 	v.usd("share.term_interest_usd", sh.TermInterestUSD)
 	v.decimal("share.interest_pct", sh.InterestPct, true)
+	return interestUSD
+}
 
-	pf := s.PaidFor
+// paidFor checks what the donor's money paid for, by line, cluster, region
+// and income group, and returns its total, in US cents.
+func (v *validator) paidFor(pf PaidFor) (paidUSD int64) {
 	var lines int64
 	v.rows("paid_for.lines", len(pf.Lines))
 	for i, l := range pf.Lines {
@@ -497,7 +527,7 @@ func (s Statement) Validate() error {
 		v.sum(f+".total_usd", total, v.usd(f+".earmarked_usd", l.EarmarkedUSD), v.usd(f+".pro_rata_usd", l.ProRataUSD))
 		lines += total
 	}
-	paidUSD := v.usd("paid_for.total_usd", pf.TotalUSD)
+	paidUSD = v.usd("paid_for.total_usd", pf.TotalUSD)
 	v.sum("paid_for.total_usd", paidUSD, lines)
 	var clusters int64
 	v.rows("paid_for.clusters", len(pf.Clusters))
@@ -511,42 +541,53 @@ func (s Statement) Validate() error {
 	if len(pf.Clusters) > 0 {
 		v.sum("paid_for.clusters", paidUSD, clusters)
 	}
-	groups := func(field string, gs []GroupUse) {
-		v.rows(field, len(gs))
-		var sum int64
-		for i, g := range gs {
-			f := fmt.Sprintf("%s[%d]", field, i)
-			v.text(f+".name", g.Name, true)
-			sum += v.usd(f+".usd", g.USD)
-			v.decimal(f+".pct", g.Pct, true)
-			if len(g.Cities) > MaxCitiesList {
-				v.fail(f+".cities", "%d cities, more than %d", len(g.Cities), MaxCitiesList)
-			}
-			for j, c := range g.Cities {
-				v.text(fmt.Sprintf("%s.cities[%d]", f, j), c, true)
-			}
+	v.groups("paid_for.regions", pf.Regions, paidUSD)
+	v.groups("paid_for.income_groups", pf.IncomeGroups, paidUSD)
+	v.text("paid_for.income_group_fy", pf.IncomeGroupFY, false)
+	return paidUSD
+}
+
+// groups checks the groups of one classification, which add up to paidUSD.
+func (v *validator) groups(field string, gs []GroupUse, paidUSD int64) {
+	v.rows(field, len(gs))
+	var sum int64
+	for i, g := range gs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		v.text(f+".name", g.Name, true)
+		sum += v.usd(f+".usd", g.USD)
+		v.decimal(f+".pct", g.Pct, true)
+		if len(g.Cities) > MaxCitiesList {
+			v.fail(f+".cities", "%d cities, more than %d", len(g.Cities), MaxCitiesList)
 		}
-		if len(gs) > 0 {
-			v.sum(field, paidUSD, sum)
+		for j, c := range g.Cities {
+			v.text(fmt.Sprintf("%s.cities[%d]", f, j), c, true)
 		}
 	}
-	groups("paid_for.regions", pf.Regions)
-	groups("paid_for.income_groups", pf.IncomeGroups)
-	v.text("paid_for.income_group_fy", pf.IncomeGroupFY, false)
+	if len(gs) > 0 {
+		v.sum(field, paidUSD, sum)
+	}
+}
 
+// refunds checks the refunds and returns their total, in US cents.
+func (v *validator) refunds(rf Refunds) (refundedUSD int64) {
 	var refunds int64
-	v.rows("refunds.refunds", len(s.Refunds.Refunds))
-	for i, r := range s.Refunds.Refunds {
+	v.rows("refunds.refunds", len(rf.Refunds))
+	for i, r := range rf.Refunds {
 		f := fmt.Sprintf("refunds.refunds[%d]", i)
 		v.text(f+".id", r.ID, true)
 		v.date(f+".paid_on", r.PaidOn, true)
 		refunds += v.usd(f+".usd", r.USD)
 		v.text(f+".note", r.Note, false)
 	}
-	refundedUSD := v.usd("refunds.total_usd", s.Refunds.TotalUSD)
+	refundedUSD = v.usd("refunds.total_usd", rf.TotalUSD)
 	v.sum("refunds.total_usd", refundedUSD, refunds)
+	return refundedUSD
+}
 
-	b := s.Balance
+// balance checks the balance identity: unspent is received less fees plus
+// interest less what was paid for and refunded, and is allocated-unspent
+// plus unallocated.
+func (v *validator) balance(b Balance, receivedUSD, feesUSD, interestUSD, paidUSD, refundedUSD int64) {
 	unspent := v.usd("balance.unspent_usd", b.UnspentUSD)
 	v.sum("balance.unspent_usd", unspent, receivedUSD, -feesUSD, interestUSD, -paidUSD, -refundedUSD)
 	v.sum("balance.unspent_usd", unspent, v.usd("balance.allocated_unspent_usd", b.AllocatedUnspentUSD), v.usd("balance.unallocated_usd", b.UnallocatedUSD))
@@ -559,11 +600,6 @@ func (s Statement) Validate() error {
 		v.fail("balance.at_close.kind", "want %s, %s or %s, got %q", EntitlementPending, EntitlementRefund, EntitlementCarryOver, b.AtClose.Kind)
 	}
 	v.text("balance.at_close.note", b.AtClose.Note, false)
-
-	if v.err != nil {
-		return v.err
-	}
-	return nil
 }
 
 // JSON renders s as indented JSON with a final newline, after Validate.
