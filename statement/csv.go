@@ -22,14 +22,39 @@ func CSV(s Statement) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	var rows [][]string
-	add := func(r ...string) { rows = append(rows, r) }
+	var c csvRows
+	c.add("section", "field", "value")
+	c.head(s)
+	c.add("section", "item", "usd")
+	for _, r := range s.summary() {
+		c.add("summary", r.Key, r.USD)
+	}
+	c.money(s)
+	c.paidFor(s)
 	// t marks a free-text field for formula neutralising; codes, dates and
 	// amounts come from validated formats and never need it.
 	t := safeCell
+	c.add("section", "id", "paid_on", "usd", "note")
+	for _, r := range s.Refunds.Refunds {
+		c.add("refund", t(r.ID), r.PaidOn, r.USD, t(r.Note))
+	}
+	e := s.Balance.AtClose
+	c.add("section", "kind", "usd", "to_term_id", "note")
+	c.add("at_close", e.Kind, e.USD, t(e.ToTermID), t(e.Note))
+	return c.bytes()
+}
 
-	add("section", "field", "value")
-	kv := func(k, v string) { add("statement", k, v) }
+// csvRows are the rows of a statement's CSV, of the widths they were
+// added with.
+type csvRows [][]string
+
+func (c *csvRows) add(r ...string) { *c = append(*c, r) }
+
+// head adds the statement section: who and what the statement is of, and
+// when.
+func (c *csvRows) head(s Statement) {
+	t := safeCell
+	kv := func(k, v string) { c.add("statement", k, v) }
 	kv("fund", t(s.Fund))
 	kv("fund_name", t(s.fundName()))
 	kv("administrative_agent", Agent)
@@ -57,78 +82,75 @@ func CSV(s Statement) ([]byte, error) {
 	if s.Illustrative {
 		kv("notice", IllustrativeNotice)
 	}
+}
 
-	add("section", "item", "usd")
-	for _, r := range s.summary() {
-		add("summary", r.Key, r.USD)
-	}
-
-	add("section", "id", "signed_on", "due_on", "amount", "currency", "usd_rate", "usd", "earmark_line_id", "earmark_cluster_id", "status", "outstanding", "outstanding_usd")
+// money adds the pledges, the receipts, their totals by currency, and the
+// donor's share of the term.
+func (c *csvRows) money(s Statement) {
+	t := safeCell
+	c.add("section", "id", "signed_on", "due_on", "amount", "currency", "usd_rate", "usd", "earmark_line_id", "earmark_cluster_id", "status", "outstanding", "outstanding_usd")
 	for _, p := range s.Pledged.Pledges {
 		var line, cluster string
 		if p.Earmark != nil {
 			line, cluster = p.Earmark.LineID, p.Earmark.ClusterID
 		}
-		add("pledge", t(p.ID), p.SignedOn, p.DueOn, p.Amount.Amount, p.Amount.Currency, p.USDRate, p.USD, t(line), t(cluster), t(p.Status), p.Outstanding.Amount, p.OutstandingUSD)
+		c.add("pledge", t(p.ID), p.SignedOn, p.DueOn, p.Amount.Amount, p.Amount.Currency, p.USDRate, p.USD, t(line), t(cluster), t(p.Status), p.Outstanding.Amount, p.OutstandingUSD)
 	}
-	add("section", "currency", "amount", "usd")
-	for _, c := range s.Pledged.ByCurrency {
-		add("pledged_by_currency", c.Currency, c.Amount, c.USD)
+	c.add("section", "currency", "amount", "usd")
+	for _, x := range s.Pledged.ByCurrency {
+		c.add("pledged_by_currency", x.Currency, x.Amount, x.USD)
 	}
-
-	add("section", "id", "received_on", "amount", "currency", "usd_rate", "usd", "fee_usd", "bank_ref", "pledge_id")
+	c.add("section", "id", "received_on", "amount", "currency", "usd_rate", "usd", "fee_usd", "bank_ref", "pledge_id")
 	for _, r := range s.Received.Receipts {
-		add("receipt", t(r.ID), r.ReceivedOn, r.Amount.Amount, r.Amount.Currency, r.USDRate, r.USD, r.FeeUSD, t(r.BankRef), t(r.PledgeID))
+		c.add("receipt", t(r.ID), r.ReceivedOn, r.Amount.Amount, r.Amount.Currency, r.USDRate, r.USD, r.FeeUSD, t(r.BankRef), t(r.PledgeID))
 	}
-	add("section", "currency", "amount", "usd")
-	for _, c := range s.Received.ByCurrency {
-		add("received_by_currency", c.Currency, c.Amount, c.USD)
+	c.add("section", "currency", "amount", "usd")
+	for _, x := range s.Received.ByCurrency {
+		c.add("received_by_currency", x.Currency, x.Amount, x.USD)
 	}
-
 	sh := s.Share
-	add("section", "item", "donor_usd", "term_usd", "pct")
-	add("share", "pool", sh.UnearmarkedUSD, sh.TermUnearmarkedUSD, sh.PoolPct)
-	add("share", "fees", s.Received.FeesUSD, sh.TermFeesUSD, sh.FeesPct)
-	add("share", "interest", sh.InterestUSD, sh.TermInterestUSD, sh.InterestPct)
+	c.add("section", "item", "donor_usd", "term_usd", "pct")
+	c.add("share", "pool", sh.UnearmarkedUSD, sh.TermUnearmarkedUSD, sh.PoolPct)
+	c.add("share", "fees", s.Received.FeesUSD, sh.TermFeesUSD, sh.FeesPct)
+	c.add("share", "interest", sh.InterestUSD, sh.TermInterestUSD, sh.InterestPct)
+}
 
-	add("section", "line_id", "title", "cluster_id", "earmarked_usd", "pro_rata_usd", "total_usd")
+// paidFor adds what the donor's money paid for, by line, cluster, region
+// and income group.
+func (c *csvRows) paidFor(s Statement) {
+	t := safeCell
+	c.add("section", "line_id", "title", "cluster_id", "earmarked_usd", "pro_rata_usd", "total_usd")
 	for _, l := range s.PaidFor.Lines {
-		add("line", t(l.LineID), t(l.Title), t(l.ClusterID), l.EarmarkedUSD, l.ProRataUSD, l.TotalUSD)
+		c.add("line", t(l.LineID), t(l.Title), t(l.ClusterID), l.EarmarkedUSD, l.ProRataUSD, l.TotalUSD)
 	}
-	add("section", "cluster_id", "name", "usd", "pct")
-	for _, c := range s.PaidFor.Clusters {
-		name := c.Name
-		if c.ClusterID == "" {
-			name = clusterName(c)
+	c.add("section", "cluster_id", "name", "usd", "pct")
+	for _, cl := range s.PaidFor.Clusters {
+		name := cl.Name
+		if cl.ClusterID == "" {
+			name = clusterName(cl)
 		}
-		add("cluster", t(c.ClusterID), t(name), c.USD, c.Pct)
+		c.add("cluster", t(cl.ClusterID), t(name), cl.USD, cl.Pct)
 	}
-	add("section", "region", "usd", "pct", "cities")
+	c.add("section", "region", "usd", "pct", "cities")
 	for _, g := range s.PaidFor.Regions {
-		add("region", t(g.Name), g.USD, g.Pct, t(strings.Join(g.Cities, "; ")))
+		c.add("region", t(g.Name), g.USD, g.Pct, t(strings.Join(g.Cities, "; ")))
 	}
-	add("section", "income_group", "usd", "pct", "cities", "classification")
+	c.add("section", "income_group", "usd", "pct", "cities", "classification")
 	for _, g := range s.PaidFor.IncomeGroups {
-		add("income_group", t(g.Name), g.USD, g.Pct, t(strings.Join(g.Cities, "; ")), t(s.PaidFor.IncomeGroupFY))
+		c.add("income_group", t(g.Name), g.USD, g.Pct, t(strings.Join(g.Cities, "; ")), t(s.PaidFor.IncomeGroupFY))
 	}
+}
 
-	add("section", "id", "paid_on", "usd", "note")
-	for _, r := range s.Refunds.Refunds {
-		add("refund", t(r.ID), r.PaidOn, r.USD, t(r.Note))
-	}
-
-	e := s.Balance.AtClose
-	add("section", "kind", "usd", "to_term_id", "note")
-	add("at_close", e.Kind, e.USD, t(e.ToTermID), t(e.Note))
-
+// bytes writes the rows, each padded to the widest, with CRLF line ends.
+func (c csvRows) bytes() ([]byte, error) {
 	width := 0
-	for _, r := range rows {
+	for _, r := range c {
 		width = max(width, len(r))
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	for _, r := range rows {
+	for _, r := range c {
 		for len(r) < width {
 			r = append(r, "")
 		}
