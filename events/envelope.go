@@ -167,8 +167,14 @@ func writeJSONString(b *bytes.Buffer, s string) {
 }
 
 // Seal sets the event's prev_hash and hash. It is the writer's last step
-// before an event is encoded.
+// before an event is encoded. prevHash must be a hash (64 lower-case hex
+// digits): the hash covers prev_hash as given, the stored bytes as encoded,
+// and the two differ for text that is not valid UTF-8 (found by
+// FuzzCanonical: such an event sealed but never decoded).
 func (e *Event) Seal(prevHash string) error {
+	if !isHash(prevHash) {
+		return fmt.Errorf("seal event %s: prev_hash %q is not 64 lower-case hex digits", e.ID, prevHash)
+	}
 	e.PrevHash = prevHash
 	h, err := e.ComputeHash()
 	if err != nil {
@@ -176,6 +182,20 @@ func (e *Event) Seal(prevHash string) error {
 	}
 	e.Hash = h
 	return nil
+}
+
+// isHash reports whether s is a SHA-256 in lower-case hex, as ComputeHash
+// writes it.
+func isHash(s string) bool {
+	if len(s) != sha256.Size*2 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Encode returns the stored bytes of a sealed event.
