@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -224,14 +225,20 @@ func checkTrialBalance(t *testing.T, path string, body []byte) {
 
 // xmllint validates doc against a schema of iati/testdata/iati-2.03. A
 // machine without xmllint fails: the schema check is the point.
-func xmllint(t *testing.T, schema string, doc []byte) {
+func xmllint(t fatalT, schema string, doc []byte) {
 	t.Helper()
 	bin, err := exec.LookPath("xmllint")
 	if err != nil {
 		t.Fatal("xmllint not found: install libxml2-utils (scripts/test.sh does)")
 	}
-	file := filepath.Join(t.TempDir(), "doc.xml")
-	if err := os.WriteFile(file, doc, 0o644); err != nil {
+	f, err := os.CreateTemp("", "iati-*.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := f.Name()
+	defer os.Remove(file)
+	_, err = f.Write(doc)
+	if err = errors.Join(err, f.Close()); err != nil {
 		t.Fatal(err)
 	}
 	// --nonet: the schemas are all local; never fetch from the network.

@@ -80,18 +80,21 @@ type daemon struct {
 	logs   *syncBuffer
 }
 
+// fatalT is what the request helpers need of a test: *testing.T, or the
+// *rapid.T of a property test.
+type fatalT interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // startDaemon runs ledgerd's Main in process with args after
 // --http 127.0.0.1:0, and finds its URL in the line it prints.
 func startDaemon(t *testing.T, now func() time.Time, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{m: NewMain(), stdout: &syncBuffer{}, logs: &syncBuffer{}}
-	d.m.Stdout, d.m.Stderr, d.m.Now = d.stdout, d.logs, now
-	if err := d.m.ParseFlags(append([]string{"--http", "127.0.0.1:0"}, args...)); err != nil {
+	d, err := launchDaemon(t.Context(), now, args...)
+	if err != nil {
 		t.Fatal(err)
-	}
-	if err := d.m.Run(t.Context()); err != nil {
-		d.m.Close()
-		t.Fatalf("run: %v\n%s", err, d.logs)
 	}
 	t.Cleanup(func() {
 		if err := d.m.Close(); err != nil {
@@ -101,15 +104,31 @@ func startDaemon(t *testing.T, now func() time.Time, args ...string) *daemon {
 			t.Logf("ledgerd log:\n%s", d.logs)
 		}
 	})
-	m := listeningLine.FindStringSubmatch(d.stdout.String())
-	if m == nil {
-		t.Fatalf("no listening line in %q", d.stdout)
+	return d
+}
+
+// launchDaemon is startDaemon without the cleanup: the caller closes d.m.
+func launchDaemon(ctx context.Context, now func() time.Time, args ...string) (*daemon, error) {
+	d := &daemon{m: NewMain(), stdout: &syncBuffer{}, logs: &syncBuffer{}}
+	d.m.Stdout, d.m.Stderr, d.m.Now = d.stdout, d.logs, now
+	if err := d.m.ParseFlags(append([]string{"--http", "127.0.0.1:0"}, args...)); err != nil {
+		return nil, err
 	}
-	if m[1] != d.m.URL() {
-		t.Fatalf("printed %s, listens on %s", m[1], d.m.URL())
+	if err := d.m.Run(ctx); err != nil {
+		d.m.Close()
+		return nil, fmt.Errorf("run: %v\n%s", err, d.logs)
+	}
+	m := listeningLine.FindStringSubmatch(d.stdout.String())
+	switch {
+	case m == nil:
+		d.m.Close()
+		return nil, fmt.Errorf("no listening line in %q", d.stdout)
+	case m[1] != d.m.URL():
+		d.m.Close()
+		return nil, fmt.Errorf("printed %s, listens on %s", m[1], d.m.URL())
 	}
 	d.url = m[1]
-	return d
+	return d, nil
 }
 
 // startScenarioDaemon starts a daemon with the test tokens, a fresh data
@@ -130,7 +149,7 @@ type answer struct {
 func (a answer) String() string { return fmt.Sprintf("%d %s", a.status, bytes.TrimSpace(a.body)) }
 
 // errorOf returns the code and field of an error answer.
-func (a answer) errorOf(t *testing.T) (code, field string) {
+func (a answer) errorOf(t fatalT) (code, field string) {
 	t.Helper()
 	var e struct {
 		Error *struct {
@@ -181,7 +200,7 @@ type request struct {
 	added        [][2]string // headers added after header, so a name may come twice
 }
 
-func (d *daemon) do(t *testing.T, r request) answer {
+func (d *daemon) do(t fatalT, r request) answer {
 	t.Helper()
 	var rd io.Reader
 	if r.body != "" {
@@ -239,7 +258,7 @@ func (d *daemon) post(t *testing.T, want int, path, token, key string, body any)
 }
 
 // get fails the test unless the answer has status 200 and decodes into v.
-func (d *daemon) get(t *testing.T, path, token string, v any) answer {
+func (d *daemon) get(t fatalT, path, token string, v any) answer {
 	t.Helper()
 	a := d.do(t, request{method: "GET", path: path, token: token})
 	if a.status != http.StatusOK {
@@ -255,13 +274,13 @@ func (d *daemon) get(t *testing.T, path, token string, v any) answer {
 
 // streamLastSeq is the last sequence of the whole stream: a refused request
 // must leave it where it was.
-func (d *daemon) streamLastSeq(t *testing.T) uint64 {
+func (d *daemon) streamLastSeq(t fatalT) uint64 {
 	t.Helper()
 	return d.streamState(t).LastSeq
 }
 
 // streamState is the stream's state as the server reports it.
-func (d *daemon) streamState(t *testing.T) jetstream.StreamState {
+func (d *daemon) streamState(t fatalT) jetstream.StreamState {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

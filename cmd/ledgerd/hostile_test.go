@@ -1,0 +1,772 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
+)
+
+// TestHostileHistories drives a ledgerd over HTTP with generated histories
+// whose text, dates, amounts and keys come from hostile alphabets (issue
+// 8): control characters, invalid UTF-8 in the raw JSON, blank and
+// 10,000-character strings, right-to-left and combining marks, emoji,
+// dates at and beyond every window, amounts at the limits of each currency,
+// unknown currencies, reused ids and Idempotency-Keys. After every accepted
+// command every report answers in every format (balance, pledges, budget,
+// focus, trial balance, every donor's statement in json, csv, html and pdf,
+// IATI activities and organisation, GET /v1/events); the IATI files are
+// checked against the schema every few commands and at the end. A refused
+// command changes nothing: the stream's last sequence and the balances stay
+// as they were. At the end of each history GET /v1/audit/verify answers ok
+// and `projector verify --from` passes on the export.
+//
+// It tries hostileChecks histories, about a minute here; -rapid.checks=N
+// tries N (README.md, Testing).
+func TestHostileHistories(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a minute of generated histories; run without -short")
+	}
+	defaultChecks(t, hostileChecks)
+	projector := buildProjector(t)
+	tally := newHostileTally()
+	rapid.Check(t, func(rt *rapid.T) {
+		h := newHostileHistory(t, rt, projector, tally)
+		defer h.close()
+		h.run()
+	})
+	t.Logf("accepted by kind: %v", tally.accepted)
+	t.Logf("refused by kind: %v", tally.refused)
+	t.Logf("refusals by kind and code: %v", tally.codes)
+	t.Logf("hostile inputs by class (tried / accepted): %v / %v", tally.hostile, tally.hostileAccepted)
+	t.Logf("report answers: %v", tally.reports)
+	tally.checkNotVacuous(t)
+}
+
+// hostileChecks is how many histories TestHostileHistories tries when
+// -rapid.checks is not given.
+const hostileChecks = 5
+
+// defaultChecks sets -rapid.checks to n for this test unless the command
+// line set it.
+func defaultChecks(t *testing.T, n int) {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "rapid.checks" })
+	f := flag.Lookup("rapid.checks")
+	if given || f == nil {
+		return
+	}
+	old := f.Value.String()
+	if err := f.Value.Set(fmt.Sprint(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Value.Set(old) })
+}
+
+// buildProjector builds cmd/projector for verify --from.
+func buildProjector(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "projector")
+	if out, err := exec.Command("go", "build", "-o", bin, "../projector").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../projector: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// hostileNow is the daemon's clock: after every generated term's end.
+func hostileNow() time.Time { return time.Date(2023, 12, 31, 12, 0, 0, 0, time.UTC) }
+
+const (
+	hostileToday    = "2023-12-31"
+	hostileTomorrow = "2024-01-01"
+	// hostileIATIEvery is how often (in accepted commands) the IATI files
+	// are checked against the schema; xmllint is slow next to the rest.
+	hostileIATIEvery = 8
+)
+
+// Hostile alphabets.
+var (
+	hostileTexts = []string{
+		"", " ", "   ", "\t\n", "\u00a0", "\u3000", "\u200b", "\u2028",
+		"nul\x00byte", "esc\x1b[31mred", "bell\x07", "del\x7f", "c1\u0085next", "csi\u009b", "cr\rlf",
+		"line\nbreak", "tab\there",
+		strings.Repeat("x", 10000), strings.Repeat("é", 5000), strings.Repeat("👩‍👩‍👧", 100),
+		"\u202eevil\u202c", "שלום", "مرحبا", "e\u0301\u0301\u0301", "Z\u0351\u0352\u0353\u0354",
+		"👩‍👩‍👧", "🏳️‍🌈", "\U0001F4A9",
+		"<script>alert(1)</script>", "]]>&amp;<!--", "=cmd|' /C calc'!A0", `"quoted", a;b`, "(paren) \\ backslash %PDF",
+		"\ufffd", "\ufeffbom", "\ud7ff\ue000", "Medellín", "日本", "Ωμέγα",
+	}
+	// hostileRaw are bytes json.Marshal cannot carry: invalid UTF-8 and
+	// unescaped control characters, put into the raw JSON.
+	hostileRaw = []string{"\xff\xfe", "a\xc3\x28b", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf", "raw\x01ctl", "raw\ttab"}
+	// hostileDates sit at and beyond every window.
+	hostileDates = []string{
+		"0000-01-01", "0001-01-01", "1899-12-31", "1900-01-01", "1969-12-31", "1970-01-01", "1999-12-31", "2000-01-01",
+		"2019-12-31", "2020-01-01", "2021-12-31", "2022-06-30", "2023-12-31", hostileToday, hostileTomorrow, "2024-02-29", "2099-12-31", "9999-12-31",
+		"2021-02-29", "2020-13-01", "2020-00-10", "2020-1-1", "20200101", "2020-01-01T00:00:00Z", " 2020-01-01", "２０２０-01-01",
+		"+2020-01-01", "-2020-01-01", "10000-01-01", "",
+	}
+	hostileAmounts = []string{
+		"0.01", "0.001", "0.0001", "1", "1.5", "1.50", "1.500", "1000000000000.00", "9999999999999.99", "10000000000000.00",
+		"10000000000000000", "9223372036854775807", "99999999999999999999.99", "0", "0.00", "-0.00", "-1.00", "-0.01",
+		"1e3", " 1.00", "1.00 ", "+1.00", "1,000.00", "NaN", "Infinity", "0x10", "１.００", ".5", "5.", "",
+	}
+	hostileCurrencies = []string{"USD", "EUR", "JPY", "KRW", "KWD", "BHD", "usd", "XXX", "XAU", "BTC", "US$", "", "EUR ", "ＵＳＤ"}
+	hostileRates      = []string{"0", "-1", "1e3", "0.00000000001", "1.0000000001", "99999999999999999999999", "1.1", "NaN", "", " 1"}
+	// hostileKeys are Idempotency-Keys net/http will send.
+	hostileKeys = []string{strings.Repeat("k", 129), strings.Repeat("k", 128), "ключ", "a b", "a\tb", "é"}
+)
+
+// hostileTally counts, over every history, what was tried and what came
+// back, so that the test cannot pass without trying.
+type hostileTally struct {
+	mu                       sync.Mutex
+	accepted, refused        map[string]int // by kind of command
+	hostile, hostileAccepted map[string]int // by class of hostile input
+	reports                  map[string]int // by report and status
+	codes                    map[string]int // refusals by kind and code
+}
+
+func newHostileTally() *hostileTally {
+	return &hostileTally{accepted: map[string]int{}, refused: map[string]int{}, hostile: map[string]int{},
+		hostileAccepted: map[string]int{}, reports: map[string]int{}, codes: map[string]int{}}
+}
+
+func (c *hostileTally) add(m map[string]int, key string) {
+	c.mu.Lock()
+	m[key]++
+	c.mu.Unlock()
+}
+
+// hostileKinds are the kinds of command the generator draws; each must be
+// accepted at least once over the run.
+var hostileKinds = []string{"OpenTerm", "RegisterDonor", "RecordContribution", "AddBudgetLine", "ProposeAllocation",
+	"ApproveAllocation", "RecordExpenditure", "RegisterCluster", "RecordPledge", "AmendPledge", "CancelPledge",
+	"RecordInterest", "RecordRefund", "ReverseEvent", "CloseTerm", "RegisterCity", "AppointCoordinator", "JoinCluster"}
+
+// hostileClasses are the classes of hostile input; each must be tried.
+var hostileClasses = []string{"text", "raw bytes", "date", "amount", "currency", "rate", "idempotency key",
+	"replayed key", "reused key", "duplicate id"}
+
+func (c *hostileTally) checkNotVacuous(t *testing.T) {
+	for _, k := range hostileKinds {
+		if c.accepted[k] == 0 {
+			t.Errorf("no %s was ever accepted (%d refused)", k, c.refused[k])
+		}
+	}
+	for _, k := range hostileClasses {
+		if c.hostile[k] == 0 {
+			t.Errorf("no hostile input of class %q was tried", k)
+		}
+	}
+	if c.reports["statement pdf 200"] == 0 || c.reports["iati activities valid"] == 0 || c.reports["verify --from ok"] == 0 {
+		t.Errorf("reports were not all checked: %v", c.reports)
+	}
+}
+
+// hostileHistory is one generated history against its own daemon.
+type hostileHistory struct {
+	t          *testing.T
+	rt         *rapid.T
+	d          *daemon
+	projector  string
+	tally      *hostileTally
+	state      *domain.State
+	lastStream uint64
+	balances   map[string][]byte // term → the balance answer after the last accepted command
+	sent       []sentWrite       // accepted writes, for replays and reused keys
+	accepted   int
+}
+
+// sentWrite is an accepted write: its key, path, body and answer.
+type sentWrite struct {
+	key, path string
+	body      []byte
+	answer    []byte
+}
+
+func newHostileHistory(t *testing.T, rt *rapid.T, projector string, tally *hostileTally) *hostileHistory {
+	dir, err := os.MkdirTemp("", "hostile-")
+	if err != nil {
+		rt.Fatal(err)
+	}
+	d, err := launchDaemon(t.Context(), hostileNow, "--data", dir, "--tokens", writeTestTokens(t))
+	if err != nil {
+		os.RemoveAll(dir)
+		rt.Fatal(err)
+	}
+	h := &hostileHistory{t: t, rt: rt, d: d, projector: projector, tally: tally, state: domain.NewState("mdfm"),
+		balances: map[string][]byte{}}
+	h.lastStream = d.streamLastSeq(rt)
+	return h
+}
+
+func (h *hostileHistory) close() {
+	if err := h.d.m.Close(); err != nil {
+		h.t.Errorf("close: %v", err)
+	}
+	if h.rt.Failed() {
+		h.rt.Logf("ledgerd's warnings and errors:\n%s", problems(h.d.logs.String()))
+	}
+	os.RemoveAll(h.d.m.Config.DataDir)
+}
+
+// problems returns the log's lines above INFO.
+func problems(log string) string {
+	var b strings.Builder
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, "level=INFO") && !strings.Contains(line, "level=DEBUG") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// run sends the prelude, then generated commands, then checks the end.
+func (h *hostileHistory) run() {
+	for i, c := range hostilePrelude() {
+		w := h.writeOf(c)
+		w.key = fmt.Sprintf("prelude-%d", i)
+		if a := h.send(w); a.status != 201 {
+			h.rt.Fatalf("prelude %s: %s", w.path, a)
+		}
+		h.follow()
+	}
+	steps := rapid.IntRange(20, 40).Draw(h.rt, "commands")
+	for i := range steps {
+		h.step(i)
+	}
+	h.checkReports(true)
+	h.checkVerify()
+}
+
+// hostileWrite is one write request as the test sends it.
+type hostileWrite struct {
+	kind, path, token, key string
+	body                   []byte
+	classes                []string // hostile classes it carries
+}
+
+// writeOf turns a command into its request: path, token and body as JSON.
+func (h *hostileHistory) writeOf(c domain.Command) hostileWrite {
+	body, err := json.Marshal(c)
+	if err != nil {
+		h.rt.Fatal(err)
+	}
+	w := hostileWrite{kind: strings.TrimPrefix(fmt.Sprintf("%T", c), "*domain."), token: "tok-olu", body: body}
+	seg := url.PathEscape
+	switch c := c.(type) {
+	case *domain.OpenTerm:
+		w.path, w.token = "/v1/terms", "tok-ana"
+	case *domain.CloseTerm:
+		w.path, w.token = "/v1/terms/"+seg(c.ID)+"/close", "tok-ana"
+	case *domain.RegisterDonor:
+		w.path = "/v1/donors"
+	case *domain.RecordPledge:
+		w.path = "/v1/pledges"
+	case *domain.AmendPledge:
+		w.path = "/v1/pledges/" + seg(c.ID) + "/amend"
+	case *domain.CancelPledge:
+		w.path = "/v1/pledges/" + seg(c.ID) + "/cancel"
+	case *domain.RecordContribution:
+		w.path = "/v1/contributions"
+	case *domain.AddBudgetLine:
+		w.path = "/v1/budget-lines"
+	case *domain.ProposeAllocation:
+		w.path = "/v1/allocations"
+	case *domain.ApproveAllocation:
+		w.path, w.token = "/v1/allocations/"+seg(c.ID)+"/approve", "tok-ana"
+	case *domain.RecordExpenditure:
+		w.path = "/v1/expenditures"
+	case *domain.RecordInterest:
+		w.path = "/v1/interest"
+	case *domain.RecordRefund:
+		w.path = "/v1/refunds"
+	case *domain.ReverseEvent:
+		w.path = "/v1/reversals"
+	case *domain.RegisterCity:
+		w.path = "/v1/cities"
+	case *domain.RegisterCluster:
+		w.path = "/v1/clusters"
+	case *domain.AppointCoordinator:
+		w.path = "/v1/clusters/" + seg(c.ClusterID) + "/coordinators"
+	case *domain.JoinCluster:
+		w.path = "/v1/clusters/" + seg(c.ClusterID) + "/members"
+	default:
+		h.rt.Fatalf("no path for %T", c)
+	}
+	return w
+}
+
+// step draws one write, hostile or not, sends it and checks the outcome.
+func (h *hostileHistory) step(i int) {
+	var w hostileWrite
+	switch {
+	case len(h.sent) > 0 && rapid.IntRange(0, 19).Draw(h.rt, "replay") == 0:
+		// The same key and body again: the first answer, nothing appended.
+		s := rapid.SampledFrom(h.sent).Draw(h.rt, "replayed")
+		h.tally.add(h.tally.hostile, "replayed key")
+		before := h.d.streamLastSeq(h.rt)
+		a := h.send(hostileWrite{kind: "replay", path: s.path, token: h.tokenOf(s.path), key: s.key, body: s.body})
+		if a.status != 200 || !bytes.Equal(a.body, s.answer) {
+			h.rt.Fatalf("replay of %s key %q: %s, want 200 with the first answer %s", s.path, s.key, a, s.answer)
+		}
+		if after := h.d.streamLastSeq(h.rt); after != before {
+			h.rt.Fatalf("replay of %s key %q appended: stream %d → %d", s.path, s.key, before, after)
+		}
+		return
+	default:
+		w = h.writeOf(h.genCommand())
+		w.key = fmt.Sprintf("h-%d", i)
+	}
+	w = h.makeHostile(w)
+	before := h.d.streamLastSeq(h.rt)
+	if before != h.lastStream {
+		h.rt.Fatalf("stream at %d, last seen %d", before, h.lastStream)
+	}
+	a := h.send(w)
+	switch {
+	case a.status == 201:
+		h.tally.add(h.tally.accepted, w.kind)
+		for _, c := range w.classes {
+			h.tally.add(h.tally.hostileAccepted, c)
+		}
+		h.sent = append(h.sent, sentWrite{w.key, w.path, w.body, a.body})
+		h.follow()
+		h.accepted++
+		h.checkReports(h.accepted%hostileIATIEvery == 0)
+	case a.status == 200 && slices.Contains(w.classes, "reused key"):
+		// The reused key's own path and body: a replay.
+		if after := h.d.streamLastSeq(h.rt); after != h.lastStream {
+			h.rt.Fatalf("a replay of key %q appended: stream %d → %d", w.key, h.lastStream, after)
+		}
+	case a.status >= 400 && a.status < 500:
+		h.tally.add(h.tally.refused, w.kind)
+		code, _ := a.errorOf(h.rt)
+		if code == "" {
+			h.rt.Fatalf("%s %s: a refusal without a code: %s", w.kind, w.path, a)
+		}
+		h.tally.add(h.tally.codes, w.kind+" "+code)
+		h.checkUnchanged(w, a)
+	default:
+		h.rt.Fatalf("%s %s (hostile %v) key %q body %q: %s", w.kind, w.path, w.classes, w.key, w.body, a)
+	}
+}
+
+func (h *hostileHistory) tokenOf(path string) string {
+	if path == "/v1/terms" || strings.HasSuffix(path, "/close") || strings.HasSuffix(path, "/approve") {
+		return "tok-ana"
+	}
+	return "tok-olu"
+}
+
+// send posts w and returns the answer.
+func (h *hostileHistory) send(w hostileWrite) answer {
+	r := request{method: "POST", path: w.path, token: w.token, body: string(w.body)}
+	if w.key != "" {
+		r.header = map[string]string{"Idempotency-Key": w.key}
+	}
+	return h.d.do(h.rt, r)
+}
+
+// checkUnchanged: a refused write appended nothing and moved no balance.
+func (h *hostileHistory) checkUnchanged(w hostileWrite, a answer) {
+	if after := h.d.streamLastSeq(h.rt); after != h.lastStream {
+		h.rt.Fatalf("refused %s %s (%s) appended: stream %d → %d", w.kind, w.path, a, h.lastStream, after)
+	}
+	for _, term := range slices.Sorted(maps.Keys(h.balances)) {
+		b := h.report("balance", "/v1/funds/mdfm/balance?term="+url.QueryEscape(term))
+		if !bytes.Equal(b, h.balances[term]) {
+			h.rt.Fatalf("refused %s %s (%s) changed the balance of term %s:\n%s\nto %s", w.kind, w.path, a, term, h.balances[term], b)
+		}
+	}
+}
+
+// follow reads the events the accepted command appended, by direct gets,
+// and applies them to the State the generator draws from.
+func (h *hostileHistory) follow() {
+	last := h.d.streamLastSeq(h.rt)
+	if last <= h.lastStream {
+		h.rt.Fatalf("a command was accepted, the stream did not move from %d", last)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := h.d.m.log.JetStream().Stream(ctx, h.d.m.log.Stream())
+	if err != nil {
+		h.rt.Fatal(err)
+	}
+	for seq := h.lastStream + 1; seq <= last; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			h.rt.Fatalf("read stream seq %d: %v", seq, err)
+		}
+		e, err := events.Decode(m.Data)
+		if err != nil {
+			h.rt.Fatalf("stream seq %d: %v", seq, err)
+		}
+		if err := domain.Apply(h.state, e); err != nil {
+			h.rt.Fatalf("apply stream seq %d (%s): %v", seq, e.Type, err)
+		}
+	}
+	h.lastStream = last
+}
+
+// report GETs path as the auditor and fails unless it answers 200, or one
+// of the refusals the README documents for a report of that state (a term
+// that starts after today has no data as of today; a statement may be not
+// attributable). It returns the body.
+func (h *hostileHistory) report(what, path string) []byte {
+	h.rt.Helper()
+	a := h.d.do(h.rt, request{method: "GET", path: path, token: "tok-kim"})
+	if a.status == 200 {
+		h.tally.add(h.tally.reports, what+" 200")
+		return a.body
+	}
+	if a.status == 422 {
+		code, _ := a.errorOf(h.rt)
+		if code == "no_data_as_of" || (code == "not_attributable" && strings.HasPrefix(what, "statement")) {
+			h.tally.add(h.tally.reports, what+" 422 "+code)
+			return a.body
+		}
+	}
+	h.rt.Fatalf("GET %s: %s", path, a)
+	return nil
+}
+
+// checkReports asks every report in every format, and with iati the IATI
+// files' validity against the schema.
+func (h *hostileHistory) checkReports(iati bool) {
+	terms := slices.Sorted(maps.Keys(h.state.Terms))
+	donors := slices.Sorted(maps.Keys(h.state.Donors))
+	for _, term := range terms {
+		q := "?term=" + url.QueryEscape(term)
+		h.balances[term] = h.report("balance", "/v1/funds/mdfm/balance"+q)
+		h.report("budget", "/v1/reports/budget"+q)
+		h.report("focus", "/v1/reports/focus"+q)
+		for _, donor := range donors {
+			for _, f := range []string{"json", "csv", "html", "pdf"} {
+				h.report("statement "+f, "/v1/donors/"+url.PathEscape(donor)+"/statement"+q+"&format="+f)
+			}
+		}
+	}
+	h.report("pledges", "/v1/pledges")
+	h.report("clusters", "/v1/clusters")
+	h.report("trial balance", "/v1/reports/trial-balance")
+	acts := h.report("iati activities", "/v1/iati/activities.xml")
+	org := h.report("iati organisation", "/v1/iati/organisation.xml")
+	lines := bytes.Count(h.report("events", "/v1/events"), []byte("\n"))
+	if uint64(lines) != h.lastStream {
+		h.rt.Fatalf("GET /v1/events: %d lines, the stream holds %d events", lines, h.lastStream)
+	}
+	if iati {
+		if bytes.HasPrefix(acts, []byte("<")) {
+			xmllint(h.rt, "iati-activities-schema.xsd", acts)
+			h.tally.add(h.tally.reports, "iati activities valid")
+		}
+		if bytes.HasPrefix(org, []byte("<")) {
+			xmllint(h.rt, "iati-organisations-schema.xsd", org)
+			h.tally.add(h.tally.reports, "iati organisation valid")
+		}
+	}
+}
+
+// checkVerify: the auditor's verify answers ok, and projector verify --from
+// passes on the export (GET /v1/events is the stored bytes, one a line).
+func (h *hostileHistory) checkVerify() {
+	var v struct {
+		OK bool `json:"ok"`
+	}
+	a := h.d.get(h.rt, "/v1/audit/verify", "tok-kim", &v)
+	if !v.OK {
+		h.rt.Fatalf("GET /v1/audit/verify: %s", a)
+	}
+	export := h.report("events", "/v1/events")
+	f, err := os.CreateTemp("", "hostile-export-*.ndjson")
+	if err != nil {
+		h.rt.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(export)
+	if err := errors.Join(err, f.Close()); err != nil {
+		h.rt.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, h.projector, "verify", "--from", f.Name()).CombinedOutput()
+	if err != nil {
+		h.rt.Fatalf("projector verify --from: %v\n%s", err, out)
+	}
+	h.tally.add(h.tally.reports, "verify --from ok")
+}
+
+// hostilePrelude is how every history starts: two terms and two donors,
+// valid, so that the generated commands have something to build on.
+func hostilePrelude() []domain.Command {
+	return []domain.Command{
+		&domain.OpenTerm{ID: "T20", StartsOn: "2020-01-01", EndsOn: "2021-12-31", Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"},
+		&domain.OpenTerm{ID: "T22", StartsOn: "2022-01-01", EndsOn: "2023-12-31", Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"},
+		&domain.RegisterDonor{ID: "D1", Name: "City of Osaka", Kind: "member_city", Country: "JP"},
+		&domain.RegisterDonor{ID: "D2", Name: "Germany", Kind: "country", Country: "DE"},
+	}
+}
+
+// hostileGen draws the valid commands; the hostile fields are put in after
+// (makeHostile), so its own mistakes are few.
+var hostileGen = historygen.Gen{
+	BadDates:    []string{"2019-12-31", "2024-06-30"},
+	BadAmounts:  []string{"0", "-5.00"},
+	BadUSDRates: []string{"1.1"},
+	BadRates:    []string{"0"},
+}
+
+// genCommand draws a command, mostly one the state is ready for.
+func (h *hostileHistory) genCommand() domain.Command {
+	t, s, g, pick := h.rt, h.state, hostileGen, historygen.Pick
+	var m domain.Meta
+	terms := historygen.Known(s.Terms, "T20")
+	var ready []string
+	add := func(kinds ...string) { ready = append(ready, kinds...) }
+	add("RegisterCluster", "RegisterCity", "RegisterDonor", "RecordContribution", "RecordContribution", "RecordPledge", "AddBudgetLine", "OpenTerm")
+	if len(s.Lines) > 0 {
+		add("ProposeAllocation", "ProposeAllocation")
+	}
+	for _, a := range s.Allocations {
+		if a.Approved {
+			add("RecordExpenditure", "RecordExpenditure", "RecordExpenditure")
+		} else {
+			add("ApproveAllocation", "ApproveAllocation")
+		}
+	}
+	if len(s.Pledges) > 0 {
+		add("AmendPledge", "CancelPledge")
+	}
+	if len(s.Contributions) > 0 {
+		add("RecordInterest", "RecordRefund")
+	}
+	if len(historygen.ReversibleEvents(s, false)) > 0 {
+		add("ReverseEvent")
+	}
+	if len(s.Clusters) > 0 && len(s.Cities) > 0 {
+		add("AppointCoordinator", "JoinCluster")
+	}
+	if t20 := s.Terms["T20"]; t20 != nil && !t20.Closed && s.FundSeq > 12 {
+		add("CloseTerm")
+	}
+	switch rapid.SampledFrom(ready).Draw(t, "kind") {
+	case "OpenTerm":
+		id := pick(t, "term", []string{"T21", "T24"}, []string{"T20"})
+		span := map[string][2]string{"T21": {"2021-06-01", "2022-06-30"}, "T24": {"2024-01-01", "2025-12-31"}}[id]
+		return &domain.OpenTerm{ID: id, StartsOn: span[0], EndsOn: span[1], Target: g.Money(t, "target", 100000000, false), FeeRate: "0.01"}
+	case "RegisterDonor":
+		return &domain.RegisterDonor{ID: pick(t, "donor", []string{"D3", "D4"}, []string{"D1"}), Name: "Donor",
+			Kind: rapid.SampledFrom([]string{"country", "member_city", "foundation"}).Draw(t, "donor kind"), Country: "KE", City: "Nairobi"}
+	case "RecordContribution":
+		c := g.Contribution(t, s, m)
+		c.BankRef = "BANK-1"
+		return c
+	case "AddBudgetLine":
+		return g.BudgetLine(t, s, m)
+	case "ProposeAllocation":
+		c := g.Proposal(t, s, m)
+		c.Note = "note"
+		return c
+	case "ApproveAllocation":
+		return g.Approval(t, s, m)
+	case "RecordExpenditure":
+		c := g.Expenditure(t, s, m)
+		c.Description, c.Country, c.City = "Workshop", "KE", "Nairobi"
+		if len(s.Cities) > 0 && rapid.Bool().Draw(t, "in a registered city") {
+			c.Country, c.City = "", ""
+			c.CityID = rapid.SampledFrom(historygen.Known(s.Cities, "cork")).Draw(t, "city_id")
+		}
+		return c
+	case "RegisterCluster":
+		c := g.Cluster(t, m)
+		c.TechnicalPartner = "Partner"
+		return c
+	case "RegisterCity":
+		return &domain.RegisterCity{ID: pick(t, "city", []string{"cork", "gulu", "lagos"}, []string{"cork"}), Name: "City",
+			Country: rapid.SampledFrom([]string{"IE", "UG", "NG"}).Draw(t, "city country")}
+	case "RecordPledge":
+		term := rapid.SampledFrom(terms).Draw(t, "term_id")
+		in := g.Money(t, "pledged", 20000000, true)
+		return &domain.RecordPledge{ID: pick(t, "pledge", []string{"P1", "P2", "P3", "P4"}, []string{"P1"}),
+			DonorID: rapid.SampledFrom(historygen.Known(s.Donors, "D1")).Draw(t, "donor_id"), TermID: term, Amount: in,
+			USDRate: g.Rate(t, "usd_rate", in.Currency), SignedOn: g.Date(t, "signed_on", term), DueOn: g.Date(t, "due_on", term)}
+	case "AmendPledge":
+		c := g.AmendPledge(t, s, m)
+		if pl, ok := s.Pledges[c.ID]; ok {
+			c.AmendedOn = g.Date(t, "amended_on", pl.TermID)
+		}
+		return c
+	case "CancelPledge":
+		c := g.CancelPledge(t, s, m)
+		if pl, ok := s.Pledges[c.ID]; ok {
+			c.CancelledOn = g.Date(t, "cancelled_on", pl.TermID)
+		}
+		return c
+	case "RecordInterest":
+		return g.Interest(t, s, m)
+	case "RecordRefund":
+		c := g.Refund(t, s, m)
+		c.Reason = "overpaid"
+		return c
+	case "ReverseEvent":
+		return &domain.ReverseEvent{ID: fmt.Sprintf("X%d", s.FundSeq),
+			EventID: rapid.SampledFrom(historygen.ReversibleEvents(s, false)).Draw(t, "event_id"), Reason: "wrong entry"}
+	case "AppointCoordinator", "JoinCluster":
+		cl := rapid.SampledFrom(historygen.Known(s.Clusters, "ESD")).Draw(t, "cluster_id")
+		city := rapid.SampledFrom(historygen.Known(s.Cities, "cork")).Draw(t, "city_id")
+		term := rapid.SampledFrom(terms).Draw(t, "term_id")
+		if rapid.Bool().Draw(t, "coordinator") {
+			return &domain.AppointCoordinator{ClusterID: cl, CityID: city, TermID: term}
+		}
+		return &domain.JoinCluster{ClusterID: cl, CityID: city, TermID: term}
+	default: // CloseTerm
+		c := &domain.CloseTerm{ID: "T20", ClosedOn: rapid.SampledFrom([]string{"2021-12-31", hostileToday}).Draw(t, "closed_on")}
+		c.Disposition.Kind = rapid.SampledFrom([]string{domain.DispositionRefund, domain.DispositionCarryOver}).Draw(t, "disposition")
+		if c.Disposition.Kind == domain.DispositionCarryOver {
+			c.Disposition.ToTermID = "T22"
+		}
+		return c
+	}
+}
+
+// makeHostile puts hostile values into about half of the writes: into a
+// text, date, money or rate field of the body, the raw bytes of the JSON,
+// the Idempotency-Key, or a key or id used before.
+func (h *hostileHistory) makeHostile(w hostileWrite) hostileWrite {
+	t := h.rt
+	if rapid.IntRange(0, 1).Draw(t, "hostile") == 0 {
+		return w
+	}
+	var body map[string]any
+	if err := json.Unmarshal(w.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	var raw []string // raw values to put in place of their placeholders
+	for n := rapid.IntRange(1, 2).Draw(t, "hostile fields"); n > 0; n-- {
+		class := rapid.SampledFrom([]string{"text", "text", "raw bytes", "date", "date", "amount", "currency", "rate",
+			"idempotency key", "reused key", "duplicate id"}).Draw(t, "hostile class")
+		switch class {
+		case "text", "raw bytes":
+			keys := fieldsOf(body, func(k string) bool {
+				return !strings.HasSuffix(k, "_on") && k != "amount" && k != "target" && !strings.HasSuffix(k, "_rate")
+			})
+			if len(keys) == 0 {
+				continue
+			}
+			k := rapid.SampledFrom(keys).Draw(t, "text field")
+			v := rapid.OneOf(rapid.SampledFrom(hostileTexts), rapid.String()).Draw(t, "hostile text")
+			if class == "raw bytes" {
+				v = fmt.Sprintf("RAW-%d", len(raw))
+				raw = append(raw, rapid.SampledFrom(hostileRaw).Draw(t, "raw"))
+			}
+			body[k] = v
+		case "date":
+			keys := fieldsOf(body, func(k string) bool { return strings.HasSuffix(k, "_on") })
+			if len(keys) == 0 {
+				continue
+			}
+			body[rapid.SampledFrom(keys).Draw(t, "date field")] = rapid.SampledFrom(hostileDates).Draw(t, "hostile date")
+		case "amount", "currency":
+			keys := fieldsOf(body, func(k string) bool { return k == "amount" || k == "target" })
+			if len(keys) == 0 {
+				continue
+			}
+			m, ok := body[rapid.SampledFrom(keys).Draw(t, "money field")].(map[string]any)
+			if !ok {
+				continue
+			}
+			if class == "amount" {
+				m["amount"] = rapid.SampledFrom(hostileAmounts).Draw(t, "hostile amount")
+			} else {
+				m["currency"] = rapid.SampledFrom(hostileCurrencies).Draw(t, "hostile currency")
+			}
+		case "rate":
+			keys := fieldsOf(body, func(k string) bool { return strings.HasSuffix(k, "_rate") })
+			if len(keys) == 0 {
+				continue
+			}
+			body[rapid.SampledFrom(keys).Draw(t, "rate field")] = rapid.SampledFrom(hostileRates).Draw(t, "hostile rate")
+		case "idempotency key":
+			w.key = rapid.SampledFrom(hostileKeys).Draw(t, "hostile key")
+		case "reused key":
+			if len(h.sent) == 0 {
+				continue
+			}
+			// An accepted command's key with this body: 409, unless the
+			// body happens to be the same (then a replay, 200).
+			w.key = rapid.SampledFrom(h.sent).Draw(t, "reused").key
+		case "duplicate id":
+			if _, ok := body["id"]; !ok {
+				continue
+			}
+			ids := h.knownIDs()
+			if len(ids) == 0 {
+				continue
+			}
+			body["id"] = rapid.SampledFrom(ids).Draw(t, "duplicate id")
+		}
+		w.classes = append(w.classes, class)
+		h.tally.add(h.tally.hostile, class)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range raw {
+		b = bytes.Replace(b, []byte(fmt.Sprintf(`"RAW-%d"`, i)), []byte(`"`+r+`"`), 1)
+	}
+	w.body = b
+	return w
+}
+
+// fieldsOf returns the body's string fields whose key ok accepts, and its
+// money objects when ok accepts their key, sorted.
+func fieldsOf(body map[string]any, ok func(string) bool) []string {
+	var keys []string
+	for k, v := range body {
+		switch v.(type) {
+		case string, map[string]any:
+			if ok(k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// knownIDs are the ids the history has used, of any kind.
+func (h *hostileHistory) knownIDs() []string {
+	s := h.state
+	var ids []string
+	for _, m := range [][]string{slices.Collect(maps.Keys(s.Terms)), slices.Collect(maps.Keys(s.Donors)),
+		slices.Collect(maps.Keys(s.Pledges)), slices.Collect(maps.Keys(s.Contributions)), slices.Collect(maps.Keys(s.Lines)),
+		slices.Collect(maps.Keys(s.Allocations)), slices.Collect(maps.Keys(s.Expenditures)), slices.Collect(maps.Keys(s.Cities)),
+		slices.Collect(maps.Keys(s.Clusters))} {
+		ids = append(ids, m...)
+	}
+	sort.Strings(ids)
+	return slices.Compact(ids)
+}
