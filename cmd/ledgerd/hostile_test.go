@@ -159,7 +159,7 @@ func (c *hostileTally) add(m map[string]int, key string) {
 
 // hostileKinds are the kinds of command the generator draws; each must be
 // accepted at least once over the run.
-var hostileKinds = []string{"OpenTerm", "RegisterDonor", "RecordContribution", "AddBudgetLine", "ProposeAllocation",
+var hostileKinds = []string{"OpenTerm", "RegisterDonor", "AmendDonor", "RecordContribution", "AddBudgetLine", "ProposeAllocation",
 	"ApproveAllocation", "RecordExpenditure", "RegisterCluster", "RecordPledge", "AmendPledge", "CancelPledge",
 	"RecordInterest", "RecordRefund", "ReverseEvent", "CloseTerm", "RegisterCity", "AppointCoordinator", "JoinCluster"}
 
@@ -281,6 +281,8 @@ func (h *hostileHistory) writeOf(c domain.Command) hostileWrite {
 		w.path, w.token = "/v1/terms/"+seg(c.ID)+"/close", "tok-ana"
 	case *domain.RegisterDonor:
 		w.path = "/v1/donors"
+	case *domain.AmendDonor:
+		w.path = "/v1/donors/" + seg(c.ID) + "/amend"
 	case *domain.RecordPledge:
 		w.path = "/v1/pledges"
 	case *domain.AmendPledge:
@@ -545,7 +547,7 @@ func (h *hostileHistory) genCommand() domain.Command {
 	terms := historygen.Known(s.Terms, "T20")
 	var ready []string
 	add := func(kinds ...string) { ready = append(ready, kinds...) }
-	add("RegisterCluster", "RegisterCity", "RegisterDonor", "RecordContribution", "RecordContribution", "RecordPledge", "AddBudgetLine", "OpenTerm")
+	add("RegisterCluster", "RegisterCity", "RegisterDonor", "AmendDonor", "RecordContribution", "RecordContribution", "RecordPledge", "AddBudgetLine", "OpenTerm")
 	if len(s.Lines) > 0 {
 		add("ProposeAllocation", "ProposeAllocation")
 	}
@@ -579,6 +581,15 @@ func (h *hostileHistory) genCommand() domain.Command {
 	case "RegisterDonor":
 		return &domain.RegisterDonor{ID: pick(t, "donor", []string{"D3", "D4"}, []string{"D1"}), Name: "Donor",
 			Kind: rapid.SampledFrom([]string{"country", "member_city", "foundation"}).Draw(t, "donor kind"), Country: "KE", City: "Nairobi"}
+	case "AmendDonor":
+		name := rapid.SampledFrom([]string{"Donor (amended)", "City of Ōsaka"}).Draw(t, "amended name")
+		city := ""
+		c := &domain.AmendDonor{ID: rapid.SampledFrom(historygen.Known(s.Donors, "D1")).Draw(t, "donor_id"), Name: &name,
+			Reason: "typo", AmendedOn: rapid.SampledFrom([]string{"", "2021-03-15", hostileToday}).Draw(t, "amended_on")}
+		if rapid.Bool().Draw(t, "amend the city") {
+			c.City = &city
+		}
+		return c
 	case "RecordContribution":
 		c := g.Contribution(t, s, m)
 		c.BankRef = "BANK-1"
