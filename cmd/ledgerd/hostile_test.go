@@ -251,7 +251,7 @@ func (h *hostileHistory) run() {
 		}
 		h.follow()
 	}
-	steps := rapid.IntRange(20, 40).Draw(h.rt, "commands")
+	steps := rapid.IntRange(60, 100).Draw(h.rt, "commands")
 	for i := range steps {
 		h.step(i)
 	}
@@ -520,25 +520,23 @@ func (h *hostileHistory) checkVerify() {
 	h.tally.add(h.tally.reports, "verify --from ok")
 }
 
-// hostilePrelude is how every history starts: two terms and two donors,
-// valid, so that the generated commands have something to build on.
+// hostilePrelude is how every history starts: two terms, two donors, a
+// receipt and a budget line, valid, so that the generated commands have
+// something to build on from the start.
 func hostilePrelude() []domain.Command {
 	return []domain.Command{
 		&domain.OpenTerm{ID: "T20", StartsOn: "2020-01-01", EndsOn: "2021-12-31", Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"},
 		&domain.OpenTerm{ID: "T22", StartsOn: "2022-01-01", EndsOn: "2023-12-31", Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"},
 		&domain.RegisterDonor{ID: "D1", Name: "City of Osaka", Kind: "member_city", Country: "JP"},
 		&domain.RegisterDonor{ID: "D2", Name: "Germany", Kind: "country", Country: "DE"},
+		&domain.RecordContribution{ID: "C0", DonorID: "D2", TermID: "T20", Amount: ledgertest.USD("200000.00"), ReceivedOn: "2020-03-15"},
+		&domain.AddBudgetLine{ID: "L0", TermID: "T20", Title: "Coordination", Amount: ledgertest.USD("150000.00")},
 	}
 }
 
 // hostileGen draws the valid commands; the hostile fields are put in after
 // (makeHostile), so its own mistakes are few.
-var hostileGen = historygen.Gen{
-	BadDates:    []string{"2019-12-31", "2024-06-30"},
-	BadAmounts:  []string{"0", "-5.00"},
-	BadUSDRates: []string{"1.1"},
-	BadRates:    []string{"0"},
-}
+var hostileGen = historygen.Gen{BadAmounts: []string{"0"}}
 
 // genCommand draws a command, mostly one the state is ready for.
 func (h *hostileHistory) genCommand() domain.Command {
@@ -547,22 +545,37 @@ func (h *hostileHistory) genCommand() domain.Command {
 	terms := historygen.Known(s.Terms, "T20")
 	var ready []string
 	add := func(kinds ...string) { ready = append(ready, kinds...) }
-	add("RegisterCluster", "RegisterCity", "RegisterDonor", "AmendDonor", "RecordContribution", "RecordContribution", "RecordPledge", "AddBudgetLine", "OpenTerm")
-	if len(s.Lines) > 0 {
-		add("ProposeAllocation", "ProposeAllocation")
+	add("AmendDonor", "RecordContribution", "RecordContribution", "RecordContribution", "RecordPledge", "RecordPledge", "AddBudgetLine")
+	if len(s.Clusters) < 2 {
+		add("RegisterCluster")
+	}
+	if len(s.Cities) < 3 {
+		add("RegisterCity")
+	}
+	if len(s.Donors) < 4 {
+		add("RegisterDonor")
+	}
+	if len(s.Terms) < 4 {
+		add("OpenTerm")
+	}
+	if len(s.Lines) > 0 && len(s.Contributions) > 0 {
+		add("ProposeAllocation", "ProposeAllocation", "ProposeAllocation")
 	}
 	for _, a := range s.Allocations {
+		if s.Terms[a.TermID].Closed {
+			continue
+		}
 		if a.Approved {
-			add("RecordExpenditure", "RecordExpenditure", "RecordExpenditure")
+			add("RecordExpenditure", "RecordExpenditure")
 		} else {
-			add("ApproveAllocation", "ApproveAllocation")
+			add("ApproveAllocation", "ApproveAllocation", "ApproveAllocation")
 		}
 	}
 	if len(s.Pledges) > 0 {
-		add("AmendPledge", "CancelPledge")
+		add("AmendPledge", "AmendPledge", "CancelPledge")
 	}
 	if len(s.Contributions) > 0 {
-		add("RecordInterest", "RecordRefund")
+		add("RecordInterest", "RecordRefund", "RecordRefund")
 	}
 	if len(historygen.ReversibleEvents(s, false)) > 0 {
 		add("ReverseEvent")
@@ -570,7 +583,7 @@ func (h *hostileHistory) genCommand() domain.Command {
 	if len(s.Clusters) > 0 && len(s.Cities) > 0 {
 		add("AppointCoordinator", "JoinCluster")
 	}
-	if t20 := s.Terms["T20"]; t20 != nil && !t20.Closed && s.FundSeq > 12 {
+	if t20 := s.Terms["T20"]; t20 != nil && !t20.Closed && s.FundSeq > 60 {
 		add("CloseTerm")
 	}
 	switch rapid.SampledFrom(ready).Draw(t, "kind") {
@@ -592,18 +605,24 @@ func (h *hostileHistory) genCommand() domain.Command {
 		return c
 	case "RecordContribution":
 		c := g.Contribution(t, s, m)
-		c.BankRef = "BANK-1"
+		c.ID, c.BankRef = h.freshID("C", c.ID), "BANK-1"
 		return c
 	case "AddBudgetLine":
-		return g.BudgetLine(t, s, m)
+		c := g.BudgetLine(t, s, m)
+		c.ID = h.freshID("L", c.ID)
+		if _, ok := s.Clusters[c.ClusterID]; !ok {
+			c.ClusterID = ""
+		}
+		return c
 	case "ProposeAllocation":
 		c := g.Proposal(t, s, m)
-		c.Note = "note"
+		c.ID, c.Note = h.freshID("A", c.ID), "note"
 		return c
 	case "ApproveAllocation":
 		return g.Approval(t, s, m)
 	case "RecordExpenditure":
 		c := g.Expenditure(t, s, m)
+		c.ID = h.freshID("E", c.ID)
 		c.Description, c.Country, c.City = "Workshop", "KE", "Nairobi"
 		if len(s.Cities) > 0 && rapid.Bool().Draw(t, "in a registered city") {
 			c.Country, c.City = "", ""
@@ -620,7 +639,7 @@ func (h *hostileHistory) genCommand() domain.Command {
 	case "RecordPledge":
 		term := rapid.SampledFrom(terms).Draw(t, "term_id")
 		in := g.Money(t, "pledged", 20000000, true)
-		return &domain.RecordPledge{ID: pick(t, "pledge", []string{"P1", "P2", "P3", "P4"}, []string{"P1"}),
+		return &domain.RecordPledge{ID: h.freshID("P", "P1"),
 			DonorID: rapid.SampledFrom(historygen.Known(s.Donors, "D1")).Draw(t, "donor_id"), TermID: term, Amount: in,
 			USDRate: g.Rate(t, "usd_rate", in.Currency), SignedOn: g.Date(t, "signed_on", term), DueOn: g.Date(t, "due_on", term)}
 	case "AmendPledge":
@@ -636,10 +655,19 @@ func (h *hostileHistory) genCommand() domain.Command {
 		}
 		return c
 	case "RecordInterest":
-		return g.Interest(t, s, m)
+		c := g.Interest(t, s, m)
+		c.ID = h.freshID("I", c.ID)
+		return c
 	case "RecordRefund":
 		c := g.Refund(t, s, m)
-		c.Reason = "overpaid"
+		c.ID, c.Reason = h.freshID("R", c.ID), "overpaid"
+		// Mostly a donor who paid into the term, near what is theirs.
+		if rapid.IntRange(0, 3).Draw(t, "refund a payer") > 0 {
+			paid := s.Contributions[rapid.SampledFrom(historygen.Known(s.Contributions, "")).Draw(t, "refunded receipt")]
+			c.DonorID, c.TermID = paid.DonorID, paid.TermID
+			c.Amount = historygen.USDNear(t, "refund", domain.Attributable(s, c.TermID, c.DonorID))
+			c.PaidOn = g.Date(t, "paid_on", c.TermID)
+		}
 		return c
 	case "ReverseEvent":
 		return &domain.ReverseEvent{ID: fmt.Sprintf("X%d", s.FundSeq),
@@ -662,12 +690,22 @@ func (h *hostileHistory) genCommand() domain.Command {
 	}
 }
 
-// makeHostile puts hostile values into about half of the writes: into a
+// freshID returns, most of the time, an id no command of the history has
+// used (prefix and the fund's next fund_seq), and otherwise drawn, the
+// generator's own draw, which may be taken or malformed.
+func (h *hostileHistory) freshID(prefix, drawn string) string {
+	if rapid.IntRange(0, 7).Draw(h.rt, "generator's id") == 0 {
+		return drawn
+	}
+	return fmt.Sprintf("%s%d", prefix, h.state.FundSeq+1)
+}
+
+// makeHostile puts hostile values into a third of the writes: into a
 // text, date, money or rate field of the body, the raw bytes of the JSON,
 // the Idempotency-Key, or a key or id used before.
 func (h *hostileHistory) makeHostile(w hostileWrite) hostileWrite {
 	t := h.rt
-	if rapid.IntRange(0, 1).Draw(t, "hostile") == 0 {
+	if rapid.IntRange(0, 2).Draw(t, "hostile") > 0 {
 		return w
 	}
 	var body map[string]any
