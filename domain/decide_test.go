@@ -369,6 +369,14 @@ func TestDecideRefusals(t *testing.T) {
 // that a careless parser would let through.
 func TestDecideMoreRefusals(t *testing.T) {
 	tests := []refusal{
+		// Pledges, receipts and expenditures share their ids: IATI
+		// publishes them as the refs of one activity's transactions.
+		{"a pledge with a receipt's id", domain.CodeDuplicateID, "id", funded(),
+			with(pledge(), func(c *domain.RecordPledge) { c.ID = "C-1" })},
+		{"a receipt with a pledge's id", domain.CodeDuplicateID, "id", plus(funded(), pledge()),
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "P-1" })},
+		{"an expenditure with a receipt's id", domain.CodeDuplicateID, "id", plus(funded(), propose(), approve()),
+			with(spend(), func(c *domain.RecordExpenditure) { c.ID = "C-1" })},
 		// A fee rate is recorded as written, so only the plain decimal form
 		// is accepted: no exponent, sign or bare point.
 		{"fee rate with an exponent", domain.CodeInvalidFeeRate, "fee_rate", nil,

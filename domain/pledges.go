@@ -59,8 +59,8 @@ func (s *State) recordPledge(c *RecordPledge) ([]events.Event, error) {
 	if err := checkID("id", c.ID); err != nil {
 		return nil, err
 	}
-	if _, ok := s.Pledges[c.ID]; ok {
-		return nil, refuse(CodeDuplicateID, "id", "pledge %s is already recorded", c.ID)
+	if err := s.checkMovementID(c.ID); err != nil {
+		return nil, err
 	}
 	d, err := s.donor("donor_id", c.DonorID)
 	if err != nil {
