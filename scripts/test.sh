@@ -26,3 +26,10 @@ go vet ./...
 go test -count=1 -timeout 20m "$@" ./...
 # The writer and the log are where goroutines meet: run them under the race detector too.
 go test -count=1 -race -timeout 10m ./ledger/ ./eventlog/
+# Fuzz the decoders of stored bytes for a few seconds each (go test -fuzz takes one target
+# at a time). A crash is saved under the package's testdata/fuzz/ and from then on runs with
+# every go test: commit it with the fix.
+for target in "events FuzzDecode" "events FuzzCanonical" "projections FuzzReplayReader" "projections FuzzReplayResealed"; do
+  read -r pkg fn <<<"$target"
+  go test -run '^$' -fuzz "^${fn}\$" -fuzztime 8s "./${pkg}/"
+done

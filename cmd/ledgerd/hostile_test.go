@@ -65,7 +65,7 @@ func TestHostileHistories(t *testing.T) {
 
 // hostileChecks is how many histories TestHostileHistories tries when
 // -rapid.checks is not given.
-const hostileChecks = 5
+const hostileChecks = 12
 
 // defaultChecks sets -rapid.checks to n for this test unless the command
 // line set it.
@@ -356,8 +356,13 @@ func (h *hostileHistory) step(i int) {
 		h.follow()
 		h.accepted++
 		h.checkReports(h.accepted%hostileIATIEvery == 0)
-	case a.status == 200 && slices.Contains(w.classes, "reused key"):
-		// The reused key's own path and body: a replay.
+	case a.status == 200:
+		// Only a reused key with its own path and body is a replay.
+		if !slices.ContainsFunc(h.sent, func(s sentWrite) bool {
+			return s.key == w.key && s.path == w.path && bytes.Equal(s.body, w.body)
+		}) {
+			h.rt.Fatalf("%s %s key %q: 200 for a command not sent before: %s", w.kind, w.path, w.key, a)
+		}
 		if after := h.d.streamLastSeq(h.rt); after != h.lastStream {
 			h.rt.Fatalf("a replay of key %q appended: stream %d → %d", w.key, h.lastStream, after)
 		}
@@ -583,7 +588,7 @@ func (h *hostileHistory) genCommand() domain.Command {
 	if len(s.Clusters) > 0 && len(s.Cities) > 0 {
 		add("AppointCoordinator", "JoinCluster")
 	}
-	if t20 := s.Terms["T20"]; t20 != nil && !t20.Closed && s.FundSeq > 60 {
+	if t20 := s.Terms["T20"]; t20 != nil && !t20.Closed && s.FundSeq > 30 {
 		add("CloseTerm")
 	}
 	switch rapid.SampledFrom(ready).Draw(t, "kind") {
