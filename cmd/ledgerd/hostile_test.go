@@ -134,6 +134,8 @@ var (
 	}
 	hostileAmounts = []string{
 		"0.01", "0.001", "0.0001", "1", "1.5", "1.50", "1.500", "1000000000000.00", "9999999999999.99", "10000000000000.00",
+		// money.MaxAmountMinor and one more, in 2, 0 and 3 decimals (USD, JPY, KWD).
+		"10000000000000.01", "1000000000000000", "1000000000000001", "1000000000000.000", "1000000000000.001",
 		"10000000000000000", "9223372036854775807", "99999999999999999999.99", "0", "0.00", "-0.00", "-1.00", "-0.01",
 		"1e3", " 1.00", "1.00 ", "+1.00", "1,000.00", "NaN", "Infinity", "0x10", "１.００", ".5", "5.", "",
 	}
@@ -200,11 +202,10 @@ type hostileHistory struct {
 	accepted   int
 }
 
-// sentWrite is an accepted write: its key, path, body and answer.
+// sentWrite is an accepted write: its key, path, token, body and answer.
 type sentWrite struct {
-	key, path string
-	body      []byte
-	answer    []byte
+	key, path, token string
+	body, answer     []byte
 }
 
 func newHostileHistory(t *testing.T, rt *rapid.T, projector string, tally hostileTally) *hostileHistory {
@@ -331,7 +332,7 @@ func (h *hostileHistory) step(i int) {
 		s := rapid.SampledFrom(h.sent).Draw(h.rt, "replayed")
 		h.tally.add("tried", "replayed key")
 		before := h.d.streamLastSeq(h.rt)
-		a := h.send(hostileWrite{kind: "replay", path: s.path, token: h.tokenOf(s.path), key: s.key, body: s.body})
+		a := h.send(hostileWrite{kind: "replay", path: s.path, token: s.token, key: s.key, body: s.body})
 		if a.status != 200 || !bytes.Equal(a.body, s.answer) {
 			h.rt.Fatalf("replay of %s key %q: %s, want 200 with the first answer %s", s.path, s.key, a, s.answer)
 		}
@@ -351,11 +352,14 @@ func (h *hostileHistory) step(i int) {
 	a := h.send(w)
 	switch {
 	case a.status == 201:
+		if slices.ContainsFunc(h.sent, func(s sentWrite) bool { return s.key == w.key }) {
+			h.rt.Fatalf("%s %s: Idempotency-Key %q, used before, appended another command: %s", w.kind, w.path, w.key, a)
+		}
 		h.tally.add("accepted", w.kind)
 		for _, c := range w.classes {
 			h.tally.add("hostile accepted", c)
 		}
-		h.sent = append(h.sent, sentWrite{w.key, w.path, w.body, a.body})
+		h.sent = append(h.sent, sentWrite{w.key, w.path, w.token, w.body, a.body})
 		h.follow()
 		h.accepted++
 		h.checkReports(h.accepted%hostileIATIEvery == 0)
@@ -380,13 +384,6 @@ func (h *hostileHistory) step(i int) {
 	default:
 		h.rt.Fatalf("%s %s (hostile %v) key %q body %q: %s", w.kind, w.path, w.classes, w.key, w.body, a)
 	}
-}
-
-func (h *hostileHistory) tokenOf(path string) string {
-	if path == "/v1/terms" || strings.HasSuffix(path, "/close") || strings.HasSuffix(path, "/approve") {
-		return "tok-ana"
-	}
-	return "tok-olu"
 }
 
 // send posts w and returns the answer.
@@ -483,7 +480,7 @@ func (h *hostileHistory) checkReports(iati bool) {
 	h.report("trial balance", "/v1/reports/trial-balance")
 	acts := h.report("iati activities", "/v1/iati/activities.xml")
 	org := h.report("iati organisation", "/v1/iati/organisation.xml")
-	lines := bytes.Count(h.report("events", "/v1/events"), []byte("\n"))
+	lines := bytes.Count(h.report("events", "/v1/events?limit=10000"), []byte("\n"))
 	if uint64(lines) != h.lastStream {
 		h.rt.Fatalf("GET /v1/events: %d lines, the stream holds %d events", lines, h.lastStream)
 	}
@@ -509,7 +506,7 @@ func (h *hostileHistory) checkVerify() {
 	if !v.OK {
 		h.rt.Fatalf("GET /v1/audit/verify: %s", a)
 	}
-	export := h.report("events", "/v1/events")
+	export := h.report("events", "/v1/events?limit=10000")
 	f, err := os.CreateTemp("", "hostile-export-*.ndjson")
 	if err != nil {
 		h.rt.Fatal(err)
@@ -721,32 +718,54 @@ func (h *hostileHistory) makeHostile(w hostileWrite) hostileWrite {
 		t.Fatal(err)
 	}
 	var raw []string // raw values to put in place of their placeholders
+	// One hostile value a field, so that each counted class is in the body.
+	touched := map[string]bool{}
+	fields := func(ok func(string) bool) []string {
+		return fieldsOf(body, func(k string) bool { return !touched[k] && ok(k) })
+	}
 	for n := rapid.IntRange(1, 2).Draw(t, "hostile fields"); n > 0; n-- {
 		class := rapid.SampledFrom([]string{"text", "text", "raw bytes", "date", "date", "amount", "currency", "rate",
 			"idempotency key", "reused key", "duplicate id"}).Draw(t, "hostile class")
 		switch class {
 		case "text", "raw bytes":
-			keys := fieldsOf(body, func(k string) bool {
+			keys := fields(func(k string) bool {
 				return !strings.HasSuffix(k, "_on") && k != "amount" && k != "target" && !strings.HasSuffix(k, "_rate")
 			})
+			// The id in a path (/v1/pledges/{id}/amend) is text too.
+			segs := strings.Split(w.path, "/")
+			if len(segs) == 5 && !touched["(path)"] {
+				keys = append(keys, "(path)")
+			}
 			if len(keys) == 0 {
 				continue
 			}
 			k := rapid.SampledFrom(keys).Draw(t, "text field")
+			touched[k] = true
 			v := rapid.OneOf(rapid.SampledFrom(hostileTexts), rapid.String()).Draw(t, "hostile text")
 			if class == "raw bytes" {
-				v = fmt.Sprintf("RAW-%d", len(raw))
-				raw = append(raw, rapid.SampledFrom(hostileRaw).Draw(t, "raw"))
+				v = rapid.SampledFrom(hostileRaw).Draw(t, "raw")
 			}
-			body[k] = v
+			switch {
+			case k == "(path)":
+				segs[3] = url.PathEscape(v)
+				w.path = strings.Join(segs, "/")
+			case class == "raw bytes":
+				// A placeholder, replaced by the raw bytes once marshalled.
+				body[k] = fmt.Sprintf("RAW-%d", len(raw))
+				raw = append(raw, v)
+			default:
+				body[k] = v
+			}
 		case "date":
-			keys := fieldsOf(body, func(k string) bool { return strings.HasSuffix(k, "_on") })
+			keys := fields(func(k string) bool { return strings.HasSuffix(k, "_on") })
 			if len(keys) == 0 {
 				continue
 			}
-			body[rapid.SampledFrom(keys).Draw(t, "date field")] = rapid.SampledFrom(hostileDates).Draw(t, "hostile date")
+			k := rapid.SampledFrom(keys).Draw(t, "date field")
+			touched[k] = true
+			body[k] = rapid.SampledFrom(hostileDates).Draw(t, "hostile date")
 		case "amount", "currency":
-			keys := fieldsOf(body, func(k string) bool { return k == "amount" || k == "target" })
+			keys := fields(func(k string) bool { return k == "amount" || k == "target" })
 			if len(keys) == 0 {
 				continue
 			}
@@ -760,28 +779,36 @@ func (h *hostileHistory) makeHostile(w hostileWrite) hostileWrite {
 				m["currency"] = rapid.SampledFrom(hostileCurrencies).Draw(t, "hostile currency")
 			}
 		case "rate":
-			keys := fieldsOf(body, func(k string) bool { return strings.HasSuffix(k, "_rate") })
+			keys := fields(func(k string) bool { return strings.HasSuffix(k, "_rate") })
 			if len(keys) == 0 {
 				continue
 			}
-			body[rapid.SampledFrom(keys).Draw(t, "rate field")] = rapid.SampledFrom(hostileRates).Draw(t, "hostile rate")
+			k := rapid.SampledFrom(keys).Draw(t, "rate field")
+			touched[k] = true
+			body[k] = rapid.SampledFrom(hostileRates).Draw(t, "hostile rate")
 		case "idempotency key":
-			w.key = rapid.SampledFrom(hostileKeys).Draw(t, "hostile key")
-		case "reused key":
-			if len(h.sent) == 0 {
+			if touched["(key)"] {
 				continue
 			}
+			touched["(key)"] = true
+			w.key = rapid.SampledFrom(hostileKeys).Draw(t, "hostile key")
+		case "reused key":
+			if len(h.sent) == 0 || touched["(key)"] {
+				continue
+			}
+			touched["(key)"] = true
 			// An accepted command's key with this body: 409, unless the
 			// body happens to be the same (then a replay, 200).
 			w.key = rapid.SampledFrom(h.sent).Draw(t, "reused").key
 		case "duplicate id":
-			if _, ok := body["id"]; !ok {
+			if _, ok := body["id"]; !ok || touched["id"] {
 				continue
 			}
 			ids := h.knownIDs()
 			if len(ids) == 0 {
 				continue
 			}
+			touched["id"] = true
 			body["id"] = rapid.SampledFrom(ids).Draw(t, "duplicate id")
 		}
 		w.classes = append(w.classes, class)
