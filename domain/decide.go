@@ -429,11 +429,12 @@ func (s *State) donor(field, id string) (*Donor, error) {
 	return d, nil
 }
 
-// checkMovementID refuses the id of a new pledge, receipt or expenditure
-// when any of the three already has it: IATI publishes them as the
-// transactions of one activity, with the id as ref, and a ref that repeats
-// makes the activity file fail (found by TestHostileHistories: a pledge
-// given a receipt's id broke GET /v1/iati/activities.xml).
+// checkMovementID applies rule 9: it refuses the id of a new pledge,
+// receipt or expenditure when any of the three already has it. IATI
+// publishes them as the transactions of one activity, with the id as ref,
+// and a ref that repeats makes the activity file fail (found by
+// TestHostileHistories: a pledge given a receipt's id broke
+// GET /v1/iati/activities.xml).
 func (s *State) checkMovementID(id string) error {
 	if _, ok := s.Pledges[id]; ok {
 		return refuse(CodeDuplicateID, "id", "%s is already a pledge's id; pledges, receipts and expenditures share ids", id)
