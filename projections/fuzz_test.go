@@ -10,6 +10,8 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // goldenExport is projector export's output for the illustrative history.
@@ -38,7 +40,7 @@ func oddExports(good []byte) [][]byte {
 		append(bytes.Clone(lines[0]), lines[0]...),
 		bytes.Join(swapped, nil),
 		bytes.ReplaceAll(good, []byte("\n"), []byte("\r\n")),
-		append(append([]byte(nil), lines[0]...), bytes.Repeat([]byte("x"), projections.MaxExportLineBytes+1)...),
+		append(append([]byte(nil), lines[0]...), bytes.Repeat([]byte("x"), audit.MaxExportLineBytes+1)...),
 	}
 }
 
@@ -46,7 +48,7 @@ func oddExports(good []byte) [][]byte {
 // must get: no panic, and either every line applied or an *EventError
 // naming the line (as StreamSeq) with nothing left behind. It returns the
 // rebuilt store's path and the replay's summary when it succeeded.
-func checkReplay(t *testing.T, export []byte) (string, projections.ReplaySummary, bool) {
+func checkReplay(t *testing.T, export []byte) (string, audit.ReplaySummary, bool) {
 	// Not t.TempDir(): a fuzz seed's name holds '#', which Open refuses.
 	// In memory where there is a tmpfs: the fuzzer makes a read model
 	// per input, and fsyncs to disk would leave it a few inputs a second.
@@ -56,13 +58,13 @@ func checkReplay(t *testing.T, export []byte) (string, projections.ReplaySummary
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	path := filepath.Join(dir, "replay.db")
-	sum, err := projections.RebuildFromReader(t.Context(), bytes.NewReader(export), path)
+	sum, err := audit.RebuildFromReader(t.Context(), bytes.NewReader(export), path)
 	lines := uint64(bytes.Count(export, []byte("\n")))
 	if len(export) > 0 && export[len(export)-1] != '\n' {
 		lines++
 	}
 	if err != nil {
-		var ee *projections.EventError
+		var ee *readmodel.EventError
 		if !errors.As(err, &ee) {
 			t.Fatalf("replay refused with %v, not an error naming the line", err)
 		}
