@@ -299,7 +299,10 @@ func TestWebApp(t *testing.T) {
 		}
 		// By keyboard alone: the user name has the focus, Tab goes to the
 		// password, Enter signs in.
+		// Type only once the page has given the user name the focus: keys
+		// sent before that (a loaded machine is slow to focus) are lost.
 		b.run(chromedp.Navigate(b.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#user`)),
+			chromedp.Poll[chromedp.Void](`document.activeElement !== null && document.activeElement.id === "user"`),
 			chromedp.KeyEvent("olu"), chromedp.KeyEvent("\t"), chromedp.KeyEvent(pw["olu"]), chromedp.KeyEvent("\r"),
 			chromedp.WaitVisible(chromedp.CSS(`#who`)))
 		if got := b.text("#who"); !strings.Contains(got, "olu (officer)") {
