@@ -70,6 +70,10 @@ type Config struct {
 	// verify or apply) also makes writes answer 503, and reads answer from
 	// the read model as far as it got.
 	Health func() error
+	// Metrics are the Prometheus series GET /metrics answers; NewMetrics()
+	// by default. The daemon makes them first to measure the writer's
+	// appends (Metrics.InstrumentLog).
+	Metrics *Metrics
 	// ScratchDir is where verify builds its scratch read model, in a new
 	// folder removed afterwards; os.TempDir() by default.
 	ScratchDir string
@@ -83,7 +87,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	mux     *http.ServeMux
-	metrics *metrics
+	metrics *Metrics
 	verify  chan struct{} // a semaphore: one verify at a time
 	// logReads bounds the reads of the log (GET /v1/events) of each user.
 	logReads *callerLimit
@@ -104,8 +108,12 @@ func New(c Config) (*Server, error) {
 	if c.ScratchDir == "" {
 		c.ScratchDir = os.TempDir()
 	}
-	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
+	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
 	s.routes()
+	s.registerServerGauges()
 	return s, nil
 }
 
@@ -218,6 +226,7 @@ func (s *Server) dispatch(rt route) http.Handler {
 				var err *errs.Error
 				if p, err = s.authenticate(r); err != nil {
 					if err.Kind == errs.Unauthorized {
+						s.metrics.SignInFailed()
 						w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
 					}
 					s.fail(w, r, err)
@@ -284,7 +293,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.request(status, d)
+		// The mux set the matched pattern on r: a bounded label, unlike
+		// the path.
+		route := r.Pattern
+		if route == "" || route == "/" {
+			route = "other"
+		}
+		s.metrics.request(route, status, d)
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", float64(d.Microseconds()) / 1000, "user", ri.user}
 		if ri.code != "" {
 			attrs = append(attrs, "code", ri.code)

@@ -64,6 +64,7 @@ type Config struct {
 	Demo       bool
 	SigningKey string // signs the transparency log's checkpoints; none: no transparency log
 	Origin     string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
+	LogFormat  string // text or json
 }
 
 // Validate checks the configuration and names the first bad flag.
@@ -103,6 +104,9 @@ func (c Config) Validate() error {
 	if strings.ContainsAny(c.Origin, "\n") {
 		return errors.New("--origin: one line")
 	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
 	if c.TokensFile == "" && !c.Demo {
 		return errors.New("--tokens: a tokens file is required (make lines with `ledgerd token`), or --demo")
 	}
@@ -136,6 +140,7 @@ type Main struct {
 	NewEventID func() string
 
 	logger    *slog.Logger
+	metrics   *httpapi.Metrics
 	tokens    *httpapi.Tokens
 	ns        *server.Server
 	nc        *nats.Conn
@@ -162,11 +167,12 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Config: Config{
-			DataDir:  DefaultDataDir,
-			HTTPAddr: DefaultHTTPAddr,
-			Fund:     eventlog.DefaultFund,
-			Stream:   eventlog.DefaultStream,
-			Replicas: 1,
+			DataDir:   DefaultDataDir,
+			HTTPAddr:  DefaultHTTPAddr,
+			Fund:      eventlog.DefaultFund,
+			Stream:    eventlog.DefaultStream,
+			Replicas:  1,
+			LogFormat: "text",
 		},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
@@ -190,6 +196,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "stream replicas when the stream is created (3 on a cluster)")
 	fs.StringVar(&c.SigningKey, "signing-key", c.SigningKey, "`file` of the key (ledgerd keygen) that signs the transparency log's checkpoints; without it the daemon keeps none")
 	fs.StringVar(&c.Origin, "origin", c.Origin, "the checkpoints' `origin` line (default "+tlog.DefaultOriginPrefix+"<fund>)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log lines as `text` (key=value) or json")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the demo term, budget and an illustrative history into an empty fund, with demo tokens")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -213,7 +220,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Stderr == nil {
 		m.Stderr = io.Discard
 	}
-	m.logger = slog.New(slog.NewTextHandler(m.Stderr, nil))
+	m.logger = newLogger(m.Stderr, c.LogFormat)
+	m.metrics = httpapi.NewMetrics()
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("make data folder: %w", err)
 	}
@@ -231,7 +239,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.log, err = eventlog.Open(ctx, m.nc, c.Stream, c.Replicas); err != nil {
 		return err
 	}
-	if m.writer, err = ledger.Open(ctx, m.log, c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID}); err != nil {
+	if m.writer, err = ledger.Open(ctx, m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID}); err != nil {
 		return err
 	}
 	if c.Demo {
@@ -258,6 +266,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Tokens:     m.tokens,
 		Logger:     m.logger,
 		Health:     m.projectorHealth,
+		Metrics:    m.metrics,
 		ScratchDir: c.DataDir,
 		TLog:       m.tlog,
 	})
@@ -291,6 +300,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	fmt.Fprintf(m.Stdout, "ledgerd listening on %s\n", m.URL())
 	return nil
+}
+
+// newLogger returns the daemon's logger: slog's text or JSON lines.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // URL returns the base URL of the HTTP API once Run has bound it.
