@@ -55,8 +55,10 @@ type Config struct {
 	HTTPAddr   string
 	NATSURL    string // an existing server instead of the embedded one
 	NATSListen string // a listener for the embedded server; none by default
-	NATSCreds  string // with NATSURL
-	NATSTLSCA  string // with NATSURL
+	NATSCreds   string // with NATSURL, or required by the embedded server's listener
+	NATSTLSCA   string // the CA --nats servers (or clients of the listener) are checked against
+	NATSTLSCert string // client certificate for --nats, server certificate of the listener
+	NATSTLSKey  string
 	TokensFile string
 	Fund       string
 	Stream     string
@@ -92,11 +94,10 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--nats-listen %q: %w", c.NATSListen, err)
 		}
 	}
-	if c.NATSCreds != "" && c.NATSURL == "" {
-		return errors.New("--nats-creds: only with --nats")
-	}
-	if c.NATSTLSCA != "" && c.NATSURL == "" {
-		return errors.New("--nats-tls-ca: only with --nats")
+	for flag, v := range map[string]string{"--nats-creds": c.NATSCreds, "--nats-tls-ca": c.NATSTLSCA, "--nats-tls-cert": c.NATSTLSCert, "--nats-tls-key": c.NATSTLSKey} {
+		if v != "" && c.NATSURL == "" && c.NATSListen == "" {
+			return fmt.Errorf("%s: only with --nats or --nats-listen (the embedded server without a listener takes no connection but the daemon's own)", flag)
+		}
 	}
 	if c.Origin != "" && c.SigningKey == "" {
 		return errors.New("--origin: only with --signing-key")
@@ -188,8 +189,10 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "HTTP listen `address` (port 0 picks a free port)")
 	fs.StringVar(&c.NATSURL, "nats", c.NATSURL, "`URL`s of an existing NATS server or cluster, instead of the embedded server")
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "`address` where the embedded NATS server listens for other processes (off by default)")
-	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "credentials `file` for --nats")
-	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA certificate `file` that --nats servers are checked against")
+	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "`file` of NATS credentials (a .creds file, or an nkey seed) for --nats; with --nats-listen the embedded server requires that nkey")
+	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA certificate `file` that --nats servers (or --nats-listen clients) are checked against")
+	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", c.NATSTLSCert, "certificate `file`: the client's for --nats, the listener's for --nats-listen")
+	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", c.NATSTLSKey, "private key `file` of --nats-tls-cert")
 	fs.StringVar(&c.TokensFile, "tokens", c.TokensFile, "tokens `file`: lines of `<user> <role>[:<donor_id>] <sha256 hex>`")
 	fs.StringVar(&c.Fund, "fund", c.Fund, "the fund `id` this daemon writes")
 	fs.StringVar(&c.Stream, "stream", c.Stream, "JetStream stream `name`")
@@ -322,22 +325,21 @@ func (m *Main) URL() string {
 // folder and connects to it in process.
 func (m *Main) connect() error {
 	c := m.Config
+	sec, err := loadNATSSecurity(c)
+	if err != nil {
+		return err
+	}
 	if c.NATSURL != "" {
-		opts := []nats.Option{nats.Name("ledgerd"), nats.MaxReconnects(-1)}
-		if c.NATSCreds != "" {
-			opts = append(opts, nats.UserCredentials(c.NATSCreds))
-		}
-		if c.NATSTLSCA != "" {
-			opts = append(opts, nats.RootCAs(c.NATSTLSCA))
-		}
+		opts := append([]nats.Option{nats.Name("ledgerd"), nats.MaxReconnects(-1)}, sec.client...)
 		nc, err := nats.Connect(c.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("connect to nats %s: %w", c.NATSURL, err)
+			return fmt.Errorf("connect to nats %s: %w (check --nats-creds and --nats-tls-*)", c.NATSURL, err)
 		}
 		m.nc = nc
 		return nil
 	}
-	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.DataDir, Listen: c.NATSListen})
+	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.DataDir, Listen: c.NATSListen,
+		Configure: func(o *server.Options) error { return secureEmbedded(c, sec, o) }})
 	if err != nil {
 		return err
 	}
@@ -345,7 +347,7 @@ func (m *Main) connect() error {
 	if c.NATSListen != "" {
 		m.logger.Info("embedded nats listening", "url", ns.ClientURL())
 	}
-	m.nc, err = eventlog.ConnectEmbedded(ns)
+	m.nc, err = eventlog.ConnectEmbedded(ns, sec.client...)
 	return err
 }
 
