@@ -51,22 +51,22 @@ var streamNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Config is what the flags set.
 type Config struct {
-	DataDir    string // JetStream store (embedded server) and read model
-	HTTPAddr   string
-	NATSURL    string // an existing server instead of the embedded one
-	NATSListen string // a listener for the embedded server; none by default
+	DataDir     string // JetStream store (embedded server) and read model
+	HTTPAddr    string
+	NATSURL     string // an existing server instead of the embedded one
+	NATSListen  string // a listener for the embedded server; none by default
 	NATSCreds   string // with NATSURL, or required by the embedded server's listener
 	NATSTLSCA   string // the CA --nats servers (or clients of the listener) are checked against
 	NATSTLSCert string // client certificate for --nats, server certificate of the listener
 	NATSTLSKey  string
-	TokensFile string
-	Fund       string
-	Stream     string
-	Replicas   int
-	Demo       bool
-	SigningKey string // signs the transparency log's checkpoints; none: no transparency log
-	Origin     string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
-	LogFormat  string // text or json
+	TokensFile  string
+	Fund        string
+	Stream      string
+	Replicas    int
+	Demo        bool
+	SigningKey  string // signs the transparency log's checkpoints; none: no transparency log
+	Origin      string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
+	LogFormat   string // text or json
 }
 
 // Validate checks the configuration and names the first bad flag.
