@@ -311,6 +311,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ Principal) err
 	if err == nil && s.cfg.Health != nil {
 		err = s.cfg.Health()
 	}
+	if err == nil {
+		err = s.recentWriteFault()
+	}
 	if err != nil {
 		e := errorf(CodeUnavailable, "", err.Error())
 		info(r).code = e.Code

@@ -92,6 +92,8 @@ type Server struct {
 	// logReads bounds the reads of the log (GET /v1/events) of each user.
 	logReads *callerLimit
 	table    map[string]route // the route table, by pattern (Allows)
+	// lastFault is the last write that failed for the log's sake (/readyz).
+	lastFault writeFault
 }
 
 // New checks the configuration and returns the server.

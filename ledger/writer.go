@@ -556,11 +556,12 @@ func (w *Writer) resolveUnknown(ctx context.Context, lastOfBatch events.Event) (
 		lastErr = err
 		select {
 		case <-ctx.Done():
-			return 0, errors.Join(lastErr, ctx.Err())
+			return 0, fmt.Errorf("%w: %w", eventlog.ErrUnknownOutcome, errors.Join(lastErr, ctx.Err()))
 		case <-time.After(time.Duration(i+1) * 200 * time.Millisecond):
 		}
 	}
-	return 0, lastErr
+	// Still unknown: the caller must not be told it was not recorded.
+	return 0, fmt.Errorf("%w: %w", eventlog.ErrUnknownOutcome, lastErr)
 }
 
 func (w *Writer) setLastSeq(seq uint64) {
