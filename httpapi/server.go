@@ -21,6 +21,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
@@ -92,6 +93,9 @@ type Server struct {
 	// logReads bounds the reads of the log (GET /v1/events) of each user.
 	logReads *callerLimit
 	table    map[string]route // the route table, by pattern (Allows)
+	// tokens are the accepted tokens: cfg.Tokens, then what SetTokens
+	// gave (a reload of the tokens file).
+	tokens atomic.Pointer[Tokens]
 	// lastFault is the last write that failed for the log's sake (/readyz).
 	lastFault writeFault
 }
@@ -114,6 +118,7 @@ func New(c Config) (*Server, error) {
 		c.Metrics = NewMetrics()
 	}
 	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
+	s.tokens.Store(c.Tokens)
 	s.routes()
 	s.registerServerGauges()
 	return s, nil
@@ -263,12 +268,17 @@ func (s *Server) authenticate(r *http.Request) (Principal, *errs.Error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return Principal{}, errorf(CodeUnauthorized, "", "the Authorization header must be Bearer <token>")
 	}
-	p, ok := s.cfg.Tokens.Lookup(strings.TrimSpace(token))
+	p, ok := s.tokens.Load().Lookup(strings.TrimSpace(token))
 	if !ok {
 		return Principal{}, errorf(CodeUnauthorized, "", "the token is not valid")
 	}
 	return p, nil
 }
+
+// SetTokens replaces the accepted tokens: requests from now on are judged
+// against t (a reloaded tokens file); requests in flight keep the principal
+// they were given.
+func (s *Server) SetTokens(t *Tokens) { s.tokens.Store(t) }
 
 func allowed(r Role, roles []string) bool {
 	if r.Name == RoleAdmin {

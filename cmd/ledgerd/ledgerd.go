@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
@@ -140,6 +141,13 @@ type Main struct {
 	// logs and reports.
 	NewEventID func() string
 
+	// OnTokensReload hooks run after each successful reload of the tokens
+	// file with the users it removed and the new tokens: the web app ends
+	// the removed users' sessions there.
+	OnTokensReload []func(removed []string, t *httpapi.Tokens)
+
+	reloadMu  sync.Mutex
+	stopWatch context.CancelFunc
 	logger    *slog.Logger
 	metrics   *httpapi.Metrics
 	tokens    *httpapi.Tokens
@@ -152,6 +160,7 @@ type Main struct {
 	stopTLog  context.CancelFunc
 	tlogDone  chan struct{}
 	api       *httpapi.Server
+	web       *webapp.Server
 	demoLines []string // the demo users' tokens-file lines, kept over a reading of --tokens
 	srv       *http.Server
 	ln        net.Listener
@@ -230,6 +239,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	m.tokens = &httpapi.Tokens{}
+	tokensMod, tokensSize := fileStamp(c.TokensFile)
 	if c.TokensFile != "" {
 		if m.tokens, err = httpapi.LoadTokens(c.TokensFile); err != nil {
 			return err
@@ -290,6 +300,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.web = web
+	// Sign-ins refused by the web app count beside the API's 401s.
+	m.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "mdfm_web_signin_failures_total", Help: "Web app sign-ins refused (a wrong user or password).",
+	}, func() float64 { return float64(web.FailedSignIns()) }))
 	if m.ln, err = net.Listen("tcp", c.HTTPAddr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTPAddr, err)
 	}
@@ -301,6 +316,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if c.TokensFile != "" {
+		wctx, cancel := context.WithCancel(context.Background())
+		m.stopWatch = cancel
+		go m.watchTokens(wctx, tokensMod, tokensSize)
+	}
 	fmt.Fprintf(m.Stdout, "ledgerd listening on %s\n", m.URL())
 	return nil
 }
@@ -409,6 +429,9 @@ func (m *Main) projectorHealth() error {
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		var errs []error
+		if m.stopWatch != nil {
+			m.stopWatch()
+		}
 		if m.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 			if err := m.srv.Shutdown(ctx); err != nil {

@@ -48,6 +48,15 @@ func main() {
 		m.Close()
 		exit(err)
 	}
+	// SIGHUP reloads the tokens file (a refused file is logged, the old
+	// tokens kept).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			m.ReloadTokens()
+		}
+	}()
 	<-ctx.Done()
 	stop() // a second signal kills at once
 	if err := m.Close(); err != nil {
