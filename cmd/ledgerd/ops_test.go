@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -88,5 +89,43 @@ func TestTokensReloadOnFileChange(t *testing.T) {
 	}
 	if !strings.Contains(metrics, `mdfm_tokens_reloads_total{result="refused"} `) || strings.Contains(metrics, `mdfm_tokens_reloads_total{result="refused"} 0`) {
 		t.Errorf("metrics do not count the refused file")
+	}
+}
+
+// TestTokensReloadEndsWebSessions: a reload of the tokens file (SIGHUP, here
+// ReloadTokens) that removes a user ends that user's web session at once,
+// even when the file's size and time did not change, so that the web app's
+// own look at the file cannot see it.
+func TestTokensReloadEndsWebSessions(t *testing.T) {
+	tokens := writeTestTokens(t)
+	setPassword(t, tokens, "ana", "ana's password, long")
+	d := startDaemon(t, fixedNow, "--data", t.TempDir(), "--tokens", tokens)
+	d.post(t, 201, "/v1/terms", "tok-ana", "term-1", termBody)
+	w := newWebClient(t, d)
+	w.post("/app/signin", url.Values{"user": {"ana"}, "password": {"ana's password, long"}})
+	if !w.signedIn() {
+		t.Fatal("ana not signed in")
+	}
+	fi, err := os.Stat(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(tokens)
+	// ana becomes anx: same size; the old time put back.
+	gone := strings.ReplaceAll(string(b), "\nana ", "\nanx ")
+	if gone == string(b) {
+		t.Fatal("no line of ana in the tokens file")
+	}
+	if err := os.WriteFile(tokens, []byte(gone), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tokens, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.m.ReloadTokens(); err != nil {
+		t.Fatal(err)
+	}
+	if w.signedIn() {
+		t.Error("ana's web session goes on after a reload removed her")
 	}
 }
