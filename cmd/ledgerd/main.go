@@ -4,6 +4,8 @@
 //
 //	ledgerd [--data DIR] [--http ADDR] [--tokens FILE] [--demo] …
 //	ledgerd token --user U --role R [--tokens FILE]
+//	ledgerd backup --url http://HOST:PORT --token T --to DIR
+//	ledgerd restore --from DIR --data NEWDIR
 //	ledgerd user passwd --user U --tokens FILE
 //	ledgerd keygen --name NAME --out FILE
 package main
@@ -36,6 +38,16 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "user" {
 		if err := RunUser(os.Args[2:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+			exit(err)
+		}
+		return
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "backup" || os.Args[1] == "restore") {
+		run := RunBackup
+		if os.Args[1] == "restore" {
+			run = RunRestore
+		}
+		if err := run(ctx, os.Args[2:], os.Stdout, os.Stderr); err != nil {
 			exit(err)
 		}
 		return
