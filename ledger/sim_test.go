@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
 var (
@@ -218,16 +220,46 @@ func TestSimulation(t *testing.T) {
 	}
 	var stats simStats
 	start := time.Now()
-	for _, seed := range seeds {
+	// The projector follows every seed's fund into one read model; every
+	// simProjectEvery seeds it stops and opens again from its checkpoint
+	// (a restart), and at the end the read model must equal a fresh replay.
+	dbPath := filepath.Join(t.TempDir(), "sim.db")
+	store, err := projections.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { store.Close() }()
+	for i, seed := range seeds {
 		if err := runSeed(t.Context(), log, seed, *simSteps, &stats); err != nil {
 			t.Fatalf("seed %d: %v\nreproduce: go test ./ledger -run TestSimulation -seed %d -v", seed, err, seed)
 		}
+		if (i+1)%simProjectEvery == 0 || i == len(seeds)-1 {
+			if err := projections.CatchUp(t.Context(), log, store); err != nil {
+				t.Fatalf("projector after seed %d: %v", seed, err)
+			}
+			store.Close()
+			if store, err = projections.Open(dbPath); err != nil {
+				t.Fatal(err)
+			}
+			stats.restarts++
+		}
 	}
-	t.Logf("simulation: %d seeds, %d steps, %d commands acknowledged (lost 0, doubled 0), %d refused, %d faults injected, %d writer crashes, in %v",
-		len(seeds), stats.steps, stats.acked, stats.refused, stats.faults, stats.crashes, time.Since(start).Round(time.Millisecond))
+	rep, err := projections.Verify(t.Context(), log, store, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		t.Fatalf("the read model differs from a fresh replay: %s", rep.Failure)
+	}
+	t.Logf("simulation: %d seeds, %d steps, %d commands acknowledged (lost 0, doubled 0), %d refused, %d faults injected, %d writer crashes, %d projector restarts, read model = fresh replay of %d events, in %v",
+		len(seeds), stats.steps, stats.acked, stats.refused, stats.faults, stats.crashes, stats.restarts, rep.Events, time.Since(start).Round(time.Millisecond))
 }
 
-type simStats struct{ steps, acked, refused, faults, crashes int }
+type simStats struct{ steps, acked, refused, faults, crashes, restarts int }
+
+// simProjectEvery is how many seeds the projector lets pass before it
+// catches up and is restarted from its checkpoint.
+const simProjectEvery = 37
 
 // simClient is the one client of a seed: its commands, their keys and what
 // it was answered.
@@ -275,7 +307,12 @@ func runSeed(ctx context.Context, log *eventlog.Log, seed uint64, steps int, st 
 	clock := time.Date(2021, 6, 1, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { return clock }
 	var idN uint64
-	newID := func() string { idN++; return fmt.Sprintf("01900000-0000-7000-8000-%012d", idN) }
+	// Event ids are unique in the whole stream (the read model holds every
+	// seed's fund): the seed is in them.
+	newID := func() string {
+		idN++
+		return fmt.Sprintf("01900000-%04x-7%03x-8000-%012d", (seed>>12)&0xffff, seed&0xfff, idN)
+	}
 	sh := &shadow{fund: fund, chain: events.NewChain(fund), state: domain.NewState(fund), books: map[string]int64{}, appends: map[string]int{}}
 	fl := &faultyLog{inner: log, sh: sh, rng: rng}
 	defer func() {
