@@ -34,7 +34,9 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 var (
@@ -224,7 +226,7 @@ func TestSimulation(t *testing.T) {
 	// simProjectEvery seeds it stops and opens again from its checkpoint
 	// (a restart), and at the end the read model must equal a fresh replay.
 	dbPath := filepath.Join(t.TempDir(), "sim.db")
-	store, err := projections.Open(dbPath)
+	store, err := readmodel.Open(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,17 +236,17 @@ func TestSimulation(t *testing.T) {
 			t.Fatalf("seed %d: %v\nreproduce: go test ./ledger -run TestSimulation -seed %d -v", seed, err, seed)
 		}
 		if (i+1)%simProjectEvery == 0 || i == len(seeds)-1 {
-			if err := projections.CatchUp(t.Context(), log, store); err != nil {
+			if err := projector.CatchUp(t.Context(), log, store); err != nil {
 				t.Fatalf("projector after seed %d: %v", seed, err)
 			}
 			store.Close()
-			if store, err = projections.Open(dbPath); err != nil {
+			if store, err = readmodel.Open(dbPath); err != nil {
 				t.Fatal(err)
 			}
 			stats.restarts++
 		}
 	}
-	rep, err := projections.Verify(t.Context(), log, store, t.TempDir())
+	rep, err := audit.Verify(t.Context(), log, store, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

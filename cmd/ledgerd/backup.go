@@ -21,7 +21,8 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/projector"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
 // Files of a backup folder.
@@ -295,7 +296,7 @@ func restoreInto(ctx context.Context, dir, stream, fund string, evs []events.Eve
 		}
 		evs = evs[n:]
 	}
-	return projections.Rebuild(ctx, log, filepath.Join(dir, ReadModelFile))
+	return projector.Rebuild(ctx, log, filepath.Join(dir, ReadModelFile))
 }
 
 // newFolder makes dir, or checks that it is empty: a backup or a restore
@@ -350,7 +351,7 @@ func writeManifest(path string, m Manifest) error {
 // versions are what took a backup: Go, the module's version and the read
 // model's schema.
 func versions() map[string]string {
-	v := map[string]string{"go": runtime.Version(), "read_model_schema": strconv.Itoa(projections.SchemaVersion()), "backup_format": strconv.Itoa(BackupFormat)}
+	v := map[string]string{"go": runtime.Version(), "read_model_schema": strconv.Itoa(readmodel.SchemaVersion()), "backup_format": strconv.Itoa(BackupFormat)}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v["ledgerd"] = bi.Main.Version
 	}
