@@ -95,9 +95,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--nats-listen %q: %w", c.NATSListen, err)
 		}
 	}
-	for flag, v := range map[string]string{"--nats-creds": c.NATSCreds, "--nats-tls-ca": c.NATSTLSCA, "--nats-tls-cert": c.NATSTLSCert, "--nats-tls-key": c.NATSTLSKey} {
-		if v != "" && c.NATSURL == "" && c.NATSListen == "" {
-			return fmt.Errorf("%s: only with --nats or --nats-listen (the embedded server without a listener takes no connection but the daemon's own)", flag)
+	for _, f := range [][2]string{{"--nats-creds", c.NATSCreds}, {"--nats-tls-ca", c.NATSTLSCA}, {"--nats-tls-cert", c.NATSTLSCert}, {"--nats-tls-key", c.NATSTLSKey}} {
+		if f[1] != "" && c.NATSURL == "" && c.NATSListen == "" {
+			return fmt.Errorf("%s: only with --nats or --nats-listen (the embedded server without a listener takes no connection but the daemon's own)", f[0])
 		}
 	}
 	if c.Origin != "" && c.SigningKey == "" {
