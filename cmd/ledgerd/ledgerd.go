@@ -301,6 +301,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.web = web
+	if m.tlog != nil {
+		m.registerSignedGauge()
+	}
 	// Sign-ins refused by the web app count beside the API's 401s.
 	m.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "mdfm_web_signin_failures_total", Help: "Web app sign-ins refused (a wrong user or password).",
