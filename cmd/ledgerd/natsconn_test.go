@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
@@ -159,3 +160,78 @@ func TestEmbeddedListenerRequiresCredentials(t *testing.T) {
 }
 
 var termBody = map[string]any{"id": "2020-2021", "starts_on": "2020-01-01", "ends_on": "2021-12-31", "target": usdMoney("1000000.00"), "fee_rate": "0.01"}
+
+// TestNATSCredsFile: against a server in operator mode (accounts and users
+// as JWTs), ledgerd connects with the user's .creds file and writes; with
+// another user's .creds signed by an unknown account it stops at start-up.
+func TestNATSCredsFile(t *testing.T) {
+	dir := t.TempDir()
+	okp, _ := nkeys.CreateOperator()
+	opub, _ := okp.PublicKey()
+	oc := jwt.NewOperatorClaims(opub)
+	if _, err := oc.Encode(okp); err != nil {
+		t.Fatal(err)
+	}
+	account := func(js bool) (nkeys.KeyPair, string, string) {
+		kp, _ := nkeys.CreateAccount()
+		pub, _ := kp.PublicKey()
+		ac := jwt.NewAccountClaims(pub)
+		if js {
+			ac.Limits.JetStreamLimits = jwt.JetStreamLimits{DiskStorage: -1, MemoryStorage: -1, Streams: -1, Consumer: -1}
+		}
+		tok, err := ac.Encode(okp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kp, pub, tok
+	}
+	_, sysPub, sysJWT := account(false)
+	akp, apub, ajwt := account(true)
+	creds := func(name string, issuer nkeys.KeyPair) string {
+		ukp, _ := nkeys.CreateUser()
+		upub, _ := ukp.PublicKey()
+		useed, _ := ukp.Seed()
+		ujwt, err := jwt.NewUserClaims(upub).Encode(issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := jwt.FormatUserConfig(ujwt, useed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ledgerCreds := creds("ledgerd.creds", akp)
+	strangerKP, _ := nkeys.CreateAccount()
+	strangerCreds := creds("stranger.creds", strangerKP)
+
+	ns := testnats.StartWith(t, func(o *server.Options) error {
+		r := &server.MemAccResolver{}
+		if err := r.Store(apub, ajwt); err != nil {
+			return err
+		}
+		if err := r.Store(sysPub, sysJWT); err != nil {
+			return err
+		}
+		o.TrustedOperators = []*jwt.OperatorClaims{oc}
+		o.AccountResolver = r
+		o.SystemAccount = sysPub
+		return nil
+	})
+	m := NewMain()
+	m.Stdout, m.Stderr = &syncBuffer{}, &syncBuffer{}
+	if err := m.ParseFlags([]string{"--http", "127.0.0.1:0", "--data", t.TempDir(), "--tokens", writeTestTokens(t), "--nats", ns.ClientURL(), "--nats-creds", strangerCreds}); err != nil {
+		t.Fatal(err)
+	}
+	err := m.Run(t.Context())
+	m.Close()
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
+		t.Errorf("a stranger's .creds: %v, want a start-up error saying authorization violation", err)
+	}
+	d := startDaemon(t, fixedNow, "--data", t.TempDir(), "--tokens", writeTestTokens(t), "--nats", ns.ClientURL(), "--nats-creds", ledgerCreds)
+	d.post(t, 201, "/v1/terms", "tok-ana", "", termBody)
+}
