@@ -17,6 +17,9 @@ type EmbeddedOptions struct {
 	// Listen is host:port for other processes to reach the server; empty
 	// means no listener at all, only in-process connections.
 	Listen string
+	// Configure, when set, changes the server's options before it starts:
+	// the daemon adds the credentials and TLS its listener requires.
+	Configure func(*server.Options) error
 }
 
 // StartEmbedded starts a NATS server with JetStream on disk that fsyncs
@@ -46,6 +49,11 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		}
 		opts.Host, opts.Port = host, p
 	}
+	if o.Configure != nil {
+		if err := o.Configure(opts); err != nil {
+			return nil, err
+		}
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("new nats server: %w", err)
@@ -59,8 +67,9 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 }
 
 // ConnectEmbedded connects to an embedded server in process, without a socket.
-func ConnectEmbedded(ns *server.Server) (*nats.Conn, error) {
-	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("mdfm-ledger"))
+// opts add to it (the credentials a server that requires them asks for).
+func ConnectEmbedded(ns *server.Server, opts ...nats.Option) (*nats.Conn, error) {
+	nc, err := nats.Connect("", append([]nats.Option{nats.InProcessServer(ns), nats.Name("mdfm-ledger")}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to embedded nats: %w", err)
 	}

@@ -58,6 +58,17 @@ var (
 	// ack). Never resend blindly: compare the fund's last event with the
 	// batch's last event first (see Log.LastEvent).
 	ErrUnknownOutcome = errors.New("append outcome unknown")
+	// ErrUnavailable: the log cannot be written or read now (the server
+	// unreachable, the stream without a leader, the server out of storage).
+	// Nothing was appended; retry later.
+	ErrUnavailable = errors.New("event log unavailable")
+)
+
+// JetStream's API errors that mean the server has no room left: its disk
+// (or its JetStream storage limit) is full.
+const (
+	errCodeInsufficientResources    = 10023
+	errCodeStorageResourcesExceeded = 10047
 )
 
 // Config returns the stream configuration of the design: file storage, no
@@ -115,11 +126,22 @@ func Open(ctx context.Context, nc *nats.Conn, name string, replicas int) (*Log, 
 // Ready reports why the log cannot be used now: the NATS connection is not
 // connected, or the stream does not answer within ctx. Nil means it can.
 func (l *Log) Ready(ctx context.Context) error {
-	if st := l.js.Conn().Status(); st != nats.CONNECTED {
-		return fmt.Errorf("nats connection is %s", st)
+	if err := l.Connected(); err != nil {
+		return err
 	}
 	if _, err := l.stream.Info(ctx); err != nil {
 		return fmt.Errorf("stream %s does not answer: %w", l.name, err)
+	}
+	return nil
+}
+
+// Connected says, without a round trip, whether the NATS connection is up:
+// nil, or an error wrapping ErrUnavailable that names its state. Writes
+// check it first so that they answer at once while the server is away
+// instead of waiting for a timeout.
+func (l *Log) Connected() error {
+	if st := l.js.Conn().Status(); st != nats.CONNECTED {
+		return fmt.Errorf("the NATS connection is %s: %w", st, ErrUnavailable)
 	}
 	return nil
 }
@@ -138,6 +160,9 @@ func (l *Log) Stream() string { return l.name }
 func (l *Log) Append(ctx context.Context, fund string, expectLast uint64, evs []events.Event) (uint64, error) {
 	if len(evs) == 0 || len(evs) > MaxBatchEvents {
 		return 0, fmt.Errorf("append %d events: a batch holds 1 to %d", len(evs), MaxBatchEvents)
+	}
+	if err := l.Connected(); err != nil {
+		return 0, fmt.Errorf("append to fund %s: %w", fund, err)
 	}
 	msgs := make([]*nats.Msg, len(evs))
 	for i, e := range evs {
@@ -164,7 +189,14 @@ func (l *Log) Append(ctx context.Context, fund string, expectLast uint64, evs []
 			case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
 				return 0, fmt.Errorf("append to fund %s after stream seq %d: %w", fund, expectLast, ErrConflict)
 			}
-			return 0, fmt.Errorf("append to fund %s: %w", fund, err)
+			if c := apiErr.ErrorCode; c == errCodeInsufficientResources || c == errCodeStorageResourcesExceeded {
+				return 0, fmt.Errorf("append to fund %s: the NATS server is out of storage (disk full, or its JetStream max_file_store reached): %v: %w", fund, err, ErrUnavailable)
+			}
+			return 0, fmt.Errorf("append to fund %s: %v: %w", fund, err, ErrUnavailable)
+		}
+		if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionClosed) {
+			// Nobody took the batch: it was not committed.
+			return 0, fmt.Errorf("append to fund %s: %v: %w", fund, err, ErrUnavailable)
 		}
 		// A timeout, a closed connection, a garbled ack: the batch may have
 		// been committed.
@@ -175,12 +207,15 @@ func (l *Log) Append(ctx context.Context, fund string, expectLast uint64, evs []
 
 // LastEvent returns the last event of a fund, or found false when it has none.
 func (l *Log) LastEvent(ctx context.Context, fund string) (e events.Event, found bool, err error) {
+	if err := l.Connected(); err != nil {
+		return events.Event{}, false, fmt.Errorf("read last event of fund %s: %w", fund, err)
+	}
 	m, err := l.stream.GetLastMsgForSubject(ctx, FundFilter(fund))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return events.Event{}, false, nil
 	}
 	if err != nil {
-		return events.Event{}, false, fmt.Errorf("read last event of fund %s: %w", fund, err)
+		return events.Event{}, false, fmt.Errorf("read last event of fund %s: %v: %w", fund, err, ErrUnavailable)
 	}
 	e, err = events.Decode(m.Data)
 	if err != nil {
@@ -216,7 +251,7 @@ func (l *Log) ReadFund(ctx context.Context, fund string, after uint64, fn func(e
 func (l *Log) ReadAll(ctx context.Context, after uint64, fn func(events.Event) error) error {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("stream info: %w", err)
+		return fmt.Errorf("stream info: %v: %w", err, ErrUnavailable)
 	}
 	return l.read(ctx, AllFilter, after, info.State.LastSeq, fn)
 }
@@ -279,13 +314,16 @@ func (l *Log) ReadRaw(ctx context.Context, filter string, after, last uint64, fn
 // readBatch reads one direct-get batch from stream seq from, and returns
 // the sequence to ask for next (from when it got nothing).
 func (l *Log) readBatch(ctx context.Context, filter string, from, last uint64, fn func(RawMsg) error) (uint64, error) {
+	if err := l.Connected(); err != nil {
+		return from, fmt.Errorf("read stream %s from seq %d: %w", l.name, from, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	defer cancel()
 	n := min(last-from+1, MaxBatchEvents)
 	msgs, err := jetstreamext.GetBatch(ctx, l.js, l.name, int(n),
 		jetstreamext.GetBatchSeq(from), jetstreamext.GetBatchSubject(filter), jetstreamext.GetBatchMaxBytes(MaxReadBatchBytes))
 	if err != nil {
-		return from, fmt.Errorf("read stream %s from seq %d: %w", l.name, from, err)
+		return from, fmt.Errorf("read stream %s from seq %d: %v: %w", l.name, from, err, ErrUnavailable)
 	}
 	next := from
 	var prev *RawMsg

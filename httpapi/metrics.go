@@ -1,157 +1,233 @@
 package httpapi
 
 import (
-	"bytes"
-	"fmt"
+	"context"
+	"errors"
 	"net/http"
-	"sort"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
-// commandEventsBuckets are the upper bounds of the histogram of events per
-// command (a receipt is two: the contribution and its fee).
-var commandEventsBuckets = []int{1, 2, 5, 10, 50, 100, 500, 1000}
+// metricsScrapeTimeout bounds the reads a scrape makes (the checkpoint, the
+// first event the read model has not applied).
+const metricsScrapeTimeout = 2 * time.Second
 
-// metrics are the counters of one Server, written out in the Prometheus
-// text format by hand: a handful of series does not need a client library.
-type metrics struct {
-	mu             sync.Mutex
-	requests       map[int]uint64    // by status
-	durationSum    float64           // seconds
-	durationCount  uint64            //
-	commands       map[string]uint64 // by result: created, replayed, refused
-	eventsAppended uint64
-	errors         map[string]uint64 // by code
-	cmdEvents      []uint64          // cumulative later; per bucket here, +Inf last
-	cmdEventsSum   uint64
-	cmdEventsCount uint64
+// Metrics are the daemon's Prometheus series, in a registry of their own
+// (not the global one), so that several servers in one test process do not
+// share counters. The series are listed in docs/operations.md.
+type Metrics struct {
+	reg            *prometheus.Registry
+	requests       *prometheus.HistogramVec // by route and status
+	commands       *prometheus.CounterVec   // by result
+	eventsAppended prometheus.Counter
+	commandEvents  prometheus.Histogram
+	errors         *prometheus.CounterVec // by code
+	signInFailures prometheus.Counter
+	appends        *prometheus.CounterVec   // by result
+	appendSeconds  *prometheus.HistogramVec // by result
+	batchEvents    prometheus.Histogram
+	verifiedSeq    *prometheus.GaugeVec // by fund
+	tokenReloads   *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
-	return &metrics{
-		requests:  map[int]uint64{},
-		commands:  map[string]uint64{},
-		errors:    map[string]uint64{},
-		cmdEvents: make([]uint64, len(commandEventsBuckets)+1),
+// NewMetrics returns the series with the Go runtime and process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mdfm_http_request_duration_seconds", Help: "Time to answer an HTTP request, by route (the path pattern) and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "status"}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdfm_commands_total", Help: "Commands submitted to the writer, by result: created (appended), replayed (same Idempotency-Key and body), refused.",
+		}, []string{"result"}),
+		eventsAppended: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mdfm_events_appended_total", Help: "Events appended to the log by this server's commands.",
+		}),
+		commandEvents: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "mdfm_command_events", Help: "Events appended per command.",
+			Buckets: []float64{1, 2, 5, 10, 50, 100, 500, 1000},
+		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdfm_errors_total", Help: "Error answers, by code.",
+		}, []string{"code"}),
+		signInFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mdfm_signin_failures_total", Help: "Requests refused 401: no token, a malformed Authorization header, or a token not in the tokens file.",
+		}),
+		appends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdfm_log_appends_total", Help: "Atomic appends of the writer to the event log, by result: ok, conflict (another writer), unknown (timeout or lost ack, then resolved by reading), error (refused or unreachable).",
+		}, []string{"result"}),
+		appendSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mdfm_log_append_duration_seconds", Help: "Time of one atomic append to the event log, by result.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"result"}),
+		batchEvents: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "mdfm_log_append_batch_events", Help: "Events in one atomic append (group commit) that landed.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
+		}),
+		verifiedSeq: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mdfm_verified_fund_seq", Help: "fund_seq of the chain head the last successful GET /v1/audit/verify checked, by fund.",
+		}, []string{"fund"}),
+		tokenReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdfm_tokens_reloads_total", Help: "Reloads of the tokens file, by result: ok, refused (the file did not parse; the old tokens are kept).",
+		}, []string{"result"}),
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.commands, m.eventsAppended, m.commandEvents, m.errors, m.signInFailures,
+		m.appends, m.appendSeconds, m.batchEvents, m.verifiedSeq, m.tokenReloads,
+	)
+	// Zero series exist from the start, so that rate() and alerts see them.
+	for _, r := range []string{"created", "replayed", "refused"} {
+		m.commands.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "conflict", "unknown", "error"} {
+		m.appends.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "refused"} {
+		m.tokenReloads.WithLabelValues(r)
+	}
+	return m
+}
+
+// Registry returns the registry, for series of other parts of the daemon.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// SignInFailed counts a failed sign-in (a refused token or password).
+func (m *Metrics) SignInFailed() { m.signInFailures.Inc() }
+
+// TokensReloaded counts a reload of the tokens file: ok, or refused.
+func (m *Metrics) TokensReloaded(ok bool) {
+	if ok {
+		m.tokenReloads.WithLabelValues("ok").Inc()
+	} else {
+		m.tokenReloads.WithLabelValues("refused").Inc()
 	}
 }
 
-func (m *metrics) request(status int, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[status]++
-	m.durationSum += d.Seconds()
-	m.durationCount++
+func (m *Metrics) request(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Observe(d.Seconds())
 }
 
-func (m *metrics) error(code string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.errors[code]++
-}
+func (m *Metrics) error(code string) { m.errors.WithLabelValues(code).Inc() }
 
 // command counts a command by result; n is the events it appended.
-func (m *metrics) command(result string, n int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.commands[result]++
+func (m *Metrics) command(result string, n int) {
+	m.commands.WithLabelValues(result).Inc()
 	if result != "created" {
 		return
 	}
-	m.eventsAppended += uint64(n)
-	i := sort.SearchInts(commandEventsBuckets, n)
-	m.cmdEvents[i]++
-	m.cmdEventsSum += uint64(n)
-	m.cmdEventsCount++
+	m.eventsAppended.Add(float64(n))
+	m.commandEvents.Observe(float64(n))
 }
 
-// serveMetrics answers GET /metrics in the Prometheus text format 0.0.4.
+// InstrumentLog wraps the writer's log so that every append is counted and
+// timed by result, and the events of each landed append measured.
+func (m *Metrics) InstrumentLog(l ledger.Log) ledger.Log { return &measuredLog{Log: l, m: m} }
+
+type measuredLog struct {
+	ledger.Log
+	m *Metrics
+}
+
+func (l *measuredLog) Append(ctx context.Context, fund string, expectLast uint64, evs []events.Event) (uint64, error) {
+	start := time.Now()
+	seq, err := l.Log.Append(ctx, fund, expectLast, evs)
+	result := "ok"
+	switch {
+	case err == nil:
+		l.m.batchEvents.Observe(float64(len(evs)))
+	case errors.Is(err, eventlog.ErrConflict):
+		result = "conflict"
+	case errors.Is(err, eventlog.ErrUnknownOutcome):
+		result = "unknown"
+	default:
+		result = "error"
+	}
+	l.m.appends.WithLabelValues(result).Inc()
+	l.m.appendSeconds.WithLabelValues(result).Observe(time.Since(start).Seconds())
+	return seq, err
+}
+
+// registerServerGauges adds the series read at scrape time from the server's
+// writer, read model and log.
+func (s *Server) registerServerGauges() {
+	fund := prometheus.Labels{"fund": s.cfg.Writer.Fund()}
+	gauge := func(name, help string, labels prometheus.Labels, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, f)
+	}
+	s.metrics.reg.MustRegister(
+		gauge("mdfm_writer_stream_seq", "Stream sequence of the last event the writer knows to be in the log.", fund,
+			func() float64 { return float64(s.cfg.Writer.LastSeq()) }),
+		gauge("mdfm_writer_queue_depth", "Commands waiting for the writer.", fund,
+			func() float64 { return float64(s.cfg.Writer.QueueLen()) }),
+		gauge("mdfm_projector_checkpoint", "Stream sequence of the last event the read model applied.", nil,
+			func() float64 { cp, _ := s.lag(); return float64(cp) }),
+		gauge("mdfm_projector_lag_events", "Stream sequences from the read model's checkpoint up to the writer's last acknowledged event: 0 when reads see every acknowledged write.", fund,
+			func() float64 {
+				cp, _ := s.lag()
+				return float64(s.cfg.Writer.LastSeq() - min(cp, s.cfg.Writer.LastSeq()))
+			}),
+		gauge("mdfm_projector_lag_seconds", "Age (by its recorded_at) of the oldest event the writer acknowledged that the read model has not applied; 0 when none.", fund,
+			func() float64 { _, d := s.lag(); return d.Seconds() }),
+		gauge("mdfm_projector_up", "1 while the in-process projector runs, 0 after it stopped on an error.", nil,
+			func() float64 {
+				if s.cfg.Health != nil && s.cfg.Health() != nil {
+					return 0
+				}
+				return 1
+			}),
+	)
+}
+
+// lag returns the read model's checkpoint and the age of the first event
+// after it when the writer has acknowledged more (one direct get).
+func (s *Server) lag() (uint64, time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), metricsScrapeTimeout)
+	defer cancel()
+	cp, err := s.cfg.Store.Checkpoint(ctx)
+	if err != nil {
+		s.cfg.Logger.Warn("metrics: read checkpoint", "err", err)
+		return 0, 0
+	}
+	last := s.cfg.Writer.LastSeq()
+	if cp >= last {
+		return cp, 0
+	}
+	var age time.Duration
+	err = s.cfg.Log.ReadRaw(ctx, eventlog.AllFilter, cp, cp+1, func(m eventlog.RawMsg) error {
+		e, err := events.Decode(m.Data)
+		if err != nil {
+			return err
+		}
+		at, err := time.Parse(time.RFC3339Nano, e.RecordedAt)
+		if err != nil {
+			return err
+		}
+		age = max(s.cfg.Now().Sub(at), 0)
+		return nil
+	})
+	if err != nil {
+		s.cfg.Logger.Warn("metrics: read the first event not projected", "err", err)
+	}
+	return cp, age
+}
+
+// serveMetrics answers GET /metrics in the Prometheus text format.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	if _, herr := queryParams(r); herr != nil {
 		return herr
 	}
-	var b bytes.Buffer
-	m := s.metrics
-	m.mu.Lock()
-	help(&b, "mdfm_http_requests_total", "counter", "HTTP requests answered, by status.")
-	for _, st := range sortedInts(m.requests) {
-		fmt.Fprintf(&b, "mdfm_http_requests_total{status=\"%d\"} %d\n", st, m.requests[st])
-	}
-	help(&b, "mdfm_http_request_duration_seconds", "summary", "Time to answer an HTTP request.")
-	fmt.Fprintf(&b, "mdfm_http_request_duration_seconds_sum %s\n", strconv.FormatFloat(m.durationSum, 'g', -1, 64))
-	fmt.Fprintf(&b, "mdfm_http_request_duration_seconds_count %d\n", m.durationCount)
-	help(&b, "mdfm_commands_total", "counter", "Commands submitted to the writer, by result: created (appended), replayed (same Idempotency-Key and body), refused.")
-	for _, k := range []string{"created", "replayed", "refused"} {
-		fmt.Fprintf(&b, "mdfm_commands_total{result=%q} %d\n", k, m.commands[k])
-	}
-	help(&b, "mdfm_appends_total", "counter", "Commands whose events were appended to the log.")
-	fmt.Fprintf(&b, "mdfm_appends_total %d\n", m.commands["created"])
-	help(&b, "mdfm_events_appended_total", "counter", "Events appended to the log by this server's commands.")
-	fmt.Fprintf(&b, "mdfm_events_appended_total %d\n", m.eventsAppended)
-	help(&b, "mdfm_command_events", "histogram", "Events appended per command.")
-	var cum uint64
-	for i, le := range commandEventsBuckets {
-		cum += m.cmdEvents[i]
-		fmt.Fprintf(&b, "mdfm_command_events_bucket{le=\"%d\"} %d\n", le, cum)
-	}
-	cum += m.cmdEvents[len(commandEventsBuckets)]
-	fmt.Fprintf(&b, "mdfm_command_events_bucket{le=\"+Inf\"} %d\n", cum)
-	fmt.Fprintf(&b, "mdfm_command_events_sum %d\n", m.cmdEventsSum)
-	fmt.Fprintf(&b, "mdfm_command_events_count %d\n", m.cmdEventsCount)
-	help(&b, "mdfm_errors_total", "counter", "Error answers, by code.")
-	for _, c := range sortedStrings(m.errors) {
-		fmt.Fprintf(&b, "mdfm_errors_total{code=%q} %d\n", c, m.errors[c])
-	}
-	m.mu.Unlock()
-
-	last := s.cfg.Writer.LastSeq()
-	help(&b, "mdfm_writer_stream_seq", "gauge", "Stream sequence of the last event the writer knows to be in the log.")
-	fmt.Fprintf(&b, "mdfm_writer_stream_seq{fund=%q} %d\n", s.cfg.Writer.Fund(), last)
-	if cp, err := s.cfg.Store.Checkpoint(r.Context()); err == nil {
-		lag := int64(0)
-		if last > cp {
-			lag = int64(last - cp)
-		}
-		help(&b, "mdfm_projector_checkpoint", "gauge", "Stream sequence of the last event the read model applied.")
-		fmt.Fprintf(&b, "mdfm_projector_checkpoint %d\n", cp)
-		help(&b, "mdfm_projector_lag", "gauge", "Stream sequences from the read model's checkpoint up to the writer's last acknowledged event: 0 when reads see every acknowledged write.")
-		fmt.Fprintf(&b, "mdfm_projector_lag{fund=%q} %d\n", s.cfg.Writer.Fund(), lag)
-	} else {
-		s.cfg.Logger.Warn("metrics: read checkpoint", "err", err)
-	}
-	up := 1
-	if s.cfg.Health != nil && s.cfg.Health() != nil {
-		up = 0
-	}
-	help(&b, "mdfm_projector_up", "gauge", "1 while the in-process projector runs, 0 after it stopped on an error.")
-	fmt.Fprintf(&b, "mdfm_projector_up %d\n", up)
-
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b.Bytes())
+	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	return nil
-}
-
-func help(b *bytes.Buffer, name, typ, text string) {
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ)
-}
-
-func sortedInts(m map[int]uint64) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out
-}
-
-func sortedStrings(m map[string]uint64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -283,6 +283,11 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	if rep.OK {
+		for fund, h := range rep.Funds {
+			s.metrics.verifiedSeq.WithLabelValues(fund).Set(float64(h.FundSeq))
+		}
+	}
 	return writeJSON(w, http.StatusOK, rep)
 }
 
@@ -305,6 +310,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ Principal) err
 	err := s.cfg.Log.Ready(ctx)
 	if err == nil && s.cfg.Health != nil {
 		err = s.cfg.Health()
+	}
+	if err == nil {
+		err = s.recentWriteFault()
 	}
 	if err != nil {
 		e := errorf(CodeUnavailable, "", err.Error())

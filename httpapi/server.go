@@ -21,6 +21,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
@@ -70,6 +71,10 @@ type Config struct {
 	// verify or apply) also makes writes answer 503, and reads answer from
 	// the read model as far as it got.
 	Health func() error
+	// Metrics are the Prometheus series GET /metrics answers; NewMetrics()
+	// by default. The daemon makes them first to measure the writer's
+	// appends (Metrics.InstrumentLog).
+	Metrics *Metrics
 	// ScratchDir is where verify builds its scratch read model, in a new
 	// folder removed afterwards; os.TempDir() by default.
 	ScratchDir string
@@ -83,11 +88,16 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	mux     *http.ServeMux
-	metrics *metrics
+	metrics *Metrics
 	verify  chan struct{} // a semaphore: one verify at a time
 	// logReads bounds the reads of the log (GET /v1/events) of each user.
 	logReads *callerLimit
 	table    map[string]route // the route table, by pattern (Allows)
+	// tokens are the accepted tokens: cfg.Tokens, then what SetTokens
+	// gave (a reload of the tokens file).
+	tokens atomic.Pointer[Tokens]
+	// lastFault is the last write that failed for the log's sake (/readyz).
+	lastFault writeFault
 }
 
 // New checks the configuration and returns the server.
@@ -104,8 +114,13 @@ func New(c Config) (*Server, error) {
 	if c.ScratchDir == "" {
 		c.ScratchDir = os.TempDir()
 	}
-	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: newMetrics(), verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
+	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
+	s.tokens.Store(c.Tokens)
 	s.routes()
+	s.registerServerGauges()
 	return s, nil
 }
 
@@ -218,6 +233,7 @@ func (s *Server) dispatch(rt route) http.Handler {
 				var err *errs.Error
 				if p, err = s.authenticate(r); err != nil {
 					if err.Kind == errs.Unauthorized {
+						s.metrics.SignInFailed()
 						w.Header().Set("WWW-Authenticate", `Bearer realm="mdfm-ledger"`)
 					}
 					s.fail(w, r, err)
@@ -252,12 +268,17 @@ func (s *Server) authenticate(r *http.Request) (Principal, *errs.Error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return Principal{}, errorf(CodeUnauthorized, "", "the Authorization header must be Bearer <token>")
 	}
-	p, ok := s.cfg.Tokens.Lookup(strings.TrimSpace(token))
+	p, ok := s.tokens.Load().Lookup(strings.TrimSpace(token))
 	if !ok {
 		return Principal{}, errorf(CodeUnauthorized, "", "the token is not valid")
 	}
 	return p, nil
 }
+
+// SetTokens replaces the accepted tokens: requests from now on are judged
+// against t (a reloaded tokens file); requests in flight keep the principal
+// they were given.
+func (s *Server) SetTokens(t *Tokens) { s.tokens.Store(t) }
 
 func allowed(r Role, roles []string) bool {
 	if r.Name == RoleAdmin {
@@ -284,7 +305,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.request(status, d)
+		// The mux set the matched pattern on r: a bounded label, unlike
+		// the path.
+		route := r.Pattern
+		if route == "" || route == "/" {
+			route = "other"
+		}
+		s.metrics.request(route, status, d)
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", float64(d.Microseconds()) / 1000, "user", ri.user}
 		if ri.code != "" {
 			attrs = append(attrs, "code", ri.code)

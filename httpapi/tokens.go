@@ -242,3 +242,31 @@ func NewToken() (string, error) {
 func TokenLine(user string, role Role, token string) string {
 	return user + " " + role.String() + " " + HashToken(token)
 }
+
+// Users returns the users that have a token in the set.
+func (t *Tokens) Users() map[string]bool {
+	out := map[string]bool{}
+	if t != nil {
+		for _, e := range t.entries {
+			out[e.User] = true
+		}
+	}
+	return out
+}
+
+// RemovedUsers returns the users of old that have no token in new, in the
+// order of old: a reload ends what they hold (their web sessions).
+func RemovedUsers(old, new *Tokens) []string {
+	now := new.Users()
+	var out []string
+	seen := map[string]bool{}
+	if old != nil {
+		for _, e := range old.entries {
+			if !now[e.User] && !seen[e.User] {
+				seen[e.User] = true
+				out = append(out, e.User)
+			}
+		}
+	}
+	return out
+}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/errs"
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
@@ -148,6 +151,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 	if err := s.logFault(); err != nil {
 		return ledger.Result{}, 0, errorf(CodeUnavailable, "", "writes are refused: "+err.Error()+"; run projector verify")
 	}
+	// While the NATS connection is down, a command would wait for an
+	// append timeout: answer at once instead, nothing recorded.
+	if err := s.cfg.Log.Connected(); err != nil {
+		s.metrics.command("refused", 0)
+		return ledger.Result{}, 0, errorf(CodeUnavailable, "", "writes are refused: the event log is unreachable ("+err.Error()+"); nothing was recorded: retry later with the same Idempotency-Key")
+	}
 	// The path is part of the hash: the same body sent to another
 	// endpoint (or approving another allocation) is another command.
 	hash, err := ledger.CommandHash(r.URL.Path, body)
@@ -165,8 +174,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 	res, err := s.cfg.Writer.Submit(ctx, ledger.Request{CommandID: key, CommandHash: hash, Command: cmd})
 	if err != nil {
 		s.metrics.command("refused", 0)
+		s.noteWrite(err)
 		return ledger.Result{}, 0, submitError(err, key)
 	}
+	s.noteWrite(nil)
 	if res.Replayed {
 		s.metrics.command("replayed", 0)
 		return res, http.StatusOK, nil
@@ -183,6 +194,8 @@ func submitError(err error, key string) error {
 		// Checked first: an event of the log that fails to apply may carry
 		// a domain error, which is no fault of this command.
 		return errorf(CodeUnavailable, "", "the writer cannot read the event log to catch up with other writers; nothing was recorded: retry later with the same Idempotency-Key")
+	case errors.Is(err, eventlog.ErrUnavailable) && !errors.Is(err, eventlog.ErrUnknownOutcome):
+		return errorf(CodeUnavailable, "", "the event log is unavailable: "+err.Error()+"; nothing was recorded: retry later with the same Idempotency-Key")
 	case errors.As(err, &de):
 		return de
 	case errors.Is(err, ledger.ErrIdempotencyKeyReused):
@@ -191,7 +204,7 @@ func submitError(err error, key string) error {
 		return errorf(CodeBusy, "", "the writer's queue is full; retry later with the same Idempotency-Key")
 	case errors.Is(err, ledger.ErrClosed):
 		return errorf(CodeUnavailable, "", "the writer is shutting down; retry later with the same Idempotency-Key")
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, eventlog.ErrUnknownOutcome), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return errorf(CodeUnavailable, "", fmt.Sprintf("no answer from the writer in time; the command may still be recorded: send it again with Idempotency-Key %q to learn its outcome", key))
 	}
 	return err
@@ -227,4 +240,42 @@ func WritePatterns() []string {
 		out = append(out, wr.pattern)
 	}
 	return append(out, batchPath)
+}
+
+// WriteFaultWindow is how long GET /readyz reports a write that failed
+// because the log was unavailable (out of storage, no stream leader) while
+// no write has succeeded since: long enough for a probe to see it, short
+// enough that readiness comes back once the cause is gone even when a load
+// balancer sends no writes to a server it thinks is not ready.
+const WriteFaultWindow = time.Minute
+
+// writeFault is the last write that failed for the log's sake.
+type writeFault struct {
+	mu  sync.Mutex
+	err error
+	at  time.Time
+}
+
+// noteWrite records the outcome of a submitted command: a failure of the
+// log is kept for /readyz, a success clears it.
+func (s *Server) noteWrite(err error) {
+	s.lastFault.mu.Lock()
+	defer s.lastFault.mu.Unlock()
+	switch {
+	case err == nil:
+		s.lastFault.err = nil
+	case errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, eventlog.ErrUnknownOutcome):
+		s.lastFault.err, s.lastFault.at = err, s.cfg.Now()
+	}
+}
+
+// recentWriteFault is the last write failure of the log within
+// WriteFaultWindow with no success since, or nil.
+func (s *Server) recentWriteFault() error {
+	s.lastFault.mu.Lock()
+	defer s.lastFault.mu.Unlock()
+	if s.lastFault.err == nil || s.cfg.Now().Sub(s.lastFault.at) > WriteFaultWindow {
+		return nil
+	}
+	return fmt.Errorf("the last write failed: %w", s.lastFault.err)
 }

@@ -114,11 +114,21 @@ type answer struct {
 	err error
 }
 
+// Log is what the writer needs of the event log: *eventlog.Log in the
+// daemon. It is the boundary where the metrics measure appends and where
+// the seeded simulation (ledger/sim_test.go) injects faults.
+type Log interface {
+	Append(ctx context.Context, fund string, expectLast uint64, evs []events.Event) (uint64, error)
+	LastEvent(ctx context.Context, fund string) (events.Event, bool, error)
+	LastSeq(ctx context.Context, fund string) (uint64, error)
+	ReadFund(ctx context.Context, fund string, after uint64, fn func(events.Event) error) error
+}
+
 // Writer is the one writer of a fund in this process. Other processes may
 // write the same fund: the stream's expected-sequence check serialises them
 // and a conflict makes this writer read what is new and decide again.
 type Writer struct {
-	log   *eventlog.Log
+	log   Log
 	fund  string
 	queue chan *pending
 	now   func() time.Time
@@ -164,7 +174,7 @@ type Options struct {
 
 // Open rebuilds the fund's state and idempotency memory from the log and
 // starts the writer.
-func Open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writer, error) {
+func Open(ctx context.Context, log Log, fund string, o Options) (*Writer, error) {
 	w, err := open(ctx, log, fund, o)
 	if err != nil {
 		return nil, err
@@ -175,7 +185,7 @@ func Open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writ
 
 // open is Open without starting the writer goroutine: tests queue
 // commands first so that they form one group.
-func open(ctx context.Context, log *eventlog.Log, fund string, o Options) (*Writer, error) {
+func open(ctx context.Context, log Log, fund string, o Options) (*Writer, error) {
 	if !eventlog.ValidFund(fund) {
 		return nil, fmt.Errorf("open writer: invalid fund id %q", fund)
 	}
@@ -215,6 +225,9 @@ func (w *Writer) LastSeq() uint64 {
 	defer w.mu.Unlock()
 	return w.committed
 }
+
+// QueueLen returns how many commands wait for the writer.
+func (w *Writer) QueueLen() int { return len(w.queue) }
 
 // Close stops the writer: the group being appended is finished and answered,
 // every other queued command is answered ErrClosed, and so is every later
@@ -543,11 +556,12 @@ func (w *Writer) resolveUnknown(ctx context.Context, lastOfBatch events.Event) (
 		lastErr = err
 		select {
 		case <-ctx.Done():
-			return 0, errors.Join(lastErr, ctx.Err())
+			return 0, fmt.Errorf("%w: %w", eventlog.ErrUnknownOutcome, errors.Join(lastErr, ctx.Err()))
 		case <-time.After(time.Duration(i+1) * 200 * time.Millisecond):
 		}
 	}
-	return 0, lastErr
+	// Still unknown: the caller must not be told it was not recorded.
+	return 0, fmt.Errorf("%w: %w", eventlog.ErrUnknownOutcome, lastErr)
 }
 
 func (w *Writer) setLastSeq(seq uint64) {

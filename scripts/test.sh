@@ -25,7 +25,8 @@ go version
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...
 # The writer and the log are where goroutines meet: run them under the race detector too.
-go test -count=1 -race -timeout 10m ./ledger/ ./eventlog/
+go test -count=1 -race -timeout 10m ./eventlog/
+go test -count=1 -race -timeout 10m ./ledger/ -sim.seeds 50
 # Fuzz the decoders of stored bytes for a few seconds each (go test -fuzz takes one target
 # at a time). A crash is saved under the package's testdata/fuzz/ and from then on runs with
 # every go test: commit it with the fix.
@@ -33,3 +34,7 @@ for target in "events FuzzDecode" "events FuzzCanonical" "projections FuzzReplay
   read -r pkg fn <<<"$target"
   go test -run '^$' -fuzz "^${fn}\$" -fuzztime 8s "./${pkg}/"
 done
+# The seeded simulation of the writer's faults, a few thousand seeds (about a
+# minute); SIM_SEEDS=20000 ./scripts/test.sh runs more. A failing seed prints
+# the command that reproduces it.
+go test -count=1 -timeout 30m ./ledger/ -run '^TestSimulation$' -v -sim.seeds "${SIM_SEEDS:-3000}"

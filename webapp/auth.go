@@ -102,6 +102,24 @@ func (a *auth) credentials() *httpapi.Tokens {
 	return a.tokens
 }
 
+// TokensReloaded takes the tokens the daemon read again (SIGHUP, or the
+// file changed): the session of a user removed, or whose password or role
+// changed, ends now rather than at its next request's own reading.
+func (s *Server) TokensReloaded(t *httpapi.Tokens) {
+	a := s.auth
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tokens = t
+	if fi, err := os.Stat(a.cfg.TokensFile); err == nil {
+		a.fileMod, a.fileSize = fi.ModTime(), fi.Size()
+	}
+	for id, u := range a.sessions {
+		if !t.PasswordStill(u.p.User, u.pwHash, u.p.Role) {
+			delete(a.sessions, id)
+		}
+	}
+}
+
 // session returns the request's live session, or nil. A session idle for
 // SessionIdle, or whose user was removed or changed password, is ended.
 func (a *auth) session(r *http.Request) *session {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
@@ -51,19 +52,22 @@ var streamNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Config is what the flags set.
 type Config struct {
-	DataDir    string // JetStream store (embedded server) and read model
-	HTTPAddr   string
-	NATSURL    string // an existing server instead of the embedded one
-	NATSListen string // a listener for the embedded server; none by default
-	NATSCreds  string // with NATSURL
-	NATSTLSCA  string // with NATSURL
-	TokensFile string
-	Fund       string
-	Stream     string
-	Replicas   int
-	Demo       bool
-	SigningKey string // signs the transparency log's checkpoints; none: no transparency log
-	Origin     string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
+	DataDir     string // JetStream store (embedded server) and read model
+	HTTPAddr    string
+	NATSURL     string // an existing server instead of the embedded one
+	NATSListen  string // a listener for the embedded server; none by default
+	NATSCreds   string // with NATSURL, or required by the embedded server's listener
+	NATSTLSCA   string // the CA --nats servers (or clients of the listener) are checked against
+	NATSTLSCert string // client certificate for --nats, server certificate of the listener
+	NATSTLSKey  string
+	TokensFile  string
+	Fund        string
+	Stream      string
+	Replicas    int
+	Demo        bool
+	SigningKey  string // signs the transparency log's checkpoints; none: no transparency log
+	Origin      string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
+	LogFormat   string // text or json
 }
 
 // Validate checks the configuration and names the first bad flag.
@@ -91,17 +95,19 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--nats-listen %q: %w", c.NATSListen, err)
 		}
 	}
-	if c.NATSCreds != "" && c.NATSURL == "" {
-		return errors.New("--nats-creds: only with --nats")
-	}
-	if c.NATSTLSCA != "" && c.NATSURL == "" {
-		return errors.New("--nats-tls-ca: only with --nats")
+	for _, f := range [][2]string{{"--nats-creds", c.NATSCreds}, {"--nats-tls-ca", c.NATSTLSCA}, {"--nats-tls-cert", c.NATSTLSCert}, {"--nats-tls-key", c.NATSTLSKey}} {
+		if f[1] != "" && c.NATSURL == "" && c.NATSListen == "" {
+			return fmt.Errorf("%s: only with --nats or --nats-listen (the embedded server without a listener takes no connection but the daemon's own)", f[0])
+		}
 	}
 	if c.Origin != "" && c.SigningKey == "" {
 		return errors.New("--origin: only with --signing-key")
 	}
 	if strings.ContainsAny(c.Origin, "\n") {
 		return errors.New("--origin: one line")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}
 	if c.TokensFile == "" && !c.Demo {
 		return errors.New("--tokens: a tokens file is required (make lines with `ledgerd token`), or --demo")
@@ -135,7 +141,15 @@ type Main struct {
 	// logs and reports.
 	NewEventID func() string
 
+	// OnTokensReload hooks run after each successful reload of the tokens
+	// file with the users it removed and the new tokens: the web app ends
+	// the removed users' sessions there.
+	OnTokensReload []func(removed []string, t *httpapi.Tokens)
+
+	reloadMu  sync.Mutex
+	stopWatch context.CancelFunc
 	logger    *slog.Logger
+	metrics   *httpapi.Metrics
 	tokens    *httpapi.Tokens
 	ns        *server.Server
 	nc        *nats.Conn
@@ -146,6 +160,7 @@ type Main struct {
 	stopTLog  context.CancelFunc
 	tlogDone  chan struct{}
 	api       *httpapi.Server
+	web       *webapp.Server
 	demoLines []string // the demo users' tokens-file lines, kept over a reading of --tokens
 	srv       *http.Server
 	ln        net.Listener
@@ -162,11 +177,12 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Config: Config{
-			DataDir:  DefaultDataDir,
-			HTTPAddr: DefaultHTTPAddr,
-			Fund:     eventlog.DefaultFund,
-			Stream:   eventlog.DefaultStream,
-			Replicas: 1,
+			DataDir:   DefaultDataDir,
+			HTTPAddr:  DefaultHTTPAddr,
+			Fund:      eventlog.DefaultFund,
+			Stream:    eventlog.DefaultStream,
+			Replicas:  1,
+			LogFormat: "text",
 		},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
@@ -182,14 +198,17 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "HTTP listen `address` (port 0 picks a free port)")
 	fs.StringVar(&c.NATSURL, "nats", c.NATSURL, "`URL`s of an existing NATS server or cluster, instead of the embedded server")
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "`address` where the embedded NATS server listens for other processes (off by default)")
-	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "credentials `file` for --nats")
-	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA certificate `file` that --nats servers are checked against")
+	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "`file` of NATS credentials (a .creds file, or an nkey seed) for --nats; with --nats-listen the embedded server requires that nkey")
+	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA certificate `file` that --nats servers (or --nats-listen clients) are checked against")
+	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", c.NATSTLSCert, "certificate `file`: the client's for --nats, the listener's for --nats-listen")
+	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", c.NATSTLSKey, "private key `file` of --nats-tls-cert")
 	fs.StringVar(&c.TokensFile, "tokens", c.TokensFile, "tokens `file`: lines of `<user> <role>[:<donor_id>] <sha256 hex>`")
 	fs.StringVar(&c.Fund, "fund", c.Fund, "the fund `id` this daemon writes")
 	fs.StringVar(&c.Stream, "stream", c.Stream, "JetStream stream `name`")
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "stream replicas when the stream is created (3 on a cluster)")
 	fs.StringVar(&c.SigningKey, "signing-key", c.SigningKey, "`file` of the key (ledgerd keygen) that signs the transparency log's checkpoints; without it the daemon keeps none")
 	fs.StringVar(&c.Origin, "origin", c.Origin, "the checkpoints' `origin` line (default "+tlog.DefaultOriginPrefix+"<fund>)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log lines as `text` (key=value) or json")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the demo term, budget and an illustrative history into an empty fund, with demo tokens")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -213,12 +232,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Stderr == nil {
 		m.Stderr = io.Discard
 	}
-	m.logger = slog.New(slog.NewTextHandler(m.Stderr, nil))
+	m.logger = newLogger(m.Stderr, c.LogFormat)
+	m.metrics = httpapi.NewMetrics()
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("make data folder: %w", err)
 	}
 
 	m.tokens = &httpapi.Tokens{}
+	tokensMod, tokensSize := fileStamp(c.TokensFile)
 	if c.TokensFile != "" {
 		if m.tokens, err = httpapi.LoadTokens(c.TokensFile); err != nil {
 			return err
@@ -231,7 +252,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.log, err = eventlog.Open(ctx, m.nc, c.Stream, c.Replicas); err != nil {
 		return err
 	}
-	if m.writer, err = ledger.Open(ctx, m.log, c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID}); err != nil {
+	if m.writer, err = ledger.Open(ctx, m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID}); err != nil {
 		return err
 	}
 	if c.Demo {
@@ -258,6 +279,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Tokens:     m.tokens,
 		Logger:     m.logger,
 		Health:     m.projectorHealth,
+		Metrics:    m.metrics,
 		ScratchDir: c.DataDir,
 		TLog:       m.tlog,
 	})
@@ -278,6 +300,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.web = web
+	if m.tlog != nil {
+		m.registerSignedGauge()
+	}
+	// Sign-ins refused by the web app count beside the API's 401s.
+	m.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "mdfm_web_signin_failures_total", Help: "Web app sign-ins refused (a wrong user or password).",
+	}, func() float64 { return float64(web.FailedSignIns()) }))
 	if m.ln, err = net.Listen("tcp", c.HTTPAddr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTPAddr, err)
 	}
@@ -289,8 +319,21 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if c.TokensFile != "" {
+		wctx, cancel := context.WithCancel(context.Background())
+		m.stopWatch = cancel
+		go m.watchTokens(wctx, tokensMod, tokensSize)
+	}
 	fmt.Fprintf(m.Stdout, "ledgerd listening on %s\n", m.URL())
 	return nil
+}
+
+// newLogger returns the daemon's logger: slog's text or JSON lines.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // URL returns the base URL of the HTTP API once Run has bound it.
@@ -305,22 +348,21 @@ func (m *Main) URL() string {
 // folder and connects to it in process.
 func (m *Main) connect() error {
 	c := m.Config
+	sec, err := loadNATSSecurity(c)
+	if err != nil {
+		return err
+	}
 	if c.NATSURL != "" {
-		opts := []nats.Option{nats.Name("ledgerd"), nats.MaxReconnects(-1)}
-		if c.NATSCreds != "" {
-			opts = append(opts, nats.UserCredentials(c.NATSCreds))
-		}
-		if c.NATSTLSCA != "" {
-			opts = append(opts, nats.RootCAs(c.NATSTLSCA))
-		}
+		opts := append([]nats.Option{nats.Name("ledgerd"), nats.MaxReconnects(-1)}, sec.client...)
 		nc, err := nats.Connect(c.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("connect to nats %s: %w", c.NATSURL, err)
+			return fmt.Errorf("connect to nats %s: %w (check --nats-creds and --nats-tls-*)", c.NATSURL, err)
 		}
 		m.nc = nc
 		return nil
 	}
-	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.DataDir, Listen: c.NATSListen})
+	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: c.DataDir, Listen: c.NATSListen,
+		Configure: func(o *server.Options) error { return secureEmbedded(c, sec, o) }})
 	if err != nil {
 		return err
 	}
@@ -328,7 +370,7 @@ func (m *Main) connect() error {
 	if c.NATSListen != "" {
 		m.logger.Info("embedded nats listening", "url", ns.ClientURL())
 	}
-	m.nc, err = eventlog.ConnectEmbedded(ns)
+	m.nc, err = eventlog.ConnectEmbedded(ns, sec.client...)
 	return err
 }
 
@@ -390,6 +432,9 @@ func (m *Main) projectorHealth() error {
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		var errs []error
+		if m.stopWatch != nil {
+			m.stopWatch()
+		}
 		if m.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 			if err := m.srv.Shutdown(ctx); err != nil {

@@ -4,6 +4,8 @@
 //
 //	ledgerd [--data DIR] [--http ADDR] [--tokens FILE] [--demo] …
 //	ledgerd token --user U --role R [--tokens FILE]
+//	ledgerd backup --url http://HOST:PORT --token T --to DIR
+//	ledgerd restore --from DIR --data NEWDIR
 //	ledgerd user passwd --user U --tokens FILE
 //	ledgerd keygen --name NAME --out FILE
 package main
@@ -40,6 +42,16 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && (os.Args[1] == "backup" || os.Args[1] == "restore") {
+		run := RunBackup
+		if os.Args[1] == "restore" {
+			run = RunRestore
+		}
+		if err := run(ctx, os.Args[2:], os.Stdout, os.Stderr); err != nil {
+			exit(err)
+		}
+		return
+	}
 	m := NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		exit(err)
@@ -48,6 +60,15 @@ func main() {
 		m.Close()
 		exit(err)
 	}
+	// SIGHUP reloads the tokens file (a refused file is logged, the old
+	// tokens kept).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			m.ReloadTokens()
+		}
+	}()
 	<-ctx.Done()
 	stop() // a second signal kills at once
 	if err := m.Close(); err != nil {

@@ -148,6 +148,9 @@ func TestScenarioBalanceToTheCent(t *testing.T) {
 	if health["status"] != "ok" {
 		t.Errorf("healthz: %v", health)
 	}
+	if got := d.do(t, request{method: "GET", path: "/v1/events", token: "tok-nobody"}); got.status != 401 {
+		t.Errorf("an unknown token: %d, want 401", got.status)
+	}
 	metrics := string(d.get(t, "/metrics", "tok-kim", nil).body)
 	for _, line := range []string{
 		`mdfm_commands_total{result="created"} 9`,
@@ -156,8 +159,17 @@ func TestScenarioBalanceToTheCent(t *testing.T) {
 		`mdfm_command_events_count 9`,
 		`mdfm_errors_total{code="same_user_approval"} 1`,
 		`mdfm_writer_stream_seq{fund="mdfm"} 11`,
-		`mdfm_projector_lag{fund="mdfm"} 0`,
+		`mdfm_projector_lag_events{fund="mdfm"} 0`,
+		`mdfm_projector_lag_seconds{fund="mdfm"} 0`,
 		`mdfm_projector_up 1`,
+		`mdfm_writer_queue_depth{fund="mdfm"} 0`,
+		`mdfm_verified_fund_seq{fund="mdfm"} 11`,
+		`mdfm_log_appends_total{result="error"} 0`,
+		`mdfm_http_request_duration_seconds_count{route="/v1/contributions",status="201"} 2`,
+		`mdfm_signin_failures_total 1`,
+		`mdfm_http_request_duration_seconds_count{route="/healthz",status="200"} 1`,
+		`# TYPE go_goroutines gauge`,
+		`# TYPE process_resident_memory_bytes gauge`,
 	} {
 		if !strings.Contains(metrics, line+"\n") {
 			t.Errorf("metrics lack %q:\n%s", line, metrics)

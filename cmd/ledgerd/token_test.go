@@ -106,6 +106,8 @@ func TestFlagsValidate(t *testing.T) {
 		{[]string{"--tokens", "t", "--nats", "nats://127.0.0.1:4222", "--nats-listen", "127.0.0.1:4222"}, "--nats-listen"},
 		{[]string{"--tokens", "t", "--nats-creds", "c.creds"}, "--nats-creds"},
 		{[]string{"--tokens", "t", "--nats-tls-ca", "ca.pem"}, "--nats-tls-ca"},
+		{[]string{"--tokens", "t", "--nats-tls-cert", "c.pem"}, "--nats-tls-cert"},
+		{[]string{"--tokens", "t", "--log-format", "xml"}, "--log-format"},
 		{[]string{}, "--tokens"},
 		{[]string{"--tokens", "t", "serve"}, "serve"},
 	} {
@@ -120,7 +122,7 @@ func TestFlagsValidate(t *testing.T) {
 	if err := m.ParseFlags([]string{"--demo"}); err != nil {
 		t.Errorf("--demo alone: %v", err)
 	}
-	want := Config{DataDir: "./data", HTTPAddr: "127.0.0.1:8080", Fund: "mdfm", Stream: "MDFM", Replicas: 1, Demo: true}
+	want := Config{DataDir: "./data", HTTPAddr: "127.0.0.1:8080", Fund: "mdfm", Stream: "MDFM", Replicas: 1, Demo: true, LogFormat: "text"}
 	if m.Config != want {
 		t.Errorf("defaults %+v, want %+v", m.Config, want)
 	}

@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unesco-uil/mdfm-ledger/tlog"
 )
@@ -113,4 +116,22 @@ func RunKeygen(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, vkey)
 	fmt.Fprintf(stderr, "wrote the signing key to %s; the line above is the verifier key donors check checkpoints with\n", *out)
 	return nil
+}
+
+// registerSignedGauge adds mdfm_signed_fund_seq: the size (the fund_seq of
+// its last event) of the fund's latest signed checkpoint.
+func (m *Main) registerSignedGauge() {
+	fund := m.Config.Fund
+	m.metrics.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mdfm_signed_fund_seq", Help: "fund_seq of the chain head the fund's latest signed checkpoint covers (its tree size); 0 before the first.",
+		ConstLabels: prometheus.Labels{"fund": fund},
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		size, _, err := m.tlog.Checkpoint(ctx, fund, 0)
+		if err != nil {
+			return 0
+		}
+		return float64(size)
+	}))
 }

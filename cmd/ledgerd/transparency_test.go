@@ -72,6 +72,9 @@ func TestTransparencyOverHTTP(t *testing.T) {
 	if cp1.Origin != "example.org/mdfm" || cp1.Size != last.FundSeq {
 		t.Errorf("checkpoint %s size %d, want example.org/mdfm size %d", cp1.Origin, cp1.Size, last.FundSeq)
 	}
+	if m := string(d.get(t, "/metrics", kim, nil).body); !strings.Contains(m, fmt.Sprintf("mdfm_signed_fund_seq{fund=\"mdfm\"} %d\n", cp1.Size)) {
+		t.Errorf("metrics lack mdfm_signed_fund_seq %d", cp1.Size)
+	}
 
 	bundles := map[string]tlog.Bundle{}
 	for _, donor := range []string{"demo-city", "demo-country", "demo-foundation"} {

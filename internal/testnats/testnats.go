@@ -15,7 +15,14 @@ import (
 // It is shut down when the test ends.
 func Start(t testing.TB) *server.Server {
 	t.Helper()
-	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with the server's options changed by configure
+// (credentials or TLS it requires), when not nil.
+func StartWith(t testing.TB, configure func(*server.Options) error) *server.Server {
+	t.Helper()
+	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: t.TempDir(), Listen: "127.0.0.1:0", Configure: configure})
 	if err != nil {
 		t.Fatal(err)
 	}
