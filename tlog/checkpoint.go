@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,6 +85,16 @@ func OpenCheckpoint(msg []byte, vkey string) (Checkpoint, error) {
 	n, err := note.Open(msg, note.VerifierList(v))
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("checkpoint signature: %w", err)
+	}
+	// note.Open decodes base64 leniently: a signature whose last character
+	// differs only in its unused bits decodes to the same bytes. The bytes
+	// of a checkpoint are its identity (a donor keeps and compares them),
+	// so only the canonical spelling is taken.
+	for _, sig := range append(n.Sigs, n.UnverifiedSigs...) {
+		raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
+		if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 {
+			return Checkpoint{}, fmt.Errorf("checkpoint signature of %s: not canonical base64", sig.Name)
+		}
 	}
 	var cp log.Checkpoint
 	rest, err := cp.Unmarshal([]byte(n.Text))
