@@ -52,6 +52,11 @@ func main() {
 		}
 		return
 	}
+	// SIGHUP reloads the tokens file (a refused file is logged, the old
+	// tokens kept). It is caught before the daemon starts: a SIGHUP that
+	// came between "listening" and here would otherwise end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	m := NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		exit(err)
@@ -60,10 +65,6 @@ func main() {
 		m.Close()
 		exit(err)
 	}
-	// SIGHUP reloads the tokens file (a refused file is logged, the old
-	// tokens kept).
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
 		for range hup {
 			m.ReloadTokens()
