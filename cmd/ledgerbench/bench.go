@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// config is what the flags set; the defaults finish in a few minutes on a
+// shared 2-core machine. --events 1000000 is the size the targets speak of.
+type config struct {
+	appendEvents  int // workload 1: events through the writer and raw
+	appendClients int
+	httpCommands  int // workload 2: commands per client level
+	projectEvents int // workload 3
+	events        int // workloads 4 and 5: the large log
+	donors        int
+	reports       int // requests per report
+	json          bool
+	keep          string // folder to keep the large log in (reused when it holds one of --events)
+	bin           string // folder of prebuilt ledgerd and projector binaries
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	c := config{}
+	fs := flag.NewFlagSet("ledgerbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.appendEvents, "append-events", 40_000, "events appended through the writer, and raw, in workload 1")
+	fs.IntVar(&c.appendClients, "append-clients", 64, "concurrent callers of the writer in workload 1")
+	fs.IntVar(&c.httpCommands, "http-commands", 2_000, "HTTP commands sent at each client level (1, 16, 64) in workload 2")
+	fs.IntVar(&c.projectEvents, "project-events", 40_000, "events projected, and raw rows inserted, in workload 3")
+	fs.IntVar(&c.events, "events", 100_000, "`N` events in the large log of workloads 4 and 5 (the targets speak of 1000000)")
+	fs.IntVar(&c.donors, "donors", 50, "donors in the large log (one of them gets half the receipts)")
+	fs.IntVar(&c.reports, "reports", 50, "requests of each report in workload 5")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the table")
+	fs.StringVar(&c.keep, "keep", "", "`DIR` to keep the large log in, and reuse it when it holds --events events (default: a temporary folder)")
+	fs.StringVar(&c.bin, "bin", "", "`DIR` with ledgerd and projector binaries (default: built with go build)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for name, v := range map[string]int{"append-events": c.appendEvents, "append-clients": c.appendClients, "http-commands": c.httpCommands,
+		"project-events": c.projectEvents, "events": c.events, "donors": c.donors, "reports": c.reports} {
+		if v < 1 {
+			return c, fmt.Errorf("--%s must be at least 1", name)
+		}
+	}
+	if c.events < 4*c.donors+200 {
+		return c, fmt.Errorf("--events %d: want at least 4 × --donors + 200", c.events)
+	}
+	return c, nil
+}
+
+// Results are the figures of one run. The JSON keys the issue names are
+// stable; "_1m" names the large log, whatever its size (events).
+type Results struct {
+	AppendEventsPerS    float64 `json:"append_events_per_s"`
+	RawAppendEventsPerS float64 `json:"raw_append_events_per_s"`
+	AppendRatio         float64 `json:"append_ratio"`
+
+	HTTP []HTTPLevel `json:"http"`
+	// The 64-client level, as the issue's keys.
+	HTTP64CommandsPerS float64 `json:"http64_commands_per_s"`
+	HTTP64P99MS        float64 `json:"http64_p99_ms"`
+
+	ProjectionEventsPerS float64 `json:"projection_events_per_s"`
+	RawInsertEventsPerS  float64 `json:"raw_insert_events_per_s"`
+	ProjectionRatio      float64 `json:"projection_ratio"`
+
+	Events       int     `json:"events"`
+	GenerateS    float64 `json:"generate_s"`
+	Ready1mS     float64 `json:"ready_1m_s"`
+	ReadyRSSMB   float64 `json:"ready_rss_mb"`
+	Rebuild1mS   float64 `json:"rebuild_1m_s"`
+	RebuildRSSMB float64 `json:"rebuild_rss_mb"`
+	Verify1mS    float64 `json:"verify_1m_s"`
+	VerifyRSSMB  float64 `json:"verify_rss_mb"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
+
+	Reports     []ReportLatency `json:"reports"`
+	ReportP99MS float64         `json:"report_p99_ms"` // the slowest report's p99
+}
+
+// HTTPLevel is workload 2 at one number of clients.
+type HTTPLevel struct {
+	Clients      int     `json:"clients"`
+	CommandsPerS float64 `json:"commands_per_s"`
+	P50MS        float64 `json:"p50_ms"`
+	P99MS        float64 `json:"p99_ms"`
+	P999MS       float64 `json:"p99_9_ms"`
+}
+
+// ReportLatency is workload 5 for one report.
+type ReportLatency struct {
+	Name  string  `json:"name"`
+	P50MS float64 `json:"p50_ms"`
+	P99MS float64 `json:"p99_ms"`
+}
+
+// Main runs every workload and prints the results; it returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseFlags(args, stderr)
+	if err == flag.ErrHelp {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ledgerbench:", err)
+		return 2
+	}
+	r, err := run(ctx, c, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "ledgerbench:", err)
+		return 1
+	}
+	if c.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(r)
+		return 0
+	}
+	printTable(stdout, c, r)
+	return 0
+}
+
+func run(ctx context.Context, c config, progress io.Writer) (*Results, error) {
+	tmp, err := os.MkdirTemp("", "ledgerbench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	bin := c.bin
+	if bin == "" {
+		bin = filepath.Join(tmp, "bin")
+		if err := buildBinaries(ctx, bin); err != nil {
+			return nil, err
+		}
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(progress, "ledgerbench: "+format+"\n", a...) }
+	r := &Results{}
+
+	say("1/5 appends: %d events through the writer and raw", c.appendEvents)
+	if err := benchAppend(ctx, c, filepath.Join(tmp, "append"), r); err != nil {
+		return nil, fmt.Errorf("appends: %w", err)
+	}
+	say("2/5 HTTP: %d single commands at 1, 16 and 64 clients", c.httpCommands)
+	if err := benchHTTP(ctx, c, bin, filepath.Join(tmp, "http"), r); err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	say("3/5 projection: %d events and raw inserts", c.projectEvents)
+	if err := benchProjection(ctx, c, filepath.Join(tmp, "project"), r); err != nil {
+		return nil, fmt.Errorf("projection: %w", err)
+	}
+	dir := c.keep
+	if dir == "" {
+		dir = filepath.Join(tmp, "large")
+	}
+	say("4/5 large log of %d events in %s", c.events, dir)
+	if err := benchLargeLog(ctx, c, bin, dir, r, say); err != nil {
+		return nil, fmt.Errorf("large log: %w", err)
+	}
+	return r, nil
+}
+
+// buildBinaries builds ledgerd and projector into dir: start-up, rebuild
+// and verify are measured as the processes an operator runs, memory
+// included.
+func buildBinaries(ctx context.Context, dir string) error {
+	for _, name := range []string{"ledgerd", "projector"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, name), "github.com/unesco-uil/mdfm-ledger/cmd/"+name)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("build %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func printTable(w io.Writer, c config, r *Results) {
+	ratio := func(x, base float64) string {
+		if base == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", x/base)
+	}
+	fmt.Fprintf(w, "| workload | measured | baseline | ratio |\n| --- | --- | --- | --- |\n")
+	fmt.Fprintf(w, "| 1. appends through the writer (%d callers) | %.0f events/s | raw atomic batches of 1000: %.0f msgs/s | %s |\n",
+		c.appendClients, r.AppendEventsPerS, r.RawAppendEventsPerS, ratio(r.AppendEventsPerS, r.RawAppendEventsPerS))
+	for _, h := range r.HTTP {
+		fmt.Fprintf(w, "| 2. HTTP single commands, %d clients | %.0f commands/s; p50 %.1f / p99 %.1f / p99.9 %.1f ms | | |\n",
+			h.Clients, h.CommandsPerS, h.P50MS, h.P99MS, h.P999MS)
+	}
+	fmt.Fprintf(w, "| 3. projection into SQLite | %.0f events/s | raw batched inserts: %.0f events/s | %s |\n",
+		r.ProjectionEventsPerS, r.RawInsertEventsPerS, ratio(r.ProjectionEventsPerS, r.RawInsertEventsPerS))
+	fmt.Fprintf(w, "| 4. `ledgerd` ready on %d events | %.1f s, %.0f MB | | |\n", r.Events, r.Ready1mS, r.ReadyRSSMB)
+	fmt.Fprintf(w, "| 4. `projector rebuild` | %.1f s (%.0f events/s), %.0f MB | | |\n", r.Rebuild1mS, perSec(r.Events, r.Rebuild1mS), r.RebuildRSSMB)
+	fmt.Fprintf(w, "| 4. `projector verify` | %.1f s, %.0f MB | | |\n", r.Verify1mS, r.VerifyRSSMB)
+	for _, rep := range r.Reports {
+		fmt.Fprintf(w, "| 5. %s | p50 %.1f ms, p99 %.1f ms | | |\n", rep.Name, rep.P50MS, rep.P99MS)
+	}
+	fmt.Fprintf(w, "\n(large log generated in %.1f s; peak memory of the processes %.0f MB)\n", r.GenerateS, r.PeakRSSMB)
+}
+
+func perSec(n int, s float64) float64 {
+	if s == 0 {
+		return 0
+	}
+	return float64(n) / s
+}
+
+// percentile returns the p-th percentile (0..1) of ds in milliseconds.
+func percentile(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p*float64(len(s)-1) + 0.5)
+	return float64(s[i]) / float64(time.Millisecond)
+}
