@@ -71,7 +71,7 @@ func TestClone(t *testing.T) {
 	history := func() []domain.Command {
 		return plus(funded(), registerCluster("ESD"), registerCity("cork", "IE"), appoint("ESD", "cork"),
 			with(pledge(), func(c *domain.RecordPledge) { c.Earmark = &domain.EarmarkInput{ClusterID: "ESD"} }),
-			with(paying(), func(c *domain.RecordContribution) { c.ID = "C-2" }), propose(), approve(), spend(), refund())
+			with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2" }), propose(), approve(), spend(), refund())
 	}
 	s := given(t, history()...)
 	before := given(t, history()...) // built apart, to share nothing with s
@@ -101,4 +101,36 @@ func mustDecide(t *testing.T, s *domain.State, c domain.Command) []events.Event 
 		t.Fatalf("Decide(%T): %v", c, err)
 	}
 	return evs
+}
+
+// TestDecideBatchPutsBackSharedEntries: a batch that adds to and changes
+// the entries DecideBatch shares with s (receipts and their fees,
+// expenditures, interest, refunds, reversals of each, the event records)
+// leaves s as it was, whether it is accepted or refused.
+func TestDecideBatchPutsBackSharedEntries(t *testing.T) {
+	history := func() []domain.Command {
+		return plus(funded(), with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-2" }), propose(), approve(), spend(), refund(), interest())
+	}
+	s := given(t, history()...)
+	before := given(t, history()...) // built apart, to share nothing with s
+	var cmds []domain.Command
+	for i, id := range []string{s.Refunds["R-1"].EventID, s.Expenditures["E-1"].EventID, s.Interest["I-1"].EventID, s.Contributions["C-2"].EventID} {
+		cmds = append(cmds, with(reverse(id), func(r *domain.ReverseEvent) { r.ID = fmt.Sprintf("X-%d", i) }))
+	}
+	cmds = append(cmds, with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-3" }),
+		with(interest(), func(c *domain.RecordInterest) { c.ID = "I-2" }))
+	for _, refused := range []bool{false, true} {
+		batch := cmds
+		if refused {
+			// Reversed once already, in this batch.
+			batch = append(batch, with(reverse(s.Contributions["C-2"].EventID), func(r *domain.ReverseEvent) { r.ID = "X-again" }))
+		}
+		evs, i, err := domain.DecideBatch(s, batch)
+		if refused != (err != nil) {
+			t.Fatalf("refused %v: DecideBatch = %d events, index %d, %v", refused, len(evs), i, err)
+		}
+		if diff := cmp.Diff(before, s); diff != "" {
+			t.Errorf("refused %v: DecideBatch changed the state (-before +after):\n%s", refused, diff)
+		}
+	}
 }

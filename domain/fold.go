@@ -118,6 +118,7 @@ func (s *State) apply(p events.Payload, e events.Event) error {
 		rec.Payload, rec.Postings = p, ps
 		r.effect(s, p, 1)
 	}
+	keep(s, s.Events, e.ID)
 	s.Events[e.ID] = rec
 	return nil
 }

@@ -38,6 +38,7 @@ func applyContribution(s *State, p *events.ContributionReceived, rec *EventRecor
 	if p.PledgeID != "" && s.Pledges[p.PledgeID] == nil {
 		return fmt.Errorf("unknown pledge %s", p.PledgeID)
 	}
+	keep(s, s.Contributions, p.ContributionID)
 	s.Contributions[p.ContributionID] = &Contribution{ID: p.ContributionID, DonorID: p.DonorID, TermID: p.TermID,
 		USDMinor: p.USDAmount.Minor, PledgeID: p.PledgeID, Earmark: p.Earmark, Amount: p.Amount, EventID: e.ID}
 	rec.TermID = p.TermID
@@ -61,6 +62,7 @@ func moveContribution(s *State, p *events.ContributionReceived, sign int64) {
 }
 
 func reversedContribution(s *State, p *events.ContributionReceived) {
+	keep(s, s.Contributions, p.ContributionID)
 	s.Contributions[p.ContributionID].Reversed = true
 }
 
@@ -69,6 +71,8 @@ func applyFee(s *State, p *events.FeeCharged, rec *EventRecord, e events.Event) 
 	if !ok || s.Terms[p.TermID] == nil {
 		return fmt.Errorf("fee on unknown contribution %s or term %s", p.ContributionID, p.TermID)
 	}
+	keep(s, s.Contributions, p.ContributionID)
+	keep(s, s.Events, c.EventID)
 	c.FeeEventID = e.ID
 	if r := s.Events[c.EventID]; r != nil {
 		r.FeeEventID = e.ID
@@ -78,6 +82,7 @@ func applyFee(s *State, p *events.FeeCharged, rec *EventRecord, e events.Event) 
 }
 
 func moveFee(s *State, p *events.FeeCharged, sign int64) {
+	keep(s, s.Contributions, p.ContributionID)
 	t, c := s.Terms[p.TermID], s.Contributions[p.ContributionID]
 	x := sign * p.Amount.Minor
 	c.FeeMinor += x
@@ -146,6 +151,7 @@ func applyExpenditure(s *State, p *events.ExpenditureRecorded, rec *EventRecord,
 	if !ok {
 		return fmt.Errorf("unknown allocation %s", p.AllocationID)
 	}
+	keep(s, s.Expenditures, p.ExpenditureID)
 	s.Expenditures[p.ExpenditureID] = &Expenditure{ID: p.ExpenditureID, AllocationID: p.AllocationID, USDMinor: p.USDAmount.Minor, EventID: e.ID}
 	rec.TermID = a.TermID
 	return nil
@@ -161,6 +167,7 @@ func moveExpenditure(s *State, p *events.ExpenditureRecorded, sign int64) {
 }
 
 func reversedExpenditure(s *State, p *events.ExpenditureRecorded) {
+	keep(s, s.Expenditures, p.ExpenditureID)
 	s.Expenditures[p.ExpenditureID].Reversed = true
 }
 
@@ -168,6 +175,7 @@ func applyInterest(s *State, p *events.InterestEarned, rec *EventRecord, e event
 	if s.Terms[p.TermID] == nil {
 		return fmt.Errorf("unknown term %s", p.TermID)
 	}
+	keep(s, s.Interest, p.InterestID)
 	s.Interest[p.InterestID] = &Interest{ID: p.InterestID, TermID: p.TermID, USDMinor: p.Amount.Minor, EarnedOn: p.EarnedOn, EventID: e.ID}
 	rec.TermID = p.TermID
 	return nil
@@ -180,12 +188,16 @@ func moveInterest(s *State, p *events.InterestEarned, sign int64) {
 	t.addPot("", x)
 }
 
-func reversedInterest(s *State, p *events.InterestEarned) { s.Interest[p.InterestID].Reversed = true }
+func reversedInterest(s *State, p *events.InterestEarned) {
+	keep(s, s.Interest, p.InterestID)
+	s.Interest[p.InterestID].Reversed = true
+}
 
 func applyRefund(s *State, p *events.RefundPaid, rec *EventRecord, e events.Event) error {
 	if s.Terms[p.TermID] == nil {
 		return fmt.Errorf("unknown term %s", p.TermID)
 	}
+	keep(s, s.Refunds, p.RefundID)
 	s.Refunds[p.RefundID] = &Refund{ID: p.RefundID, DonorID: p.DonorID, TermID: p.TermID, USDMinor: p.Amount.Minor,
 		PaidOn: p.PaidOn, Funding: append([]events.Draw(nil), p.Funding...), EventID: e.ID}
 	rec.TermID = p.TermID
@@ -201,7 +213,10 @@ func moveRefund(s *State, p *events.RefundPaid, sign int64) {
 	}
 }
 
-func reversedRefund(s *State, p *events.RefundPaid) { s.Refunds[p.RefundID].Reversed = true }
+func reversedRefund(s *State, p *events.RefundPaid) {
+	keep(s, s.Refunds, p.RefundID)
+	s.Refunds[p.RefundID].Reversed = true
+}
 
 func applyPledgeRecorded(s *State, p *events.PledgeRecorded, _ *EventRecord, _ events.Event) error {
 	s.Pledges[p.PledgeID] = &Pledge{ID: p.PledgeID, DonorID: p.DonorID, TermID: p.TermID, Amount: p.Amount,
@@ -240,10 +255,12 @@ func applyReversal(s *State, p *events.EventReversed, rec *EventRecord, _ events
 	if err := s.moneyEffect(orig.Payload, -1); err != nil {
 		return err
 	}
+	keep(s, s.Events, p.EventID)
 	orig.ReversedBy = p.ReversalID
 	if r := rules[orig.Type]; r.reversed != nil {
 		r.reversed(s, orig.Payload)
 	}
+	keep(s, s.Reversals, p.ReversalID)
 	r := s.Reversals[p.ReversalID]
 	if r == nil {
 		r = &Reversal{ID: p.ReversalID, Reason: p.Reason}

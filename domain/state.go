@@ -27,6 +27,11 @@ type State struct {
 	// Events knows every event of the fund by its envelope id: its type and
 	// position, and for a money event what a reversal of it needs.
 	Events map[string]*EventRecord
+	// Undo is nil but in DecideBatch's simulation, which shares the maps
+	// that grow with the history (see shareLog) with the state it was made
+	// from: Apply then records in it how to put back every entry of those
+	// maps it adds or changes.
+	Undo *UndoLog
 }
 
 // Term is an opened term with its running totals, all in US cents.
