@@ -141,7 +141,13 @@ type Writer struct {
 	state   *domain.State
 	chain   events.Chain
 	lastSeq uint64 // stream seq of the fund's last event applied to state
-	ids     map[string]seen
+	// ids holds the command ids of the events the command store (if any)
+	// has not folded yet, idOrder the same ids in stream order, so that
+	// forget drops those it has folded: memory stays bounded as the log
+	// grows, and an old id is asked of the store (issue 10).
+	ids      map[string]seen
+	idOrder  []string
+	commands CommandStore
 	// version changes whenever state does (an event applied, a reload):
 	// a decision made at the same version is still right.
 	version uint64
@@ -170,6 +176,23 @@ type Options struct {
 	// writer's one goroutine, and must never return the same id twice:
 	// the unknown-outcome check compares event ids.
 	NewEventID func() string
+	// Commands, if set, holds the command ids of the fund's older events
+	// (a read model folding the same log): the writer then keeps in memory
+	// only the ids of events the store has not folded yet, and asks it
+	// about any other id. Nil: every id is kept in memory.
+	Commands CommandStore
+}
+
+// CommandStore answers for command ids the writer no longer keeps in
+// memory. projections.Store is one.
+type CommandStore interface {
+	// Checkpoint is the stream sequence up to which the store holds every
+	// event of the log.
+	Checkpoint(ctx context.Context) (uint64, error)
+	// Command returns a command's hash, its events in order and the
+	// stream sequence of its last event; found is false if the store
+	// holds no event of it.
+	Command(ctx context.Context, fund, id string) (hash string, refs []events.Ref, streamSeq uint64, found bool, err error)
 }
 
 // Open rebuilds the fund's state and idempotency memory from the log and
@@ -195,6 +218,7 @@ func open(ctx context.Context, log Log, fund string, o Options) (*Writer, error)
 		queue:        make(chan *pending, MaxQueue),
 		now:          o.Now,
 		newID:        o.NewEventID,
+		commands:     o.Commands,
 		batchTimeout: BatchTimeout,
 		stop:         make(chan struct{}),
 		stopped:      make(chan struct{}),
@@ -400,7 +424,12 @@ func (w *Writer) attempt(ctx context.Context, group []*pending) (left []*pending
 			continue
 		}
 		id, hash := p.req.CommandID, p.req.CommandHash
-		if s, ok := w.ids[id]; ok {
+		s, ok, lerr := w.seen(ctx, id)
+		if lerr != nil {
+			p.answer(answer{err: lerr})
+			continue
+		}
+		if ok {
 			p.answer(w.replay(id, hash, s))
 			continue
 		}
@@ -487,11 +516,62 @@ func (w *Writer) attempt(ctx context.Context, group []*pending) (left []*pending
 			refs[i] = evs[d.first+i].Ref()
 		}
 		seq := firstSeq + uint64(d.first+d.n-1)
-		w.ids[d.p.req.CommandID] = seen{hash: d.p.req.CommandHash, refs: refs, streamSeq: seq}
+		w.remember(d.p.req.CommandID, seen{hash: d.p.req.CommandHash, refs: refs, streamSeq: seq})
 		d.p.answer(answer{res: Result{CommandID: d.p.req.CommandID, Events: refs, StreamSeq: seq}})
 	}
 	answerRefused()
+	w.forget(ctx, "")
 	return left, nil
+}
+
+// seen returns what the writer knows of a command id: from memory, or
+// else from the command store.
+func (w *Writer) seen(ctx context.Context, id string) (seen, bool, error) {
+	if s, ok := w.ids[id]; ok {
+		return s, true, nil
+	}
+	if w.commands == nil {
+		return seen{}, false, nil
+	}
+	hash, refs, seq, found, err := w.commands.Command(ctx, w.fund, id)
+	if err != nil {
+		return seen{}, false, fmt.Errorf("look up command id: %w", err)
+	}
+	return seen{hash: hash, refs: refs, streamSeq: seq}, found, nil
+}
+
+// remember keeps a command id in memory until the store has folded it.
+func (w *Writer) remember(id string, s seen) {
+	if _, ok := w.ids[id]; !ok {
+		w.idOrder = append(w.idOrder, id)
+	}
+	w.ids[id] = s
+}
+
+// forget drops from memory the command ids whose last event the command
+// store has folded, but not keep (the command being read, whose events may
+// go on). A store that cannot be read keeps them all.
+func (w *Writer) forget(ctx context.Context, keep string) {
+	if w.commands == nil || len(w.idOrder) == 0 {
+		return
+	}
+	cp, err := w.commands.Checkpoint(ctx)
+	if err != nil {
+		return
+	}
+	n := 0
+	for _, id := range w.idOrder {
+		if id == keep || w.ids[id].streamSeq > cp {
+			break
+		}
+		delete(w.ids, id)
+		n++
+	}
+	w.idOrder = w.idOrder[n:]
+	if n > 0 && len(w.idOrder) < cap(w.idOrder)/4 {
+		// Let the dropped part of the array go.
+		w.idOrder = append([]string(nil), w.idOrder...)
+	}
 }
 
 func appendUnanswered(dst, ps []*pending) []*pending {
@@ -577,6 +657,7 @@ func (w *Writer) reload(ctx context.Context) error {
 	w.version++
 	w.chain = events.NewChain(w.fund)
 	w.ids = map[string]seen{}
+	w.idOrder = nil
 	w.setLastSeq(0)
 	return w.catchUp(ctx)
 }
@@ -591,7 +672,8 @@ func (w *Writer) catchUp(ctx context.Context) error {
 	if last == w.lastSeq {
 		return nil
 	}
-	return w.log.ReadFund(ctx, w.fund, w.lastSeq, func(e events.Event) error {
+	n := 0
+	err = w.log.ReadFund(ctx, w.fund, w.lastSeq, func(e events.Event) error {
 		if err := w.chain.Check(e); err != nil {
 			return err
 		}
@@ -602,11 +684,25 @@ func (w *Writer) catchUp(ctx context.Context) error {
 		s.hash = e.CommandHash
 		s.refs = append(s.refs, e.Ref())
 		s.streamSeq = e.StreamSeq
-		w.ids[e.CommandID] = s
+		w.remember(e.CommandID, s)
 		w.setLastSeq(e.StreamSeq)
+		if n++; n%forgetEvery == 0 {
+			// A command's events are contiguous: all but the last id read
+			// are whole.
+			w.forget(ctx, e.CommandID)
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	w.forget(ctx, "")
+	return nil
 }
+
+// forgetEvery is how many events catch-up reads between two forgets, so
+// that start-up on a long log does not hold every command id at once.
+const forgetEvery = 10_000
 
 // CommandHash is the SHA-256 (hex) of a command: its endpoint path and the
 // canonical form of its JSON body, so that the same body sent with other key

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -363,10 +364,19 @@ func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
 	}
 	for _, rep := range reports {
 		var lat []time.Duration
+		timedOut := false
 		t0 := time.Now()
 		for len(lat) < c.reports && (len(lat) == 0 || time.Since(t0) < reportBudget) {
 			t1 := time.Now()
-			status, b, err := request(ctx, http.MethodGet, d.url+rep.path, "kim", "", nil)
+			rctx, cancel := context.WithTimeout(ctx, c.reportTimeout)
+			status, b, err := request(rctx, http.MethodGet, d.url+rep.path, "kim", "", nil)
+			cancel()
+			if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				// No answer in time is a figure too, not a failed run.
+				lat = append(lat, c.reportTimeout)
+				timedOut = true
+				break
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", rep.name, err)
 			}
@@ -375,7 +385,7 @@ func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
 			}
 			lat = append(lat, time.Since(t1))
 		}
-		rl := ReportLatency{Name: rep.name, P50MS: percentile(lat, 0.5), P99MS: percentile(lat, 0.99)}
+		rl := ReportLatency{Name: rep.name, P50MS: percentile(lat, 0.5), P99MS: percentile(lat, 0.99), TimedOut: timedOut}
 		r.Reports = append(r.Reports, rl)
 		r.ReportP99MS = max(r.ReportP99MS, rl.P99MS)
 	}

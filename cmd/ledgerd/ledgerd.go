@@ -252,7 +252,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.log, err = eventlog.Open(ctx, m.nc, c.Stream, c.Replicas); err != nil {
 		return err
 	}
-	if m.writer, err = ledger.Open(ctx, m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID}); err != nil {
+	// The read model is opened first: the writer keeps in memory only the
+	// command ids it has not folded yet, and asks it about older ones.
+	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {
+		return err
+	}
+	if m.writer, err = ledger.Open(ctx, m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store}); err != nil {
 		return err
 	}
 	if c.Demo {
@@ -264,9 +269,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.logger.Warn("no tokens: every request but GET /healthz and GET /readyz will be refused")
 	}
 
-	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {
-		return err
-	}
 	m.startProjector()
 	if err := m.startTLog(); err != nil {
 		return err

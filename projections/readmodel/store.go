@@ -276,3 +276,29 @@ func (s *Store) FundHeads(ctx context.Context) (map[string]FundHead, error) {
 	}
 	return out, nil
 }
+
+// Command returns what the read model holds of a command of a fund: its
+// command hash, its events in order and the stream sequence of the last.
+// found is false when no event of the read model carries the id. The
+// writer asks it for command ids too old to keep in memory (ledger.Options.Commands).
+func (s *Store) Command(ctx context.Context, fund, id string) (hash string, refs []events.Ref, streamSeq uint64, found bool, err error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT command_hash, id, type, fund_seq, hash, stream_seq FROM events
+		WHERE fund = ? AND command_id = ? ORDER BY fund_seq`, fund, id)
+	if err != nil {
+		return "", nil, 0, false, fmt.Errorf("read command %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r events.Ref
+		var seq int64
+		if err := rows.Scan(&hash, &r.ID, &r.Type, &r.FundSeq, &r.Hash, &seq); err != nil {
+			return "", nil, 0, false, fmt.Errorf("read command %s: %w", id, err)
+		}
+		refs = append(refs, r)
+		streamSeq = uint64(seq)
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, 0, false, fmt.Errorf("read command %s: %w", id, err)
+	}
+	return hash, refs, streamSeq, len(refs) > 0, nil
+}
