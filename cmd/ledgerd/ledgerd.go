@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -68,6 +69,9 @@ type Config struct {
 	SigningKey  string // signs the transparency log's checkpoints; none: no transparency log
 	Origin      string // the checkpoints' origin line; tlog.DefaultOrigin(Fund) by default
 	LogFormat   string // text or json
+	// PprofAddr, if set, serves net/http/pprof on its own listener, apart
+	// from the API and its tokens: bind it to loopback (issue 10).
+	PprofAddr string
 }
 
 // Validate checks the configuration and names the first bad flag.
@@ -108,6 +112,11 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.PprofAddr != "" {
+		if err := checkHostPort(c.PprofAddr); err != nil {
+			return fmt.Errorf("--pprof %q: %w", c.PprofAddr, err)
+		}
 	}
 	if c.TokensFile == "" && !c.Demo {
 		return errors.New("--tokens: a tokens file is required (make lines with `ledgerd token`), or --demo")
@@ -164,6 +173,7 @@ type Main struct {
 	demoLines []string // the demo users' tokens-file lines, kept over a reading of --tokens
 	srv       *http.Server
 	ln        net.Listener
+	pprofLn   net.Listener
 	served    chan struct{}
 	stopProj  context.CancelFunc
 	projDone  chan struct{}
@@ -209,6 +219,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.SigningKey, "signing-key", c.SigningKey, "`file` of the key (ledgerd keygen) that signs the transparency log's checkpoints; without it the daemon keeps none")
 	fs.StringVar(&c.Origin, "origin", c.Origin, "the checkpoints' `origin` line (default "+tlog.DefaultOriginPrefix+"<fund>)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log lines as `text` (key=value) or json")
+	fs.StringVar(&c.PprofAddr, "pprof", c.PprofAddr, "`address` to serve Go's profiles (net/http/pprof) on, e.g. 127.0.0.1:6060; off by default")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the demo term, budget and an illustrative history into an empty fund, with demo tokens")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -246,6 +257,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
+	if c.PprofAddr != "" {
+		if err := m.servePprof(c.PprofAddr); err != nil {
+			return err
+		}
+	}
 	if err := m.connect(); err != nil {
 		return err
 	}
@@ -447,6 +463,9 @@ func (m *Main) Close() error {
 		} else if m.ln != nil {
 			m.ln.Close()
 		}
+		if m.pprofLn != nil {
+			m.pprofLn.Close()
+		}
 		if m.stopProj != nil {
 			m.stopProj()
 			<-m.projDone
@@ -472,4 +491,24 @@ func (m *Main) Close() error {
 		m.closeErr = errors.Join(errs...)
 	})
 	return m.closeErr
+}
+
+// servePprof serves the profiles of net/http/pprof on addr. It starts
+// before the log is read, so that a slow start-up can be profiled too.
+func (m *Main) servePprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("pprof: listen on %s: %w", addr, err)
+	}
+	m.pprofLn = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	m.logger.Info("pprof listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return nil
 }
