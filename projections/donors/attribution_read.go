@@ -144,10 +144,15 @@ func (at *attribution) checkDraws(pots potFlows) error {
 // since the close last carried the pot out (the carried-out pot's weights
 // are spent; a reversal booked after the close weighs anew).
 func (at *attribution) readWeights(ctx context.Context, v *projections.View, term, asOf string) error {
-	rows, err := v.Tx.QueryContext(ctx, `SELECT p.earmark, p.donor_id, SUM(p.amount_minor) FROM postings p
+	// The last close of each pot is found once (cut), not once a posting:
+	// a subquery per row made a statement cost the square of the term's
+	// postings (issue 10: minutes at 100,000 events).
+	rows, err := v.Tx.QueryContext(ctx, `WITH cut AS (SELECT earmark, MAX(fund_seq) AS seq FROM postings
+			WHERE fund = ?1 AND term_id = ?2 AND account = ?3 AND event_type = ?6 AND amount_minor > 0 AND effective_on <= ?4 AND fund_seq <= ?5
+			GROUP BY earmark)
+		SELECT p.earmark, p.donor_id, SUM(p.amount_minor) FROM postings p LEFT JOIN cut ON cut.earmark = p.earmark
 		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.account = ?3 AND p.effective_on <= ?4 AND p.fund_seq <= ?5 AND p.donor_id != ''
-			AND p.fund_seq > COALESCE((SELECT MAX(c.fund_seq) FROM postings c WHERE c.fund = ?1 AND c.term_id = ?2 AND c.account = ?3
-				AND c.earmark = p.earmark AND c.event_type = ?6 AND c.amount_minor > 0 AND c.effective_on <= ?4 AND c.fund_seq <= ?5), 0)
+			AND p.fund_seq > COALESCE(cut.seq, 0)
 		GROUP BY p.earmark, p.donor_id`, v.Fund, term, domain.AccountTrustUnallocated, asOf, int64(v.FundSeq), events.TypeBalanceCarriedOver)
 	if err != nil {
 		return fmt.Errorf("attribution: read weights: %w", err)
