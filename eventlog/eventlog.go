@@ -289,6 +289,7 @@ type RawMsg struct {
 // be answered by a replica that lags (AllowDirect): a batch that ends before
 // last is asked again from where it stopped, at most MaxLaggingReads times.
 func (l *Log) ReadRaw(ctx context.Context, filter string, after, last uint64, fn func(RawMsg) error) error {
+	report, _ := ctx.Value(progressKey{}).(func(done, last uint64))
 	next, lagging := after+1, 0
 	for next <= last {
 		got, err := l.readBatch(ctx, filter, next, last, fn)
@@ -297,6 +298,9 @@ func (l *Log) ReadRaw(ctx context.Context, filter string, after, last uint64, fn
 		}
 		if got > next {
 			next, lagging = got, 0
+			if report != nil {
+				report(got-1, last)
+			}
 			continue
 		}
 		if lagging++; lagging > MaxLaggingReads {
@@ -364,3 +368,14 @@ func (l *Log) readBatch(ctx context.Context, filter string, from, last uint64, f
 // DefaultTimeout bounds one append or read round trip when the caller's
 // context has no deadline.
 const DefaultTimeout = 10 * time.Second
+
+type progressKey struct{}
+
+// WithProgress returns a context whose bounded reads (ReadRaw, ReadFund,
+// ReadAll) call report after each batch they deliver, with the stream
+// sequence read up to and the last one the read goes to: long work (a
+// rebuild, a verify, an export, a writer's start-up) shows how far it is
+// without every caller passing a hook down (issue 10).
+func WithProgress(ctx context.Context, report func(done, last uint64)) context.Context {
+	return context.WithValue(ctx, progressKey{}, report)
+}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/projector"
@@ -273,7 +274,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {
 		return err
 	}
-	if m.writer, err = ledger.Open(ctx, m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store}); err != nil {
+	// Start-up reads the fund's whole log: say how far it is (issue 10).
+	meter := progress.Start("ledgerd start-up: reading the log", progress.DefaultEvery, func(r progress.Report) {
+		m.logger.Info(r.String())
+	})
+	m.writer, err = ledger.Open(eventlog.WithProgress(ctx, meter.Set), m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store})
+	meter.Stop()
+	if err != nil {
 		return err
 	}
 	if c.Demo {

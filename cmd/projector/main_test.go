@@ -297,6 +297,10 @@ func TestDataDir(t *testing.T) {
 	if code := main("rebuild", "--data", dir, "--db", filepath.Join(dir, ReadModelFile)); code != 0 {
 		t.Fatalf("rebuild: exit %d\n%s%s", code, &stdout, &stderr)
 	}
+	// Long work says how far it got (issue 10); here, at the end.
+	if want := "rebuild: 11 of 11 events (100%)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("rebuild progress: no %q in\n%s", want, &stderr)
+	}
 	// A folder in use by another process is refused.
 	release, err := lockDataDir(dir)
 	if err != nil {
@@ -309,6 +313,9 @@ func TestDataDir(t *testing.T) {
 	if code := main("verify", "--data", dir); code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", code, &stdout, &stderr)
 	}
+	if want := "verify: 11 of 11 events (100%)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("verify progress: no %q in\n%s", want, &stderr)
+	}
 	head := res["spend"].Events[0]
 	for _, s := range []string{`"ok": true`, `"events": 11`, `"fund_seq": 11`, head.Hash} {
 		if !strings.Contains(stdout.String(), s) {
@@ -319,6 +326,9 @@ func TestDataDir(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "events.ndjson")
 	if code := main("export", "--data", dir, "--out", export); code != 0 {
 		t.Fatalf("export: exit %d\n%s%s", code, &stdout, &stderr)
+	}
+	if want := "export: 11 of 11 events (100%)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("export progress: no %q in\n%s", want, &stderr)
 	}
 	f, err := os.Open(export)
 	if err != nil {

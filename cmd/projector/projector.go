@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 	"github.com/unesco-uil/mdfm-ledger/projections/projector"
@@ -103,10 +104,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "run":
 		return run(ctx, c, log, logger)
 	case "rebuild":
+		ctx, stop := withProgress(ctx, "rebuild", stderr)
+		defer stop()
 		return rebuild(ctx, c, log, stdout, logger)
 	case "verify":
+		ctx, stop := withProgress(ctx, "verify", stderr)
+		defer stop()
 		return verify(ctx, c, log, stdout, logger)
 	case "export":
+		ctx, stop := withProgress(ctx, "export", stderr)
+		defer stop()
 		return export(ctx, c, log, stdout, logger)
 	}
 	return ExitUsage
@@ -331,6 +338,13 @@ func logProgress(ctx context.Context, c config, log *eventlog.Log, s *projection
 		logger.Info("projector progress", attrs...)
 		last = cp
 	}
+}
+
+// withProgress shows on stderr how far the reads of the log under ctx
+// are, every few seconds: a bar on a terminal, else lines (issue 10).
+func withProgress(ctx context.Context, what string, stderr io.Writer) (context.Context, func()) {
+	m := progress.Start(what, progress.DefaultEvery, progress.Writer(stderr))
+	return eventlog.WithProgress(ctx, m.Set), m.Stop
 }
 
 func rebuild(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, logger *slog.Logger) int {
