@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
+	"github.com/unesco-uil/mdfm-ledger/iati"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
@@ -110,7 +112,7 @@ func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ Princi
 	}
 	doc, err := rep.Render()
 	if err != nil {
-		return fmt.Errorf("iati activities: %w", err)
+		return iatiRenderError("iati activities", err)
 	}
 	return writeXML(w, rep.IATIStamp, doc)
 }
@@ -129,7 +131,19 @@ func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ Prin
 	}
 	doc, err := rep.Render()
 	if err != nil {
-		return fmt.Errorf("iati organisation: %w", err)
+		return iatiRenderError("iati organisation", err)
 	}
 	return writeXML(w, rep.IATIStamp, doc)
+}
+
+// iatiRenderError is a render's error as the API answers it: input over a
+// limit of the IATI file (more than iati.MaxTransactions transactions in a
+// term) is refused with report_too_large naming the limit, not answered
+// 500 (issue 10); anything else is a fault of the server.
+func iatiRenderError(what string, err error) error {
+	var ie *iati.InputError
+	if errors.As(err, &ie) && ie.OverLimit {
+		return errorf(CodeReportTooLarge, "as_of", fmt.Sprintf("the IATI file would hold too much: %s at %s. Ask for an earlier as_of; IATI files of one term are not split", ie.Message, ie.Field))
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

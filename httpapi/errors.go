@@ -34,6 +34,7 @@ const (
 	CodeInvalidBatchItem      = "invalid_batch_item"      // a batch item whose path is not a write endpoint, or is /v1/batch itself
 	CodeNoCheckpoint          = "no_checkpoint"           // no signed checkpoint of that size (or none yet, or the server signs none)
 	CodeNotInLog              = "not_in_log"              // a tree size or fund_seq the fund's transparency log does not have
+	CodeReportTooLarge        = "report_too_large"        // a report over a limit of its format (an IATI activity of more than iati.MaxTransactions transactions)
 	CodeInternal              = "internal"                // a fault of the server; the log says more
 )
 
@@ -58,6 +59,7 @@ var Codes = errs.Set{
 	{Code: CodeInvalidBatchItem, Kind: errs.Invalid},
 	{Code: CodeNoCheckpoint, Kind: errs.NotFound},
 	{Code: CodeNotInLog, Kind: errs.NotFound},
+	{Code: CodeReportTooLarge, Kind: errs.Invalid},
 	{Code: CodeInternal, Kind: errs.Internal},
 }
 

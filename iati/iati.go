@@ -117,20 +117,38 @@ const (
 // with valid input).
 var ErrInvalidInput = errors.New("invalid IATI input")
 
+// ErrOverLimit is wrapped, besides ErrInvalidInput, by the errors of input
+// over one of the limits above (MaxTransactions…): the data is right, there
+// is only too much of it for one file.
+var ErrOverLimit = errors.New("IATI input over a limit")
+
 // InputError names the field that made a render fail and why.
 type InputError struct {
 	Field   string // path of the field: "activities[0].transactions[3].value"
 	Message string
+	// OverLimit: the input is over a limit (ErrOverLimit).
+	OverLimit bool
 }
 
 // Error implements error.
 func (e *InputError) Error() string { return "iati: " + e.Field + ": " + e.Message }
 
-// Unwrap makes errors.Is(err, ErrInvalidInput) true.
-func (e *InputError) Unwrap() error { return ErrInvalidInput }
+// Unwrap makes errors.Is(err, ErrInvalidInput) true, and ErrOverLimit for
+// input over a limit.
+func (e *InputError) Unwrap() []error {
+	if e.OverLimit {
+		return []error{ErrInvalidInput, ErrOverLimit}
+	}
+	return []error{ErrInvalidInput}
+}
 
 func invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// overLimit is the error of n items at field where limit may be.
+func overLimit(field, what string, n, limit int) error {
+	return &InputError{Field: field, Message: fmt.Sprintf("%d %s exceed the limit of %d", n, what, limit), OverLimit: true}
 }
 
 // Activity is one term of a fund, as one iati-activity.
@@ -399,7 +417,7 @@ func RenderActivities(acts []Activity, generatedAt string) ([]byte, error) {
 		return nil, invalid("activities", "at least one activity is required")
 	}
 	if len(acts) > MaxActivities {
-		return nil, invalid("activities", "%d activities exceed the limit of %d", len(acts), MaxActivities)
+		return nil, overLimit("activities", "activities", len(acts), MaxActivities)
 	}
 	doc := xActivities{Version: Version, GeneratedDatetime: formatDateTime(gen)}
 	ids := make(map[string]int, len(acts))
@@ -504,10 +522,10 @@ func buildActivity(path string, a Activity, today string) (xActivity, error) {
 		return x, err
 	}
 	if len(a.Donors) > MaxDonors {
-		return x, invalid(path+".donors", "%d donors exceed the limit of %d", len(a.Donors), MaxDonors)
+		return x, overLimit(path+".donors", "donors", len(a.Donors), MaxDonors)
 	}
 	if len(a.Transactions) > MaxTransactions {
-		return x, invalid(path+".transactions", "%d transactions exceed the limit of %d", len(a.Transactions), MaxTransactions)
+		return x, overLimit(path+".transactions", "transactions", len(a.Transactions), MaxTransactions)
 	}
 
 	x = xActivity{
@@ -774,7 +792,7 @@ func formatHundredths(n int64) string {
 
 func buildSectors(path string, sectors []Sector) ([]xSector, error) {
 	if len(sectors) > MaxSectors {
-		return nil, invalid(path, "%d sectors exceed the limit of %d", len(sectors), MaxSectors)
+		return nil, overLimit(path, "sectors", len(sectors), MaxSectors)
 	}
 	sums := map[string]int64{}
 	var vocabularies []string
@@ -828,7 +846,7 @@ func parsePercentage(field, s string) (int64, error) {
 // with two decimals and the value date filled in.
 func buildBudgets(path string, budgets []Budget) ([]xBudgetParts, error) {
 	if len(budgets) > MaxBudgets {
-		return nil, invalid(path, "%d budgets exceed the limit of %d", len(budgets), MaxBudgets)
+		return nil, overLimit(path, "budgets", len(budgets), MaxBudgets)
 	}
 	out := make([]xBudgetParts, len(budgets))
 	var prevEnd time.Time

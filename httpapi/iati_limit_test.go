@@ -1,0 +1,30 @@
+package httpapi
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/errs"
+	"github.com/unesco-uil/mdfm-ledger/iati"
+)
+
+// TestIATIOverLimitIsRefused: an IATI file over a limit of the format (a
+// term with more than iati.MaxTransactions transactions) is a refusal that
+// names the limit, report_too_large (422), not a 500 (issue 10); other
+// render errors stay faults of the server.
+func TestIATIOverLimitIsRefused(t *testing.T) {
+	_, err := iati.RenderActivities(make([]iati.Activity, iati.MaxActivities+1), "2021-12-31T00:00:00Z")
+	if !errors.Is(err, iati.ErrOverLimit) {
+		t.Fatalf("render of %d activities: %v, want ErrOverLimit", iati.MaxActivities+1, err)
+	}
+	var e *errs.Error
+	if got := iatiRenderError("iati activities", err); !errors.As(got, &e) || e.Code != CodeReportTooLarge || Status(e.Kind) != 422 ||
+		!strings.Contains(e.Message, "limit of 1000") {
+		t.Errorf("over the limit: %v, want %s (422) naming the limit", got, CodeReportTooLarge)
+	}
+	other := &iati.InputError{Field: "activities[0].title", Message: "empty"}
+	if got := iatiRenderError("iati activities", other); errors.As(got, &e) {
+		t.Errorf("an input error that is not over a limit became a refusal: %v", got)
+	}
+}
