@@ -189,10 +189,11 @@ type CommandStore interface {
 	// Checkpoint is the stream sequence up to which the store holds every
 	// event of the log.
 	Checkpoint(ctx context.Context) (uint64, error)
-	// Command returns a command's hash, its events in order and the
-	// stream sequence of its last event; found is false if the store
-	// holds no event of it.
-	Command(ctx context.Context, fund, id string) (hash string, refs []events.Ref, streamSeq uint64, found bool, err error)
+	// Commands calls fn, for each command of ids that the store holds
+	// events of, with its hash, its events in order and the stream
+	// sequence of its last event. One call answers a whole group: a
+	// query per command made the writer five times slower (issue 10).
+	Commands(ctx context.Context, fund string, ids []string, fn func(id, hash string, refs []events.Ref, streamSeq uint64)) error
 }
 
 // Open rebuilds the fund's state and idempotency memory from the log and
@@ -415,6 +416,15 @@ func (w *Writer) attempt(ctx context.Context, group []*pending) (left []*pending
 		refused []refusal
 	)
 	recordedAt := w.now().UTC().Format(time.RFC3339Nano)
+	old, err := w.lookUp(ctx, group)
+	if err != nil {
+		for _, p := range group {
+			if !p.answered {
+				p.answer(answer{err: err})
+			}
+		}
+		return nil, nil
+	}
 	for i, p := range group {
 		if p.answered {
 			continue
@@ -424,10 +434,9 @@ func (w *Writer) attempt(ctx context.Context, group []*pending) (left []*pending
 			continue
 		}
 		id, hash := p.req.CommandID, p.req.CommandHash
-		s, ok, lerr := w.seen(ctx, id)
-		if lerr != nil {
-			p.answer(answer{err: lerr})
-			continue
+		s, ok := w.ids[id]
+		if !ok {
+			s, ok = old[id]
 		}
 		if ok {
 			p.answer(w.replay(id, hash, s))
@@ -524,20 +533,30 @@ func (w *Writer) attempt(ctx context.Context, group []*pending) (left []*pending
 	return left, nil
 }
 
-// seen returns what the writer knows of a command id: from memory, or
-// else from the command store.
-func (w *Writer) seen(ctx context.Context, id string) (seen, bool, error) {
-	if s, ok := w.ids[id]; ok {
-		return s, true, nil
-	}
+// lookUp asks the command store, in one call, about the command ids of
+// the group's unanswered commands that are not in memory, and returns
+// those it holds.
+func (w *Writer) lookUp(ctx context.Context, group []*pending) (map[string]seen, error) {
 	if w.commands == nil {
-		return seen{}, false, nil
+		return nil, nil
 	}
-	hash, refs, seq, found, err := w.commands.Command(ctx, w.fund, id)
+	var ids []string
+	for _, p := range group {
+		if _, ok := w.ids[p.req.CommandID]; !ok && !p.answered {
+			ids = append(ids, p.req.CommandID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	old := map[string]seen{}
+	err := w.commands.Commands(ctx, w.fund, ids, func(id, hash string, refs []events.Ref, seq uint64) {
+		old[id] = seen{hash: hash, refs: refs, streamSeq: seq}
+	})
 	if err != nil {
-		return seen{}, false, fmt.Errorf("look up command id: %w", err)
+		return nil, fmt.Errorf("look up command ids: %w", err)
 	}
-	return seen{hash: hash, refs: refs, streamSeq: seq}, found, nil
+	return old, nil
 }
 
 // remember keeps a command id in memory until the store has folded it.

@@ -277,28 +277,55 @@ func (s *Store) FundHeads(ctx context.Context) (map[string]FundHead, error) {
 	return out, nil
 }
 
-// Command returns what the read model holds of a command of a fund: its
-// command hash, its events in order and the stream sequence of the last.
-// found is false when no event of the read model carries the id. The
-// writer asks it for command ids too old to keep in memory (ledger.Options.Commands).
-func (s *Store) Command(ctx context.Context, fund, id string) (hash string, refs []events.Ref, streamSeq uint64, found bool, err error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT command_hash, id, type, fund_seq, hash, stream_seq FROM events
-		WHERE fund = ? AND command_id = ? ORDER BY fund_seq`, fund, id)
+// Commands calls fn for each command of ids that the read model holds
+// events of in fund, with its command hash, its events in order and the
+// stream sequence of the last. The writer asks it, a group of commands at
+// a time, about command ids too old to keep in memory
+// (ledger.Options.Commands).
+func (s *Store) Commands(ctx context.Context, fund string, ids []string, fn func(id, hash string, refs []events.Ref, streamSeq uint64)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, fund)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT command_id, command_hash, id, type, fund_seq, hash, stream_seq FROM events
+		WHERE fund = ? AND command_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY command_id, fund_seq`, args...)
 	if err != nil {
-		return "", nil, 0, false, fmt.Errorf("read command %s: %w", id, err)
+		return fmt.Errorf("read commands: %w", err)
 	}
 	defer rows.Close()
+	var (
+		cur, hash string
+		refs      []events.Ref
+		last      uint64
+	)
+	flush := func() {
+		if refs != nil {
+			fn(cur, hash, refs, last)
+		}
+	}
 	for rows.Next() {
-		var r events.Ref
-		var seq int64
-		if err := rows.Scan(&hash, &r.ID, &r.Type, &r.FundSeq, &r.Hash, &seq); err != nil {
-			return "", nil, 0, false, fmt.Errorf("read command %s: %w", id, err)
+		var (
+			id, h string
+			r     events.Ref
+			seq   int64
+		)
+		if err := rows.Scan(&id, &h, &r.ID, &r.Type, &r.FundSeq, &r.Hash, &seq); err != nil {
+			return fmt.Errorf("read commands: %w", err)
+		}
+		if id != cur {
+			flush()
+			cur, hash, refs = id, h, nil
 		}
 		refs = append(refs, r)
-		streamSeq = uint64(seq)
+		last = uint64(seq)
 	}
 	if err := rows.Err(); err != nil {
-		return "", nil, 0, false, fmt.Errorf("read command %s: %w", id, err)
+		return fmt.Errorf("read commands: %w", err)
 	}
-	return hash, refs, streamSeq, len(refs) > 0, nil
+	flush()
+	return nil
 }
