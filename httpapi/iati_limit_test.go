@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/iati"
+	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 
 // TestIATIOverLimitIsRefused: an IATI file over a limit of the format (a
@@ -26,5 +28,20 @@ func TestIATIOverLimitIsRefused(t *testing.T) {
 	other := &iati.InputError{Field: "activities[0].title", Message: "empty"}
 	if got := iatiRenderError("iati activities", other); errors.As(got, &e) {
 		t.Errorf("an input error that is not over a limit became a refusal: %v", got)
+	}
+}
+
+// TestStatementOverLimitIsRefused: a statement with a list longer than
+// statement.MaxRows is refused with report_too_large naming the limit, not
+// answered 500; a statement invalid for another reason stays a fault.
+func TestStatementOverLimitIsRefused(t *testing.T) {
+	// statement's TestValidateOverLimit makes this error from 10001 receipts.
+	err := fmt.Errorf("statement of donor x: %w", &statement.InvalidError{Field: "received.receipts", Message: "10001 rows, more than 10000", OverLimit: true})
+	var e *errs.Error
+	if got := statementError(err); !errors.As(got, &e) || e.Code != CodeReportTooLarge || Status(e.Kind) != 422 || !strings.Contains(e.Message, "more than 10000") {
+		t.Errorf("%v: %v, want %s naming the limit", err, got, CodeReportTooLarge)
+	}
+	if got := statementError(&statement.InvalidError{Field: "fund", Message: "required"}); errors.As(got, &e) {
+		t.Errorf("an invalid statement that is not over a limit became a refusal: %v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -50,7 +51,7 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Princi
 	}
 	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
 	if err != nil {
-		return err
+		return statementError(err)
 	}
 	if err := s.statementCheckpoint(r.Context(), &st); err != nil {
 		return err
@@ -119,4 +120,15 @@ func (s *Server) focusReport(w http.ResponseWriter, r *http.Request, _ Principal
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rep)
+}
+
+// statementError is a statement's error as the API answers it: a statement
+// longer than statement.MaxRows rows in a list is refused with
+// report_too_large naming the limit, not answered 500 (issue 10).
+func statementError(err error) error {
+	var ie *statement.InvalidError
+	if errors.As(err, &ie) && ie.OverLimit {
+		return errorf(CodeReportTooLarge, "as_of", fmt.Sprintf("the statement would hold too much: %s has %s. Ask for an earlier as_of", ie.Field, ie.Message))
+	}
+	return err
 }

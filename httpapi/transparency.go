@@ -208,7 +208,7 @@ func (s *Server) donorProof(w http.ResponseWriter, r *http.Request, p Principal)
 	}
 	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: size})
 	if err != nil {
-		return err
+		return statementError(err)
 	}
 	b, err := t.BuildBundle(r.Context(), rq.fund, donor, st.Term.ID, st.AsOf)
 	if err != nil {

@@ -277,6 +277,8 @@ type Entitlement struct {
 type InvalidError struct {
 	Field   string
 	Message string
+	// OverLimit: the statement is right but longer than a limit (MaxRows).
+	OverLimit bool
 }
 
 func (e *InvalidError) Error() string {
@@ -373,6 +375,7 @@ func (v *validator) money(field string, m Money) {
 func (v *validator) rows(field string, n int) {
 	if n > MaxRows {
 		v.fail(field, "%d rows, more than %d", n, MaxRows)
+		v.err.OverLimit = v.err.Field == field
 	}
 }
 

@@ -561,3 +561,23 @@ func TestEntitlementAndAxisText(t *testing.T) {
 		t.Error("PDF does not say the balance is refunded")
 	}
 }
+
+// TestValidateOverLimit: a list longer than MaxRows is an InvalidError
+// marked OverLimit (the API answers report_too_large); other faults are not.
+func TestValidateOverLimit(t *testing.T) {
+	s := example()
+	r := s.Received.Receipts[0]
+	s.Received.Receipts = make([]Receipt, MaxRows+1)
+	for i := range s.Received.Receipts {
+		s.Received.Receipts[i] = r
+	}
+	var ie *InvalidError
+	if err := s.Validate(); !errors.As(err, &ie) || !ie.OverLimit || ie.Field != "received.receipts" {
+		t.Errorf("Validate() of %d receipts = %v (%+v), want an InvalidError over the limit on received.receipts", MaxRows+1, err, ie)
+	}
+	s = example()
+	s.Fund = ""
+	if err := s.Validate(); !errors.As(err, &ie) || ie.OverLimit {
+		t.Errorf("Validate() without a fund = %v (%+v), want an InvalidError not over a limit", err, ie)
+	}
+}
