@@ -113,6 +113,9 @@ type ReportLatency struct {
 	// TimedOut: a request got no answer within --report-timeout; its
 	// latency counts as the timeout and the report was asked no more.
 	TimedOut bool `json:"timed_out,omitempty"`
+	// Refused is the status and code of a refusal (report_too_large),
+	// which is timed like an answer.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Main runs every workload and prints the results; it returns the exit code.
@@ -216,6 +219,9 @@ func printTable(w io.Writer, c config, r *Results) {
 		note := ""
 		if rep.TimedOut {
 			note = fmt.Sprintf(" (no answer within %s)", c.reportTimeout)
+		}
+		if rep.Refused != "" {
+			note = " (refused: " + rep.Refused + ")"
 		}
 		fmt.Fprintf(w, "| 5. %s | p50 %.1f ms, p99 %.1f ms%s | | |\n", rep.Name, rep.P50MS, rep.P99MS, note)
 	}
