@@ -520,3 +520,67 @@ func checkInvariants(t *rapid.T, s *domain.State, books map[ledgerKey]int64) {
 		}
 	}
 }
+
+// TestDecideBatchProperty: on random histories, a batch of random commands
+// decided with DecideBatch (which shares the maps that grow with the
+// history and puts back what it changed from an undo log) leaves the state
+// exactly as it was, accepted or refused; and when accepted, its events,
+// applied, leave the same state as deciding and applying its commands one
+// by one.
+func TestDecideBatchProperty(t *testing.T) {
+	outcomes := map[string]int{}
+	property := func(t *rapid.T) {
+		s := domain.NewState("mdfm")
+		n := rapid.IntRange(minCommands, maxCommands).Draw(t, "commands")
+		for i := 0; i < n; i++ {
+			if rapid.IntRange(0, 4).Draw(t, "batch now") == 0 {
+				checkBatch(t, s, outcomes)
+			}
+			c := genCommand(t, s)
+			if evs, err := domain.Decide(s, c); err == nil {
+				applyAll(t, s, evs)
+			}
+		}
+	}
+	want := []string{"accepted", "refused"}
+	if missing := historygen.UntilCovered(func() { rapid.Check(t, property) }, outcomes, want); missing != nil {
+		t.Error(historygen.Missing("batch", missing))
+	}
+	t.Logf("batches: %v", outcomes)
+}
+
+// checkBatch decides a batch of 1 to 6 random commands against s.
+func checkBatch(t *rapid.T, s *domain.State, outcomes map[string]int) {
+	k := rapid.IntRange(1, 6).Draw(t, "batch size")
+	seq := s.Clone() // the commands one by one, to compare with
+	var cmds []domain.Command
+	oneByOne := true
+	for j := 0; j < k; j++ {
+		c := genCommand(t, seq)
+		cmds = append(cmds, c)
+		evs, err := domain.Decide(seq, c)
+		if err != nil {
+			oneByOne = false
+			break
+		}
+		applyAll(t, seq, evs)
+	}
+	before := s.Clone()
+	evs, _, err := domain.DecideBatch(s, cmds)
+	if diff := cmp.Diff(before, s); diff != "" {
+		t.Fatalf("DecideBatch (err %v) changed the state (-before +after):\n%s", err, diff)
+	}
+	if (err == nil) != oneByOne {
+		t.Fatalf("DecideBatch err %v, one by one accepted: %v", err, oneByOne)
+	}
+	if err != nil {
+		outcomes["refused"]++
+		return
+	}
+	outcomes["accepted"]++
+	batched := s.Clone()
+	applyAll(t, batched, evs)
+	if diff := cmp.Diff(seq, batched); diff != "" {
+		t.Fatalf("the batch's events leave another state than its commands one by one (-one by one +batch):\n%s", diff)
+	}
+}
