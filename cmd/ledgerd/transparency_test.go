@@ -132,6 +132,21 @@ func TestTransparencyOverHTTP(t *testing.T) {
 		{"/v1/proofs/consistency?from=5&to=4", "invalid_query"},
 		{"/v1/proofs/inclusion", "invalid_query"},
 		{"/v1/checkpoint?size=x", "invalid_query"},
+		{"/v1/checkpoint?size=-1", "invalid_query"},
+		{"/v1/checkpoint?size=99999999999999999999", "invalid_query"},
+		{"/v1/checkpoint?fund=no-such-fund", "no_checkpoint"},
+		{"/v1/proofs/inclusion?fund_seq=abc", "invalid_query"},
+		{"/v1/proofs/inclusion?fund_seq=-1", "invalid_query"},
+		{"/v1/proofs/inclusion?fund_seq=0", "invalid_query"},
+		{"/v1/proofs/inclusion?fund_seq=1&fund_seq=2", "invalid_query"},
+		{"/v1/proofs/inclusion?fund_seq=1&size=0", "invalid_query"},
+		{"/v1/proofs/inclusion?fund_seq=1&nope=1", "invalid_query"},
+		{"/v1/proofs/consistency?from=0&to=1", "invalid_query"},
+		{"/v1/proofs/consistency?from=x&to=1", "invalid_query"},
+		{"/v1/donors/demo-city/proof?term=no-such-term", "unknown_term"},
+		{"/v1/donors/no-such-donor/proof?term=2020-2021", "unknown_donor"},
+		{"/v1/donors/demo-city/proof?term=2020-2021&as_of=1999-01-01", "no_data_as_of"},
+		{"/v1/donors/demo-city/proof?term=2020-2021&as_of=2021-02-30", "invalid_date"},
 	} {
 		a := d.do(t, request{method: "GET", path: c.path, token: kim})
 		if code, _ := a.errorOf(t); code != c.code {
