@@ -177,17 +177,19 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request, _ Principal) er
 // errEnough stops a read of the log once the limit is reached.
 var errEnough = errors.New("enough events")
 
-// events answers GET /v1/events?fund=&after=&limit= with the stored bytes of
-// each event, one a line (NDJSON), in fund_seq order: enough to re-verify the
-// chain without the server. after is a fund_seq; fund defaults to the fund
-// this server writes.
+// events answers GET /v1/events with the stored bytes of each event, one a
+// line (NDJSON), in fund_seq order: enough to re-verify the chain without
+// the server. fund defaults to the fund this server writes; after is a
+// fund_seq. Without a filter it reads the log itself; with one (type, from,
+// to, actor, donor, line) or before, it finds the page in the read model's
+// indexes (eventFilter) and reads those events' bytes from the log.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) error {
 	release, ok := s.logReads.acquire(p.User)
 	if !ok {
 		return errorf(CodeTooManyRequests, "", fmt.Sprintf("%s has %d reads of the event log running; wait for one to end", p.User, MaxLogReadsPerCaller))
 	}
 	defer release()
-	q, herr := queryParams(r, "fund", "after", "limit")
+	q, herr := queryParams(r, "fund", "after", "limit", "before", "type", "from", "to", "actor", "donor", "line")
 	if herr != nil {
 		return herr
 	}
@@ -206,42 +208,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) err
 	if herr != nil {
 		return herr
 	}
-	var (
-		n       uint64
-		started bool
-		line    []byte
-	)
-	// An event's stream sequence is never below its fund_seq (the fund's
-	// events are a subsequence of the stream), so reading from stream seq
-	// after+1 misses nothing; events of the fund at or before after are
-	// skipped.
-	err := s.cfg.Log.ReadFund(r.Context(), fund, after, func(e events.Event) error {
-		if e.FundSeq <= after {
-			return nil
-		}
-		b, err := e.Encode()
-		if err != nil {
-			return err
-		}
-		if !started {
-			w.Header().Set("Content-Type", "application/x-ndjson")
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(http.StatusOK)
-			started = true
-		}
-		line = append(append(line[:0], b...), '\n')
-		if _, err := w.Write(line); err != nil {
-			return err
-		}
-		if n++; n >= limit {
-			return errEnough
-		}
-		return nil
-	})
-	if errors.Is(err, errEnough) {
-		err = nil
+	f, filtered, err := eventFilter(q)
+	if err != nil {
+		return err
 	}
-	if err != nil && started {
+	nd := &ndjsonWriter{w: w}
+	if filtered {
+		f.Fund, f.After, f.Limit = fund, after, int(limit)
+		err = s.filteredEvents(r.Context(), f, nd)
+	} else {
+		err = s.logEvents(r.Context(), fund, after, limit, nd)
+	}
+	if err != nil && nd.started {
 		// The status is sent: break the connection so that the client
 		// sees a truncated answer, never a short list that looks whole.
 		s.cfg.Logger.Error("audit log read failed mid-answer", "fund", fund, "after", after, "err", err)
@@ -250,10 +228,132 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) err
 	if err != nil {
 		return err
 	}
-	if !started {
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
+	nd.start()
+	return nil
+}
+
+// eventFilter reads the filters of GET /v1/events; filtered is false when
+// none is given. Each bad value is refused with the parameter it names.
+func eventFilter(q map[string]string) (f projections.EventFilter, filtered bool, _ error) {
+	before, herr := uintParam(q, "before", 0, 1, 1<<62)
+	if herr != nil {
+		return f, false, herr
+	}
+	if before != 0 && q["after"] != "" {
+		return f, false, errorf(CodeInvalidQuery, "before", "give after or before, not both")
+	}
+	f = projections.EventFilter{Before: before, Type: q["type"], From: q["from"], To: q["to"], Actor: q["actor"], Donor: q["donor"], Line: q["line"]}
+	if _, ok := events.LookupType(f.Type); f.Type != "" && !ok {
+		return f, false, errorf(CodeInvalidQuery, "type", fmt.Sprintf("type %q is not an event type", trunc(f.Type)))
+	}
+	for _, d := range []struct{ name, v string }{{"from", f.From}, {"to", f.To}} {
+		if d.v != "" && !isDate(d.v) {
+			return f, false, domain.Codes.New(domain.CodeInvalidDate, d.name, fmt.Sprintf("%s %q is not a date (YYYY-MM-DD)", d.name, trunc(d.v)))
+		}
+	}
+	if f.From != "" && f.To != "" && f.From > f.To {
+		return f, false, domain.Codes.New(domain.CodeInvalidDate, "to", fmt.Sprintf("to %s is before from %s", f.To, f.From))
+	}
+	for _, id := range []struct{ name, v string }{{"actor", f.Actor}, {"donor", f.Donor}, {"line", f.Line}} {
+		if len(id.v) > MaxFilterIDLen {
+			return f, false, errorf(CodeInvalidQuery, id.name, fmt.Sprintf("%s is longer than %d characters", id.name, MaxFilterIDLen))
+		}
+	}
+	filtered = before != 0 || f.Type != "" || f.From != "" || f.To != "" || f.Actor != "" || f.Donor != "" || f.Line != ""
+	return f, filtered, nil
+}
+
+// MaxFilterIDLen bounds the actor, donor and line of a filter of
+// GET /v1/events: longer names no one.
+const MaxFilterIDLen = 200
+
+// ndjsonWriter writes events one a line, sending the status before the
+// first.
+type ndjsonWriter struct {
+	w       http.ResponseWriter
+	started bool
+	line    []byte
+}
+
+func (n *ndjsonWriter) start() {
+	if !n.started {
+		n.w.Header().Set("Content-Type", "application/x-ndjson")
+		n.w.Header().Set("Cache-Control", "no-store")
+		n.w.WriteHeader(http.StatusOK)
+		n.started = true
+	}
+}
+
+func (n *ndjsonWriter) write(e events.Event) error {
+	b, err := e.Encode()
+	if err != nil {
+		return err
+	}
+	n.start()
+	n.line = append(append(n.line[:0], b...), '\n')
+	_, err = n.w.Write(n.line)
+	return err
+}
+
+// logEvents writes up to limit of the fund's events after fund_seq after,
+// read from the log.
+func (s *Server) logEvents(ctx context.Context, fund string, after, limit uint64, nd *ndjsonWriter) error {
+	var n uint64
+	// An event's stream sequence is never below its fund_seq (the fund's
+	// events are a subsequence of the stream), so reading from stream seq
+	// after+1 misses nothing; events of the fund at or before after are
+	// skipped.
+	err := s.cfg.Log.ReadFund(ctx, fund, after, func(e events.Event) error {
+		if e.FundSeq <= after {
+			return nil
+		}
+		if err := nd.write(e); err != nil {
+			return err
+		}
+		if n++; n >= limit {
+			return errEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
+}
+
+// filteredEvents writes the page f selects in the read model, each event's
+// bytes read from the log. A run of consecutive fund_seqs is one read of
+// the log: the fund's events between two of its stream sequences are
+// exactly those fund_seqs.
+func (s *Server) filteredEvents(ctx context.Context, f projections.EventFilter, nd *ndjsonWriter) error {
+	if err := s.readYourWrites(ctx, f.Fund); err != nil {
+		return err
+	}
+	refs, err := s.cfg.Store.ListEvents(ctx, f)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(refs); {
+		j := i + 1
+		for j < len(refs) && refs[j].FundSeq == refs[j-1].FundSeq+1 {
+			j++
+		}
+		want := refs[i].FundSeq
+		err := s.cfg.Log.ReadRaw(ctx, eventlog.FundFilter(f.Fund), refs[i].StreamSeq-1, refs[j-1].StreamSeq, func(m eventlog.RawMsg) error {
+			e, err := events.Decode(m.Data)
+			if err != nil {
+				return fmt.Errorf("stream seq %d: %w", m.Seq, err)
+			}
+			if e.FundSeq != want {
+				return fmt.Errorf("stream seq %d holds fund_seq %d of fund %s, the read model says %d", m.Seq, e.FundSeq, f.Fund, want)
+			}
+			want++
+			return nd.write(e)
+		})
+		if err != nil {
+			return err
+		}
+		i = j
 	}
 	return nil
 }

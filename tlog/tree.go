@@ -14,7 +14,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,16 +201,11 @@ func (s *Store) Append(ctx context.Context, fund string, leaves []Leaf) error {
 // donor_id and term_id; empty when it names none. A reversal concerns the
 // reversed event's donor and term, read from the reversed leaf.
 func subject(ctx context.Context, q querier, e events.Event) (donor, term string, err error) {
-	var p struct {
-		DonorID         string `json:"donor_id"`
-		TermID          string `json:"term_id"`
-		ReversedFundSeq uint64 `json:"reversed_fund_seq"`
-	}
-	json.Unmarshal(e.Data, &p) // a payload without the fields names no donor
+	sub := events.SubjectOf(e)
 	if e.Type != events.TypeEventReversed {
-		return p.DonorID, p.TermID, nil
+		return sub.DonorID, sub.TermID, nil
 	}
-	err = q.QueryRowContext(ctx, `SELECT donor_id, term_id FROM tlog_leaves WHERE fund = ? AND fund_seq = ?`, e.Fund, p.ReversedFundSeq).Scan(&donor, &term)
+	err = q.QueryRowContext(ctx, `SELECT donor_id, term_id FROM tlog_leaves WHERE fund = ? AND fund_seq = ?`, e.Fund, sub.Reverses).Scan(&donor, &term)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}

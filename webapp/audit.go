@@ -19,120 +19,119 @@ import (
 const (
 	// EventsPerPage is the rows of one page of the log.
 	EventsPerPage = 50
-	// MaxEventsScanned bounds the events one page of the log reads to
-	// filter: the log is read through GET /v1/events in chunks.
-	MaxEventsScanned = 1_000_000
-	eventsChunk      = 10_000
+	// MaxReversalsScanned bounds the reversals an event's page reads to
+	// find its own (one answer of GET /v1/events).
+	MaxReversalsScanned = 10_000
 )
 
-// logEvent is an event of the log with the fields the filters look at.
+// logEvent is an event of the log with the donor and line it concerns.
 type logEvent struct {
 	events.Event
 	DonorID, LineID string
 }
 
-// readLog reads the fund's events after fund_seq after through the API
-// (the auditor's GET /v1/events), calling fn for each until it returns
-// false.
-func (s *Server) readLog(ctx context.Context, u *session, after uint64, fn func(logEvent) bool) error {
-	for scanned := 0; scanned < MaxEventsScanned; {
-		q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {strconv.Itoa(eventsChunk)}}
-		a, err := s.call(ctx, u, http.MethodGet, "/v1/events", q, nil, "")
-		if err != nil {
-			return err
-		}
-		sc := bufio.NewScanner(bytes.NewReader(a.body.Bytes()))
-		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-		n := 0
-		for sc.Scan() {
-			e, err := events.Decode(sc.Bytes())
-			if err != nil {
-				return fmt.Errorf("decode event after fund_seq %d: %w", after, err)
-			}
-			n++
-			after = e.FundSeq
-			le := logEvent{Event: e}
-			var ids struct {
-				DonorID string `json:"donor_id"`
-				LineID  string `json:"line_id"`
-			}
-			_ = json.Unmarshal(e.Data, &ids) // a payload without them has none
-			le.DonorID, le.LineID = ids.DonorID, ids.LineID
-			if !fn(le) {
-				return nil
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return err
-		}
-		scanned += n
-		if n < eventsChunk {
-			return nil
-		}
+// readLog calls fn for each event GET /v1/events answers to q.
+func (s *Server) readLog(ctx context.Context, u *session, q url.Values, fn func(events.Event)) error {
+	a, err := s.call(ctx, u, http.MethodGet, "/v1/events", q, nil, "")
+	if err != nil {
+		return err
 	}
-	return nil
+	sc := bufio.NewScanner(bytes.NewReader(a.body.Bytes()))
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		e, err := events.Decode(sc.Bytes())
+		if err != nil {
+			return fmt.Errorf("decode event of the log: %w", err)
+		}
+		fn(e)
+	}
+	return sc.Err()
+}
+
+// reversalsOf returns the reversals of e: among the reversals after it that
+// concern its donor or line (all reversals after it when it names neither),
+// those naming its id.
+func (s *Server) reversalsOf(ctx context.Context, u *session, e events.Event) ([]events.Event, error) {
+	q := url.Values{"type": {events.TypeEventReversed}, "after": {strconv.FormatUint(e.FundSeq, 10)}, "limit": {strconv.Itoa(MaxReversalsScanned)}}
+	if sub := events.SubjectOf(e); sub.DonorID != "" {
+		q.Set("donor", sub.DonorID)
+	} else if sub.LineID != "" {
+		q.Set("line", sub.LineID)
+	}
+	var out []events.Event
+	err := s.readLog(ctx, u, q, func(x events.Event) {
+		var rv events.EventReversed
+		if json.Unmarshal(x.Data, &rv) == nil && rv.EventID == e.ID {
+			out = append(out, x)
+		}
+	})
+	return out, err
 }
 
 type eventsView struct {
 	Types                              []string
 	Type, From, To, Actor, Donor, Line string
 	Rows                               []logEvent
-	Page                               int
 	Prev, Next                         string
-	Matched                            int
 }
 
-// eventsPage is GET /app/events?type=&from=&to=&actor=&donor=&line=&page=:
-// the event log, filtered, newest last, EventsPerPage a page.
+// eventsPage is GET /app/events?type=&from=&to=&actor=&donor=&line=&after=&before=:
+// the event log, filtered, in the fund's order, EventsPerPage a page. The
+// filter and the keyset paging (after or before a fund_seq) are the API's
+// (GET /v1/events), which reads them from the read model's indexes: a page
+// costs what it shows, not the length of the history.
 func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, u *session) error {
 	q := r.URL.Query()
 	v := eventsView{Types: eventTypes, Type: q.Get("type"), From: q.Get("from"), To: q.Get("to"), Actor: q.Get("actor"), Donor: q.Get("donor"), Line: q.Get("line")}
-	v.Page, _ = strconv.Atoi(q.Get("page"))
-	if v.Page < 1 {
-		v.Page = 1
+	api := url.Values{"limit": {strconv.Itoa(EventsPerPage + 1)}}
+	for _, k := range []string{"type", "from", "to", "actor", "donor", "line", "after", "before"} {
+		if x := q.Get(k); x != "" {
+			api.Set(k, x)
+		}
 	}
-	skip := (v.Page - 1) * EventsPerPage
-	more := false
-	err := s.readLog(r.Context(), u, 0, func(e logEvent) bool {
-		if !v.match(e) {
-			return true
-		}
-		v.Matched++
-		if v.Matched <= skip {
-			return true
-		}
-		if len(v.Rows) == EventsPerPage {
-			more = true
-			return false
-		}
-		v.Rows = append(v.Rows, e)
-		return true
-	})
+	err := s.readLog(r.Context(), u, api, func(e events.Event) { v.Rows = append(v.Rows, v.row(e)) })
 	if err != nil {
 		return err
 	}
-	page := func(n int) string {
-		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(n))
-		return "/app/events?" + q.Encode()
+	// One more than a page was asked for, to know whether there is more
+	// on the side the page moves to.
+	backward := q.Get("before") != ""
+	more := len(v.Rows) > EventsPerPage
+	if more && backward {
+		v.Rows = v.Rows[1:]
+	} else if more {
+		v.Rows = v.Rows[:EventsPerPage]
 	}
-	if v.Page > 1 {
-		v.Prev = page(v.Page - 1)
+	page := func(k string, seq uint64) string {
+		p := r.URL.Query()
+		p.Del("after")
+		p.Del("before")
+		p.Del("page")
+		p.Set(k, strconv.FormatUint(seq, 10))
+		return "/app/events?" + p.Encode()
 	}
-	if more {
-		v.Next = page(v.Page + 1)
+	if n := len(v.Rows); n > 0 {
+		if (backward && more) || (!backward && q.Get("after") != "" && q.Get("after") != "0") {
+			v.Prev = page("before", v.Rows[0].FundSeq)
+		}
+		if backward || more {
+			v.Next = page("after", v.Rows[n-1].FundSeq)
+		}
 	}
 	s.render(w, r, u, http.StatusOK, "events", v)
 	return nil
 }
 
-func (v eventsView) match(e logEvent) bool {
-	return (v.Type == "" || e.Type == v.Type) &&
-		(v.From == "" || e.EffectiveOn >= v.From) &&
-		(v.To == "" || e.EffectiveOn <= v.To) &&
-		(v.Actor == "" || e.Actor == v.Actor) &&
-		(v.Donor == "" || e.DonorID == v.Donor) &&
-		(v.Line == "" || e.LineID == v.Line)
+// row is e with the donor and line it concerns (events.SubjectOf). A
+// reversal names neither: when the page is filtered by donor or line, the
+// API matched it by the event it reverses, so it concerns the filter's.
+func (v eventsView) row(e events.Event) logEvent {
+	sub := events.SubjectOf(e)
+	le := logEvent{Event: e, DonorID: sub.DonorID, LineID: sub.LineID}
+	if sub.Reverses != 0 {
+		le.DonorID, le.LineID = v.Donor, v.Line
+	}
+	return le
 }
 
 type eventView struct {
@@ -156,24 +155,17 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, u *session) e
 	}
 	var v eventView
 	found := false
-	err = s.readLog(r.Context(), u, seq-1, func(e logEvent) bool {
-		if e.FundSeq == seq {
-			v.E, found = e.Event, true
-			return true
-		}
-		if e.Type == events.TypeEventReversed {
-			var rv events.EventReversed
-			if json.Unmarshal(e.Data, &rv) == nil && rv.EventID == v.E.ID {
-				v.ReversedBy = append(v.ReversedBy, e.Event)
-			}
-		}
-		return true
+	err = s.readLog(r.Context(), u, url.Values{"after": {strconv.FormatUint(seq-1, 10)}, "limit": {"1"}}, func(e events.Event) {
+		v.E, found = e, e.FundSeq == seq
 	})
 	if err != nil {
 		return err
 	}
 	if !found {
 		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("Fund %s has no event %d.", s.cfg.Fund, seq)}
+	}
+	if v.ReversedBy, err = s.reversalsOf(r.Context(), u, v.E); err != nil {
+		return err
 	}
 	b, err := v.E.Encode()
 	if err != nil {

@@ -208,6 +208,9 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 		e.Fund, int64(e.FundSeq), int64(e.StreamSeq), e.ID, e.Type, e.V, e.EffectiveOn, e.RecordedAt, e.Actor, e.CommandID, e.CommandHash, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("%w: index event: %v", ErrInconsistent, err)
 	}
+	if err := a.indexSubject(ctx, e); err != nil {
+		return err
+	}
 	p, err := e.Payload()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInconsistent, err)

@@ -399,4 +399,40 @@ CREATE TABLE donor_amendments (
 ) STRICT;
 CREATE INDEX donor_amendments_donor ON donor_amendments (fund, donor_id, effective_on, fund_seq);
 `,
+	// 4: the event list's filters (issue 7). event_subjects holds the donor
+	// and budget line each event concerns (events.SubjectOf; a reversal,
+	// those of the event it reverses), one row for each event that names
+	// one. Rows for the events already applied are derived here from the
+	// entity tables that hold them, which is what the fold writes.
+	`
+CREATE TABLE event_subjects (
+	fund     TEXT NOT NULL,
+	fund_seq INTEGER NOT NULL,
+	donor_id TEXT NOT NULL,
+	line_id  TEXT NOT NULL,
+	PRIMARY KEY (fund, fund_seq)
+) STRICT;
+CREATE INDEX event_subjects_donor ON event_subjects (fund, donor_id, fund_seq) WHERE donor_id != '';
+CREATE INDEX event_subjects_line ON event_subjects (fund, line_id, fund_seq) WHERE line_id != '';
+-- The list by type and by actor, in the fund's order: a page reads what it
+-- shows, not the history before it.
+CREATE INDEX events_type ON events (fund, type, fund_seq);
+CREATE INDEX events_actor ON events (fund, actor, fund_seq);
+
+INSERT INTO event_subjects (fund, fund_seq, donor_id, line_id)
+SELECT fund, fund_seq, donor_id, '' FROM donors
+UNION ALL SELECT fund, fund_seq, donor_id, '' FROM donor_amendments
+UNION ALL SELECT fund, created_seq, donor_id, '' FROM pledges
+UNION ALL SELECT c.fund, c.fund_seq, p.donor_id, '' FROM pledge_changes c JOIN pledges p ON p.fund = c.fund AND p.pledge_id = c.pledge_id
+UNION ALL SELECT fund, fund_seq, donor_id, '' FROM contributions
+UNION ALL SELECT fund, fund_seq, donor_id, '' FROM fees
+UNION ALL SELECT fund, fund_seq, donor_id, '' FROM refunds
+UNION ALL SELECT fund, fund_seq, '', line_id FROM budget_lines
+UNION ALL SELECT fund, proposed_seq, '', line_id FROM allocations
+UNION ALL SELECT fund, approved_seq, '', line_id FROM allocations WHERE approved_seq > 0
+UNION ALL SELECT fund, fund_seq, '', line_id FROM expenditures;
+INSERT INTO event_subjects (fund, fund_seq, donor_id, line_id)
+SELECT r.fund, r.fund_seq, s.donor_id, s.line_id FROM reversals r
+JOIN event_subjects s ON s.fund = r.fund AND s.fund_seq = r.reversed_fund_seq;
+`,
 }
