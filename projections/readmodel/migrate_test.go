@@ -172,3 +172,54 @@ func compare(t *testing.T, a, b *Store) {
 		}
 	}
 }
+
+// TestMigrateEventSubjects takes a read model of the illustrative history
+// (receipts, fees, refunds, pledges, allocations, expenditures and
+// reversals of each kind) as schema version 3 had it, without
+// event_subjects and the event list's indexes, opens it, which migrates it,
+// and checks that it equals a fresh model: the migration derives the rows
+// the fold writes (issue 7).
+func TestMigrateEventSubjects(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
+	dir := t.TempDir()
+	fresh, err := Open(filepath.Join(dir, "fresh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := catchUp(t, log, fresh); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM event_subjects`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("the fold wrote %d subjects (%v)", n, err)
+	}
+	oldPath := filepath.Join(dir, "v3.db")
+	for _, q := range []string{
+		`VACUUM INTO '` + oldPath + `'`,
+	} {
+		if _, err := fresh.write.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db, err := sql.Open("sqlite", oldPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE event_subjects`, `DROP INDEX events_type`, `DROP INDEX events_actor`,
+		`UPDATE schema_version SET version = 3`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	old, err := Open(oldPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	compare(t, old, fresh)
+}

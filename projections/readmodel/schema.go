@@ -429,7 +429,9 @@ UNION ALL SELECT fund, fund_seq, donor_id, '' FROM fees
 UNION ALL SELECT fund, fund_seq, donor_id, '' FROM refunds
 UNION ALL SELECT fund, fund_seq, '', line_id FROM budget_lines
 UNION ALL SELECT fund, proposed_seq, '', line_id FROM allocations
-UNION ALL SELECT fund, approved_seq, '', line_id FROM allocations WHERE approved_seq > 0
+-- An approval's row in allocations is cleared when it is reversed; its
+-- postings stay, and name its line.
+UNION ALL SELECT fund, fund_seq, '', max(line_id) FROM postings WHERE event_type = 'allocation_approved' AND reversal_of = '' GROUP BY fund, fund_seq
 UNION ALL SELECT fund, fund_seq, '', line_id FROM expenditures;
 INSERT INTO event_subjects (fund, fund_seq, donor_id, line_id)
 SELECT r.fund, r.fund_seq, s.donor_id, s.line_id FROM reversals r

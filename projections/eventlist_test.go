@@ -1,0 +1,75 @@
+package projections
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEventListPlans checks, by SQLite's EXPLAIN QUERY PLAN, that each
+// filter of the event list walks an index in the fund's order from its
+// keyset position (a SEARCH whose range includes fund_seq, and no SCAN or
+// temporary sort): a page reads the rows of its index from where it starts,
+// not the history before it (issue 7). A date range alone walks the
+// primary key: it reads from the page's start until the page is full.
+func TestEventListPlans(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "rm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		f     EventFilter
+		index string
+	}{
+		{EventFilter{}, "INDEX sqlite_autoindex_events_"},                                     // the primary key (fund, fund_seq)
+		{EventFilter{From: "2021-01-01", To: "2021-12-31"}, "INDEX sqlite_autoindex_events_"}, // the primary key (fund, fund_seq)
+		{EventFilter{Type: "refund_paid"}, "INDEX events_type"},
+		{EventFilter{Actor: "olu", From: "2021-01-01"}, "INDEX events_actor"},
+		{EventFilter{Donor: "d"}, "INDEX event_subjects_donor"},
+		{EventFilter{Donor: "d", Type: "event_reversed", To: "2021-12-31"}, "INDEX event_subjects_donor"},
+		{EventFilter{Line: "l"}, "INDEX event_subjects_line"},
+		{EventFilter{Line: "l", Actor: "olu"}, "INDEX event_subjects_line"},
+	} {
+		for _, keyset := range []EventFilter{{After: 100}, {Before: 100}} {
+			f := c.f
+			f.Fund, f.After, f.Before, f.Limit = "mdfm", keyset.After, keyset.Before, 51
+			q, args := eventListQuery(f)
+			plan := explain(t, s, q, args)
+			first := strings.Split(plan, "\n")[0]
+			if !strings.Contains(first, "SEARCH") || !strings.Contains(first, c.index) || !strings.Contains(first, "fund_seq") ||
+				strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("%+v: plan\n%s\nwant a SEARCH of %s on a fund_seq range first, no SCAN, no sort", f, plan, c.index)
+			}
+		}
+	}
+}
+
+// explain returns the details of q's query plan, one step a line.
+func explain(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
+	tx, err := s.BeginRead(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(strings.Join(lines, "\n"))
+}
