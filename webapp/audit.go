@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -73,6 +74,7 @@ type eventsView struct {
 	Type, From, To, Actor, Donor, Line string
 	Rows                               []logEvent
 	Prev, Next                         string
+	Error                              string // the API's refusal of the filter
 }
 
 // eventsPage is GET /app/events?type=&from=&to=&actor=&donor=&line=&after=&before=:
@@ -90,6 +92,13 @@ func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, u *session) 
 		}
 	}
 	err := s.readLog(r.Context(), u, api, func(e events.Event) { v.Rows = append(v.Rows, v.row(e)) })
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status < http.StatusInternalServerError && ae.Field != "" {
+		// A filter the API refuses is shown above the form, which keeps it.
+		v.Error = ae.Message
+		s.render(w, r, u, ae.Status, "events", v)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,17 @@ func TestWebEventLog(t *testing.T) {
 		t.Errorf("the receipt's page does not link to its reversal %d", reversal.FundSeq)
 	}
 
+	// A bad filter is refused beside the form, which keeps it.
+	resp, err := w.c.Get(d.url + "/app/events?from=2021-13-01&donor=" + url.QueryEscape(sub.DonorID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `id="filter-error"`) || !strings.Contains(string(b), `value="2021-13-01"`) {
+		t.Errorf("a bad date in the filter: %d\n%s", resp.StatusCode, b)
+	}
+
 	first := w.page("/app/events")
 	if n := strings.Count(first, `data-label="fund_seq"`); n != 50 {
 		t.Fatalf("the first page of the log has %d rows, want 50", n)
