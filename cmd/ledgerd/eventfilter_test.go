@@ -141,6 +141,7 @@ func TestEventFilters(t *testing.T) {
 			return subj[x.FundSeq].donor == reversedDonor && x.Type == events.TypeEventReversed
 		}},
 	)
+	t.Logf("%d filters over %d events", len(filters), len(all))
 	if len(filters) < 20 {
 		t.Fatalf("only %d filters from the illustrative history", len(filters))
 	}
