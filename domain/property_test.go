@@ -556,7 +556,10 @@ func checkBatch(t *rapid.T, s *domain.State, outcomes map[string]int) {
 	var cmds []domain.Command
 	oneByOne := true
 	for j := 0; j < k; j++ {
-		c := genCommand(t, seq)
+		// Drawn against the state before the batch: a command of a batch
+		// cannot name an event an earlier one makes, whose id is only
+		// given when the batch is sealed.
+		c := genCommand(t, s)
 		cmds = append(cmds, c)
 		evs, err := domain.Decide(seq, c)
 		if err != nil {
