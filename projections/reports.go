@@ -20,12 +20,15 @@ func asOfRefusal(what, asOf, first string) *errs.Error {
 // fundFirstDate returns the earliest effective date of the fund's events up
 // to the view's fund_seq.
 func (v *View) fundFirstDate(ctx context.Context) (string, error) {
-	var first sql.NullString
-	if err := v.Tx.QueryRowContext(ctx, `SELECT min(effective_on) FROM events WHERE fund = ? AND fund_seq <= ?`,
-		v.Fund, int64(v.FundSeq)).Scan(&first); err != nil {
+	// In date order through events_effective, to the first event known at
+	// the view's fund_seq, rather than min() over all the fund's events.
+	var first string
+	err := v.Tx.QueryRowContext(ctx, `SELECT effective_on FROM events WHERE fund = ? AND fund_seq <= ? ORDER BY effective_on LIMIT 1`,
+		v.Fund, int64(v.FundSeq)).Scan(&first)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("read first event of fund %s: %w", v.Fund, err)
 	}
-	return first.String, nil
+	return first, nil
 }
 
 // TermSpan is a term as the budget and IATI reports see it: every term of
