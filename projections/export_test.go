@@ -13,3 +13,8 @@ func (s *Store) ExactBalance(ctx context.Context, q BalanceQuery) (Balance, erro
 func (s *Store) ExactTrialBalance(ctx context.Context, fund, asOf string, atSeq uint64) (TrialBalance, error) {
 	return s.trialBalance(ctx, fund, asOf, atSeq, true)
 }
+
+// ExactBudget is Budget summing the postings even at the fund's head.
+func (s *Store) ExactBudget(ctx context.Context, q BudgetQuery) (BudgetReport, error) {
+	return s.budget(ctx, q, true)
+}

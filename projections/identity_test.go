@@ -417,11 +417,11 @@ func (h *history) checkTrialBalance(e events.Event) {
 	}
 }
 
-// checkTotals checks that the balance and the trial balance, which read the
-// running totals at the fund's head, answer what summing the postings
-// answers, at the event's date, a random date and the end of time, at the
-// head and at a random fund_seq, for every term and the term picked by
-// date. Errors must be the same too.
+// checkTotals checks that the balance, the budget and the trial balance,
+// which read the running totals at the fund's head, answer what summing the
+// postings answers, at the event's date, a random date and the end of time,
+// at the head and at a random fund_seq, for every term and the term picked
+// by date. Errors must be the same too.
 func (h *history) checkTotals(e events.Event, terms []string) {
 	t := h.t
 	ctx := t.Context()
@@ -434,6 +434,12 @@ func (h *history) checkTotals(e events.Event, terms []string) {
 				want, werr := h.s.ExactBalance(ctx, q)
 				if fmt.Sprint(gerr) != fmt.Sprint(werr) || got != want {
 					t.Fatalf("balance %+v at fund_seq %d: from the totals %+v (%v), from the postings %+v (%v)", q, e.FundSeq, got, gerr, want, werr)
+				}
+				bq := projections.BudgetQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
+				gotB, gerr := h.s.Budget(ctx, bq)
+				wantB, werr := h.s.ExactBudget(ctx, bq)
+				if diff := cmp.Diff(wantB, gotB); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
+					t.Fatalf("budget %+v at fund_seq %d: errors %v and %v; postings (-) and totals (+):\n%s", bq, e.FundSeq, werr, gerr, diff)
 				}
 			}
 			got, gerr := h.s.TrialBalance(ctx, h.fund, asOf, atSeq)
