@@ -265,6 +265,7 @@ func (h *history) check(e events.Event) {
 		}
 	}
 	h.checkTrialBalance(e)
+	h.checkTotals(e, terms)
 	h.checkPledges(e)
 	h.checkRows(e)
 	switch e.Type {
@@ -412,6 +413,40 @@ func (h *history) checkTrialBalance(e events.Event) {
 	if e.FundSeq > 1 {
 		if _, err := h.s.TrialBalance(t.Context(), h.fund, drawDate(t, "trial balance as_of"), e.FundSeq-1); err != nil {
 			t.Fatalf("trial balance at fund_seq %d: %v", e.FundSeq-1, err)
+		}
+	}
+}
+
+// checkTotals checks that the balance, the budget and the trial balance,
+// which read the running totals at the fund's head, answer what summing the
+// postings answers, at the event's date, a random date and the end of time,
+// at the head and at a random fund_seq, for every term and the term picked
+// by date. Errors must be the same too.
+func (h *history) checkTotals(e events.Event, terms []string) {
+	t := h.t
+	ctx := t.Context()
+	atSeqs := []uint64{0, e.FundSeq, rapid.Uint64Range(1, e.FundSeq).Draw(t, "totals at_seq")}
+	for _, asOf := range []string{e.EffectiveOn, drawDate(t, "totals as_of"), "9999-12-31"} {
+		for _, atSeq := range atSeqs {
+			for _, term := range append([]string{""}, terms...) {
+				q := projections.BalanceQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
+				got, gerr := h.s.Balance(ctx, q)
+				want, werr := h.s.ExactBalance(ctx, q)
+				if fmt.Sprint(gerr) != fmt.Sprint(werr) || got != want {
+					t.Fatalf("balance %+v at fund_seq %d: from the totals %+v (%v), from the postings %+v (%v)", q, e.FundSeq, got, gerr, want, werr)
+				}
+				bq := projections.BudgetQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
+				gotB, gerr := h.s.Budget(ctx, bq)
+				wantB, werr := h.s.ExactBudget(ctx, bq)
+				if diff := cmp.Diff(wantB, gotB); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
+					t.Fatalf("budget %+v at fund_seq %d: errors %v and %v; postings (-) and totals (+):\n%s", bq, e.FundSeq, werr, gerr, diff)
+				}
+			}
+			got, gerr := h.s.TrialBalance(ctx, h.fund, asOf, atSeq)
+			want, werr := h.s.ExactTrialBalance(ctx, h.fund, asOf, atSeq)
+			if diff := cmp.Diff(want, got); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
+				t.Fatalf("trial balance as of %s at_seq %d at fund_seq %d: errors %v and %v; postings (-) and totals (+):\n%s", asOf, atSeq, e.FundSeq, werr, gerr, diff)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
@@ -199,6 +200,12 @@ type TrialBalance struct {
 // invalid_at_seq), an error wrapping ErrInconsistent when the postings do
 // not balance, or an infrastructure error.
 func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint64) (TrialBalance, error) {
+	return s.trialBalance(ctx, fund, asOf, atSeq, false)
+}
+
+// trialBalance is TrialBalance; exact sums the postings even at the fund's
+// head, for the tests that compare the running totals with the postings.
+func (s *Store) trialBalance(ctx context.Context, fund, asOf string, atSeq uint64, exact bool) (TrialBalance, error) {
 	if !ValidDate(asOf) {
 		return TrialBalance{}, InvalidDate("as_of", asOf)
 	}
@@ -207,13 +214,11 @@ func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint6
 		return TrialBalance{}, err
 	}
 	defer v.Tx.Rollback()
+	if exact {
+		v.Head = 0
+	}
 	tb := TrialBalance{Fund: fund, AsOf: asOf, FundSeq: v.FundSeq, ChainHead: v.ChainHead, Currency: money.USD.Code, Accounts: []TrialBalanceRow{}}
-	rows, err := v.Tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark,
-			COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
-			COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor END), 0)
-		FROM postings WHERE fund = ? AND effective_on <= ? AND fund_seq <= ?
-		GROUP BY account, term_id, line_id, donor_id, earmark
-		ORDER BY account, term_id, line_id, donor_id, earmark`, fund, asOf, int64(v.FundSeq))
+	rows, err := v.trialRows(ctx, asOf)
 	if err != nil {
 		return TrialBalance{}, fmt.Errorf("trial balance: %w", err)
 	}
@@ -247,6 +252,28 @@ func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint6
 	}
 	tb.TotalDebit, tb.TotalCredit = money.FormatUSD(debit), money.FormatUSD(credit)
 	return tb, nil
+}
+
+// trialRows sums the trial balance's accounts: at the fund's head from the
+// running totals less the days after asOf (a key with no leg left by asOf
+// has no row, as in the postings), at an earlier fund_seq from the postings.
+func (v *View) trialRows(ctx context.Context, asOf string) (*sql.Rows, error) {
+	if v.FundSeq == v.Head {
+		return v.Tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark, SUM(d), -SUM(c)
+			FROM (SELECT account, term_id, line_id, donor_id, earmark, debit_minor AS d, credit_minor AS c, legs AS n
+					FROM posting_totals WHERE fund = ?1
+				UNION ALL
+				SELECT account, term_id, line_id, donor_id, earmark, -debit_minor, -credit_minor, -legs
+					FROM posting_days WHERE fund = ?1 AND effective_on > ?2)
+			GROUP BY account, term_id, line_id, donor_id, earmark HAVING SUM(n) > 0
+			ORDER BY account, term_id, line_id, donor_id, earmark`, v.Fund, asOf)
+	}
+	return v.Tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark,
+			COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
+			COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor END), 0)
+		FROM postings WHERE fund = ? AND effective_on <= ? AND fund_seq <= ?
+		GROUP BY account, term_id, line_id, donor_id, earmark
+		ORDER BY account, term_id, line_id, donor_id, earmark`, v.Fund, asOf, int64(v.FundSeq))
 }
 
 // Participant is a city taking part in a cluster in a term.

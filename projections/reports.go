@@ -20,12 +20,15 @@ func asOfRefusal(what, asOf, first string) *errs.Error {
 // fundFirstDate returns the earliest effective date of the fund's events up
 // to the view's fund_seq.
 func (v *View) fundFirstDate(ctx context.Context) (string, error) {
-	var first sql.NullString
-	if err := v.Tx.QueryRowContext(ctx, `SELECT min(effective_on) FROM events WHERE fund = ? AND fund_seq <= ?`,
-		v.Fund, int64(v.FundSeq)).Scan(&first); err != nil {
+	// In date order through events_effective, to the first event known at
+	// the view's fund_seq, rather than min() over all the fund's events.
+	var first string
+	err := v.Tx.QueryRowContext(ctx, `SELECT effective_on FROM events WHERE fund = ? AND fund_seq <= ? ORDER BY effective_on LIMIT 1`,
+		v.Fund, int64(v.FundSeq)).Scan(&first)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("read first event of fund %s: %w", v.Fund, err)
 	}
-	return first.String, nil
+	return first, nil
 }
 
 // TermSpan is a term as the budget and IATI reports see it: every term of
@@ -44,11 +47,13 @@ type TermSpan struct {
 }
 
 // termSpans returns the fund's terms opened by the view's fund_seq, by start
-// date.
+// date. A term's first posting is found in date order through
+// postings_balance, not by min() over all of its postings.
 func (v *View) termSpans(ctx context.Context) ([]TermSpan, error) {
 	seq := int64(v.FundSeq)
 	rows, err := v.Tx.QueryContext(ctx, `SELECT t.term_id, t.starts_on, t.ends_on, t.target_minor,
-			min(t.starts_on, COALESCE((SELECT min(p.effective_on) FROM postings p WHERE p.fund = t.fund AND p.term_id = t.term_id AND p.fund_seq <= ?2), t.starts_on)),
+			min(t.starts_on, COALESCE((SELECT p.effective_on FROM postings p WHERE p.fund = t.fund AND p.term_id = t.term_id AND p.fund_seq <= ?2
+				ORDER BY p.effective_on LIMIT 1), t.starts_on)),
 			COALESCE((SELECT c.closed_on FROM term_closes c WHERE c.fund = t.fund AND c.term_id = t.term_id AND c.fund_seq <= ?2), '')
 		FROM terms t WHERE t.fund = ?1 AND t.fund_seq <= ?2
 		ORDER BY t.starts_on, t.term_id`, v.Fund, seq)

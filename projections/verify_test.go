@@ -130,12 +130,30 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify after deleting a donor: %+v, failure %+v", rep, rep.Failure)
 	}
 
+	// The running totals are compared like any table: a second rebuild
+	// whose totals are not the sum of its postings is named there.
+	totals := filepath.Join(t.TempDir(), "totals.db")
+	if err := projector.Rebuild(t.Context(), log, totals); err != nil {
+		t.Fatal(err)
+	}
+	execRaw(t, totals, `UPDATE posting_totals SET debit_minor = debit_minor + 1
+		WHERE rowid = (SELECT rowid FROM posting_totals WHERE fund = 'mdfm' AND debit_minor > 0 LIMIT 1)`)
+	ts, err := projections.Open(totals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	if f, err := readmodel.CompareStores(t.Context(), rs.Store, ts.Store); err != nil || f == nil || f.Table != "posting_totals" ||
+		!strings.Contains(f.Reason, "debit_minor") {
+		t.Errorf("CompareStores after altering a total: %+v, %v; want the posting_totals row", f, err)
+	}
+
 	// Digests are per table and stable.
 	d1, err := rs.Digests(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"checkpoint", "fund_heads", "events", "terms", "donors", "contributions", "fees", "budget_lines", "allocations", "expenditures", "postings"} {
+	for _, table := range []string{"checkpoint", "fund_heads", "events", "terms", "donors", "contributions", "fees", "budget_lines", "allocations", "expenditures", "postings", "posting_days", "posting_totals"} {
 		if len(d1[table]) != 64 {
 			t.Errorf("digest of %s: %q", table, d1[table])
 		}

@@ -90,6 +90,9 @@ func (s *Store) ApplyBatch(ctx context.Context, evs []events.Event) error {
 	if last == cp {
 		return nil
 	}
+	if err := a.flushTotals(ctx); err != nil {
+		return fmt.Errorf("apply batch: %w", err)
+	}
 	for fund, c := range a.chains {
 		if _, err := a.exec(ctx, `INSERT INTO fund_heads (fund, fund_seq, chain_head, stream_seq) VALUES (?, ?, ?, ?)
 			ON CONFLICT (fund) DO UPDATE SET fund_seq = excluded.fund_seq, chain_head = excluded.chain_head, stream_seq = excluded.stream_seq`,
@@ -129,6 +132,7 @@ type applier struct {
 	stmts      map[string]*sql.Stmt
 	chains     map[string]*events.Chain // funds touched by the batch
 	streamSeqs map[string]uint64        // their last stream seq
+	totals     map[totalKey]*totalSum   // the batch's postings added up (addTotals)
 }
 
 // exec runs a statement prepared once per batch: the same few inserts run
@@ -239,6 +243,7 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {
 			return fmt.Errorf("write posting %d: %w", i, err)
 		}
+		a.addTotals(e.Fund, e.EffectiveOn, typ, x)
 	}
 	if sum != 0 {
 		return fmt.Errorf("%w: postings sum to %d, not zero", ErrInconsistent, sum)

@@ -437,4 +437,55 @@ INSERT INTO event_subjects (fund, fund_seq, donor_id, line_id)
 SELECT r.fund, r.fund_seq, s.donor_id, s.line_id FROM reversals r
 JOIN event_subjects s ON s.fund = r.fund AND s.fund_seq = r.reversed_fund_seq;
 `,
+	// 5: running totals of the postings (issue 10), so that the balance and
+	// the trial balance read what they show instead of summing the history.
+	// posting_days holds the postings of one day added up per account key,
+	// posting_totals the same over every day: a report as of a date is the
+	// totals less the days after it, which costs nothing for as of today.
+	// Both are folded from the postings (readmodel.applier.addTotals) and
+	// filled here from those of an older read model. Only the latest fund_seq
+	// has totals: a report at an earlier at_seq sums the postings.
+	`
+-- debit_minor is the sum of the positive legs, credit_minor of the others
+-- (zero or negative), legs their number: a key whose legs are all after a
+-- date has no row in a trial balance as of that date.
+CREATE TABLE posting_days (
+	fund         TEXT NOT NULL,
+	effective_on TEXT NOT NULL,
+	term_id      TEXT NOT NULL,
+	account      TEXT NOT NULL,
+	event_type   TEXT NOT NULL,
+	line_id      TEXT NOT NULL,
+	donor_id     TEXT NOT NULL,
+	earmark      TEXT NOT NULL,
+	debit_minor  INTEGER NOT NULL,
+	credit_minor INTEGER NOT NULL,
+	legs         INTEGER NOT NULL,
+	PRIMARY KEY (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark)
+) STRICT;
+CREATE TABLE posting_totals (
+	fund         TEXT NOT NULL,
+	term_id      TEXT NOT NULL,
+	account      TEXT NOT NULL,
+	event_type   TEXT NOT NULL,
+	line_id      TEXT NOT NULL,
+	donor_id     TEXT NOT NULL,
+	earmark      TEXT NOT NULL,
+	debit_minor  INTEGER NOT NULL,
+	credit_minor INTEGER NOT NULL,
+	legs         INTEGER NOT NULL,
+	PRIMARY KEY (fund, term_id, account, event_type, line_id, donor_id, earmark)
+) STRICT;
+INSERT INTO posting_days
+	SELECT fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark,
+		COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
+		COALESCE(SUM(CASE WHEN amount_minor <= 0 THEN amount_minor END), 0), count(*)
+	FROM postings GROUP BY fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark;
+INSERT INTO posting_totals
+	SELECT fund, term_id, account, event_type, line_id, donor_id, earmark, SUM(debit_minor), SUM(credit_minor), SUM(legs)
+	FROM posting_days GROUP BY fund, term_id, account, event_type, line_id, donor_id, earmark;
+-- The first effective date of a fund (no_data_as_of) without reading all
+-- its events.
+CREATE INDEX events_effective ON events (fund, effective_on, fund_seq);
+`,
 }
