@@ -56,6 +56,13 @@ func Postings(e events.Event) ([]Posting, error) {
 	if err != nil {
 		return nil, err
 	}
+	return PayloadPostings(e, p)
+}
+
+// PayloadPostings is Postings of e with its payload p already decoded
+// (e.Payload()): the read model decodes each payload once for its rows and
+// its postings.
+func PayloadPostings(e events.Event, p events.Payload) ([]Posting, error) {
 	ps, err := postingsOf(p)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ func ReplayReader(ctx context.Context, r io.Reader, s *readmodel.Store) (ReplayS
 	chains := map[string]*events.Chain{}
 	batch := make([]events.Event, 0, readmodel.MaxBatchEvents)
 	flush := func() error {
-		if err := s.ApplyBatch(ctx, batch); err != nil {
+		if err := s.ApplyDecoded(ctx, batch); err != nil {
 			return err
 		}
 		batch = batch[:0]
@@ -126,17 +126,11 @@ func RebuildFromReader(ctx context.Context, r io.Reader, path string) (sum Repla
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return sum, fmt.Errorf("rebuild: %w", err)
 	}
-	s, err := readmodel.Open(path)
+	err = readmodel.RebuildAt(path, func(s *readmodel.Store) error {
+		sum, err = ReplayReader(ctx, r, s)
+		return err
+	})
 	if err != nil {
-		return sum, fmt.Errorf("rebuild: %w", err)
-	}
-	defer func() {
-		err = errors.Join(err, s.Close())
-		if err != nil {
-			readmodel.Remove(path)
-		}
-	}()
-	if sum, err = ReplayReader(ctx, r, s); err != nil {
 		return sum, fmt.Errorf("rebuild %s from export: %w", path, err)
 	}
 	return sum, nil

@@ -113,7 +113,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *readmodel.Store, scrat
 		return rep, fmt.Errorf("verify: scratch folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	scratch, err := readmodel.Open(filepath.Join(dir, "replay.db"))
+	scratch, err := readmodel.OpenScratch(filepath.Join(dir, "replay.db"))
 	if err != nil {
 		return rep, fmt.Errorf("verify: scratch read model: %w", err)
 	}
@@ -126,7 +126,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *readmodel.Store, scrat
 		for n < len(batch) && batch[n].StreamSeq <= liveCP {
 			n++
 		}
-		return scratch.ApplyBatch(ctx, batch[:n])
+		return scratch.ApplyDecoded(ctx, batch[:n])
 	}
 	if last > 0 {
 		err = projector.ReadRange(ctx, log, 0, last, check, apply)

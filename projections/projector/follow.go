@@ -56,24 +56,15 @@ func CatchUpTo(ctx context.Context, log *eventlog.Log, s *readmodel.Store, last 
 
 // Rebuild replays the whole log into a new read model at path. It refuses a
 // path that exists, and removes what it wrote when the replay fails, so that
-// a half-built file is never mistaken for a read model.
+// a half-built file is never mistaken for a read model: it builds in a
+// scratch file beside path (readmodel.RebuildAt).
 func Rebuild(ctx context.Context, log *eventlog.Log, path string) (err error) {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("rebuild: %s exists; rebuild writes a new file", path)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("rebuild: %w", err)
 	}
-	s, err := readmodel.Open(path)
-	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-	defer func() {
-		err = errors.Join(err, s.Close())
-		if err != nil {
-			readmodel.Remove(path)
-		}
-	}()
-	if err := CatchUp(ctx, log, s); err != nil {
+	if err := readmodel.RebuildAt(path, func(s *readmodel.Store) error { return CatchUp(ctx, log, s) }); err != nil {
 		return fmt.Errorf("rebuild %s: %w", path, err)
 	}
 	return nil
@@ -87,7 +78,7 @@ func follow(ctx context.Context, log *eventlog.Log, s *readmodel.Store, until ui
 		return err
 	}
 	return ReadRange(ctx, log, cp, until, nil, func(batch []events.Event) error {
-		return s.ApplyBatch(ctx, batch)
+		return s.ApplyDecoded(ctx, batch)
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -75,16 +76,33 @@ func Remove(path string) {
 	}
 }
 
-func dsn(path string, write bool) string {
+// WriteCacheKiB is the page cache of the writer connection. SQLite's
+// default (2 MiB) made a fold of a large log read the same index pages
+// from the file again and again.
+const WriteCacheKiB = 64 << 10
+
+// dsn is the connection string of a read model's writer (write) or reader.
+// A scratch writer keeps its rollback journal in memory and never syncs:
+// its file is thrown away unless it is complete (see OpenScratch).
+func dsn(path string, write, scratch bool) string {
 	var q []string
 	q = append(q, fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeoutMS))
-	if write {
+	switch {
+	case write && scratch:
+		q = append(q,
+			"_pragma=journal_mode(MEMORY)",
+			"_pragma=synchronous(OFF)",
+			fmt.Sprintf("_pragma=cache_size(-%d)", WriteCacheKiB),
+			"_txlock=immediate",
+		)
+	case write:
 		q = append(q,
 			"_pragma=journal_mode(WAL)",
 			"_pragma=synchronous(NORMAL)",
+			fmt.Sprintf("_pragma=cache_size(-%d)", WriteCacheKiB),
 			"_txlock=immediate",
 		)
-	} else {
+	default:
 		q = append(q, "_pragma=query_only(1)")
 	}
 	return path + "?" + strings.Join(q, "&")
@@ -93,12 +111,21 @@ func dsn(path string, write bool) string {
 // Open opens the read model at path, creating the file and its schema if it
 // does not exist and migrating an older schema forward. A file written by a
 // newer projector (a schema version this code does not know) is refused.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return open(path, false) }
+
+// OpenScratch opens a new read model at path for a replay whose file is
+// removed if the replay does not finish (a rebuild, an audit): without a
+// journal on disk or a sync it folds faster, and a crash can leave the file
+// corrupt, which is why the live read model never runs so. Persist makes a
+// finished one an ordinary read model.
+func OpenScratch(path string) (*Store, error) { return open(path, true) }
+
+func open(path string, scratch bool) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		// The driver splits the DSN at '?'.
 		return nil, fmt.Errorf("open read model: invalid path %q", path)
 	}
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := sql.Open("sqlite", dsn(path, true, scratch))
 	if err != nil {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
@@ -109,7 +136,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, false))
+	r, err := sql.Open("sqlite", dsn(path, false, false))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
@@ -123,6 +150,67 @@ func Open(path string) (*Store, error) {
 	}
 	s.checkpoint = cp
 	return s, nil
+}
+
+// RebuildAt replays into a new read model at path: fill folds into a
+// scratch store (OpenScratch) in a file of its own next to path, which
+// becomes path only once fill has succeeded and the file is a WAL read model
+// synced to disk. A rebuild that fails or is killed never leaves a file at
+// path, and a file made at path meanwhile is not overwritten (an error).
+// On failure the scratch file is removed.
+func RebuildAt(path string, fill func(*Store) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".rebuild-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		if err != nil {
+			Remove(tmp)
+		}
+	}()
+	s, err := OpenScratch(tmp)
+	if err != nil {
+		return err
+	}
+	if err := fill(s); err != nil {
+		return errors.Join(err, s.Close())
+	}
+	if err := s.persist(); err != nil {
+		return errors.Join(err, s.Close())
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if err := syncFile(tmp); err != nil {
+		return err
+	}
+	// Link, unlike Rename, fails where path exists.
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	return os.Remove(tmp)
+}
+
+// persist turns a scratch store into an ordinary read model: WAL journal,
+// all it holds written and synced.
+func (s *Store) persist() error {
+	ctx := context.Background()
+	for _, q := range []string{`PRAGMA synchronous = FULL`, `PRAGMA journal_mode = WAL`} {
+		if _, err := s.write.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("persist read model %s: %s: %w", s.path, q, err)
+		}
+	}
+	return nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // migrate brings the schema to the last version, one transaction per step.
