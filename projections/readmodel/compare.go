@@ -1,12 +1,12 @@
 package readmodel
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"math"
 	"slices"
 	"strconv"
@@ -164,31 +164,34 @@ func formatValue(v any) string {
 	return fmt.Sprintf("%v", v)
 }
 
-// writeValue hashes a value with its type, so that 1 and "1" differ.
-func writeValue(h hash.Hash, v any) {
+// writeValue hashes a value with its type, so that 1 and "1" differ. It
+// writes through a buffer: a digest hashes every value of the read model,
+// and a Write of a few bytes at a time to the hash was most of its cost.
+func writeValue(w *bufio.Writer, v any) {
+	var num [24]byte
 	switch v := v.(type) {
 	case nil:
-		h.Write([]byte{'n'})
+		w.WriteByte('n')
 	case int64:
-		h.Write([]byte{'i'})
-		h.Write(strconv.AppendInt(nil, v, 10))
+		w.WriteByte('i')
+		w.Write(strconv.AppendInt(num[:0], v, 10))
 	case float64:
-		h.Write([]byte{'f'})
-		h.Write(strconv.AppendUint(nil, math.Float64bits(v), 16))
+		w.WriteByte('f')
+		w.Write(strconv.AppendUint(num[:0], math.Float64bits(v), 16))
 	case string:
-		h.Write([]byte{'s'})
-		h.Write(strconv.AppendInt(nil, int64(len(v)), 10))
-		h.Write([]byte{':'})
-		h.Write([]byte(v))
+		w.WriteByte('s')
+		w.Write(strconv.AppendInt(num[:0], int64(len(v)), 10))
+		w.WriteByte(':')
+		w.WriteString(v)
 	case []byte:
-		h.Write([]byte{'b'})
-		h.Write(strconv.AppendInt(nil, int64(len(v)), 10))
-		h.Write([]byte{':'})
-		h.Write(v)
+		w.WriteByte('b')
+		w.Write(strconv.AppendInt(num[:0], int64(len(v)), 10))
+		w.WriteByte(':')
+		w.Write(v)
 	default:
-		fmt.Fprintf(h, "?%T:%v", v, v)
+		fmt.Fprintf(w, "?%T:%v", v, v)
 	}
-	h.Write([]byte{';'})
+	w.WriteByte(';')
 }
 
 func digestTable(ctx context.Context, tx *sql.Tx, t table) (string, error) {
@@ -198,10 +201,11 @@ func digestTable(ctx context.Context, tx *sql.Tx, t table) (string, error) {
 	}
 	defer tr.rows.Close()
 	h := sha256.New()
+	w := bufio.NewWriterSize(h, 64<<10)
 	for _, c := range tr.cols {
-		writeValue(h, c)
+		writeValue(w, c)
 	}
-	h.Write([]byte{'\n'})
+	w.WriteByte('\n')
 	for {
 		ok, err := tr.next()
 		if err != nil {
@@ -211,10 +215,11 @@ func digestTable(ctx context.Context, tx *sql.Tx, t table) (string, error) {
 			break
 		}
 		for _, v := range tr.vals {
-			writeValue(h, v)
+			writeValue(w, v)
 		}
-		h.Write([]byte{'\n'})
+		w.WriteByte('\n')
 	}
+	w.Flush() // a hash's Write never fails
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -304,13 +309,25 @@ func compareStores(ctx context.Context, a, b *Store, nameA, nameB string) (*Diff
 
 // CompareTxs is CompareStores on two open snapshots.
 func CompareTxs(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*Difference, error) {
+	// The two sides are digested at once: each reads its own file on its
+	// own connection.
+	var (
+		dB   map[string]string
+		tsB  []table
+		errB error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		dB, tsB, errB = digests(ctx, txB)
+	}()
 	dA, tsA, err := digests(ctx, txA)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	dB, tsB, err := digests(ctx, txB)
-	if err != nil {
-		return nil, err
+	if errB != nil {
+		return nil, errB
 	}
 	names := map[string]table{}
 	for _, t := range tsA {
