@@ -96,10 +96,103 @@ func ReadRange(ctx context.Context, log *eventlog.Log, after, until uint64, chec
 	if after >= until {
 		return nil
 	}
-	b := newBatcher(check, apply)
-	return log.ReadRaw(ctx, eventlog.AllFilter, after, until, func(m eventlog.RawMsg) error {
-		return b.add(m.Subject, m.Data, m.Seq, m.End || m.Seq >= until)
+	p := startPipeline(check, apply)
+	batch := make([]events.Event, 0, readmodel.MaxBatchEvents)
+	err := log.ReadRaw(ctx, eventlog.AllFilter, after, until, func(m eventlog.RawMsg) error {
+		e, err := decodeMsg(m.Subject, m.Data, m.Seq)
+		if err != nil {
+			p.send(batch, err)
+			return err
+		}
+		batch = append(batch, e)
+		if len(batch) == readmodel.MaxBatchEvents || m.End || m.Seq >= until {
+			if !p.send(batch, nil) {
+				return errStopped
+			}
+			batch = make([]events.Event, 0, readmodel.MaxBatchEvents) // the one sent is in use
+		}
+		return nil
 	})
+	if perr := p.wait(); perr != nil {
+		return perr // it comes before anything read after it
+	}
+	if errors.Is(err, errStopped) {
+		return nil // unreachable: the pipeline stops only on an error
+	}
+	return err
+}
+
+// errStopped ends a read whose pipeline has stopped on an error.
+var errStopped = errors.New("pipeline stopped")
+
+// pipeline checks and applies batches in a goroutine of its own while the
+// reader fetches and decodes the next batch (decoding and hashing are a
+// third of a replay's work, and the machine has more than one core). It
+// does, in the same order, what the batcher does in one goroutine: check
+// each event of a batch, then apply it, and stop at the first error.
+type pipeline struct {
+	batches chan pipelineBatch
+	stopped chan struct{} // closed when the goroutine returns
+	err     error         // its error, read after stopped is closed
+}
+
+// pipelineBatch is a batch to check and apply, or, with err set, the events
+// decoded before a message that did not decode: they are checked, not
+// applied, and err ends the pipeline.
+type pipelineBatch struct {
+	evs []events.Event
+	err error
+}
+
+func startPipeline(check func(events.Event) error, apply func([]events.Event) error) *pipeline {
+	p := &pipeline{batches: make(chan pipelineBatch), stopped: make(chan struct{})}
+	go func() {
+		defer close(p.stopped)
+		b := newBatcher(check, apply)
+		for pb := range p.batches {
+			if p.err = b.checkAndApply(pb.evs, pb.err); p.err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// send hands a batch to the goroutine; false when it has stopped.
+func (p *pipeline) send(evs []events.Event, err error) bool {
+	select {
+	case p.batches <- pipelineBatch{evs, err}:
+		return true
+	case <-p.stopped:
+		return false
+	}
+}
+
+// wait ends the pipeline and returns its error.
+func (p *pipeline) wait() error {
+	close(p.batches)
+	<-p.stopped
+	return p.err
+}
+
+// checkAndApply checks each event, then applies them as one batch; with
+// failed set it checks them and returns failed.
+func (b *batcher) checkAndApply(evs []events.Event, failed error) error {
+	if b.check != nil {
+		for _, e := range evs {
+			if err := b.check(e); err != nil {
+				return err
+			}
+		}
+	}
+	if failed != nil || len(evs) == 0 {
+		return failed
+	}
+	b.batch = evs
+	if err := b.apply(evs); err != nil {
+		return b.applyPrefix(err)
+	}
+	return nil
 }
 
 // batcher decodes messages and hands them to apply in batches.
