@@ -1,16 +1,23 @@
 package events
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 )
 
-// Type is one stored event type, declared once in Types: every other layer
-// (the domain's fold and postings, the read model's fold, the test
-// generators) keys its table by Name and has a test that walks Types, so a
-// type missing there fails a test instead of reaching a default branch at
-// run time. See docs/DESIGN.md, "How to add an event type and a command".
+// Type is one stored event type. Each is declared once, in its own file
+// type_<name>.go, which registers it (register); every other layer (the
+// domain's fold and postings, the read model's fold, the test generators)
+// registers its part of the type in a file of the same name and has a test
+// that walks Types, so a type missing there fails a test instead of reaching
+// a default branch at run time. See docs/DESIGN.md, "How to add an event
+// type and a command".
 type Type struct {
+	// Seq is the type's place in Types: the order the types came into the
+	// project. A new type takes the next number (TestTypesComplete checks
+	// that they run from 1 without a gap).
+	Seq int
 	// Name is the stable name written into every stored event and its
 	// subject. It must never change; the Go type may be renamed freely.
 	Name string
@@ -30,39 +37,25 @@ type Type struct {
 // event_reversed: on its own or with the event it belongs to.
 func (t Type) Reversed() bool { return t.Reversible || t.ReversedWith != "" }
 
-// types is every event type, in the order they came into the project.
-var types = []Type{
-	{Name: TypeTermOpened, V: 1, New: newOf[TermOpened]},
-	{Name: TypeDonorRegistered, V: 1, New: newOf[DonorRegistered]},
-	{Name: TypeDonorAmended, V: 1, New: newOf[DonorAmended]},
-	{Name: TypeContributionReceived, V: 1, Reversible: true, New: newOf[ContributionReceived]},
-	{Name: TypeFeeCharged, V: 1, ReversedWith: TypeContributionReceived, New: newOf[FeeCharged]},
-	{Name: TypeBudgetLineAdded, V: 1, New: newOf[BudgetLineAdded]},
-	{Name: TypeAllocationProposed, V: 1, New: newOf[AllocationProposed]},
-	{Name: TypeAllocationApproved, V: 1, Reversible: true, New: newOf[AllocationApproved]},
-	{Name: TypeExpenditureRecorded, V: 1, Reversible: true, New: newOf[ExpenditureRecorded]},
-	{Name: TypePledgeRecorded, V: 1, New: newOf[PledgeRecorded]},
-	{Name: TypePledgeAmended, V: 1, New: newOf[PledgeAmended]},
-	{Name: TypePledgeCancelled, V: 1, New: newOf[PledgeCancelled]},
-	{Name: TypeInterestEarned, V: 1, Reversible: true, New: newOf[InterestEarned]},
-	{Name: TypeRefundPaid, V: 1, Reversible: true, New: newOf[RefundPaid]},
-	{Name: TypeEventReversed, V: 1, New: newOf[EventReversed]},
-	{Name: TypeBalanceCarriedOver, V: 1, New: newOf[BalanceCarriedOver]},
-	{Name: TypeTermClosed, V: 1, New: newOf[TermClosed]},
-	{Name: TypeCityRegistered, V: 1, New: newOf[CityRegistered]},
-	{Name: TypeClusterRegistered, V: 1, New: newOf[ClusterRegistered]},
-	{Name: TypeCoordinatorAppointed, V: 1, New: newOf[CoordinatorAppointed]},
-	{Name: TypeMemberJoined, V: 1, New: newOf[MemberJoined]},
-}
+// types is every registered type, in Seq order; byName indexes it.
+var (
+	types  []Type
+	byName = map[string]Type{}
+)
 
-// byName indexes types.
-var byName = func() map[string]Type {
-	m := make(map[string]Type, len(types))
-	for _, t := range types {
-		m[t.Name] = t
+// register adds a type to Types; each type_<name>.go calls it once, in a
+// package variable's initialiser, so that the types are all registered
+// before any other package uses this one. A name registered twice is a
+// programming error.
+func register(t Type) Type {
+	if _, ok := byName[t.Name]; ok {
+		panic("events: type " + t.Name + " is registered twice")
 	}
-	return m
-}()
+	byName[t.Name] = t
+	i, _ := slices.BinarySearchFunc(types, t.Seq, func(x Type, seq int) int { return cmp.Compare(x.Seq, seq) })
+	types = slices.Insert(types, i, t)
+	return t
+}
 
 // newOf returns a new, empty *P as a Payload.
 func newOf[P any, PP interface {
@@ -72,8 +65,8 @@ func newOf[P any, PP interface {
 	return PP(new(P))
 }
 
-// Types returns every event type. Tests of the other layers walk it to
-// check that their tables have an entry for each.
+// Types returns every event type, in Seq order. Tests of the other layers
+// walk it to check that their tables have an entry for each.
 func Types() []Type { return slices.Clone(types) }
 
 // LookupType returns the type of a stored name.
