@@ -8,9 +8,10 @@ import (
 
 // rule is what the domain does with one event type: how an event of it
 // folds into the state, its postings, and for a money event what it moves
-// and how a reversal marks it. Every entry of events.Types has one
-// (TestRulesComplete); see docs/DESIGN.md, "How to add an event type and a
-// command".
+// and how a reversal marks it. Each is declared in the type's own file,
+// type_<name>.go, with the command that produces only that type; every
+// entry of events.Types has one (TestRulesComplete); see docs/DESIGN.md,
+// "How to add an event type and a command".
 type rule struct {
 	// payload reports whether p is the payload of the rule's type.
 	payload func(p events.Payload) bool
@@ -59,34 +60,19 @@ func (t typed[P]) rule() rule {
 	return r
 }
 
-// rules holds a rule per event type name. It is set in init because its
-// rules use it (a reversal looks up the rule of the event it reverses).
-var rules map[string]rule
+// rules holds a rule per event type name. Each type's file,
+// type_<name>.go, adds its rule with addRule, in a package variable's
+// initialiser, so that every rule is in place before the state is built.
+var rules = map[string]rule{}
 
-func init() {
-	rules = map[string]rule{
-		events.TypeTermOpened:           typed[*events.TermOpened]{apply: applyTermOpened}.rule(),
-		events.TypeDonorRegistered:      typed[*events.DonorRegistered]{apply: applyDonorRegistered}.rule(),
-		events.TypeDonorAmended:         typed[*events.DonorAmended]{apply: applyDonorAmended}.rule(),
-		events.TypeContributionReceived: typed[*events.ContributionReceived]{apply: applyContribution, postings: postContribution, effect: moveContribution, reversed: reversedContribution}.rule(),
-		events.TypeFeeCharged:           typed[*events.FeeCharged]{apply: applyFee, postings: postFee, effect: moveFee}.rule(),
-		events.TypeBudgetLineAdded:      typed[*events.BudgetLineAdded]{apply: applyBudgetLine}.rule(),
-		events.TypeAllocationProposed:   typed[*events.AllocationProposed]{apply: applyProposal}.rule(),
-		events.TypeAllocationApproved:   typed[*events.AllocationApproved]{apply: applyApproval, postings: postApproval, effect: moveApproval, reversed: reversedApproval}.rule(),
-		events.TypeExpenditureRecorded:  typed[*events.ExpenditureRecorded]{apply: applyExpenditure, postings: postExpenditure, effect: moveExpenditure, reversed: reversedExpenditure}.rule(),
-		events.TypePledgeRecorded:       typed[*events.PledgeRecorded]{apply: applyPledgeRecorded, postings: postPledgeRecorded}.rule(),
-		events.TypePledgeAmended:        typed[*events.PledgeAmended]{apply: applyPledgeAmended, postings: postPledgeAmended}.rule(),
-		events.TypePledgeCancelled:      typed[*events.PledgeCancelled]{apply: applyPledgeCancelled, postings: postPledgeCancelled}.rule(),
-		events.TypeInterestEarned:       typed[*events.InterestEarned]{apply: applyInterest, postings: postInterest, effect: moveInterest, reversed: reversedInterest}.rule(),
-		events.TypeRefundPaid:           typed[*events.RefundPaid]{apply: applyRefund, postings: postRefund, effect: moveRefund, reversed: reversedRefund}.rule(),
-		events.TypeEventReversed:        typed[*events.EventReversed]{apply: applyReversal, postings: postReversal}.rule(),
-		events.TypeBalanceCarriedOver:   typed[*events.BalanceCarriedOver]{apply: applyCarryOver, postings: postCarryOver}.rule(),
-		events.TypeTermClosed:           typed[*events.TermClosed]{apply: applyTermClosed}.rule(),
-		events.TypeCityRegistered:       typed[*events.CityRegistered]{apply: applyCity}.rule(),
-		events.TypeClusterRegistered:    typed[*events.ClusterRegistered]{apply: applyCluster}.rule(),
-		events.TypeCoordinatorAppointed: typed[*events.CoordinatorAppointed]{apply: applyCoordinator}.rule(),
-		events.TypeMemberJoined:         typed[*events.MemberJoined]{apply: applyMember}.rule(),
+// addRule registers the rule of event type name, written for its payload
+// type P. A name given twice is a programming error.
+func addRule[P events.Payload](name string, t typed[P]) rule {
+	if _, ok := rules[name]; ok {
+		panic("domain: two rules for event type " + name)
 	}
+	rules[name] = t.rule()
+	return rules[name]
 }
 
 // ruleOf returns the rule of a payload's type.

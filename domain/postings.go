@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 // Accounts of the two books and the memo. Debits are positive, credits
@@ -96,98 +95,11 @@ func postingsOf(p events.Payload) ([]Posting, error) {
 	return ps, nil
 }
 
-// The postings of each event type that moves money (rule.postings), named
-// in the rules table (fold.go).
-
-func postContribution(p *events.ContributionReceived, add func(Posting)) {
-	x := p.USDAmount.Minor
-	add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
-	add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: -x})
-	if p.PledgeID != "" && p.PledgeSettledUSD != nil {
-		memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.PledgeSettledUSD.Minor)
-	}
-}
-
-func postFee(p *events.FeeCharged, add func(Posting)) {
-	x := p.Amount.Minor
-	add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: p.Earmark, Minor: x})
-	add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
-	add(Posting{Account: AccountUILCash, TermID: p.TermID, DonorID: p.DonorID, Minor: x})
-	add(Posting{Account: AccountUILFeeRevenue, TermID: p.TermID, DonorID: p.DonorID, Minor: -x})
-}
-
-func postApproval(p *events.AllocationApproved, add func(Posting)) {
-	for _, d := range funding(p) {
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Earmark: d.Earmark, Minor: d.Amount.Minor})
-	}
-	add(Posting{Account: AccountTrustAllocated, TermID: p.TermID, LineID: p.LineID, Minor: -p.Amount.Minor})
-}
-
-func postExpenditure(p *events.ExpenditureRecorded, add func(Posting)) {
-	x := p.USDAmount.Minor
-	add(Posting{Account: AccountTrustSpent, TermID: p.TermID, LineID: p.LineID, Minor: x})
-	add(Posting{Account: AccountTrustCash, TermID: p.TermID, LineID: p.LineID, Minor: -x})
-}
-
-func postInterest(p *events.InterestEarned, add func(Posting)) {
-	x := p.Amount.Minor
-	add(Posting{Account: AccountTrustCash, TermID: p.TermID, Minor: x})
-	add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, Minor: -x})
-}
-
-func postRefund(p *events.RefundPaid, add func(Posting)) {
-	for _, d := range p.Funding {
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.TermID, DonorID: p.DonorID, Earmark: d.Earmark, Minor: d.Amount.Minor})
-	}
-	add(Posting{Account: AccountTrustCash, TermID: p.TermID, DonorID: p.DonorID, Minor: -p.Amount.Minor})
-}
-
-func postCarryOver(p *events.BalanceCarriedOver, add func(Posting)) {
-	shares := p.Shares
-	if len(shares) == 0 {
-		// Money no donor can be credited with moves all the same.
-		shares = []events.Share{{Amount: p.Amount}}
-	}
-	for _, sh := range shares {
-		x := sh.Amount.Minor
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.FromTermID, DonorID: sh.DonorID, Earmark: p.Earmark, Minor: x})
-		add(Posting{Account: AccountTrustCash, TermID: p.FromTermID, DonorID: sh.DonorID, Minor: -x})
-		add(Posting{Account: AccountTrustCash, TermID: p.ToTermID, DonorID: sh.DonorID, Minor: x})
-		add(Posting{Account: AccountTrustUnallocated, TermID: p.ToTermID, DonorID: sh.DonorID, Earmark: p.ToEarmark, Minor: -x})
-	}
-}
-
-func postPledgeRecorded(p *events.PledgeRecorded, add func(Posting)) {
-	memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark.Key(), p.USDAmount.Minor)
-}
-
-func postPledgeAmended(p *events.PledgeAmended, add func(Posting)) {
-	memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, p.OutstandingUSDChange.Minor)
-}
-
-func postPledgeCancelled(p *events.PledgeCancelled, add func(Posting)) {
-	memo(add, p.TermID, p.DonorID, p.PledgeID, p.Earmark, -p.WrittenOffUSD.Minor)
-}
-
-func postReversal(p *events.EventReversed, add func(Posting)) {
-	for _, x := range p.Postings {
-		add(Posting{Account: x.Account, TermID: x.TermID, LineID: x.LineID, DonorID: x.DonorID,
-			Earmark: x.Earmark, PledgeID: x.PledgeID, Minor: x.Amount.Minor})
-	}
-}
+// The postings of each event type that moves money (rule.postings) are in
+// the type's file, type_<name>.go.
 
 // memo adds the two memo legs of a change of x in what a pledge expects.
 func memo(add func(Posting), term, donor, pledge, earmark string, x int64) {
 	add(Posting{Account: AccountMemoPledges, TermID: term, DonorID: donor, PledgeID: pledge, Earmark: earmark, Minor: x})
 	add(Posting{Account: AccountMemoPledgesContra, TermID: term, DonorID: donor, PledgeID: pledge, Earmark: earmark, Minor: -x})
-}
-
-// negate returns the postings that cancel ps, as a reversal carries them.
-func negate(ps []Posting) []events.Posting {
-	out := make([]events.Posting, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, events.Posting{Account: p.Account, TermID: p.TermID, LineID: p.LineID, DonorID: p.DonorID,
-			Earmark: p.Earmark, PledgeID: p.PledgeID, Amount: money.USDAmount(-p.Minor)})
-	}
-	return out
 }

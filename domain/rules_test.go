@@ -20,7 +20,7 @@ func TestRulesComplete(t *testing.T) {
 	for _, ty := range events.Types() {
 		r, ok := rules[ty.Name]
 		if !ok {
-			t.Errorf("event type %s has no domain rule (fold.go)", ty.Name)
+			t.Errorf("event type %s has no domain rule (type_%s.go)", ty.Name, ty.Name)
 			continue
 		}
 		if !r.payload(ty.New()) || r.apply == nil {
@@ -44,6 +44,72 @@ func TestRulesComplete(t *testing.T) {
 			t.Errorf("rule for %s, which is not in events.Types", name)
 		}
 	}
+}
+
+// TestRuleFiles walks this package's source: every rule is added in the
+// file of its type, type_<name>.go, so that a type's fold, postings and
+// command are found in one place.
+func TestRuleFiles(t *testing.T) {
+	n := 0
+	for _, path := range sourceFiles(t) {
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(x ast.Node) bool {
+			call, ok := x.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "addRule" {
+				return true
+			}
+			n++
+			sel, ok := call.Args[0].(*ast.SelectorExpr)
+			if !ok {
+				t.Errorf("%s: addRule of %T, not of an events.Type… constant", path, call.Args[0])
+				return true
+			}
+			if want := "type_" + snake(strings.TrimPrefix(sel.Sel.Name, "Type")) + ".go"; path != want {
+				t.Errorf("the rule of events.%s is added in %s, not in %s", sel.Sel.Name, path, want)
+			}
+			return true
+		})
+	}
+	if n != len(events.Types()) {
+		t.Errorf("%d calls of addRule, %d event types", n, len(events.Types()))
+	}
+}
+
+// snake turns CamelCase into snake_case: InterestEarned → interest_earned.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// sourceFiles returns the non-test Go files of this package.
+func sourceFiles(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range paths {
+		if !strings.HasSuffix(p, "_test.go") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TestCommandsComplete walks this package's source: every type with a
