@@ -87,7 +87,7 @@ func streamLeader(t *testing.T, l *eventlog.Log, not string, deadline time.Time)
 	var last string
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		s, err := l.JetStream().Stream(ctx, l.Stream())
+		s, err := l.JetStreamForTests().Stream(ctx, l.Stream())
 		cancel()
 		if err == nil {
 			ci := s.CachedInfo().Cluster
@@ -174,7 +174,7 @@ func TestClusterTwoWritersRace(t *testing.T) {
 	t.Logf("cluster of 3 formed with a meta leader in %v", time.Since(start).Round(time.Millisecond))
 	n1, n2, n3 := c.Servers[0], c.Servers[1], c.Servers[2]
 	log1 := openLog(t, testnats.Connect(t, n1))
-	info, err := log1.JetStream().Stream(t.Context(), log1.Stream())
+	info, err := log1.JetStreamForTests().Stream(t.Context(), log1.Stream())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestClusterTwoWritersRace(t *testing.T) {
 	msg.Data, _ = last.Encode()
 	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(last.StreamSeq-1, 10))
 	msg.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, eventlog.FundFilter("mdfm"))
-	_, err = jetstreamext.PublishMsgBatch(t.Context(), log1.JetStream(), []*nats.Msg{msg})
+	_, err = jetstreamext.PublishMsgBatch(t.Context(), log1.JetStreamForTests(), []*nats.Msg{msg})
 	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) || (apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence && apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 		t.Errorf("stale expectation on R3: got %v, want error 10071 or 10164", err)

@@ -146,8 +146,13 @@ func (l *Log) Connected() error {
 	return nil
 }
 
-// JetStream returns the log's JetStream context.
-func (l *Log) JetStream() jetstream.JetStream { return l.js }
+// JetStreamForTests returns the log's JetStream context, for tests that do
+// what the ledger never does: publish a forged or junk message without the
+// append's expectation (internal/ledgertest's forger), close the log's
+// connection, ask a cluster which server leads the stream. The ledger's own
+// code reads and writes the stream through Log's methods (Append, the reads,
+// Info, ReadMsg) only; TestJetStreamForTestsOnly holds it to that.
+func (l *Log) JetStreamForTests() jetstream.JetStream { return l.js }
 
 // Stream returns the stream's name.
 func (l *Log) Stream() string { return l.name }

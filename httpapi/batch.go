@@ -182,13 +182,9 @@ func (s *Server) closeAnswerOf(ctx context.Context, res ledger.Result) (any, err
 // readEvent reads the event at a stream sequence and checks that it is the
 // one ref names.
 func (s *Server) readEvent(ctx context.Context, streamSeq uint64, ref events.Ref) (events.Event, error) {
-	st, err := s.cfg.Log.JetStream().Stream(ctx, s.cfg.Log.Stream())
+	m, err := s.cfg.Log.ReadMsg(ctx, streamSeq)
 	if err != nil {
 		return events.Event{}, fmt.Errorf("read event %s: %w", ref.ID, err)
-	}
-	m, err := st.GetMsg(ctx, streamSeq)
-	if err != nil {
-		return events.Event{}, fmt.Errorf("read event %s at stream seq %d: %w", ref.ID, streamSeq, err)
 	}
 	e, err := events.Decode(m.Data)
 	if err != nil {

@@ -19,7 +19,7 @@ func TestCatchUpFailureIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	log.JetStream().Conn().Close()
+	log.JetStreamForTests().Conn().Close()
 	c := &domain.RegisterDonor{ID: "d-1", Name: "Donor", Kind: "other", Country: "DE"}
 	domain.SetMeta(c, domain.Meta{Actor: "olu", Today: "2021-06-01"})
 	_, err = w.Submit(t.Context(), Request{CommandID: "k-1", CommandHash: "h", Command: c})

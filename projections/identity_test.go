@@ -103,15 +103,11 @@ func TestIdentityAfterEveryEvent(t *testing.T) {
 		defer w.Close()
 		// The fund's events follow the stream's last message (a failed
 		// history, while rapid shrinks it, may leave some unapplied).
-		st, err := log.JetStream().Stream(t.Context(), log.Stream())
+		info, err := log.Info(t.Context())
 		if err != nil {
 			rt.Fatal(err)
 		}
-		info, err := st.Info(t.Context())
-		if err != nil {
-			rt.Fatal(err)
-		}
-		last := info.State.LastSeq
+		last := info.LastSeq
 		h := &history{t: rt, s: s, raw: raw, fund: fund, state: domain.NewState(fund), lastStream: last, opened: map[string]uint64{},
 			writtenOff: map[string]int64{}, books: map[bookKey]int64{}, seen: seen}
 		prelude := historyPrelude(rt)
@@ -174,12 +170,8 @@ type history struct {
 // to the State, and checks. A direct get per message, not a consumer per
 // command: the server limits consumers.
 func (h *history) follow(t *testing.T, log *eventlog.Log, until uint64) {
-	st, err := log.JetStream().Stream(t.Context(), log.Stream())
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	for seq := h.lastStream + 1; seq <= until; seq++ {
-		m, err := st.GetMsg(t.Context(), seq)
+		m, err := log.ReadMsg(t.Context(), seq)
 		if err != nil {
 			h.t.Fatalf("read stream seq %d: %v", seq, err)
 		}

@@ -57,16 +57,11 @@ func TestStatementsAddUpToTheTerm(t *testing.T) {
 			rt.Fatal(err)
 		}
 		defer w.Close()
-		js := log.JetStream()
-		st, err := js.Stream(t.Context(), log.Stream())
+		info, err := log.Info(t.Context())
 		if err != nil {
 			rt.Fatal(err)
 		}
-		info, err := st.Info(t.Context())
-		if err != nil {
-			rt.Fatal(err)
-		}
-		last := info.State.LastSeq
+		last := info.LastSeq
 		state := domain.NewState(fund)
 		prelude := historyPrelude(rt)
 		steps := rapid.IntRange(100, 250).Draw(rt, "commands")
@@ -89,7 +84,7 @@ func TestStatementsAddUpToTheTerm(t *testing.T) {
 				rt.Fatalf("command %d %T: %v", i, c, err)
 			}
 			for seq := last + 1; seq <= r.StreamSeq; seq++ {
-				m, err := st.GetMsg(t.Context(), seq)
+				m, err := log.ReadMsg(t.Context(), seq)
 				if err != nil {
 					rt.Fatalf("read stream seq %d: %v", seq, err)
 				}

@@ -236,7 +236,7 @@ func TestAlteredEventStopsTheTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.JetStream().Publish(t.Context(), eventlog.Subject(eventlog.DefaultFund, "junk"), []byte(`{"not":"an event"}`)); err != nil {
+	if _, err := log.JetStreamForTests().Publish(t.Context(), eventlog.Subject(eventlog.DefaultFund, "junk"), []byte(`{"not":"an event"}`)); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {

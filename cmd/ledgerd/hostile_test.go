@@ -427,12 +427,8 @@ func (h *hostileHistory) follow() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := h.d.m.log.JetStream().Stream(ctx, h.d.m.log.Stream())
-	if err != nil {
-		h.rt.Fatal(err)
-	}
 	for seq := h.lastStream + 1; seq <= last; seq++ {
-		m, err := st.GetMsg(ctx, seq)
+		m, err := h.d.m.log.ReadMsg(ctx, seq)
 		if err != nil {
 			h.rt.Fatalf("read stream seq %d: %v", seq, err)
 		}

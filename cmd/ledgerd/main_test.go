@@ -16,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
 )
@@ -280,19 +279,15 @@ func (d *daemon) streamLastSeq(t fatalT) uint64 {
 }
 
 // streamState is the stream's state as the server reports it.
-func (d *daemon) streamState(t fatalT) jetstream.StreamState {
+func (d *daemon) streamState(t fatalT) eventlog.Info {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := d.m.log.JetStream().Stream(ctx, d.m.log.Stream())
+	info, err := d.m.log.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State
+	return info
 }
 
 // eventLines reads GET /v1/events and returns its NDJSON lines.

@@ -264,7 +264,7 @@ func TestProjectorFailureShowsInReadiness(t *testing.T) {
 	if d.get(t, "/readyz", "", &ready); ready["status"] != "ready" {
 		t.Errorf("readyz of a running daemon: %v", ready)
 	}
-	if _, err := d.m.log.JetStream().Publish(t.Context(), "mdfm.other.junk", []byte(`{"not":"an event"}`)); err != nil {
+	if _, err := d.m.log.JetStreamForTests().Publish(t.Context(), "mdfm.other.junk", []byte(`{"not":"an event"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if msg := waitNotReady(t, d); !strings.Contains(msg, "projector stopped") {

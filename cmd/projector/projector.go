@@ -330,10 +330,8 @@ func logProgress(ctx context.Context, c config, log *eventlog.Log, s *projection
 			continue
 		}
 		attrs := []any{"checkpoint", cp, "applied", cp - last}
-		if st, err := log.JetStream().Stream(ctx, c.stream); err == nil {
-			if info, err := st.Info(ctx); err == nil && info.State.LastSeq >= cp {
-				attrs = append(attrs, "stream_last_seq", info.State.LastSeq, "lag", info.State.LastSeq-cp)
-			}
+		if info, err := log.Info(ctx); err == nil && info.LastSeq >= cp {
+			attrs = append(attrs, "stream_last_seq", info.LastSeq, "lag", info.LastSeq-cp)
 		}
 		logger.Info("projector progress", attrs...)
 		last = cp
@@ -437,15 +435,11 @@ func export(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, 
 // the reader's business. Stored events are canonical JSON, which holds no
 // raw newline; a message that does would break the format and is an error.
 func exportLog(ctx context.Context, log *eventlog.Log, w io.Writer) (uint64, error) {
-	st, err := log.JetStream().Stream(ctx, log.Stream())
+	info, err := log.Info(ctx)
 	if err != nil {
 		return 0, err
 	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return 0, err
-	}
-	last := info.State.LastSeq
+	last := info.LastSeq
 	if last == 0 {
 		return 0, nil
 	}

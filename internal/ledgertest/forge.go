@@ -36,7 +36,10 @@ func AppendUnbalanced(t testing.TB, log *eventlog.Log, fund, term, line, allocat
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack, err := log.JetStream().Publish(t.Context(), eventlog.Subject(fund, e.Type), b)
+	// A raw publish, without the expectation Append sends: the point is to
+	// store what the ledger's writer never would. It is the one use of
+	// JetStreamForTests outside tests (eventlog's TestJetStreamForTestsOnly).
+	ack, err := log.JetStreamForTests().Publish(t.Context(), eventlog.Subject(fund, e.Type), b)
 	if err != nil {
 		t.Fatal(err)
 	}
