@@ -372,47 +372,7 @@ func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) er
 		if err := rows.Scan(&account, &typ, &earmark, &debit, &x); err != nil {
 			return fmt.Errorf("sum postings: %w", err)
 		}
-		switch account {
-		case domain.AccountTrustCash:
-			add(&f.trustCash, x)
-			switch typ {
-			case events.TypeContributionReceived:
-				add(&f.received, x)
-			case events.TypeInterestEarned:
-				add(&f.interest, x)
-			case events.TypeRefundPaid:
-				add(&f.refunded, -x)
-			case events.TypeBalanceCarriedOver:
-				// Money comes into the term it is carried to and leaves
-				// the term it is carried from: the sign tells which.
-				if debit {
-					add(&f.carriedIn, x)
-				} else {
-					add(&f.carriedOut, -x)
-				}
-			}
-		case domain.AccountTrustUnallocated:
-			add(&f.unallocated, -x)
-			if earmark == "" {
-				add(&f.unearmarked, -x)
-			} else {
-				v := f.earmarked[earmark]
-				add(&v, -x)
-				f.earmarked[earmark] = v
-			}
-		case domain.AccountTrustAllocated:
-			add(&f.allocatedUnspent, -x)
-		case domain.AccountTrustSpent:
-			add(&f.spent, x)
-			add(&f.allocatedUnspent, -x)
-		case domain.AccountUILFeeRevenue:
-			// Fees are UIL's revenue credits: the only way trust money
-			// reaches UIL.
-			add(&f.fees, -x)
-			add(&f.uilRevenue, -x)
-		case domain.AccountMemoPledges:
-			add(&f.pledgeOutstanding, x)
-		}
+		f.addPosting(add, account, typ, earmark, debit, x)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sum postings: %w", err)
@@ -426,6 +386,67 @@ func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) er
 		}
 	}
 	return nil
+}
+
+// addPosting adds one sum of postings (x, a debit when debit) on account,
+// of event type typ and pot earmark, to the figures, with add. It reports
+// whether it knows the account and, on trust:cash, the event type; a sum it
+// does not know is left out, and the identities then fail at run time.
+// TestFiguresTakeEveryPosting walks every kind of posting the domain books,
+// so that a new one missed here fails a test first.
+func (f *figures) addPosting(add func(to *int64, x int64), account, typ, earmark string, debit bool, x int64) bool {
+	switch account {
+	case domain.AccountTrustCash:
+		add(&f.trustCash, x)
+		switch typ {
+		case events.TypeContributionReceived:
+			add(&f.received, x)
+		case events.TypeInterestEarned:
+			add(&f.interest, x)
+		case events.TypeRefundPaid:
+			add(&f.refunded, -x)
+		case events.TypeBalanceCarriedOver:
+			// Money comes into the term it is carried to and leaves
+			// the term it is carried from: the sign tells which.
+			if debit {
+				add(&f.carriedIn, x)
+			} else {
+				add(&f.carriedOut, -x)
+			}
+		case events.TypeFeeCharged, events.TypeExpenditureRecorded:
+			// Counted where they land: fees on uil:fee_revenue,
+			// spending on trust:spent.
+		default:
+			return false
+		}
+	case domain.AccountTrustUnallocated:
+		add(&f.unallocated, -x)
+		if earmark == "" {
+			add(&f.unearmarked, -x)
+		} else {
+			v := f.earmarked[earmark]
+			add(&v, -x)
+			f.earmarked[earmark] = v
+		}
+	case domain.AccountTrustAllocated:
+		add(&f.allocatedUnspent, -x)
+	case domain.AccountTrustSpent:
+		add(&f.spent, x)
+		add(&f.allocatedUnspent, -x)
+	case domain.AccountUILFeeRevenue:
+		// Fees are UIL's revenue credits: the only way trust money
+		// reaches UIL.
+		add(&f.fees, -x)
+		add(&f.uilRevenue, -x)
+	case domain.AccountMemoPledges:
+		add(&f.pledgeOutstanding, x)
+	case domain.AccountUILCash, domain.AccountMemoPledgesContra:
+		// The other legs of fees and of pledges: counted on
+		// uil:fee_revenue and memo:pledges.
+	default:
+		return false
+	}
+	return true
 }
 
 // pledged is the Balance.Pledged figure of a term, in US cents.
