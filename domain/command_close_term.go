@@ -30,7 +30,7 @@ type CloseTerm struct {
 	Disposition DispositionInput `json:"disposition"`
 }
 
-func (c *CloseTerm) decide(s *State) ([]events.Event, error) { return s.closeTerm(c) }
+func (c *CloseTerm) decide(s *State) ([]events.Event, error) { return closeTerm(s, c) }
 
 // closeTerm decides the close of a term (rule 6). Its unallocated balance is
 // disposed of pot by pot:
@@ -46,8 +46,8 @@ func (c *CloseTerm) decide(s *State) ([]events.Event, error) { return s.closeTer
 // Approved allocations keep their unspent money; term_closed lists them.
 // They may still be spent, dated after the term's end. A proposal not yet
 // approved can no longer be.
-func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
-	t, err := s.term("id", c.ID)
+func closeTerm(s *State, c *CloseTerm) ([]events.Event, error) {
+	t, err := term(s, "id", c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -60,15 +60,15 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 	if c.ClosedOn < t.EndsOn {
 		return nil, refuse(CodeTermNotEnded, "closed_on", "term %s ends on %s: it cannot be closed on %s", t.ID, t.EndsOn, c.ClosedOn)
 	}
-	disp, next, err := s.closeDisposition(t, c.Disposition)
+	disp, next, err := closeDisposition(s, t, c.Disposition)
 	if err != nil {
 		return nil, err
 	}
-	carries, refunds, carried, refunded, err := s.disposePots(t, next)
+	carries, refunds, carried, refunded, err := disposePots(s, t, next)
 	if err != nil {
 		return nil, err
 	}
-	rps, err := s.closeRefunds(t, refunds, c.ClosedOn)
+	rps, err := closeRefunds(s, t, refunds, c.ClosedOn)
 	if err != nil {
 		return nil, err
 	}
@@ -77,13 +77,13 @@ func (s *State) closeTerm(c *CloseTerm) ([]events.Event, error) {
 	}
 	ps := append(rps, carries...)
 	ps = append(ps, &events.TermClosed{TermID: t.ID, ClosedOn: c.ClosedOn, Disposition: disp, Unallocated: money.USDAmount(t.Unallocated),
-		CarriedOver: money.USDAmount(carried), Refunded: money.USDAmount(refunded), AllocationsKept: s.keptAllocations(t)})
+		CarriedOver: money.USDAmount(carried), Refunded: money.USDAmount(refunded), AllocationsKept: keptAllocations(s, t)})
 	return build(c.ClosedOn, ps...)
 }
 
 // closeDisposition checks what a close of t does with its unallocated
 // balance, and returns the term it is carried to (nil for a refund).
-func (s *State) closeDisposition(t *Term, d DispositionInput) (events.Disposition, *Term, error) {
+func closeDisposition(s *State, t *Term, d DispositionInput) (events.Disposition, *Term, error) {
 	disp := events.Disposition{Kind: d.Kind}
 	switch d.Kind {
 	case "":
@@ -94,7 +94,7 @@ func (s *State) closeDisposition(t *Term, d DispositionInput) (events.Dispositio
 		}
 		return disp, nil, nil
 	case DispositionCarryOver:
-		next, err := s.term("disposition.to_term_id", d.ToTermID)
+		next, err := term(s, "disposition.to_term_id", d.ToTermID)
 		if err != nil {
 			return disp, nil, err
 		}
@@ -112,9 +112,9 @@ func (s *State) closeDisposition(t *Term, d DispositionInput) (events.Dispositio
 
 // disposePots decides, pot by pot, what the close of t carries to next (nil
 // for a refund) and what it refunds to each donor (donor → draws).
-func (s *State) disposePots(t, next *Term) (carries []events.Payload, refunds map[string][]events.Draw, carried, refunded int64, err error) {
+func disposePots(s *State, t, next *Term) (carries []events.Payload, refunds map[string][]events.Draw, carried, refunded int64, err error) {
 	refunds = map[string][]events.Draw{}
-	for _, k := range t.potKeys() {
+	for _, k := range t.PotKeys() {
 		bal := t.Pot(k)
 		shares := t.PotShares(k)
 		to, carry := k, next != nil
@@ -145,7 +145,7 @@ func (s *State) disposePots(t, next *Term) (carries []events.Payload, refunds ma
 
 // closeRefunds returns the refund_paid of each donor a close refunds, in
 // donor order, dated closedOn.
-func (s *State) closeRefunds(t *Term, refunds map[string][]events.Draw, closedOn string) ([]events.Payload, error) {
+func closeRefunds(s *State, t *Term, refunds map[string][]events.Draw, closedOn string) ([]events.Payload, error) {
 	donors := make([]string, 0, len(refunds))
 	for d := range refunds {
 		donors = append(donors, d)
@@ -169,7 +169,7 @@ func (s *State) closeRefunds(t *Term, refunds map[string][]events.Draw, closedOn
 
 // keptAllocations returns the approved allocations of t with unspent
 // money, by id: they keep it after the close.
-func (s *State) keptAllocations(t *Term) []events.KeptAllocation {
+func keptAllocations(s *State, t *Term) []events.KeptAllocation {
 	kept := []events.KeptAllocation{}
 	ids := make([]string, 0)
 	for id, a := range s.Allocations {

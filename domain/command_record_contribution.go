@@ -19,20 +19,22 @@ type RecordContribution struct {
 	BankRef    string     `json:"bank_ref"`
 }
 
-func (c *RecordContribution) decide(s *State) ([]events.Event, error) { return s.recordContribution(c) }
+func (c *RecordContribution) decide(s *State) ([]events.Event, error) {
+	return recordContribution(s, c)
+}
 
-func (s *State) recordContribution(c *RecordContribution) ([]events.Event, error) {
+func recordContribution(s *State, c *RecordContribution) ([]events.Event, error) {
 	if err := checkID("id", c.ID); err != nil {
 		return nil, err
 	}
-	if err := s.checkMovementID(c.ID); err != nil {
+	if err := checkMovementID(s, c.ID); err != nil {
 		return nil, err
 	}
-	d, err := s.donor("donor_id", c.DonorID)
+	d, err := donor(s, "donor_id", c.DonorID)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.term("term_id", c.TermID)
+	t, err := term(s, "term_id", c.TermID)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ type ReverseEvent struct {
 	Reason  string `json:"reason"`
 }
 
-func (c *ReverseEvent) decide(s *State) ([]events.Event, error) { return s.reverseEvent(c) }
+func (c *ReverseEvent) decide(s *State) ([]events.Event, error) { return reverseEvent(s, c) }
 
 // reverseEvent decides a correction (rule 5). The reversal is dated on the
 // reversed event's effective date, so that a report as of any date shows
@@ -27,7 +27,7 @@ func (c *ReverseEvent) decide(s *State) ([]events.Event, error) { return s.rever
 // allocation proposed again, its money back in the pots it was drawn from;
 // it may be approved again later. The overdraw checks are against today's
 // balances.
-func (s *State) reverseEvent(c *ReverseEvent) ([]events.Event, error) {
+func reverseEvent(s *State, c *ReverseEvent) ([]events.Event, error) {
 	if err := checkID("id", c.ID); err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *State) reverseEvent(c *ReverseEvent) ([]events.Event, error) {
 	if p, ok := rec.Payload.(*events.ContributionReceived); ok && p.PledgeID != "" && s.Pledges[p.PledgeID].Cancelled {
 		return nil, refuse(CodePledgeCancelled, "event_id", "receipt %s paid pledge %s, which was cancelled: its memo balance was written off", p.ContributionID, p.PledgeID)
 	}
-	if err := s.checkReversal(targets); err != nil {
+	if err := checkReversal(s, targets); err != nil {
 		return nil, err
 	}
 	out := make([]events.Event, 0, len(targets)+1)
@@ -114,16 +114,14 @@ func revalue(pl *Pledge, p *events.ContributionReceived, reversalID, on string) 
 // when a balance would go below zero: a pot of unallocated money, an
 // allocation's unspent money, or a donor's net money in a pot (its refunds
 // would then exceed its receipts: reverse the refund first).
-func (s *State) checkReversal(targets []string) error {
-	sim := s.cloneBalances()
-	for _, id := range targets {
-		if err := sim.moneyEffect(s.Events[id].Payload, -1); err != nil {
-			return err
-		}
+func checkReversal(s *State, targets []string) error {
+	sim, err := s.Undone(targets)
+	if err != nil {
+		return err
 	}
 	termID := s.Events[targets[0]].TermID
 	before, after := s.Terms[termID], sim.Terms[termID]
-	keys := append(after.potKeys(), "")
+	keys := append(after.PotKeys(), "")
 	for _, k := range keys {
 		if v := after.Pot(k); v < 0 {
 			return refuse(CodeReversalOverdrawsUnallocated, "event_id", "reversing it would take %s from the unallocated %s of term %s, which holds %s",
@@ -153,7 +151,7 @@ func (s *State) checkReversal(targets []string) error {
 	since := s.Events[targets[0]].FundSeq
 	for _, k := range sortedKeys(after.DonorNet) {
 		for _, d := range sortedKeys(after.DonorNet[k]) {
-			if v, w := after.DonorNet[k][d], before.DonorNet[k][d]; v < 0 && v < w && s.refundedSince(d, termID, k, since) {
+			if v, w := after.DonorNet[k][d], before.DonorNet[k][d]; v < 0 && v < w && refundedSince(s, d, termID, k, since) {
 				return refuse(CodeReversalOverdrawsDonor, "event_id", "donor %s was refunded more from the %s of term %s than its other receipts put there: reverse the refund first",
 					d, potName(k), termID)
 			}
@@ -164,7 +162,7 @@ func (s *State) checkReversal(targets []string) error {
 
 // refundedSince reports whether a standing refund to the donor drew on the
 // term's pot after fund_seq since.
-func (s *State) refundedSince(donor, termID, pot string, since uint64) bool {
+func refundedSince(s *State, donor, termID, pot string, since uint64) bool {
 	for _, r := range s.Refunds {
 		if r.Reversed || r.DonorID != donor || r.TermID != termID || s.Events[r.EventID].FundSeq <= since {
 			continue

@@ -65,9 +65,9 @@ func Commands() []Command {
 	}
 }
 
-// Each command is declared with the method of State that decides it: a
-// command that produces events of one type in the type's file
-// (type_<name>.go), one that produces several in command_<name>.go. A
-// batch decides the commands it holds (batch.go).
+// Each command is declared in its own file, command_<name>.go (RecordInterest
+// in command_record_interest.go), with its decide method and the function
+// that decides it; TestCommandsComplete checks it. A batch decides the
+// commands it holds (batch.go).
 
-func (c *Batch) decide(s *State) ([]events.Event, error) { return s.decideBatchCommand(c) }
+func (c *Batch) decide(s *State) ([]events.Event, error) { return decideBatchCommand(s, c) }

@@ -83,7 +83,7 @@ func isDigits(s string) bool {
 // unallocated balance of its term, and money earmarked elsewhere is not
 // available to the line) and keeps a line within its budget, counting what
 // is already pending on the line.
-func (s *State) checkAllocatable(t *Term, l *Line, amount, pending int64) error {
+func checkAllocatable(s *State, t *Term, l *Line, amount, pending int64) error {
 	if amount > t.Unallocated {
 		return refuse(CodeInsufficientUnallocated, "amount", "allocating %s exceeds the unallocated balance of term %s (%s)",
 			money.FormatUSD(amount), t.ID, money.FormatUSD(t.Unallocated))
@@ -99,7 +99,7 @@ func (s *State) checkAllocatable(t *Term, l *Line, amount, pending int64) error 
 	return nil
 }
 
-func (s *State) term(field, id string) (*Term, error) {
+func term(s *State, field, id string) (*Term, error) {
 	if id == "" {
 		return nil, refuse(CodeMissingField, field, "%s is required", field)
 	}
@@ -110,7 +110,7 @@ func (s *State) term(field, id string) (*Term, error) {
 	return t, nil
 }
 
-func (s *State) donor(field, id string) (*Donor, error) {
+func donor(s *State, field, id string) (*Donor, error) {
 	if id == "" {
 		return nil, refuse(CodeMissingField, field, "%s is required", field)
 	}
@@ -127,7 +127,7 @@ func (s *State) donor(field, id string) (*Donor, error) {
 // and a ref that repeats makes the activity file fail (found by
 // TestHostileHistories: a pledge given a receipt's id broke
 // GET /v1/iati/activities.xml).
-func (s *State) checkMovementID(id string) error {
+func checkMovementID(s *State, id string) error {
 	if _, ok := s.Pledges[id]; ok {
 		return refuse(CodeDuplicateID, "id", "%s is already a pledge's id; pledges, receipts and expenditures share ids", id)
 	}

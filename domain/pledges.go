@@ -55,7 +55,7 @@ func outstandingUSD(usd, amount, left int64) int64 {
 }
 
 // pledge looks up the pledge a command names in its path.
-func (s *State) pledge(id string) (*Pledge, error) {
+func pledge(s *State, id string) (*Pledge, error) {
 	if id == "" {
 		return nil, refuse(CodeMissingField, "id", "the pledge id is required")
 	}

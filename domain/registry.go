@@ -10,7 +10,7 @@ const (
 
 // participation checks what coordinator appointments and memberships share:
 // the cluster, city and term exist.
-func (s *State) participation(clusterID, cityID, termID string) (*Cluster, *City, *Term, error) {
+func participation(s *State, clusterID, cityID, termID string) (*Cluster, *City, *Term, error) {
 	if clusterID == "" {
 		return nil, nil, nil, refuse(CodeMissingField, "cluster_id", "the cluster id is required")
 	}
@@ -25,7 +25,7 @@ func (s *State) participation(clusterID, cityID, termID string) (*Cluster, *City
 	if !ok {
 		return nil, nil, nil, refuse(CodeUnknownCity, "city_id", "no city %s is registered", trunc(cityID))
 	}
-	t, err := s.term("term_id", termID)
+	t, err := term(s, "term_id", termID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -34,7 +34,7 @@ func (s *State) participation(clusterID, cityID, termID string) (*Cluster, *City
 
 // clustersOf returns the clusters city is a member of in term, and the one
 // it coordinates ("" for none).
-func (s *State) clustersOf(city, term string) (member []string, coordinates string) {
+func clustersOf(s *State, city, term string) (member []string, coordinates string) {
 	for id, cl := range s.Clusters {
 		if contains(cl.Members[term], city) {
 			member = append(member, id)

@@ -1,282 +1,73 @@
 package domain
 
 import (
-	"fmt"
-
+	"github.com/unesco-uil/mdfm-ledger/domain/state"
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
-// State is what Decide needs to know about one fund: every id in use and the
-// balances the rules test. It is built only by Apply.
-type State struct {
-	Fund          string
-	FundSeq       uint64
-	Terms         map[string]*Term
-	Donors        map[string]*Donor
-	Contributions map[string]*Contribution
-	Lines         map[string]*Line
-	Allocations   map[string]*Allocation
-	Expenditures  map[string]*Expenditure
-	Pledges       map[string]*Pledge
-	Interest      map[string]*Interest
-	Refunds       map[string]*Refund
-	Reversals     map[string]*Reversal
-	Cities        map[string]*City
-	Clusters      map[string]*Cluster
-	// Events knows every event of the fund by its envelope id: its type and
-	// position, and for a money event what a reversal of it needs.
-	Events map[string]*EventRecord
-	// Undo is nil but in DecideBatch's simulation, which shares the maps
-	// that grow with the history (see shareLog) with the state it was made
-	// from: Apply then records in it how to put back every entry of those
-	// maps it adds or changes.
-	Undo *UndoLog
+// The state of a fund and how its events fold into it, with their postings,
+// are package state (domain/state): Decide reads the state, Apply builds it.
+// The names below keep them part of the domain's API.
+
+// The state's types (see package state).
+type (
+	State          = state.State
+	Term           = state.Term
+	Totals         = state.Totals
+	Donor          = state.Donor
+	DonorAmendment = state.DonorAmendment
+	Contribution   = state.Contribution
+	Line           = state.Line
+	Allocation     = state.Allocation
+	Expenditure    = state.Expenditure
+	Pledge         = state.Pledge
+	Interest       = state.Interest
+	Refund         = state.Refund
+	Reversal       = state.Reversal
+	City           = state.City
+	Cluster        = state.Cluster
+	EventRecord    = state.EventRecord
+	UndoLog        = state.UndoLog
+	Posting        = state.Posting
+)
+
+// Accounts of the two books and the memo (see package state).
+const (
+	AccountTrustCash         = state.AccountTrustCash
+	AccountTrustUnallocated  = state.AccountTrustUnallocated
+	AccountTrustAllocated    = state.AccountTrustAllocated
+	AccountTrustSpent        = state.AccountTrustSpent
+	AccountUILCash           = state.AccountUILCash
+	AccountUILFeeRevenue     = state.AccountUILFeeRevenue
+	AccountMemoPledges       = state.AccountMemoPledges
+	AccountMemoPledgesContra = state.AccountMemoPledgesContra
+)
+
+// ErrUnbalanced is state.ErrUnbalanced.
+var ErrUnbalanced = state.ErrUnbalanced
+
+// NewState returns the empty state of a fund (state.NewState).
+func NewState(fund string) *State { return state.NewState(fund) }
+
+// Apply folds one event into the state (state.Apply).
+func Apply(s *State, e events.Event) error { return state.Apply(s, e) }
+
+// Postings returns the legs of an event (state.Postings).
+func Postings(e events.Event) ([]Posting, error) { return state.Postings(e) }
+
+// PayloadPostings is Postings with the payload decoded (state.PayloadPostings).
+func PayloadPostings(e events.Event, p events.Payload) ([]Posting, error) {
+	return state.PayloadPostings(e, p)
 }
 
-// Term is an opened term with its running totals, all in US cents.
-//
-// Its unallocated balance is split into pots: Unearmarked, free for any
-// line of the term, and Earmarked, keyed by target ("line:<id>" or
-// "cluster:<id>"), which only that line or the lines of that cluster may
-// draw on. Unallocated == Unearmarked + Σ Earmarked after every event.
-type Term struct {
-	ID, StartsOn, EndsOn string
-	TargetMinor          int64
-	FeeRate              string
-	Totals
-	Unearmarked int64
-	Earmarked   map[string]int64 // pot key → balance; no zero entries
-	// DonorNet is, per pot key ("" for the unearmarked pot) and donor, the
-	// donor's net money put into the pot: receipts less their fees, plus
-	// what a carry-over brought in, less refunds drawn from the pot. It
-	// weighs the donors' shares of the pot (see Attributable). No zero
-	// entries and no empty inner maps.
-	DonorNet map[string]map[string]int64
-	// Closed is set by term_closed. DispositionKind and CarriedTo say what
-	// the close did with the unallocated balance, DisposedAtClose how much
-	// it was, and KeptAtClose which allocations kept what unspent money.
-	Closed          bool
-	ClosedOn        string
-	DispositionKind string
-	CarriedTo       string
-	DisposedAtClose int64
-	KeptAtClose     []events.KeptAllocation
+// Attributable returns a donor's unspent attributable balance in a term
+// (state.Attributable).
+func Attributable(s *State, termID, donorID string) int64 {
+	return state.Attributable(s, termID, donorID)
 }
 
-// Totals are a term's trust and UIL figures in US cents. The accounting
-// identity holds after every event:
-// Cash() == Received + Interest − Fees − Spent − Refunded + CarriedIn − CarriedOut
-// == Unallocated + AllocatedUnspent.
-type Totals struct {
-	Received, Interest, Fees, Spent, Refunded int64
-	Unallocated, AllocatedUnspent             int64
-	UILRevenue                                int64
-	// CarriedIn is unallocated money brought from the previous term at its
-	// close; CarriedOut is what this term's close carried to the next.
-	CarriedIn, CarriedOut int64
-}
-
-// Cash is the money the term holds in trust.
-func (t Totals) Cash() int64 {
-	return t.Received + t.Interest - t.Fees - t.Spent - t.Refunded + t.CarriedIn - t.CarriedOut
-}
-
-// Pot returns the balance of one pot of the term's unallocated money: key
-// "" is the unearmarked pot.
-func (t *Term) Pot(key string) int64 {
-	if key == "" {
-		return t.Unearmarked
-	}
-	return t.Earmarked[key]
-}
-
-func (t *Term) addPot(key string, x int64) {
-	if key == "" {
-		t.Unearmarked += x
-	} else if v := t.Earmarked[key] + x; v == 0 {
-		delete(t.Earmarked, key)
-	} else {
-		t.Earmarked[key] = v
-	}
-	t.Unallocated += x
-}
-
-func (t *Term) addNet(key, donor string, x int64) {
-	m := t.DonorNet[key]
-	if m == nil {
-		m = map[string]int64{}
-		t.DonorNet[key] = m
-	}
-	if v := m[donor] + x; v == 0 {
-		delete(m, donor)
-	} else {
-		m[donor] = v
-	}
-	if len(m) == 0 {
-		delete(t.DonorNet, key)
-	}
-}
-
-// Donor is a registered donor: its fields as registered, and its
-// amendments (see AsOf for the donor as of a day).
-type Donor struct {
-	ID, Name, Kind, Country, City string
-	Amendments                    []DonorAmendment
-}
-
-// Contribution is a receipt with what it produced in US cents.
-type Contribution struct {
-	ID, DonorID, TermID string
-	USDMinor, FeeMinor  int64
-	PledgeID            string
-	Earmark             string       // the pot it went into
-	Amount              money.Amount // as received
-	EventID, FeeEventID string
-	Reversed            bool
-}
-
-// Line is a budget line with what has been allocated to it.
-type Line struct {
-	ID, TermID, ClusterID string
-	BudgetMinor           int64
-	ApprovedMinor         int64 // sum of approved allocations
-	ProposedMinor         int64 // sum of allocations proposed, not yet approved
-}
-
-// Allocation is a proposed or approved allocation to a line. Reversing its
-// approval makes it proposed again: Approved false, ApprovedBy, ApprovedOn
-// and Funding empty.
-type Allocation struct {
-	ID, LineID, TermID     string
-	AmountMinor            int64
-	ProposedBy, ProposedOn string
-	Approved               bool
-	ApprovedBy, ApprovedOn string
-	SpentMinor             int64
-	Funding                []events.Draw // the pots the approval drew on
-	ApprovalEventID        string
-}
-
-// Expenditure is money spent against an allocation.
-type Expenditure struct {
-	ID, AllocationID string
-	USDMinor         int64
-	EventID          string
-	Reversed         bool
-}
-
-// Pledge is a donor's signed promise to a term, and what has been paid
-// against it. Amount and PaidMinor are in the pledge's currency.
-// OutstandingUSD is the US dollar value still expected, the balance of the
-// pledge's memo account: it falls with every receipt in proportion to what
-// the receipt pays of the pledge, and is zero once the pledge is paid or
-// cancelled.
-type Pledge struct {
-	ID, DonorID, TermID string
-	Amount              money.Amount
-	USDRate             string
-	USDMinor            int64
-	Earmark             string // pot key, "" for none
-	SignedOn, DueOn     string
-	PaidMinor           int64 // in Amount's currency
-	PaidUSDMinor        int64 // what the receipts produced in US cents
-	OutstandingUSD      int64
-	Cancelled           bool
-	CancelledOn         string
-}
-
-// Interest is interest earned on a term's trust balance.
-type Interest struct {
-	ID, TermID string
-	USDMinor   int64
-	EarnedOn   string
-	EventID    string
-	Reversed   bool
-}
-
-// Refund is money returned to a donor and the pots it came from.
-type Refund struct {
-	ID, DonorID, TermID string
-	USDMinor            int64
-	PaidOn              string
-	Funding             []events.Draw
-	EventID             string
-	Reversed            bool
-}
-
-// Reversal is one correction and the events it reversed (a receipt's
-// reversal also reverses its fee).
-type Reversal struct {
-	ID       string
-	EventIDs []string
-	Reason   string
-}
-
-// City is a city of the network.
-type City struct{ ID, Name, Country string }
-
-// Cluster is a thematic cluster with its coordinators and members per term
-// (term id → city ids in the order they came). Coordinators are members too.
-type Cluster struct {
-	ID, Name, TechnicalPartner string
-	Coordinators               map[string][]string
-	Members                    map[string][]string
-}
-
-// EventRecord is what the state keeps of one event. For a money event
-// (receipt, fee, approval, expenditure, interest, refund) it keeps the
-// payload and postings a reversal needs, and ReversedBy once reversed; for
-// a carry-over, only its payload (it is never reversed).
-type EventRecord struct {
-	Type        string
-	FundSeq     uint64
-	EffectiveOn string
-	TermID      string
-	Payload     events.Payload
-	Postings    []Posting
-	ReversedBy  string // reversal id
-	FeeEventID  string // of a receipt: its fee_charged event
-}
-
-// NewState returns the state of a fund with no events.
-func NewState(fund string) *State {
-	return &State{
-		Fund:          fund,
-		Terms:         map[string]*Term{},
-		Donors:        map[string]*Donor{},
-		Contributions: map[string]*Contribution{},
-		Lines:         map[string]*Line{},
-		Allocations:   map[string]*Allocation{},
-		Expenditures:  map[string]*Expenditure{},
-		Pledges:       map[string]*Pledge{},
-		Interest:      map[string]*Interest{},
-		Refunds:       map[string]*Refund{},
-		Reversals:     map[string]*Reversal{},
-		Cities:        map[string]*City{},
-		Clusters:      map[string]*Cluster{},
-		Events:        map[string]*EventRecord{},
-	}
-}
-
-// Apply folds one event into the state. It only changes state; every rule
-// was checked when the event was decided. An event that contradicts the state
-// (an unknown id, a fund_seq out of order) is an error: the log is corrupt or
-// was written by another program.
-func Apply(s *State, e events.Event) error {
-	if e.Fund != s.Fund || e.FundSeq != s.FundSeq+1 {
-		return fmt.Errorf("apply event %s: fund %s fund_seq %d after fund %s fund_seq %d", e.ID, e.Fund, e.FundSeq, s.Fund, s.FundSeq)
-	}
-	if _, dup := s.Events[e.ID]; dup || e.ID == "" {
-		return fmt.Errorf("apply event of fund %s fund_seq %d: event id %q is empty or used before", e.Fund, e.FundSeq, e.ID)
-	}
-	p, err := e.Payload()
-	if err != nil {
-		return err
-	}
-	if err := s.apply(p, e); err != nil {
-		return fmt.Errorf("apply %s of fund %s fund_seq %d: %w", e.Type, e.Fund, e.FundSeq, err)
-	}
-	s.FundSeq = e.FundSeq
-	return nil
+// AttributableOn is Attributable as of the end of day on
+// (state.AttributableOn).
+func AttributableOn(s *State, termID, donorID, on string) (int64, error) {
+	return state.AttributableOn(s, termID, donorID, on)
 }
