@@ -12,6 +12,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
@@ -40,7 +41,7 @@ type batchItem struct {
 // refusal of one item answers that item's error, with its field prefixed
 // "commands[i]" and its index (batchIndex).
 func (s *Server) batch(routes []writeRoute) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		info(r).batch = true
 		var req batchRequest
 		body, err := decodeWrite(w, r, &req, false, MaxBatchBodyBytes)
@@ -69,7 +70,7 @@ func (s *Server) batch(routes []writeRoute) handlerFunc {
 
 // decodeBatchItem finds the write endpoint of item i, checks that the role
 // may call it and decodes its body into the endpoint's command.
-func decodeBatchItem(i int, it batchItem, p Principal, routes []writeRoute) (domain.Command, *errs.Error) {
+func decodeBatchItem(i int, it batchItem, p access.Principal, routes []writeRoute) (domain.Command, *errs.Error) {
 	if it.Path == "" {
 		return nil, itemError(i, it.Path, errorf(CodeInvalidBatchItem, "path", "path is required: the write endpoint of the command, such as /v1/contributions"))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/errs"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 func TestWriteRouteMatch(t *testing.T) {
@@ -47,7 +48,7 @@ func TestWriteRouteMatch(t *testing.T) {
 // TestDecodeBatchItem decodes items as their endpoints do and names the
 // item of every refusal.
 func TestDecodeBatchItem(t *testing.T) {
-	officer := Principal{User: "olu", Role: Role{Name: RoleOfficer}}
+	officer := access.Principal{User: "olu", Role: access.Role{Name: access.RoleOfficer}}
 	routes := writeRoutes()
 	cmd, err := decodeBatchItem(3, batchItem{Path: "/v1/clusters/LIT/members", Body: []byte(`{"city_id":"gulu","term_id":"2020-2021"}`)}, officer, routes)
 	if err != nil {
@@ -77,7 +78,7 @@ func TestDecodeBatchItem(t *testing.T) {
 		}
 	}
 	// An approval's body may be left out, as on its own endpoint.
-	approver := Principal{User: "ana", Role: Role{Name: RoleApprover}}
+	approver := access.Principal{User: "ana", Role: access.Role{Name: access.RoleApprover}}
 	if _, err := decodeBatchItem(0, batchItem{Path: "/v1/allocations/al-1/approve"}, approver, routes); err != nil {
 		t.Errorf("approval without body: %v", err)
 	}
@@ -112,7 +113,7 @@ func FuzzDecodeBatch(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	admin := Principal{User: "root", Role: Role{Name: RoleAdmin}}
+	admin := access.Principal{User: "root", Role: access.Role{Name: access.RoleAdmin}}
 	routes := writeRoutes()
 	known := map[string]bool{CodeMalformedJSON: true, CodeUnknownField: true, CodeInvalidBatchItem: true}
 	f.Fuzz(func(t *testing.T, b []byte) {

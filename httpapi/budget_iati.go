@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/iati"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
@@ -57,7 +58,7 @@ func (s *Server) readReportQuery(r *http.Request, names ...string) (reportQuery,
 // rate, at the end of as_of (default today), from what the ledger knew at
 // at_seq (default everything), stamped with the fund_seq and chain head.
 // An as_of before the term's first event answers 422 no_data_as_of.
-func (s *Server) budgetReport(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) budgetReport(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	rq, _, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq")
 	if err != nil {
 		return err
@@ -101,7 +102,7 @@ func writeXML(w http.ResponseWriter, st projections.IATIStamp, doc []byte) error
 // iatiActivities answers GET /v1/iati/activities.xml?fund=&term=&as_of=&at_seq=
 // with the IATI 2.03 activity file (projections.Store.IATIActivities): the
 // term as one iati-activity, or without term every term started by as_of.
-func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, err := s.iatiQuery(r, true)
 	if err != nil {
 		return err
@@ -120,7 +121,7 @@ func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ Princi
 // iatiOrganisation answers GET /v1/iati/organisation.xml?fund=&as_of=&at_seq=
 // with the IATI 2.03 organisation file of the reporting organisation
 // (projections.Store.IATIOrganisation).
-func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, err := s.iatiQuery(r, false)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/errs"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
@@ -25,7 +26,7 @@ func TestLogReadsCappedPerCaller(t *testing.T) {
 		}
 		releases = append(releases, rel)
 	}
-	err := s.events(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/events", nil), Principal{User: "kim"})
+	err := s.events(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/events", nil), access.Principal{User: "kim"})
 	var he *errs.Error
 	if !errors.As(err, &he) || Status(he.Kind) != http.StatusTooManyRequests || he.Code != CodeTooManyRequests {
 		t.Fatalf("one read above the cap: %v, want 429 %s", err, CodeTooManyRequests)

@@ -15,6 +15,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
@@ -144,7 +145,7 @@ func (s *Server) readYourWrites(ctx context.Context, fund string) error {
 }
 
 // balance answers GET /v1/funds/{fund}/balance?term=&as_of=&at_seq=.
-func (s *Server) balance(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) balance(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	fund := r.PathValue("fund")
 	if !eventlog.ValidFund(fund) {
 		return projections.Codes.New(projections.CodeUnknownFund, "fund", fmt.Sprintf("%q is not a fund id", trunc(fund)))
@@ -183,7 +184,7 @@ var errEnough = errors.New("enough events")
 // fund_seq. Without a filter it reads the log itself; with one (type, from,
 // to, actor, donor, line) or before, it finds the page in the read model's
 // indexes (eventFilter) and reads those events' bytes from the log.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, p Principal) error {
+func (s *Server) events(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	release, ok := s.logReads.acquire(p.User)
 	if !ok {
 		return errorf(CodeTooManyRequests, "", fmt.Sprintf("%s has %d reads of the event log running; wait for one to end", p.User, MaxLogReadsPerCaller))
@@ -363,7 +364,7 @@ func (s *Server) filteredEvents(ctx context.Context, f projections.EventFilter, 
 // verdict is "ok" in the body, and a failure names the first event or table
 // at fault. Only a verify that could not run answers an error (busy when
 // another is running, 500 when the log cannot be read).
-func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	if _, herr := queryParams(r); herr != nil {
 		return herr
 	}
@@ -385,7 +386,7 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ Principal
 	}
 	if rep.OK {
 		for fund, h := range rep.Funds {
-			s.metrics.verifiedSeq.WithLabelValues(fund).Set(float64(h.FundSeq))
+			s.metrics.Verified(fund, h.FundSeq)
 		}
 	}
 	return writeJSON(w, http.StatusOK, rep)
@@ -396,7 +397,7 @@ const ReadyTimeout = 5 * time.Second
 
 // healthz answers liveness: {"status": "ok"} while the process serves
 // HTTP, whatever the state of NATS or the projector (GET /readyz says that).
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -404,7 +405,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ Principal) er
 // "not_ready", "error": {code unavailable, message}} saying why: the NATS
 // connection is down, the stream does not answer, or the projector is
 // stopped (a bad event in the log, or restarting after an error).
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
 	defer cancel()
 	err := s.cfg.Log.Ready(ctx)
@@ -484,7 +485,7 @@ type pledgesAnswer struct {
 // pledges answers GET /v1/pledges?fund=&term=&as_of= with the pledges of a
 // term (every term's when term is empty) as they stood at the end of as_of
 // (default today): paid, outstanding and overdue.
-func (s *Server) pledges(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) pledges(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, herr := queryParams(r, "fund", "term", "as_of")
 	if herr != nil {
 		return herr
@@ -520,7 +521,7 @@ type clustersAnswer struct {
 // clusters answers GET /v1/clusters?fund=&term= with the registry: every
 // cluster with its technical partner, coordinators and members in term
 // (every term's when term is empty).
-func (s *Server) clusters(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) clusters(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, herr := queryParams(r, "fund", "term")
 	if herr != nil {
 		return herr
@@ -548,7 +549,7 @@ func (s *Server) clusters(w http.ResponseWriter, r *http.Request, _ Principal) e
 // everything), stamped with the fund_seq, chain head and date axis; the
 // totals are equal or the answer is an error. An as_of before the fund's
 // first event answers 422 no_data_as_of.
-func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, herr := queryParams(r, "fund", "as_of", "at_seq")
 	if herr != nil {
 		return herr

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 // principalKey carries the principal of a request served by ServeAs.
@@ -14,12 +16,12 @@ type principalKey struct{}
 // decoding, domain commands and reports as the JSON API. Only code in the
 // same process can set the principal; a request from the network always
 // goes through the token check.
-func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, p Principal) {
+func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	s.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 }
 
-func servedAs(r *http.Request) (Principal, bool) {
-	p, ok := r.Context().Value(principalKey{}).(Principal)
+func servedAs(r *http.Request) (access.Principal, bool) {
+	p, ok := r.Context().Value(principalKey{}).(access.Principal)
 	return p, ok
 }
 
@@ -27,7 +29,7 @@ func servedAs(r *http.Request) (Principal, bool) {
 // roles of docs/DESIGN.md's Access): the web app links only what a user may use.
 // A handler may still refuse what the table allows (a donor reading another
 // donor's statement).
-func (s *Server) Allows(p Principal, method, path string) bool {
+func (s *Server) Allows(p access.Principal, method, path string) bool {
 	r, err := http.NewRequest(method, path, nil)
 	if err != nil {
 		return false

@@ -26,6 +26,8 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/metrics"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/tlog"
@@ -59,7 +61,7 @@ type Config struct {
 	// Log is the event log: GET /v1/events and verify read it.
 	Log *eventlog.Log
 	// Tokens are the accepted tokens. Nil accepts none.
-	Tokens *Tokens
+	Tokens *access.Tokens
 	// Now is the clock of request timing; time.Now by default. The date
 	// commands are judged against is the writer's (Writer.Today).
 	Now func() time.Time
@@ -71,10 +73,10 @@ type Config struct {
 	// verify or apply) also makes writes answer 503, and reads answer from
 	// the read model as far as it got.
 	Health func() error
-	// Metrics are the Prometheus series GET /metrics answers; NewMetrics()
+	// Metrics are the Prometheus series GET /metrics answers; metrics.New()
 	// by default. The daemon makes them first to measure the writer's
 	// appends (Metrics.InstrumentLog).
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 	// ScratchDir is where verify builds its scratch read model, in a new
 	// folder removed afterwards; os.TempDir() by default.
 	ScratchDir string
@@ -88,14 +90,14 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	mux     *http.ServeMux
-	metrics *Metrics
+	metrics *metrics.Metrics
 	verify  chan struct{} // a semaphore: one verify at a time
 	// logReads bounds the reads of the log (GET /v1/events) of each user.
 	logReads *callerLimit
 	table    map[string]route // the route table, by pattern (Allows)
 	// tokens are the accepted tokens: cfg.Tokens, then what SetTokens
 	// gave (a reload of the tokens file).
-	tokens atomic.Pointer[Tokens]
+	tokens atomic.Pointer[access.Tokens]
 	// lastFault is the last write that failed for the log's sake (/readyz).
 	lastFault writeFault
 }
@@ -115,7 +117,7 @@ func New(c Config) (*Server, error) {
 		c.ScratchDir = os.TempDir()
 	}
 	if c.Metrics == nil {
-		c.Metrics = NewMetrics()
+		c.Metrics = metrics.New()
 	}
 	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
 	s.tokens.Store(c.Tokens)
@@ -143,7 +145,7 @@ func NewHTTPServer(h http.Handler, errorLog *slog.Logger) *http.Server {
 
 // handlerFunc is an endpoint: it writes a success itself, or returns the
 // error to answer.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, p Principal) error
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p access.Principal) error
 
 // endpoint is one method of one path: who may call it and what it does.
 // public endpoints need no token.
@@ -167,19 +169,19 @@ const batchPath = "/v1/batch"
 // token reads balances and its own statement only. /metrics takes any
 // staff token (not a donor's); /healthz and /readyz take none.
 func (s *Server) routes() {
-	readers := []string{RoleOfficer, RoleApprover, RoleAuditor}
+	readers := []string{access.RoleOfficer, access.RoleApprover, access.RoleAuditor}
 	table := map[string]route{
-		batchPath:                   {http.MethodPost: {roles: []string{RoleOfficer, RoleApprover}, h: s.batch(writeRoutes())}},
-		"/v1/funds/{fund}/balance":  {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.balance}},
+		batchPath:                   {http.MethodPost: {roles: []string{access.RoleOfficer, access.RoleApprover}, h: s.batch(writeRoutes())}},
+		"/v1/funds/{fund}/balance":  {http.MethodGet: {roles: []string{access.RoleOfficer, access.RoleApprover, access.RoleAuditor, access.RoleDonor}, h: s.balance}},
 		"/v1/reports/trial-balance": {http.MethodGet: {roles: readers, h: s.trialBalance}},
 		"/v1/reports/budget":        {http.MethodGet: {roles: readers, h: s.budgetReport}},
 		"/v1/iati/activities.xml":   {http.MethodGet: {roles: readers, h: s.iatiActivities}},
 		"/v1/iati/organisation.xml": {http.MethodGet: {roles: readers, h: s.iatiOrganisation}},
 		"/v1/reports/focus":         {http.MethodGet: {roles: readers, h: s.focusReport}},
 		// A donor:<id> token reads its own statement only (donorStatement).
-		"/v1/donors/{id}/statement": {http.MethodGet: {roles: []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}, h: s.donorStatement}},
+		"/v1/donors/{id}/statement": {http.MethodGet: {roles: []string{access.RoleOfficer, access.RoleApprover, access.RoleAuditor, access.RoleDonor}, h: s.donorStatement}},
 		"/v1/events":                {http.MethodGet: {roles: readers, h: s.events}},
-		"/v1/audit/verify":          {http.MethodGet: {roles: []string{RoleAuditor}, h: s.auditVerify}},
+		"/v1/audit/verify":          {http.MethodGet: {roles: []string{access.RoleAuditor}, h: s.auditVerify}},
 		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},
 		"/healthz":                  {http.MethodGet: {public: true, h: s.healthz}},
 		"/readyz":                   {http.MethodGet: {public: true, h: s.readyz}},
@@ -254,23 +256,23 @@ func (s *Server) dispatch(rt route) http.Handler {
 
 // authenticate finds the principal of the request's bearer token. The token
 // itself is never logged nor echoed.
-func (s *Server) authenticate(r *http.Request) (Principal, *errs.Error) {
+func (s *Server) authenticate(r *http.Request) (access.Principal, *errs.Error) {
 	// Two headers would be judged by the first alone, while a proxy or a
 	// log may judge by the other: refuse rather than pick (issue 8).
 	if vs := r.Header.Values("Authorization"); len(vs) > 1 {
-		return Principal{}, errorf(CodeInvalidHeader, "Authorization", fmt.Sprintf("send one Authorization header, not %d", len(vs)))
+		return access.Principal{}, errorf(CodeInvalidHeader, "Authorization", fmt.Sprintf("send one Authorization header, not %d", len(vs)))
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return Principal{}, errorf(CodeUnauthorized, "", "send Authorization: Bearer <token>")
+		return access.Principal{}, errorf(CodeUnauthorized, "", "send Authorization: Bearer <token>")
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return Principal{}, errorf(CodeUnauthorized, "", "the Authorization header must be Bearer <token>")
+		return access.Principal{}, errorf(CodeUnauthorized, "", "the Authorization header must be Bearer <token>")
 	}
 	p, ok := s.tokens.Load().Lookup(strings.TrimSpace(token))
 	if !ok {
-		return Principal{}, errorf(CodeUnauthorized, "", "the token is not valid")
+		return access.Principal{}, errorf(CodeUnauthorized, "", "the token is not valid")
 	}
 	return p, nil
 }
@@ -278,10 +280,10 @@ func (s *Server) authenticate(r *http.Request) (Principal, *errs.Error) {
 // SetTokens replaces the accepted tokens: requests from now on are judged
 // against t (a reloaded tokens file); requests in flight keep the principal
 // they were given.
-func (s *Server) SetTokens(t *Tokens) { s.tokens.Store(t) }
+func (s *Server) SetTokens(t *access.Tokens) { s.tokens.Store(t) }
 
-func allowed(r Role, roles []string) bool {
-	if r.Name == RoleAdmin {
+func allowed(r access.Role, roles []string) bool {
+	if r.Name == access.RoleAdmin {
 		return true
 	}
 	for _, x := range roles {
@@ -311,7 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" || route == "/" {
 			route = "other"
 		}
-		s.metrics.request(route, status, d)
+		s.metrics.ObserveRequest(route, status, d)
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", float64(d.Microseconds()) / 1000, "user", ri.user}
 		if ri.code != "" {
 			attrs = append(attrs, "code", ri.code)
@@ -376,7 +378,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	ri := info(r)
 	ri.code = e.Code
-	s.metrics.error(e.Code)
+	s.metrics.CountError(e.Code)
 	a := answerOf(e)
 	if ri.batch {
 		a.Index = batchIndex(e.Field)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
@@ -32,9 +33,9 @@ var statementFormats = map[string]string{
 // own statement only (403 forbidden otherwise). An as_of before the term's
 // first entry, or before the donor's registration and first entry, answers
 // 422 no_data_as_of.
-func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p Principal) error {
+func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	donor := r.PathValue("id")
-	if p.Role.Name == RoleDonor && p.Role.DonorID != donor {
+	if p.Role.Name == access.RoleDonor && p.Role.DonorID != donor {
 		return errorf(CodeForbidden, "", fmt.Sprintf("role %s reads its own statement only, not donor %q's", p.Role, trunc(donor)))
 	}
 	rq, q, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq", "format")
@@ -110,7 +111,7 @@ func StatementFilename(st statement.Statement) string {
 // at_seq (default everything), stamped with the fund_seq, chain head, date
 // axis and classification. An as_of before the term's first event answers
 // 422 no_data_as_of.
-func (s *Server) focusReport(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) focusReport(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	rq, _, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq")
 	if err != nil {
 		return err

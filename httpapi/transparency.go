@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 	"github.com/unesco-uil/mdfm-ledger/tlog"
@@ -21,7 +22,7 @@ const CheckpointWait = 3 * time.Second
 // signed-in role reads checkpoints and consistency proofs; a donor:<id>
 // token reads inclusion proofs and bundles of its own donor's events only.
 func (s *Server) transparencyRoutes(table map[string]route) {
-	all := []string{RoleOfficer, RoleApprover, RoleAuditor, RoleDonor}
+	all := []string{access.RoleOfficer, access.RoleApprover, access.RoleAuditor, access.RoleDonor}
 	table["/v1/checkpoint"] = route{http.MethodGet: {roles: all, h: s.checkpoint}}
 	table["/v1/proofs/inclusion"] = route{http.MethodGet: {roles: all, h: s.inclusionProof}}
 	table["/v1/proofs/consistency"] = route{http.MethodGet: {roles: all, h: s.consistencyProof}}
@@ -46,7 +47,7 @@ func (s *Server) tree() (*tlog.Store, error) {
 // checkpoint answers GET /v1/checkpoint?fund=&size= with the latest signed
 // checkpoint of the fund's tree, or the one of size leaves: text/plain,
 // exactly the signed note's bytes.
-func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, herr := queryParams(r, "fund", "size")
 	if herr != nil {
 		return herr
@@ -89,7 +90,7 @@ type inclusionAnswer struct {
 // with the audit path of the event at fund_seq in the tree of size leaves
 // (default: the latest checkpoint's size). A donor:<id> token gets proofs
 // of its own donor's events only.
-func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request, p Principal) error {
+func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	q, herr := queryParams(r, "fund", "fund_seq", "size")
 	if herr != nil {
 		return herr
@@ -117,7 +118,7 @@ func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request, p Princi
 	if err != nil {
 		return tlogError(err, CodeNotInLog)
 	}
-	if p.Role.Name == RoleDonor && p.Role.DonorID != donor {
+	if p.Role.Name == access.RoleDonor && p.Role.DonorID != donor {
 		return errorf(CodeForbidden, "fund_seq", fmt.Sprintf("role %s reads proofs of its own events only", p.Role))
 	}
 	if size == 0 {
@@ -145,7 +146,7 @@ type consistencyAnswer struct {
 // consistencyProof answers GET /v1/proofs/consistency?fund=&from=&to= with
 // the proof that the tree of size to (default: the latest checkpoint's)
 // extends the tree of size from.
-func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, herr := queryParams(r, "fund", "from", "to")
 	if herr != nil {
 		return herr
@@ -189,9 +190,9 @@ func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request, _ Prin
 // events of the term dated by as_of (default today) with their inclusion
 // proofs, the totals they give and the statement's totals at the
 // checkpoint's size. A donor:<id> token reads its own bundle only.
-func (s *Server) donorProof(w http.ResponseWriter, r *http.Request, p Principal) error {
+func (s *Server) donorProof(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	donor := r.PathValue("id")
-	if p.Role.Name == RoleDonor && p.Role.DonorID != donor {
+	if p.Role.Name == access.RoleDonor && p.Role.DonorID != donor {
 		return errorf(CodeForbidden, "", fmt.Sprintf("role %s reads its own proof bundle only, not donor %q's", p.Role, trunc(donor)))
 	}
 	rq, _, err := s.readReportQuery(r, "fund", "term", "as_of")

@@ -13,6 +13,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/errs"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
@@ -36,9 +37,9 @@ type writeRoute struct {
 // approves allocations and reverses in closed terms (the domain judges
 // that one by Meta.Role); both keep the cluster registry.
 func writeRoutes() []writeRoute {
-	officer := []string{RoleOfficer}
-	approver := []string{RoleApprover}
-	both := []string{RoleOfficer, RoleApprover}
+	officer := []string{access.RoleOfficer}
+	approver := []string{access.RoleApprover}
+	both := []string{access.RoleOfficer, access.RoleApprover}
 	return []writeRoute{
 		{pattern: "/v1/terms", roles: approver, newCmd: func(func(string) string) domain.Command { return &domain.OpenTerm{} }},
 		{pattern: "/v1/terms/{id}/close", roles: approver, newCmd: func(pv func(string) string) domain.Command { return &domain.CloseTerm{ID: pv("id")} }},
@@ -116,7 +117,7 @@ func decodeWrite(w http.ResponseWriter, r *http.Request, v any, emptyOK bool, li
 // answer from the writer's result (the close of a term adds what its
 // term_closed event says).
 func (s *Server) write(wr writeRoute, answer func(context.Context, ledger.Result) (any, error)) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		cmd := wr.newCmd(r.PathValue)
 		body, err := decodeWrite(w, r, cmd, wr.emptyOK, MaxBodyBytes)
 		if err != nil {
@@ -140,7 +141,7 @@ func (s *Server) write(wr writeRoute, answer func(context.Context, ledger.Result
 // submit takes the request's Idempotency-Key (or makes a command id), sets
 // the command's Meta and submits it to the writer. It answers the result
 // and its status: 201 for a new command, 200 for one seen before.
-func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd domain.Command, body []byte) (ledger.Result, int, error) {
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, p access.Principal, cmd domain.Command, body []byte) (ledger.Result, int, error) {
 	key, herr := idempotencyKey(r)
 	if herr != nil {
 		return ledger.Result{}, 0, herr
@@ -154,7 +155,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 	// While the NATS connection is down, a command would wait for an
 	// append timeout: answer at once instead, nothing recorded.
 	if err := s.cfg.Log.Connected(); err != nil {
-		s.metrics.command("refused", 0)
+		s.metrics.CountCommand("refused", 0)
 		return ledger.Result{}, 0, errorf(CodeUnavailable, "", "writes are refused: the event log is unreachable ("+err.Error()+"); nothing was recorded: retry later with the same Idempotency-Key")
 	}
 	// The path is part of the hash: the same body sent to another
@@ -173,16 +174,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, p Principal, cmd
 	defer cancel()
 	res, err := s.cfg.Writer.Submit(ctx, ledger.Request{CommandID: key, CommandHash: hash, Command: cmd})
 	if err != nil {
-		s.metrics.command("refused", 0)
+		s.metrics.CountCommand("refused", 0)
 		s.noteWrite(err)
 		return ledger.Result{}, 0, submitError(err, key)
 	}
 	s.noteWrite(nil)
 	if res.Replayed {
-		s.metrics.command("replayed", 0)
+		s.metrics.CountCommand("replayed", 0)
 		return res, http.StatusOK, nil
 	}
-	s.metrics.command("created", len(res.Events))
+	s.metrics.CountCommand("created", len(res.Events))
 	return res, http.StatusCreated, nil
 }
 

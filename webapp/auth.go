@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 // Limits of sessions and sign-in.
@@ -37,7 +37,7 @@ const (
 // session is a signed-in user.
 type session struct {
 	id       string
-	p        httpapi.Principal
+	p        access.Principal
 	pwHash   string // the stored hash it signed in with: a change ends it
 	lastSeen time.Time
 }
@@ -57,7 +57,7 @@ type auth struct {
 	sessions map[string]*session
 	fails    map[string]*failures
 	failed   uint64 // failed sign-ins since start
-	tokens   *httpapi.Tokens
+	tokens   *access.Tokens
 	fileMod  time.Time
 	fileSize int64
 }
@@ -75,7 +75,7 @@ func newAuth(c Config) *auth {
 // credentials returns the users' passwords, reading the tokens file again
 // when it changed since last read. A file that no longer parses is logged
 // and the last good reading kept. Called with a.mu held.
-func (a *auth) credentials() *httpapi.Tokens {
+func (a *auth) credentials() *access.Tokens {
 	if a.cfg.TokensFile == "" {
 		return a.tokens
 	}
@@ -87,7 +87,7 @@ func (a *auth) credentials() *httpapi.Tokens {
 	if fi.ModTime().Equal(a.fileMod) && fi.Size() == a.fileSize {
 		return a.tokens
 	}
-	t, err := httpapi.LoadTokens(a.cfg.TokensFile)
+	t, err := access.LoadTokens(a.cfg.TokensFile)
 	for _, l := range a.cfg.ExtraLines {
 		if err == nil {
 			err = t.AddLine(l)
@@ -105,7 +105,7 @@ func (a *auth) credentials() *httpapi.Tokens {
 // TokensReloaded takes the tokens the daemon read again (SIGHUP, or the
 // file changed): the session of a user removed, or whose password or role
 // changed, ends now rather than at its next request's own reading.
-func (s *Server) TokensReloaded(t *httpapi.Tokens) {
+func (s *Server) TokensReloaded(t *access.Tokens) {
 	a := s.auth
 	a.mu.Lock()
 	defer a.mu.Unlock()

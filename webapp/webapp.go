@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
@@ -58,7 +59,7 @@ type Config struct {
 	// read again whenever it changes, so that a removed user or a changed
 	// password ends the user's sessions at once. ExtraLines are added to
 	// every reading of it (the demo's users).
-	Tokens     *httpapi.Tokens
+	Tokens     *access.Tokens
 	TokensFile string
 	ExtraLines []string
 	// Now is the clock of sessions and sign-in throttling; time.Now by

@@ -12,7 +12,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 )
 
@@ -64,15 +64,15 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	b.WriteString("# Send one as the header  Authorization: Bearer <token>\n")
 	b.WriteString("# user role token\n")
 	for _, u := range demoUsers {
-		role, err := httpapi.ParseRole(u.role)
+		role, err := access.ParseRole(u.role)
 		if err != nil {
 			return err
 		}
-		tok, err := httpapi.NewToken()
+		tok, err := access.NewToken()
 		if err != nil {
 			return err
 		}
-		if err := m.addDemoLine(httpapi.TokenLine(u.user, role, tok)); err != nil {
+		if err := m.addDemoLine(access.TokenLine(u.user, role, tok)); err != nil {
 			return fmt.Errorf("demo token of %s: %w", u.user, err)
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", u.user, role, tok)
@@ -81,7 +81,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	pw.WriteString("# mdfm-ledger demo passwords for the web app, for the ILLUSTRATIVE demo data only.\n")
 	pw.WriteString("# user password\n")
 	for _, u := range demoUsers {
-		p, err := httpapi.NewToken()
+		p, err := access.NewToken()
 		if err != nil {
 			return err
 		}
@@ -139,11 +139,11 @@ func (m *Main) addDemoPasswords(path string) (int, error) {
 		if len(fs) != 2 || roles[fs[0]] == "" {
 			return n, fmt.Errorf("%s line %d: want `<demo user> <password>`", path, i+1)
 		}
-		role, err := httpapi.ParseRole(roles[fs[0]])
+		role, err := access.ParseRole(roles[fs[0]])
 		if err != nil {
 			return n, err
 		}
-		line, err := httpapi.PasswordLine(fs[0], role, fs[1])
+		line, err := access.PasswordLine(fs[0], role, fs[1])
 		if err != nil {
 			return n, fmt.Errorf("%s line %d: %w", path, i+1, err)
 		}
@@ -175,7 +175,7 @@ func (m *Main) addDemoTokens(path string) (int, error) {
 		if len(fs) != 3 {
 			return n, fmt.Errorf("%s line %d: want `<user> <role> <token>`", path, line)
 		}
-		if err := m.addDemoLine(fs[0] + " " + fs[1] + " " + httpapi.HashToken(fs[2])); err != nil {
+		if err := m.addDemoLine(fs[0] + " " + fs[1] + " " + access.HashToken(fs[2])); err != nil {
 			return n, fmt.Errorf("%s line %d: %w", path, line, err)
 		}
 		n++

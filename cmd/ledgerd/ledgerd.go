@@ -24,6 +24,8 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/metrics"
 	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -154,13 +156,13 @@ type Main struct {
 	// OnTokensReload hooks run after each successful reload of the tokens
 	// file with the users it removed and the new tokens: the web app ends
 	// the removed users' sessions there.
-	OnTokensReload []func(removed []string, t *httpapi.Tokens)
+	OnTokensReload []func(removed []string, t *access.Tokens)
 
 	reloadMu  sync.Mutex
 	stopWatch context.CancelFunc
 	logger    *slog.Logger
-	metrics   *httpapi.Metrics
-	tokens    *httpapi.Tokens
+	metrics   *metrics.Metrics
+	tokens    *access.Tokens
 	ns        *server.Server
 	nc        *nats.Conn
 	log       *eventlog.Log
@@ -245,15 +247,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Stderr = io.Discard
 	}
 	m.logger = newLogger(m.Stderr, c.LogFormat)
-	m.metrics = httpapi.NewMetrics()
+	m.metrics = metrics.New()
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("make data folder: %w", err)
 	}
 
-	m.tokens = &httpapi.Tokens{}
+	m.tokens = &access.Tokens{}
 	tokensMod, tokensSize := fileStamp(c.TokensFile)
 	if c.TokensFile != "" {
-		if m.tokens, err = httpapi.LoadTokens(c.TokensFile); err != nil {
+		if m.tokens, err = access.LoadTokens(c.TokensFile); err != nil {
 			return err
 		}
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 // fixedNow is the daemon's clock in the scenario tests: the last day of the
@@ -42,7 +42,7 @@ func writeTestTokens(t *testing.T) string {
 	var b strings.Builder
 	b.WriteString("# test users\n")
 	for _, u := range testUsers {
-		fmt.Fprintf(&b, "%s %s %s\n", u.user, u.role, httpapi.HashToken(u.token))
+		fmt.Fprintf(&b, "%s %s %s\n", u.user, u.role, access.HashToken(u.token))
 	}
 	p := filepath.Join(t.TempDir(), "tokens.txt")
 	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {

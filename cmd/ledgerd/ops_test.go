@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/internal/testwait"
 )
 
@@ -48,16 +48,16 @@ func TestTokensReloadOnFileChange(t *testing.T) {
 	d := startDaemon(t, fixedNow, "--data", t.TempDir(), "--tokens", path)
 	removed := make(chan []string, 4)
 	d.m.reloadMu.Lock()
-	d.m.OnTokensReload = append(d.m.OnTokensReload, func(users []string, _ *httpapi.Tokens) { removed <- users })
+	d.m.OnTokensReload = append(d.m.OnTokensReload, func(users []string, _ *access.Tokens) { removed <- users })
 	d.m.reloadMu.Unlock()
 
 	var b strings.Builder
 	for _, u := range testUsers {
 		if u.user != "kim" {
-			fmt.Fprintf(&b, "%s %s %s\n", u.user, u.role, httpapi.HashToken(u.token))
+			fmt.Fprintf(&b, "%s %s %s\n", u.user, u.role, access.HashToken(u.token))
 		}
 	}
-	b.WriteString("zoe auditor " + httpapi.HashToken("tok-zoe") + "\n")
+	b.WriteString("zoe auditor " + access.HashToken("tok-zoe") + "\n")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}

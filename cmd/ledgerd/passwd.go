@@ -10,9 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"golang.org/x/term"
-
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
 )
 
 // RunUser is `ledgerd user passwd --user U --tokens FILE [--role R]`: it
@@ -39,20 +38,20 @@ func RunUser(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	if *user == "" || *file == "" {
 		return errors.New("user passwd: --user and --tokens are required")
 	}
-	if err := httpapi.CheckUser(*user); err != nil {
+	if err := access.CheckUser(*user); err != nil {
 		return fmt.Errorf("user passwd --user: %w", err)
 	}
 	old, err := os.ReadFile(*file)
 	if err != nil {
 		return fmt.Errorf("read tokens file: %w", err)
 	}
-	tokens, err := httpapi.ParseTokens(bytes.NewReader(old))
+	tokens, err := access.ParseTokens(bytes.NewReader(old))
 	if err != nil {
 		return fmt.Errorf("%s: %w", *file, err)
 	}
-	var role httpapi.Role
+	var role access.Role
 	if *roleStr != "" {
-		if role, err = httpapi.ParseRole(*roleStr); err != nil {
+		if role, err = access.ParseRole(*roleStr); err != nil {
 			return fmt.Errorf("user passwd --role: %w", err)
 		}
 	} else if role, err = tokens.RoleOf(*user); err != nil {
@@ -62,15 +61,15 @@ func RunUser(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	line, err := httpapi.PasswordLine(*user, role, password)
+	line, err := access.PasswordLine(*user, role, password)
 	if err != nil {
 		return fmt.Errorf("user passwd: %w", err)
 	}
-	text, err := httpapi.SetPasswordLine(string(old), *user, line)
+	text, err := access.SetPasswordLine(string(old), *user, line)
 	if err != nil {
 		return err
 	}
-	if _, err := httpapi.ParseTokens(strings.NewReader(text)); err != nil {
+	if _, err := access.ParseTokens(strings.NewReader(text)); err != nil {
 		return fmt.Errorf("%s: %w", *file, err)
 	}
 	// Write beside and rename: a crash leaves the old file or the new one.

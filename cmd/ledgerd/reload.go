@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 // TokensPollInterval is how often the daemon looks whether the tokens file
@@ -25,7 +25,7 @@ func (m *Main) ReloadTokens() error {
 	if m.Config.TokensFile == "" || m.api == nil {
 		return nil
 	}
-	t, err := httpapi.LoadTokens(m.Config.TokensFile)
+	t, err := access.LoadTokens(m.Config.TokensFile)
 	for _, l := range m.demoLines {
 		if err == nil {
 			err = t.AddLine(l)
@@ -42,7 +42,7 @@ func (m *Main) ReloadTokens() error {
 	if m.web != nil {
 		m.web.TokensReloaded(t)
 	}
-	removed := httpapi.RemovedUsers(old, t)
+	removed := access.RemovedUsers(old, t)
 	m.metrics.TokensReloaded(true)
 	m.logger.Info("tokens file reloaded", "path", m.Config.TokensFile, "tokens", t.Len(), "removed_users", removed)
 	for _, hook := range m.OnTokensReload {

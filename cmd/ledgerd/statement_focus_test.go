@@ -15,6 +15,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/statement"
@@ -43,11 +44,11 @@ func pdfToText(t *testing.T, pdf []byte) string {
 // role donor:il-country (the illustrative donor country).
 func addDonorToken(t *testing.T, d *daemon) {
 	t.Helper()
-	role, err := httpapi.ParseRole("donor:il-country")
+	role, err := access.ParseRole("donor:il-country")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.m.tokens.AddLine(httpapi.TokenLine("lena", role, "tok-lena")); err != nil {
+	if err := d.m.tokens.AddLine(access.TokenLine("lena", role, "tok-lena")); err != nil {
 		t.Fatal(err)
 	}
 }

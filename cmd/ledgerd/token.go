@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 // RunToken is `ledgerd token --user U --role R [--tokens FILE]`: it makes a
@@ -31,21 +31,21 @@ func RunToken(args []string, stdout, stderr io.Writer) error {
 	if *user == "" {
 		return errors.New("token --user: required")
 	}
-	if err := httpapi.CheckUser(*user); err != nil {
+	if err := access.CheckUser(*user); err != nil {
 		return fmt.Errorf("token --user: %w", err)
 	}
 	if *roleStr == "" {
 		return errors.New("token --role: required (officer, approver, auditor, admin or donor:<id>)")
 	}
-	role, err := httpapi.ParseRole(*roleStr)
+	role, err := access.ParseRole(*roleStr)
 	if err != nil {
 		return fmt.Errorf("token --role: %w", err)
 	}
-	tok, err := httpapi.NewToken()
+	tok, err := access.NewToken()
 	if err != nil {
 		return err
 	}
-	line := httpapi.TokenLine(*user, role, tok)
+	line := access.TokenLine(*user, role, tok)
 	if *file != "" {
 		if err := appendTokenLine(*file, line); err != nil {
 			return err
@@ -70,7 +70,7 @@ func appendTokenLine(path, line string) error {
 	if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
 		add = "\n" + add
 	}
-	if _, err := httpapi.ParseTokens(bytes.NewReader(append(old, add...))); err != nil {
+	if _, err := access.ParseTokens(bytes.NewReader(append(old, add...))); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 )
 
 func TestTokenCommand(t *testing.T) {
@@ -24,20 +24,20 @@ func TestTokenCommand(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).MatchString(tok) {
 		t.Errorf("token %q: want 32 random bytes in base64url", tok)
 	}
-	if want := "kim auditor " + httpapi.HashToken(tok); line != want {
+	if want := "kim auditor " + access.HashToken(tok); line != want {
 		t.Errorf("line %q, want %q", line, want)
 	}
-	toks, err := httpapi.ParseTokens(strings.NewReader(line))
+	toks, err := access.ParseTokens(strings.NewReader(line))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := toks.Lookup(tok); !ok || p.User != "kim" || p.Role.Name != httpapi.RoleAuditor {
+	if p, ok := toks.Lookup(tok); !ok || p.User != "kim" || p.Role.Name != access.RoleAuditor {
 		t.Errorf("the printed line does not accept the printed token: %+v %v", p, ok)
 	}
 
 	// --tokens appends to the file, adding the newline its last line lacks.
 	file := filepath.Join(t.TempDir(), "tokens.txt")
-	first := "ana approver " + httpapi.HashToken("tok-ana")
+	first := "ana approver " + access.HashToken("tok-ana")
 	if err := os.WriteFile(file, []byte("# users\n"+first), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestTokenCommand(t *testing.T) {
 	if want := "# users\n" + first + "\n" + lines[1] + "\n"; string(b) != want {
 		t.Errorf("tokens file:\n%s\nwant:\n%s", b, want)
 	}
-	toks, err = httpapi.LoadTokens(file)
+	toks, err = access.LoadTokens(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestTokenCommand(t *testing.T) {
 	}
 	// A malformed tokens file is not appended to.
 	bad := filepath.Join(t.TempDir(), "bad.txt")
-	os.WriteFile(bad, []byte("ana clerk "+httpapi.HashToken("x")+"\n"), 0o600)
+	os.WriteFile(bad, []byte("ana clerk "+access.HashToken("x")+"\n"), 0o600)
 	if err := RunToken([]string{"--user", "olu", "--role", "officer", "--tokens", bad}, &out, &errs); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("appending to a malformed file: %v", err)
 	}
@@ -129,7 +129,7 @@ func TestFlagsValidate(t *testing.T) {
 
 	// A malformed tokens file stops the daemon before it starts, naming the line.
 	file := filepath.Join(t.TempDir(), "tokens.txt")
-	os.WriteFile(file, []byte("# ok\nana approver "+httpapi.HashToken("a")+"\nolu officer nothex\n"), 0o600)
+	os.WriteFile(file, []byte("# ok\nana approver "+access.HashToken("a")+"\nolu officer nothex\n"), 0o600)
 	m = NewMain()
 	m.Stderr = &bytes.Buffer{}
 	if err := m.ParseFlags([]string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--tokens", file}); err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unesco-uil/mdfm-ledger/httpapi"
+	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/webapp"
 )
 
@@ -93,7 +93,7 @@ func TestWebSessions(t *testing.T) {
 	setPassword(t, tokens, "olu", "olu's first password", "--role", "officer")
 	setPassword(t, tokens, "ana", "ana's password, long")
 	// The API keeps reading the old lines: olu's tokens still work.
-	if _, err := httpapi.LoadTokens(tokens); err != nil {
+	if _, err := access.LoadTokens(tokens); err != nil {
 		t.Fatal(err)
 	}
 	d := startDaemon(t, fixedNow, "--data", t.TempDir(), "--tokens", tokens)

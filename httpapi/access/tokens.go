@@ -1,4 +1,10 @@
-package httpapi
+// Package access holds who may call the ledger: the tokens file (the SHA-256
+// of each bearer token with its user and role), the passwords of the web
+// app's sign-in (bcrypt hashes on lines of the same file), roles and the
+// principal a request acts as. What each role may call is httpapi's route
+// table (docs/DESIGN.md, Access), and a refusal's code and status are
+// httpapi's too: this package answers plain Go errors and booleans.
+package access
 
 import (
 	"bufio"
