@@ -490,45 +490,11 @@ func encode(doc any) ([]byte, error) {
 }
 
 func buildActivity(path string, a Activity, today string) (xActivity, error) {
-	var x xActivity
-	if err := checkID(path+".fund_id", a.FundID); err != nil {
-		return x, err
-	}
-	if err := checkID(path+".term_id", a.TermID); err != nil {
-		return x, err
-	}
-	if err := checkText(path+".title", a.Title, true); err != nil {
-		return x, err
-	}
-	if err := checkText(path+".description", a.Description, true); err != nil {
-		return x, err
-	}
-	start, err := parseDate(path+".starts_on", a.StartsOn)
+	updated, err := checkActivity(path, a)
 	if err != nil {
-		return x, err
+		return xActivity{}, err
 	}
-	end, err := parseDate(path+".ends_on", a.EndsOn)
-	if err != nil {
-		return x, err
-	}
-	if end.Before(start) {
-		return x, invalid(path+".ends_on", "%s is before starts_on %s", a.EndsOn, a.StartsOn)
-	}
-	if a.Status < StatusPipeline || a.Status > StatusClosed {
-		return x, invalid(path+".status", "activity status %d is not 1 (pipeline), 2 (implementation), 3 (finalisation) or 4 (closed)", a.Status)
-	}
-	updated, err := parseDateTime(path+".last_updated", a.LastUpdated)
-	if err != nil {
-		return x, err
-	}
-	if len(a.Donors) > MaxDonors {
-		return x, overLimit(path+".donors", "donors", len(a.Donors), MaxDonors)
-	}
-	if len(a.Transactions) > MaxTransactions {
-		return x, overLimit(path+".transactions", "transactions", len(a.Transactions), MaxTransactions)
-	}
-
-	x = xActivity{
+	x := xActivity{
 		LastUpdated:     formatDateTime(updated),
 		Lang:            "en",
 		DefaultCurrency: DefaultCurrency,
@@ -544,60 +510,20 @@ func buildActivity(path string, a Activity, today string) (xActivity, error) {
 	if len(x.Identifier) > MaxRefBytes {
 		return x, invalid(path+".term_id", "identifier %s is longer than %d bytes", x.Identifier, MaxRefBytes)
 	}
-
-	for i, d := range a.Donors {
-		p := fmt.Sprintf("%s.donors[%d]", path, i)
-		if err := checkParticipant(p, d, true); err != nil {
-			return x, err
-		}
-		x.ParticipatingOrgs = append(x.ParticipatingOrgs, xParticipatingOrg{Role: "1", Type: d.Type, Ref: d.Ref, Narratives: []xNarrative{{d.Name}}})
-	}
-	for _, role := range []string{"2", "4"} {
-		x.ParticipatingOrgs = append(x.ParticipatingOrgs, xParticipatingOrg{Role: role, Type: ReportingOrgType, Ref: ReportingOrgRef, Narratives: []xNarrative{{ReportingOrgName}}})
-	}
-
-	// Transactions are checked before the dates and the geography, which
-	// depend on them.
-	refs := make(map[string]int, len(a.Transactions))
-	var earliest string
-	var shares []share
-	for i, t := range a.Transactions {
-		p := fmt.Sprintf("%s.transactions[%d]", path, i)
-		xt, weightUSD, err := buildTransaction(p, t)
-		if err != nil {
-			return x, err
-		}
-		if j, ok := refs[t.Ref]; ok {
-			return x, invalid(p+".ref", "ref %q repeats transactions[%d]", t.Ref, j)
-		}
-		refs[t.Ref] = i
-		if earliest == "" || t.Date < earliest {
-			earliest = t.Date
-		}
-		if t.Type == TypeExpenditure {
-			shares = append(shares, share{country: t.RecipientCountry, weight: weightUSD})
-		}
-		x.Transactions = append(x.Transactions, xt)
-	}
-
-	x.Dates = append(x.Dates, xActivityDate{Type: "1", ISODate: a.StartsOn})
-	if a.Status >= StatusImplementation && earliest != "" {
-		actual := max(earliest, a.StartsOn)
-		if actual <= today {
-			x.Dates = append(x.Dates, xActivityDate{Type: "2", ISODate: actual})
-		}
-	}
-	x.Dates = append(x.Dates, xActivityDate{Type: "3", ISODate: a.EndsOn})
-	if a.Status >= StatusFinalisation && a.EndsOn <= today {
-		x.Dates = append(x.Dates, xActivityDate{Type: "4", ISODate: a.EndsOn})
-	}
-
-	countries, regions, err := recipients(path, shares)
-	if err != nil {
+	if x.ParticipatingOrgs, err = participatingOrgs(path, a.Donors); err != nil {
 		return x, err
 	}
-	x.RecipientCountries, x.RecipientRegions = countries, regions
-
+	// Transactions are checked before the dates and the geography, which
+	// depend on them.
+	var earliest string
+	var shares []share
+	if x.Transactions, earliest, shares, err = buildTransactions(path, a.Transactions); err != nil {
+		return x, err
+	}
+	x.Dates = activityDates(a, earliest, today)
+	if x.RecipientCountries, x.RecipientRegions, err = recipients(path, shares); err != nil {
+		return x, err
+	}
 	sectors := a.Sectors
 	if len(sectors) == 0 {
 		sectors = []Sector{DefaultSector}
@@ -605,7 +531,6 @@ func buildActivity(path string, a Activity, today string) (xActivity, error) {
 	if x.Sectors, err = buildSectors(path+".sectors", sectors); err != nil {
 		return x, err
 	}
-
 	budgets, err := buildBudgets(path+".budgets", a.Budgets)
 	if err != nil {
 		return x, err
@@ -616,18 +541,117 @@ func buildActivity(path string, a Activity, today string) (xActivity, error) {
 	return x, nil
 }
 
+// checkActivity checks what an activity says of itself, before its donors
+// and transactions, and returns its last-updated time.
+func checkActivity(path string, a Activity) (time.Time, error) {
+	if err := checkID(path+".fund_id", a.FundID); err != nil {
+		return time.Time{}, err
+	}
+	if err := checkID(path+".term_id", a.TermID); err != nil {
+		return time.Time{}, err
+	}
+	if err := checkText(path+".title", a.Title, true); err != nil {
+		return time.Time{}, err
+	}
+	if err := checkText(path+".description", a.Description, true); err != nil {
+		return time.Time{}, err
+	}
+	start, err := parseDate(path+".starts_on", a.StartsOn)
+	if err != nil {
+		return time.Time{}, err
+	}
+	end, err := parseDate(path+".ends_on", a.EndsOn)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if end.Before(start) {
+		return time.Time{}, invalid(path+".ends_on", "%s is before starts_on %s", a.EndsOn, a.StartsOn)
+	}
+	if a.Status < StatusPipeline || a.Status > StatusClosed {
+		return time.Time{}, invalid(path+".status", "activity status %d is not 1 (pipeline), 2 (implementation), 3 (finalisation) or 4 (closed)", a.Status)
+	}
+	updated, err := parseDateTime(path+".last_updated", a.LastUpdated)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(a.Donors) > MaxDonors {
+		return time.Time{}, overLimit(path+".donors", "donors", len(a.Donors), MaxDonors)
+	}
+	if len(a.Transactions) > MaxTransactions {
+		return time.Time{}, overLimit(path+".transactions", "transactions", len(a.Transactions), MaxTransactions)
+	}
+	return updated, nil
+}
+
+// participatingOrgs are the donors as funding organisations, then the
+// reporting organisation as accountable and implementing.
+func participatingOrgs(path string, donors []Participant) ([]xParticipatingOrg, error) {
+	var out []xParticipatingOrg
+	for i, d := range donors {
+		p := fmt.Sprintf("%s.donors[%d]", path, i)
+		if err := checkParticipant(p, d, true); err != nil {
+			return nil, err
+		}
+		out = append(out, xParticipatingOrg{Role: "1", Type: d.Type, Ref: d.Ref, Narratives: []xNarrative{{d.Name}}})
+	}
+	for _, role := range []string{"2", "4"} {
+		out = append(out, xParticipatingOrg{Role: role, Type: ReportingOrgType, Ref: ReportingOrgRef, Narratives: []xNarrative{{ReportingOrgName}}})
+	}
+	return out, nil
+}
+
+// buildTransactions checks and builds an activity's transactions, and
+// returns the earliest date among them and the USD amount of each
+// expenditure by recipient country.
+func buildTransactions(path string, txs []Transaction) ([]xTransaction, string, []share, error) {
+	var out []xTransaction
+	refs := make(map[string]int, len(txs))
+	var earliest string
+	var shares []share
+	for i, t := range txs {
+		p := fmt.Sprintf("%s.transactions[%d]", path, i)
+		xt, weightUSD, err := buildTransaction(p, t)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if j, ok := refs[t.Ref]; ok {
+			return nil, "", nil, invalid(p+".ref", "ref %q repeats transactions[%d]", t.Ref, j)
+		}
+		refs[t.Ref] = i
+		if earliest == "" || t.Date < earliest {
+			earliest = t.Date
+		}
+		if t.Type == TypeExpenditure {
+			shares = append(shares, share{country: t.RecipientCountry, weight: weightUSD})
+		}
+		out = append(out, xt)
+	}
+	return out, earliest, shares, nil
+}
+
+// activityDates are the planned start and end, the actual start once the
+// activity is implemented and has a transaction by today, and the actual
+// end once it is finalised and its end has passed.
+func activityDates(a Activity, earliest, today string) []xActivityDate {
+	dates := []xActivityDate{{Type: "1", ISODate: a.StartsOn}}
+	if a.Status >= StatusImplementation && earliest != "" {
+		actual := max(earliest, a.StartsOn)
+		if actual <= today {
+			dates = append(dates, xActivityDate{Type: "2", ISODate: actual})
+		}
+	}
+	dates = append(dates, xActivityDate{Type: "3", ISODate: a.EndsOn})
+	if a.Status >= StatusFinalisation && a.EndsOn <= today {
+		dates = append(dates, xActivityDate{Type: "4", ISODate: a.EndsOn})
+	}
+	return dates
+}
+
 // buildTransaction checks t and returns its element and its weight in US
 // cents for the recipient split (zero unless t is an expenditure).
 func buildTransaction(p string, t Transaction) (xTransaction, int64, error) {
-	var x xTransaction
-	if t.Ref == "" {
-		return x, 0, invalid(p+".ref", "ref is required")
-	}
-	if err := checkText(p+".ref", t.Ref, true); err != nil {
-		return x, 0, err
-	}
-	if len(t.Ref) > MaxRefBytes {
-		return x, 0, invalid(p+".ref", "ref is longer than %d bytes", MaxRefBytes)
+	if err := checkTransactionRef(p+".ref", t.Ref); err != nil {
+		return xTransaction{}, 0, err
 	}
 	incoming := false
 	switch t.Type {
@@ -635,48 +659,25 @@ func buildTransaction(p string, t Transaction) (xTransaction, int64, error) {
 		incoming = true
 	case TypeExpenditure:
 	default:
-		return x, 0, invalid(p+".type", "transaction type %q is not 1 (incoming funds), 4 (expenditure), 11 (incoming commitment) or 13 (incoming pledge)", t.Type)
+		return xTransaction{}, 0, invalid(p+".type", "transaction type %q is not 1 (incoming funds), 4 (expenditure), 11 (incoming commitment) or 13 (incoming pledge)", t.Type)
 	}
 	if _, err := parseDate(p+".date", t.Date); err != nil {
-		return x, 0, err
+		return xTransaction{}, 0, err
 	}
 	valueDate := t.ValueDate
 	if valueDate == "" {
 		valueDate = t.Date
 	} else if _, err := parseDate(p+".value_date", valueDate); err != nil {
-		return x, 0, err
+		return xTransaction{}, 0, err
 	}
-	code := t.Currency
-	if code == "" {
-		code = DefaultCurrency
-	}
-	cur, err := money.LookupCurrency(code)
+	cur, minor, usdMinor, err := transactionAmounts(p, t)
 	if err != nil {
-		return x, 0, invalid(p+".currency", "currency %q is not one the ledger accepts", t.Currency)
-	}
-	minor, err := parseAmount(p+".value", t.Value, cur, false)
-	if err != nil {
-		return x, 0, err
-	}
-	var usdMinor int64
-	switch {
-	case t.ValueUSD != "":
-		if usdMinor, err = parseAmount(p+".value_usd", t.ValueUSD, money.USD, false); err != nil {
-			return x, 0, err
-		}
-		if cur.Code == DefaultCurrency && usdMinor != minor {
-			return x, 0, invalid(p+".value_usd", "%s differs from the USD value %s", t.ValueUSD, t.Value)
-		}
-	case cur.Code == DefaultCurrency:
-		usdMinor = minor
-	case t.Type == TypeExpenditure:
-		return x, 0, invalid(p+".value_usd", "an expenditure in %s needs the USD amount the ledger recorded", cur.Code)
+		return xTransaction{}, 0, err
 	}
 	if err := checkText(p+".description", t.Description, false); err != nil {
-		return x, 0, err
+		return xTransaction{}, 0, err
 	}
-
-	x = xTransaction{
+	x := xTransaction{
 		Ref:   t.Ref,
 		Type:  xCode{Code: t.Type},
 		Date:  xDate{ISODate: t.Date},
@@ -689,44 +690,103 @@ func buildTransaction(p string, t Transaction) (xTransaction, int64, error) {
 		d := textOf(t.Description)
 		x.Description = &d
 	}
-
 	if incoming {
-		if err := checkParticipant(p+".provider_org", t.ProviderOrg, false); err != nil {
-			return x, 0, err
-		}
-		if t.RecipientCountry != "" {
-			return x, 0, invalid(p+".recipient_country", "only an expenditure has a recipient country")
-		}
-		x.ProviderOrg = orgOf(t.ProviderOrg)
-		if t.ReceiverOrg == (Participant{}) {
-			x.ReceiverOrg = &xTransactionOrg{Ref: ReportingOrgRef, Type: ReportingOrgType, Narratives: []xNarrative{{ReportingOrgName}}}
-		} else {
-			if err := checkParticipant(p+".receiver_org", t.ReceiverOrg, false); err != nil {
-				return x, 0, err
-			}
-			x.ReceiverOrg = orgOf(t.ReceiverOrg)
-		}
-		return x, 0, nil
+		return x, 0, incomingOrgs(p, t, &x)
 	}
+	return x, usdMinor, expenditureOrgs(p, t, &x)
+}
 
+// checkTransactionRef checks a transaction's ref: required, text, at most
+// MaxRefBytes.
+func checkTransactionRef(field, ref string) error {
+	if ref == "" {
+		return invalid(field, "ref is required")
+	}
+	if err := checkText(field, ref, true); err != nil {
+		return err
+	}
+	if len(ref) > MaxRefBytes {
+		return invalid(field, "ref is longer than %d bytes", MaxRefBytes)
+	}
+	return nil
+}
+
+// transactionAmounts checks a transaction's currency, value and US dollar
+// value, and returns the currency, the value and the US cents (zero for
+// an incoming transaction in another currency without value_usd).
+func transactionAmounts(p string, t Transaction) (money.Currency, int64, int64, error) {
+	code := t.Currency
+	if code == "" {
+		code = DefaultCurrency
+	}
+	cur, err := money.LookupCurrency(code)
+	if err != nil {
+		return cur, 0, 0, invalid(p+".currency", "currency %q is not one the ledger accepts", t.Currency)
+	}
+	minor, err := parseAmount(p+".value", t.Value, cur, false)
+	if err != nil {
+		return cur, 0, 0, err
+	}
+	var usdMinor int64
+	switch {
+	case t.ValueUSD != "":
+		if usdMinor, err = parseAmount(p+".value_usd", t.ValueUSD, money.USD, false); err != nil {
+			return cur, 0, 0, err
+		}
+		if cur.Code == DefaultCurrency && usdMinor != minor {
+			return cur, 0, 0, invalid(p+".value_usd", "%s differs from the USD value %s", t.ValueUSD, t.Value)
+		}
+	case cur.Code == DefaultCurrency:
+		usdMinor = minor
+	case t.Type == TypeExpenditure:
+		return cur, 0, 0, invalid(p+".value_usd", "an expenditure in %s needs the USD amount the ledger recorded", cur.Code)
+	}
+	return cur, minor, usdMinor, nil
+}
+
+// incomingOrgs sets the provider (required) and receiver (the reporting
+// organisation unless given) of incoming money; it has no recipient
+// country.
+func incomingOrgs(p string, t Transaction, x *xTransaction) error {
+	if err := checkParticipant(p+".provider_org", t.ProviderOrg, false); err != nil {
+		return err
+	}
+	if t.RecipientCountry != "" {
+		return invalid(p+".recipient_country", "only an expenditure has a recipient country")
+	}
+	x.ProviderOrg = orgOf(t.ProviderOrg)
+	if t.ReceiverOrg == (Participant{}) {
+		x.ReceiverOrg = &xTransactionOrg{Ref: ReportingOrgRef, Type: ReportingOrgType, Narratives: []xNarrative{{ReportingOrgName}}}
+		return nil
+	}
+	if err := checkParticipant(p+".receiver_org", t.ReceiverOrg, false); err != nil {
+		return err
+	}
+	x.ReceiverOrg = orgOf(t.ReceiverOrg)
+	return nil
+}
+
+// expenditureOrgs sets the provider and receiver an expenditure names, and
+// checks its recipient country.
+func expenditureOrgs(p string, t Transaction, x *xTransaction) error {
 	if t.ProviderOrg != (Participant{}) {
 		if err := checkParticipant(p+".provider_org", t.ProviderOrg, false); err != nil {
-			return x, 0, err
+			return err
 		}
 		x.ProviderOrg = orgOf(t.ProviderOrg)
 	}
 	if t.ReceiverOrg != (Participant{}) {
 		if err := checkParticipant(p+".receiver_org", t.ReceiverOrg, false); err != nil {
-			return x, 0, err
+			return err
 		}
 		x.ReceiverOrg = orgOf(t.ReceiverOrg)
 	}
 	if t.RecipientCountry != "" {
 		if _, ok := refdata.LookupCountry(t.RecipientCountry); !ok {
-			return x, 0, invalid(p+".recipient_country", "%q is not an ISO 3166-1 alpha-2 code", t.RecipientCountry)
+			return invalid(p+".recipient_country", "%q is not an ISO 3166-1 alpha-2 code", t.RecipientCountry)
 		}
 	}
-	return x, usdMinor, nil
+	return nil
 }
 
 // share is the USD amount (cents) spent in a country; "" is no country.
