@@ -10,6 +10,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
 	"github.com/unesco-uil/mdfm-ledger/iati"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/iatireport"
 )
 
 // atSeqParam returns the query's at_seq: a fund_seq, so 1 is the first; 0
@@ -72,21 +73,21 @@ func (s *Server) budgetReport(w http.ResponseWriter, r *http.Request, _ access.P
 
 // iatiQuery reads the query of the IATI endpoints; the organisation file
 // takes no term.
-func (s *Server) iatiQuery(r *http.Request, withTerm bool) (projections.IATIQuery, error) {
+func (s *Server) iatiQuery(r *http.Request, withTerm bool) (iatireport.Query, error) {
 	names := []string{"fund", "as_of", "at_seq"}
 	if withTerm {
 		names = append(names, "term")
 	}
 	rq, _, err := s.readReportQuery(r, names...)
 	if err != nil {
-		return projections.IATIQuery{}, err
+		return iatireport.Query{}, err
 	}
-	return projections.IATIQuery{Fund: rq.fund, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq}, nil
+	return iatireport.Query{Fund: rq.fund, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq}, nil
 }
 
 // writeXML answers an IATI file. The stamp is in the file (an XML comment)
 // and in headers, for clients that do not parse the file.
-func writeXML(w http.ResponseWriter, st projections.IATIStamp, doc []byte) error {
+func writeXML(w http.ResponseWriter, st iatireport.Stamp, doc []byte) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("Cache-Control", "no-store")
@@ -100,14 +101,14 @@ func writeXML(w http.ResponseWriter, st projections.IATIStamp, doc []byte) error
 }
 
 // iatiActivities answers GET /v1/iati/activities.xml?fund=&term=&as_of=&at_seq=
-// with the IATI 2.03 activity file (projections.Store.IATIActivities): the
+// with the IATI 2.03 activity file (iatireport.Activities): the
 // term as one iati-activity, or without term every term started by as_of.
 func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, err := s.iatiQuery(r, true)
 	if err != nil {
 		return err
 	}
-	rep, err := s.cfg.Store.IATIActivities(r.Context(), q)
+	rep, err := iatireport.Activities(r.Context(), s.cfg.Store, q)
 	if err != nil {
 		return err
 	}
@@ -115,18 +116,18 @@ func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ access
 	if err != nil {
 		return iatiRenderError("iati activities", err)
 	}
-	return writeXML(w, rep.IATIStamp, doc)
+	return writeXML(w, rep.Stamp, doc)
 }
 
 // iatiOrganisation answers GET /v1/iati/organisation.xml?fund=&as_of=&at_seq=
 // with the IATI 2.03 organisation file of the reporting organisation
-// (projections.Store.IATIOrganisation).
+// (iatireport.Organisation).
 func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
 	q, err := s.iatiQuery(r, false)
 	if err != nil {
 		return err
 	}
-	rep, err := s.cfg.Store.IATIOrganisation(r.Context(), q)
+	rep, err := iatireport.Organisation(r.Context(), s.cfg.Store, q)
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ acce
 	if err != nil {
 		return iatiRenderError("iati organisation", err)
 	}
-	return writeXML(w, rep.IATIStamp, doc)
+	return writeXML(w, rep.Stamp, doc)
 }
 
 // iatiRenderError is a render's error as the API answers it: input over a

@@ -13,6 +13,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 	"github.com/unesco-uil/mdfm-ledger/projections/donors"
+	"github.com/unesco-uil/mdfm-ledger/projections/iatireport"
 	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/statement"
@@ -65,7 +66,7 @@ func TestDonorAsOfInReports(t *testing.T) {
 	// IATI: participating orgs and the provider orgs of the receipts.
 	orgs := func(asOf string, atSeq uint64) map[string]iati.Participant {
 		t.Helper()
-		r, err := live.IATIActivities(t.Context(), projections.IATIQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: asOf, AtSeq: atSeq})
+		r, err := iatireport.Activities(t.Context(), live, iatireport.Query{Fund: "mdfm", Term: ledgertest.Term, AsOf: asOf, AtSeq: atSeq})
 		if err != nil {
 			t.Fatalf("iati as of %s at_seq %d: %v", asOf, atSeq, err)
 		}

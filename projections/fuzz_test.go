@@ -11,6 +11,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
+	"github.com/unesco-uil/mdfm-ledger/projections/iatireport"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
 
@@ -146,10 +147,10 @@ func FuzzReplayResealed(f *testing.F) {
 			// Errors are fine (a fund with no term, a date before its
 			// data); a panic is not.
 			s.TrialBalanceReport(ctx, fund, asOf, 0)
-			if acts, err := s.IATIActivities(ctx, projections.IATIQuery{Fund: fund, AsOf: asOf}); err == nil {
+			if acts, err := iatireport.Activities(ctx, s, iatireport.Query{Fund: fund, AsOf: asOf}); err == nil {
 				acts.Render()
 			}
-			if org, err := s.IATIOrganisation(ctx, projections.IATIQuery{Fund: fund, AsOf: asOf}); err == nil {
+			if org, err := iatireport.Organisation(ctx, s, iatireport.Query{Fund: fund, AsOf: asOf}); err == nil {
 				org.Render()
 			}
 			terms, _ := s.TermIDs(ctx, fund)

@@ -37,7 +37,7 @@ func (s *Store) TrialBalanceReport(ctx context.Context, fund, asOf string, atSeq
 		return TrialBalanceReport{}, fmt.Errorf("trial balance: %w", err)
 	}
 	if asOf < first {
-		return TrialBalanceReport{}, asOfRefusal("fund "+fund, asOf, first)
+		return TrialBalanceReport{}, AsOfRefusal("fund "+fund, asOf, first)
 	}
 	tb, err := s.TrialBalance(ctx, fund, asOf, seq)
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/errs"
 )
 
-// asOfRefusal is the refusal of a report asked before its first event.
-func asOfRefusal(what, asOf, first string) *errs.Error {
+// AsOfRefusal is the refusal of a report asked before its first event.
+func AsOfRefusal(what, asOf, first string) *errs.Error {
 	return Codes.New(CodeNoDataAsOf, "as_of", fmt.Sprintf("as_of %s is before the first event of %s (effective %s): the ledger has nothing to report then", asOf, what, first))
 }
 
@@ -35,21 +35,21 @@ func (v *View) fundFirstDate(ctx context.Context) (string, error) {
 // the fund, picked by date when none is asked.
 type TermSpan struct {
 	ID               string
-	startsOn, endsOn string
-	targetMinor      int64
-	// first is the earliest effective date of the term's events known at
+	StartsOn, EndsOn string
+	TargetMinor      int64
+	// First is the earliest effective date of the term's events known at
 	// the view's fund_seq: its opening (dated its first day) or an earlier
 	// posting (a pledge signed before the term starts).
-	first string
-	// closedOn is the date of the term's close known at the view's
+	First string
+	// ClosedOn is the date of the term's close known at the view's
 	// fund_seq, "" while it is open.
-	closedOn string
+	ClosedOn string
 }
 
-// termSpans returns the fund's terms opened by the view's fund_seq, by start
+// TermSpans returns the fund's terms opened by the view's fund_seq, by start
 // date. A term's first posting is found in date order through
 // postings_balance, not by min() over all of its postings.
-func (v *View) termSpans(ctx context.Context) ([]TermSpan, error) {
+func (v *View) TermSpans(ctx context.Context) ([]TermSpan, error) {
 	seq := int64(v.FundSeq)
 	rows, err := v.Tx.QueryContext(ctx, `SELECT t.term_id, t.starts_on, t.ends_on, t.target_minor,
 			min(t.starts_on, COALESCE((SELECT p.effective_on FROM postings p WHERE p.fund = t.fund AND p.term_id = t.term_id AND p.fund_seq <= ?2
@@ -64,7 +64,7 @@ func (v *View) termSpans(ctx context.Context) ([]TermSpan, error) {
 	var out []TermSpan
 	for rows.Next() {
 		var t TermSpan
-		if err := rows.Scan(&t.ID, &t.startsOn, &t.endsOn, &t.targetMinor, &t.first, &t.closedOn); err != nil {
+		if err := rows.Scan(&t.ID, &t.StartsOn, &t.EndsOn, &t.TargetMinor, &t.First, &t.ClosedOn); err != nil {
 			return nil, fmt.Errorf("read terms of fund %s: %w", v.Fund, err)
 		}
 		out = append(out, t)
@@ -81,7 +81,7 @@ func (v *View) termSpans(ctx context.Context) ([]TermSpan, error) {
 // fund_seq), and no_data_as_of when asOf is before the chosen term's first
 // event or no term had started by then.
 func (v *View) PickTermSpan(ctx context.Context, term, asOf string) (TermSpan, error) {
-	ts, err := v.termSpans(ctx)
+	ts, err := v.TermSpans(ctx)
 	if err != nil {
 		return TermSpan{}, err
 	}
@@ -100,23 +100,23 @@ func (v *View) PickTermSpan(ctx context.Context, term, asOf string) (TermSpan, e
 		}
 	} else {
 		for i := range ts {
-			if ts[i].startsOn <= asOf && asOf <= ts[i].endsOn {
+			if ts[i].StartsOn <= asOf && asOf <= ts[i].EndsOn {
 				pick = &ts[i]
 			}
 		}
 		if pick == nil {
 			for i := range ts {
-				if ts[i].first <= asOf {
+				if ts[i].First <= asOf {
 					pick = &ts[i]
 				}
 			}
 		}
 		if pick == nil {
-			return TermSpan{}, asOfRefusal("any term of fund "+v.Fund, asOf, ts[0].first)
+			return TermSpan{}, AsOfRefusal("any term of fund "+v.Fund, asOf, ts[0].First)
 		}
 	}
-	if asOf < pick.first {
-		return TermSpan{}, asOfRefusal("term "+pick.ID, asOf, pick.first)
+	if asOf < pick.First {
+		return TermSpan{}, AsOfRefusal("term "+pick.ID, asOf, pick.First)
 	}
 	return *pick, nil
 }
@@ -153,7 +153,7 @@ func (s *Store) TermIDs(ctx context.Context, fund string) ([]string, error) {
 		return nil, err
 	}
 	defer v.Tx.Rollback()
-	ts, err := v.termSpans(ctx)
+	ts, err := v.TermSpans(ctx)
 	if err != nil {
 		return nil, err
 	}

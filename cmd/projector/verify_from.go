@@ -15,6 +15,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 	"github.com/unesco-uil/mdfm-ledger/projections/donors"
+	"github.com/unesco-uil/mdfm-ledger/projections/iatireport"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
@@ -168,7 +169,7 @@ func fundReports(ctx context.Context, s *projections.Store, fund, asOf string) [
 		out = append(out, donorStatements(ctx, s, fund, term, asOf)...)
 	}
 
-	acts, err := s.IATIActivities(ctx, projections.IATIQuery{Fund: fund, AsOf: asOf})
+	acts, err := iatireport.Activities(ctx, s, iatireport.Query{Fund: fund, AsOf: asOf})
 	var doc []byte
 	if err == nil {
 		doc, err = acts.Render()
@@ -178,7 +179,7 @@ func fundReports(ctx context.Context, s *projections.Store, fund, asOf string) [
 		n += len(a.Transactions)
 	}
 	add("IATI activities", fmt.Sprintf("%d activities, %d transactions, %d bytes", len(acts.Activities), n, len(doc)), err)
-	org, err := s.IATIOrganisation(ctx, projections.IATIQuery{Fund: fund, AsOf: asOf})
+	org, err := iatireport.Organisation(ctx, s, iatireport.Query{Fund: fund, AsOf: asOf})
 	doc = nil
 	if err == nil {
 		doc, err = org.Render()
