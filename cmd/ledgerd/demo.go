@@ -282,6 +282,12 @@ const (
 // USD and EUR, a receipt keyed wrong, reversed and entered again, and a
 // refund.
 func demoCommands() []demoCommand {
+	return append(demoSetup(), demoHistory()...)
+}
+
+// demoSetup returns the terms, the budget, the clusters and the registry
+// batch.
+func demoSetup() []demoCommand {
 	var cs []demoCommand
 	add := func(id, path, actor string, c domain.Command) {
 		cs = append(cs, demoCommand{id: "demo-" + id, path: path, actor: actor, cmd: c})
@@ -317,8 +323,16 @@ func demoCommands() []demoCommand {
 	for _, m := range demoMembers {
 		item("/v1/clusters/"+m.cluster+"/members", &domain.JoinCluster{ClusterID: m.cluster, CityID: m.city, TermID: demoNextTerm})
 	}
-	cs = append(cs, registry)
+	return append(cs, registry)
+}
 
+// demoHistory returns the ILLUSTRATIVE history of the demo's first term.
+func demoHistory() []demoCommand {
+	var cs []demoCommand
+	add := func(id, path, actor string, c domain.Command) {
+		cs = append(cs, demoCommand{id: "demo-" + id, path: path, actor: actor, cmd: c})
+	}
+	const term = demoTerm
 	add("donor-city", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-city", Name: "ILLUSTRATIVE Member City A", Kind: "member_city", Country: "JP", City: "ILLUSTRATIVE City A"})
 	add("donor-country", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-country", Name: "ILLUSTRATIVE Donor Country B", Kind: "country", Country: "DE"})
 	add("donor-foundation", "/v1/donors", "olu", &domain.RegisterDonor{ID: "demo-foundation", Name: "ILLUSTRATIVE Foundation C", Kind: "foundation", Country: "US"})

@@ -265,6 +265,34 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if err := m.openLedger(ctx); err != nil {
+		return err
+	}
+	if m.tokens.Len() == 0 {
+		m.logger.Warn("no tokens: every request but GET /healthz and GET /readyz will be refused")
+	}
+
+	m.startProjector()
+	if err := m.startTLog(); err != nil {
+		return err
+	}
+
+	if err := m.serveHTTP(); err != nil {
+		return err
+	}
+	if c.TokensFile != "" {
+		wctx, cancel := context.WithCancel(context.Background())
+		m.stopWatch = cancel
+		go m.watchTokens(wctx, tokensMod, tokensSize)
+	}
+	fmt.Fprintf(m.Stdout, "ledgerd listening on %s\n", m.URL())
+	return nil
+}
+
+// openLedger connects to NATS and opens the event log, the read model and
+// the fund's writer, then loads the demo when asked.
+func (m *Main) openLedger(ctx context.Context) (err error) {
+	c := m.Config
 	if err := m.connect(); err != nil {
 		return err
 	}
@@ -290,15 +318,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	if m.tokens.Len() == 0 {
-		m.logger.Warn("no tokens: every request but GET /healthz and GET /readyz will be refused")
-	}
+	return nil
+}
 
-	m.startProjector()
-	if err := m.startTLog(); err != nil {
-		return err
-	}
-
+// serveHTTP builds the API and the web app, which share the port, binds it
+// and serves it in the background.
+func (m *Main) serveHTTP() (err error) {
+	c := m.Config
 	m.api, err = httpapi.New(httpapi.Config{
 		Writer:     m.writer,
 		Store:      m.store,
@@ -346,12 +372,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.logger.Error("http server stopped", "err", err)
 		}
 	}()
-	if c.TokensFile != "" {
-		wctx, cancel := context.WithCancel(context.Background())
-		m.stopWatch = cancel
-		go m.watchTokens(wctx, tokensMod, tokensSize)
-	}
-	fmt.Fprintf(m.Stdout, "ledgerd listening on %s\n", m.URL())
 	return nil
 }
 
