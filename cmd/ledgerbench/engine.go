@@ -57,42 +57,9 @@ func benchAppend(ctx context.Context, c config, dir string, r *Results) error {
 		return err
 	}
 	commands := max(c.appendEvents/2, 1)
-	next := make(chan int, c.appendClients)
-	go func() {
-		defer close(next)
-		for i := range commands {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	t0 := time.Now()
-	for range c.appendClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				id := fmt.Sprintf("c-%d", i)
-				err := submit(id, "olu", &domain.RecordContribution{ID: id, DonorID: "d-0", TermID: genTerm, Amount: usdCents(100_000), ReceivedOn: day(i), BankRef: id})
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(t0)
-	if firstErr != nil {
-		return firstErr
+	elapsed, err := submitReceipts(ctx, submit, c.appendClients, commands)
+	if err != nil {
+		return err
 	}
 	r.AppendEventsPerS = float64(2*commands) / elapsed.Seconds()
 
@@ -112,6 +79,45 @@ func benchAppend(ctx context.Context, c config, dir string, r *Results) error {
 	r.RawAppendEventsPerS = raw
 	r.AppendRatio = r.AppendEventsPerS / raw
 	return nil
+}
+
+// submitReceipts submits receipts c-0 to c-(commands-1), of US$1,000.00
+// each, from clients callers at once, and returns the time they took.
+func submitReceipts(ctx context.Context, submit func(id, actor string, cmd domain.Command) error, clients, commands int) (time.Duration, error) {
+	next := make(chan int, clients)
+	go func() {
+		defer close(next)
+		for i := range commands {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	t0 := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				id := fmt.Sprintf("c-%d", i)
+				err := submit(id, "olu", &domain.RecordContribution{ID: id, DonorID: "d-0", TermID: genTerm, Amount: usdCents(100_000), ReceivedOn: day(i), BankRef: id})
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(t0), firstErr
 }
 
 // rawAppendRate publishes n messages of size bytes in atomic batches of

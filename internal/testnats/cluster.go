@@ -46,31 +46,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	c := &Cluster{t: t}
 	for i := range n {
-		var routes []string
-		for j, p := range routePorts {
-			if j != i {
-				routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
-			}
-		}
-		storeDir := t.TempDir()
-		c.opts = append(c.opts, func(clientPort int) *server.Options {
-			return &server.Options{
-				ServerName: fmt.Sprintf("n%d", i+1),
-				Host:       "127.0.0.1",
-				Port:       clientPort,
-				JetStream:  true,
-				StoreDir:   storeDir,
-				SyncAlways: true,
-				NoSigs:     true,
-				NoLog:      true,
-				Cluster: server.ClusterOpts{
-					Name: "mdfm",
-					Host: "127.0.0.1",
-					Port: routePorts[i],
-				},
-				Routes: server.RoutesFromStr(strings.Join(routes, ",")),
-			}
-		})
+		c.opts = append(c.opts, nodeOptions(i, routePorts, t.TempDir()))
 		c.Servers = append(c.Servers, c.start(c.opts[i](server.RANDOM_PORT)))
 	}
 	for _, ns := range c.Servers {
@@ -79,37 +55,8 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		}
 	}
 	deadline := time.Now().Add(90 * time.Second) // generous: a loaded machine forms a cluster slowly
-	for _, ns := range c.Servers {
-		for ns.NumRoutes() < n-1 {
-			if time.Now().After(deadline) {
-				t.Fatalf("cluster did not form: server %s has %d routes after 30s, want %d", ns.Name(), ns.NumRoutes(), n-1)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	// A JetStream meta leader answers account info; every server must be
-	// able to reach it.
-	for _, ns := range c.Servers {
-		nc := Connect(t, ns)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lastErr error
-		for {
-			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-			_, lastErr = js.AccountInfo(ctx)
-			cancel()
-			if lastErr == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cluster formed routes but JetStream has no meta leader seen from %s after 30s: %v", ns.Name(), lastErr)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		nc.Close()
-	}
+	c.waitRoutes(n, deadline)
+	c.waitMetaLeader(deadline)
 	// Streams are placed only on peers the meta leader has heard from:
 	// creating an R3 stream before that answers 10005 (no suitable peers).
 	for !c.metaReady(n) {
@@ -119,6 +66,77 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return c
+}
+
+// nodeOptions returns the options of server i (named n<i+1>) of the
+// cluster on a client port: its route port is routePorts[i], its routes
+// the others'.
+func nodeOptions(i int, routePorts []int, storeDir string) func(clientPort int) *server.Options {
+	var routes []string
+	for j, p := range routePorts {
+		if j != i {
+			routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+		}
+	}
+	return func(clientPort int) *server.Options {
+		return &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       clientPort,
+			JetStream:  true,
+			StoreDir:   storeDir,
+			SyncAlways: true,
+			NoSigs:     true,
+			NoLog:      true,
+			Cluster: server.ClusterOpts{
+				Name: "mdfm",
+				Host: "127.0.0.1",
+				Port: routePorts[i],
+			},
+			Routes: server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+	}
+}
+
+// waitRoutes waits until every server has a route to each of the n-1
+// others.
+func (c *Cluster) waitRoutes(n int, deadline time.Time) {
+	c.t.Helper()
+	for _, ns := range c.Servers {
+		for ns.NumRoutes() < n-1 {
+			if time.Now().After(deadline) {
+				c.t.Fatalf("cluster did not form: server %s has %d routes after 30s, want %d", ns.Name(), ns.NumRoutes(), n-1)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// waitMetaLeader waits until a JetStream meta leader answers account info
+// from every server.
+func (c *Cluster) waitMetaLeader(deadline time.Time) {
+	c.t.Helper()
+	for _, ns := range c.Servers {
+		nc := Connect(c.t, ns)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		var lastErr error
+		for {
+			ctx, cancel := context.WithTimeout(c.t.Context(), time.Second)
+			_, lastErr = js.AccountInfo(ctx)
+			cancel()
+			if lastErr == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.t.Fatalf("cluster formed routes but JetStream has no meta leader seen from %s after 30s: %v", ns.Name(), lastErr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		nc.Close()
+	}
 }
 
 // metaReady reports whether a meta leader sees n peers with JetStream and
