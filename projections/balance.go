@@ -159,6 +159,28 @@ type View struct {
 	// Head a report may read the running totals (posting_totals), which
 	// only the head has.
 	Head uint64
+	// mode is how a report reads the postings (readAuto but in tests).
+	mode readMode
+}
+
+// readMode is how a report reads the postings: readAuto, the running totals
+// at the fund's head from the nearer end (View.FromStart) and the postings
+// below it; the others, for the tests that compare the ways, force one.
+type readMode int
+
+const (
+	readAuto      readMode = iota
+	readPostings           // sum the postings even at the head
+	readFromStart          // at the head, the totals from the start
+	readFromEnd            // at the head, the totals back from the end
+)
+
+// setMode makes the view read as mode says.
+func (v *View) setMode(mode readMode) {
+	v.mode = mode
+	if mode == readPostings {
+		v.Head = 0
+	}
 }
 
 // OpenView begins a read-only snapshot and finds the fund's head, or the
@@ -181,6 +203,7 @@ func (s *Store) OpenView(ctx context.Context, what, fund string, atSeq uint64) (
 	}
 	v.FundSeq = uint64(seq)
 	v.Head = v.FundSeq
+	v.setMode(s.mode)
 	if atSeq > 0 {
 		if atSeq > v.FundSeq {
 			tx.Rollback()
@@ -216,12 +239,12 @@ func (v *View) checkTerm(ctx context.Context, term string) error {
 // accounting identity answers an error wrapping ErrInconsistent, never a
 // wrong balance.
 func (s *Store) Balance(ctx context.Context, q BalanceQuery) (Balance, error) {
-	return s.balance(ctx, q, false)
+	return s.balance(ctx, q, readAuto)
 }
 
-// balance is Balance; exact sums the postings even at the fund's head, for
-// the tests that compare the running totals with the postings.
-func (s *Store) balance(ctx context.Context, q BalanceQuery, exact bool) (Balance, error) {
+// balance is Balance, read as mode says (readAuto but in the tests that compare
+// the running totals with the postings).
+func (s *Store) balance(ctx context.Context, q BalanceQuery, mode readMode) (Balance, error) {
 	if !ValidDate(q.AsOf) {
 		return Balance{}, InvalidDate("as_of", q.AsOf)
 	}
@@ -230,9 +253,7 @@ func (s *Store) balance(ctx context.Context, q BalanceQuery, exact bool) (Balanc
 		return Balance{}, err
 	}
 	defer v.Tx.Rollback()
-	if exact {
-		v.Head = 0
-	}
+	v.setMode(mode)
 	b := Balance{Fund: q.Fund, AsOf: q.AsOf, Currency: money.USD.Code, FundSeq: v.FundSeq, ChainHead: v.ChainHead}
 	atSeq := int64(v.FundSeq)
 
@@ -326,8 +347,8 @@ var errOverflow = fmt.Errorf("%w: a sum of postings overflows", ErrInconsistent)
 // sumPostings folds the postings of one term up to the end of asOf and up
 // to the view's fund_seq into the figures: grouped by account, event type (a
 // reversal leg carries the reversed event's type), earmark and sign, then
-// added up here. At the fund's head it reads the running totals less the
-// days after asOf; at an earlier fund_seq it sums the postings. SQLite's SUM
+// added up here. At the fund's head it reads the running totals
+// (TotalsAsOf); at an earlier fund_seq it sums the postings. SQLite's SUM
 // over INTEGER fails on overflow rather than wrapping; the additions here
 // check too.
 func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) error {
@@ -336,12 +357,11 @@ func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) er
 		err  error
 	)
 	if v.FundSeq == v.Head {
-		rows, err = v.Tx.QueryContext(ctx, `WITH t AS (
-				SELECT account, event_type, earmark, debit_minor AS d, credit_minor AS c
-				FROM posting_totals WHERE fund = ?1 AND term_id = ?2
-				UNION ALL
-				SELECT account, event_type, earmark, -debit_minor, -credit_minor
-				FROM posting_days WHERE fund = ?1 AND effective_on > ?3 AND term_id = ?2)
+		var fromStart bool
+		if fromStart, err = v.FromStart(ctx, asOf); err != nil {
+			return err
+		}
+		rows, err = v.Tx.QueryContext(ctx, `WITH t AS (`+TotalsAsOf("account, event_type, earmark", "term_id = ?2", "?3", fromStart)+`)
 			SELECT account, event_type, earmark, 1, SUM(d) FROM t GROUP BY account, event_type, earmark
 			UNION ALL
 			SELECT account, event_type, earmark, 0, SUM(c) FROM t GROUP BY account, event_type, earmark`,

@@ -200,12 +200,12 @@ type TrialBalance struct {
 // invalid_at_seq), an error wrapping ErrInconsistent when the postings do
 // not balance, or an infrastructure error.
 func (s *Store) TrialBalance(ctx context.Context, fund, asOf string, atSeq uint64) (TrialBalance, error) {
-	return s.trialBalance(ctx, fund, asOf, atSeq, false)
+	return s.trialBalance(ctx, fund, asOf, atSeq, readAuto)
 }
 
-// trialBalance is TrialBalance; exact sums the postings even at the fund's
-// head, for the tests that compare the running totals with the postings.
-func (s *Store) trialBalance(ctx context.Context, fund, asOf string, atSeq uint64, exact bool) (TrialBalance, error) {
+// trialBalance is TrialBalance, read as mode says (readAuto but in the tests that compare
+// the running totals with the postings).
+func (s *Store) trialBalance(ctx context.Context, fund, asOf string, atSeq uint64, mode readMode) (TrialBalance, error) {
 	if !ValidDate(asOf) {
 		return TrialBalance{}, InvalidDate("as_of", asOf)
 	}
@@ -214,9 +214,7 @@ func (s *Store) trialBalance(ctx context.Context, fund, asOf string, atSeq uint6
 		return TrialBalance{}, err
 	}
 	defer v.Tx.Rollback()
-	if exact {
-		v.Head = 0
-	}
+	v.setMode(mode)
 	tb := TrialBalance{Fund: fund, AsOf: asOf, FundSeq: v.FundSeq, ChainHead: v.ChainHead, Currency: money.USD.Code, Accounts: []TrialBalanceRow{}}
 	rows, err := v.trialRows(ctx, asOf)
 	if err != nil {
@@ -255,16 +253,16 @@ func (s *Store) trialBalance(ctx context.Context, fund, asOf string, atSeq uint6
 }
 
 // trialRows sums the trial balance's accounts: at the fund's head from the
-// running totals less the days after asOf (a key with no leg left by asOf
-// has no row, as in the postings), at an earlier fund_seq from the postings.
+// running totals (TotalsAsOf; a key with no leg by asOf has no row, as in
+// the postings), at an earlier fund_seq from the postings.
 func (v *View) trialRows(ctx context.Context, asOf string) (*sql.Rows, error) {
 	if v.FundSeq == v.Head {
+		fromStart, err := v.FromStart(ctx, asOf)
+		if err != nil {
+			return nil, err
+		}
 		return v.Tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark, SUM(d), -SUM(c)
-			FROM (SELECT account, term_id, line_id, donor_id, earmark, debit_minor AS d, credit_minor AS c, legs AS n
-					FROM posting_totals WHERE fund = ?1
-				UNION ALL
-				SELECT account, term_id, line_id, donor_id, earmark, -debit_minor, -credit_minor, -legs
-					FROM posting_days WHERE fund = ?1 AND effective_on > ?2)
+			FROM (`+TotalsAsOf("account, term_id, line_id, donor_id, earmark", "1", "?2", fromStart)+`)
 			GROUP BY account, term_id, line_id, donor_id, earmark HAVING SUM(n) > 0
 			ORDER BY account, term_id, line_id, donor_id, earmark`, v.Fund, asOf)
 	}

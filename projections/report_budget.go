@@ -116,12 +116,12 @@ func (s budgetSums) figures() BudgetFigures {
 // wrapping ErrInconsistent when the postings name a line the term does not
 // have, or an infrastructure error.
 func (s *Store) Budget(ctx context.Context, q BudgetQuery) (BudgetReport, error) {
-	return s.budget(ctx, q, false)
+	return s.budget(ctx, q, readAuto)
 }
 
-// budget is Budget; exact sums the postings even at the fund's head, for the
-// tests that compare the running totals with the postings.
-func (s *Store) budget(ctx context.Context, q BudgetQuery, exact bool) (BudgetReport, error) {
+// budget is Budget, read as mode says (readAuto but in the tests that compare
+// the running totals with the postings).
+func (s *Store) budget(ctx context.Context, q BudgetQuery, mode readMode) (BudgetReport, error) {
 	if !ValidDate(q.AsOf) {
 		return BudgetReport{}, InvalidDate("as_of", q.AsOf)
 	}
@@ -130,9 +130,7 @@ func (s *Store) budget(ctx context.Context, q BudgetQuery, exact bool) (BudgetRe
 		return BudgetReport{}, err
 	}
 	defer v.Tx.Rollback()
-	if exact {
-		v.Head = 0
-	}
+	v.setMode(mode)
 	term, err := v.PickTermSpan(ctx, q.Term, q.AsOf)
 	if err != nil {
 		return BudgetReport{}, err
@@ -227,17 +225,17 @@ func sumBudgetPostings(ctx context.Context, v *View, term, asOf string, lines []
 }
 
 // budgetRows sums the postings to trust:allocated and trust:spent by line:
-// at the fund's head from the running totals less the days after asOf (a
-// line with no leg left by asOf has no row, as in the postings), at an
-// earlier fund_seq from the postings.
+// at the fund's head from the running totals (TotalsAsOf; a line with no
+// leg by asOf has no row, as in the postings), at an earlier fund_seq from
+// the postings.
 func (v *View) budgetRows(ctx context.Context, term, asOf string) (*sql.Rows, error) {
 	if v.FundSeq == v.Head {
-		return v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(x) FROM (
-				SELECT line_id, account, debit_minor + credit_minor AS x, legs AS n
-					FROM posting_totals WHERE fund = ?1 AND term_id = ?2 AND account IN (?4, ?5)
-				UNION ALL
-				SELECT line_id, account, -(debit_minor + credit_minor), -legs
-					FROM posting_days WHERE fund = ?1 AND effective_on > ?3 AND term_id = ?2 AND account IN (?4, ?5))
+		fromStart, err := v.FromStart(ctx, asOf)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(d + c) FROM (`+
+			TotalsAsOf("line_id, account", "term_id = ?2 AND account IN (?4, ?5)", "?3", fromStart)+`)
 			GROUP BY line_id, account HAVING SUM(n) > 0 ORDER BY line_id, account`,
 			v.Fund, term, asOf, domain.AccountTrustAllocated, domain.AccountTrustSpent)
 	}

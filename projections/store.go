@@ -10,7 +10,12 @@ import "github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 // Store is a read model with its queries and reports: a readmodel.Store,
 // whose methods it has (ApplyBatch, Checkpoint, WaitFor, …), and the
 // reports of this package. Pass Store.Store to the projector and the audit.
-type Store struct{ *readmodel.Store }
+type Store struct {
+	*readmodel.Store
+	// mode is how the reports read the postings: readAuto but in the
+	// tests that compare the running totals with the postings.
+	mode readMode
+}
 
 // Open opens the read model at path as readmodel.Open does.
 func Open(path string) (*Store, error) {
@@ -18,7 +23,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{rm}, nil
+	return &Store{Store: rm}, nil
 }
 
 // ErrInconsistent is readmodel.ErrInconsistent: a report wraps it when the

@@ -147,9 +147,10 @@ type applier struct {
 	tx         *sql.Tx
 	rehash     bool // recompute each event's hash (ApplyBatch, not ApplyDecoded)
 	stmts      map[string]*sql.Stmt
-	chains     map[string]*events.Chain // funds touched by the batch
-	streamSeqs map[string]uint64        // their last stream seq
-	totals     map[totalKey]*totalSum   // the batch's postings added up (addTotals)
+	chains     map[string]*events.Chain   // funds touched by the batch
+	streamSeqs map[string]uint64          // their last stream seq
+	totals     map[totalKey]*totalSum     // the batch's postings added up (addTotals)
+	receipts   map[receiptKey]*receiptSum // the batch's receipts added up (addReceipt)
 }
 
 // exec runs a statement prepared once per batch: the same few inserts run
@@ -247,6 +248,9 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 		return fmt.Errorf("%w: %v", ErrInconsistent, err)
 	}
 	if err := a.applyPayload(ctx, e, p); err != nil {
+		return err
+	}
+	if err := a.addReceipt(ctx, e, p); err != nil {
 		return err
 	}
 	ps, err := domain.PayloadPostings(e, p)

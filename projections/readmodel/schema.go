@@ -488,4 +488,56 @@ INSERT INTO posting_totals
 -- its events.
 CREATE INDEX events_effective ON events (fund, effective_on, fund_seq);
 `,
+	// 6: running totals for reports as of any date and for the donor
+	// statement (issue 10). posting_months is posting_days added up by
+	// month: a report as of a date reads whole months and the days of the
+	// date's own month, from the start or back from the totals, whichever
+	// end is nearer (projections.View.TotalsAsOf), so its cost is bounded by
+	// the months of the history, not by its days or its postings.
+	// receipt_days adds up each donor's standing receipts by term, day and
+	// currency (a receipt's reversal takes it out on its day), so that a
+	// statement gives a donor's totals and the number of its receipts
+	// without reading every one. Both are filled here from an older read
+	// model's rows, as the fold would have written them.
+	`
+CREATE TABLE posting_months (
+	fund         TEXT NOT NULL,
+	month        TEXT NOT NULL, -- YYYY-MM of effective_on
+	term_id      TEXT NOT NULL,
+	account      TEXT NOT NULL,
+	event_type   TEXT NOT NULL,
+	line_id      TEXT NOT NULL,
+	donor_id     TEXT NOT NULL,
+	earmark      TEXT NOT NULL,
+	debit_minor  INTEGER NOT NULL,
+	credit_minor INTEGER NOT NULL,
+	legs         INTEGER NOT NULL,
+	PRIMARY KEY (fund, month, term_id, account, event_type, line_id, donor_id, earmark)
+) STRICT;
+INSERT INTO posting_months
+	SELECT fund, substr(effective_on, 1, 7), term_id, account, event_type, line_id, donor_id, earmark,
+		SUM(debit_minor), SUM(credit_minor), SUM(legs)
+	FROM posting_days GROUP BY fund, substr(effective_on, 1, 7), term_id, account, event_type, line_id, donor_id, earmark;
+
+-- receipts is the number of standing receipts; a day whose receipts were
+-- all reversed keeps its row, with zeros, as the fold leaves it.
+CREATE TABLE receipt_days (
+	fund         TEXT NOT NULL,
+	term_id      TEXT NOT NULL,
+	donor_id     TEXT NOT NULL,
+	received_on  TEXT NOT NULL,
+	currency     TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	usd_minor    INTEGER NOT NULL,
+	receipts     INTEGER NOT NULL,
+	PRIMARY KEY (fund, term_id, donor_id, received_on, currency)
+) STRICT;
+INSERT INTO receipt_days
+	SELECT fund, term_id, donor_id, received_on, currency,
+		SUM(CASE WHEN reversed_by = '' THEN amount_minor ELSE 0 END), SUM(CASE WHEN reversed_by = '' THEN usd_minor ELSE 0 END),
+		SUM(reversed_by = '')
+	FROM contributions GROUP BY fund, term_id, donor_id, received_on, currency;
+-- A statement lists a donor's latest receipts: read from the end.
+CREATE INDEX contributions_donor_date ON contributions (fund, donor_id, term_id, received_on, contribution_id);
+`,
 }

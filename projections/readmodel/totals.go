@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/events"
 )
 
 // totalKey is the key of a row of posting_days; posting_totals has the
@@ -40,10 +41,34 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 	t.legs++
 }
 
-// flushTotals adds the batch's totals to posting_days and posting_totals.
-// The sums are the same whatever the batches were, so a rebuild writes the
-// rows the live projector wrote.
+// flushTotals adds the batch's totals to posting_days, posting_months and
+// posting_totals, and its receipts to receipt_days. The sums are the same
+// whatever the batches were, so a rebuild writes the rows the live
+// projector wrote.
 func (a *applier) flushTotals(ctx context.Context) error {
+	months := map[totalKey]*totalSum{}
+	for k, t := range a.totals {
+		mk := k
+		mk.effectiveOn = k.effectiveOn[:7] // YYYY-MM
+		m := months[mk]
+		if m == nil {
+			m = &totalSum{}
+			months[mk] = m
+		}
+		m.debit, m.credit, m.legs = m.debit+t.debit, m.credit+t.credit, m.legs+t.legs
+	}
+	for k, t := range months {
+		if _, err := a.exec(ctx, `INSERT INTO posting_months (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+				debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
+			k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs); err != nil {
+			return fmt.Errorf("write month totals of fund %s: %w", k.fund, err)
+		}
+	}
+	if err := a.flushReceipts(ctx); err != nil {
+		return err
+	}
 	for k, t := range a.totals {
 		if _, err := a.exec(ctx, `INSERT INTO posting_days (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -61,5 +86,61 @@ func (a *applier) flushTotals(ctx context.Context) error {
 		}
 	}
 	a.totals = nil
+	return nil
+}
+
+// receiptKey is the key of a row of receipt_days.
+type receiptKey struct{ fund, term, donor, receivedOn, currency string }
+
+// receiptSum is what a batch adds to one row of receipt_days.
+type receiptSum struct{ amount, usd, receipts int64 }
+
+// addReceipt adds a receipt to the batch's receipt totals, or takes a
+// reversed one out (on the receipt's own day). It is called for every
+// event after its rows are written (apply), so that the reversed receipt's
+// row can be read whichever batch wrote it.
+func (a *applier) addReceipt(ctx context.Context, e events.Event, p events.Payload) error {
+	k, s := receiptKey{fund: e.Fund}, receiptSum{receipts: 1}
+	switch p := p.(type) {
+	case *events.ContributionReceived:
+		k.term, k.donor, k.receivedOn, k.currency = p.TermID, p.DonorID, p.ReceivedOn, p.Amount.Currency
+		s.amount, s.usd = p.Amount.Minor, p.USDAmount.Minor
+	case *events.EventReversed:
+		if p.ReversedType != events.TypeContributionReceived {
+			return nil
+		}
+		err := a.tx.QueryRowContext(ctx, `SELECT term_id, donor_id, received_on, currency, -amount_minor, -usd_minor FROM contributions
+			WHERE fund = ? AND fund_seq = ?`, e.Fund, int64(p.ReversedFundSeq)).Scan(&k.term, &k.donor, &k.receivedOn, &k.currency, &s.amount, &s.usd)
+		if err != nil {
+			return fmt.Errorf("%w: read the reversed receipt at fund_seq %d: %v", ErrInconsistent, p.ReversedFundSeq, err)
+		}
+		s.receipts = -1
+	default:
+		return nil
+	}
+	if a.receipts == nil {
+		a.receipts = map[receiptKey]*receiptSum{}
+	}
+	t := a.receipts[k]
+	if t == nil {
+		t = &receiptSum{}
+		a.receipts[k] = t
+	}
+	t.amount, t.usd, t.receipts = t.amount+s.amount, t.usd+s.usd, t.receipts+s.receipts
+	return nil
+}
+
+// flushReceipts adds the batch's receipt totals to receipt_days.
+func (a *applier) flushReceipts(ctx context.Context) error {
+	for k, t := range a.receipts {
+		if _, err := a.exec(ctx, `INSERT INTO receipt_days (fund, term_id, donor_id, received_on, currency, amount_minor, usd_minor, receipts)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (fund, term_id, donor_id, received_on, currency) DO UPDATE SET
+				amount_minor = amount_minor + excluded.amount_minor, usd_minor = usd_minor + excluded.usd_minor, receipts = receipts + excluded.receipts`,
+			k.fund, k.term, k.donor, k.receivedOn, k.currency, t.amount, t.usd, t.receipts); err != nil {
+			return fmt.Errorf("write receipt totals of fund %s: %w", k.fund, err)
+		}
+	}
+	a.receipts = nil
 	return nil
 }
