@@ -21,9 +21,11 @@ var statementFormats = map[string]string{
 	"pdf":  "application/pdf",
 }
 
-// donorStatement answers GET /v1/donors/{id}/statement?fund=&term=&as_of=&at_seq=&format=
+// donorStatement answers GET /v1/donors/{id}/statement?fund=&term=&as_of=&at_seq=&format=&receipts_page=
 // with the donor's accountability statement (projections.Store.Statement)
-// in format json (the default), csv, html or pdf: at the end of as_of
+// in format json (the default), csv, html or pdf, listing the page
+// receipts_page of the donor's receipts (statement.ReceiptsPage a page,
+// 0 the latest; the rest added up as unlisted): at the end of as_of
 // (default today), from what the ledger knew at at_seq (default
 // everything), stamped with the fund_seq and chain head (in the document
 // and in X-Fund-Seq and X-Chain-Head) and, as made at, the recorded time of
@@ -38,9 +40,13 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p access
 	if p.Role.Name == access.RoleDonor && p.Role.DonorID != donor {
 		return errorf(CodeForbidden, "", fmt.Sprintf("role %s reads its own statement only, not donor %q's", p.Role, trunc(donor)))
 	}
-	rq, q, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq", "format")
+	rq, q, err := s.readReportQuery(r, "fund", "term", "as_of", "at_seq", "format", "receipts_page")
 	if err != nil {
 		return err
+	}
+	page, herr := uintParam(q, "receipts_page", 0, 0, 1<<40)
+	if herr != nil {
+		return herr
 	}
 	format := q["format"]
 	if format == "" {
@@ -50,7 +56,8 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p access
 	if !ok {
 		return errorf(CodeInvalidQuery, "format", fmt.Sprintf("format %q is not json, csv, html or pdf", trunc(format)))
 	}
-	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq})
+	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq,
+		ReceiptsPage: int64(page)})
 	if err != nil {
 		return statementError(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
+	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/statement"
@@ -258,6 +259,7 @@ func (h *history) check(e events.Event) {
 	}
 	h.checkTrialBalance(e)
 	h.checkTotals(e, terms)
+	h.checkStatement(e, terms)
 	h.checkPledges(e)
 	h.checkRows(e)
 	switch e.Type {
@@ -411,36 +413,138 @@ func (h *history) checkTrialBalance(e events.Event) {
 
 // checkTotals checks that the balance, the budget and the trial balance,
 // which read the running totals at the fund's head, answer what summing the
-// postings answers, at the event's date, a random date and the end of time,
-// at the head and at a random fund_seq, for every term and the term picked
-// by date. Errors must be the same too.
+// postings answers, at the event's date, a random date, the end of time
+// and a date drawn among the history's edges (its first day and the day
+// before, its middle and the month boundaries around it, its last day), at
+// the head and at a random fund_seq, for every term and the term picked by
+// date. At the head the totals are read from the start, back from the end
+// and from the nearer end (TotalsAsOf). Errors must be the same too.
 func (h *history) checkTotals(e events.Event, terms []string) {
 	t := h.t
-	ctx := t.Context()
 	atSeqs := []uint64{0, e.FundSeq, rapid.Uint64Range(1, e.FundSeq).Draw(t, "totals at_seq")}
-	for _, asOf := range []string{e.EffectiveOn, drawDate(t, "totals as_of"), "9999-12-31"} {
+	for _, asOf := range []string{e.EffectiveOn, drawDate(t, "totals as_of"), "9999-12-31", h.edgeDate(e)} {
 		for _, atSeq := range atSeqs {
-			for _, term := range append([]string{""}, terms...) {
-				q := projections.BalanceQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
-				got, gerr := h.s.Balance(ctx, q)
-				want, werr := h.s.ExactBalance(ctx, q)
-				if fmt.Sprint(gerr) != fmt.Sprint(werr) || got != want {
-					t.Fatalf("balance %+v at fund_seq %d: from the totals %+v (%v), from the postings %+v (%v)", q, e.FundSeq, got, gerr, want, werr)
-				}
-				bq := projections.BudgetQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
-				gotB, gerr := h.s.Budget(ctx, bq)
-				wantB, werr := h.s.ExactBudget(ctx, bq)
-				if diff := cmp.Diff(wantB, gotB); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
-					t.Fatalf("budget %+v at fund_seq %d: errors %v and %v; postings (-) and totals (+):\n%s", bq, e.FundSeq, werr, gerr, diff)
-				}
+			sides := []string{"nearer end"}
+			if atSeq == 0 {
+				sides = slices.Sorted(maps.Keys(projections.TotalsSides))
 			}
-			got, gerr := h.s.TrialBalance(ctx, h.fund, asOf, atSeq)
-			want, werr := h.s.ExactTrialBalance(ctx, h.fund, asOf, atSeq)
-			if diff := cmp.Diff(want, got); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
-				t.Fatalf("trial balance as of %s at_seq %d at fund_seq %d: errors %v and %v; postings (-) and totals (+):\n%s", asOf, atSeq, e.FundSeq, werr, gerr, diff)
+			for _, side := range sides {
+				h.compareTotals(e, terms, asOf, atSeq, side)
 			}
 		}
 	}
+}
+
+// edgeDate draws a date at an edge of the fund's history so far: its first
+// effective date or the day before, the middle of its span or the first
+// day of that month or the last of the month before, its last date.
+func (h *history) edgeDate(e events.Event) string {
+	var first, last string
+	if err := h.raw.QueryRowContext(h.t.Context(), `SELECT MIN(effective_on), MAX(effective_on) FROM events WHERE fund = ?`, h.fund).Scan(&first, &last); err != nil {
+		h.t.Fatalf("dates of fund %s at fund_seq %d: %v", h.fund, e.FundSeq, err)
+	}
+	f, _ := time.Parse(time.DateOnly, first)
+	l, _ := time.Parse(time.DateOnly, last)
+	mid := f.Add(l.Sub(f) / 2)
+	monthStart := time.Date(mid.Year(), mid.Month(), 1, 0, 0, 0, 0, time.UTC)
+	dates := []time.Time{f, f.AddDate(0, 0, -1), mid, monthStart, monthStart.AddDate(0, 0, -1), l}
+	return rapid.SampledFrom(dates).Draw(h.t, "edge as_of").Format(time.DateOnly)
+}
+
+// compareTotals compares the three reports read the way side says with
+// the postings summed, at one date and at_seq.
+func (h *history) compareTotals(e events.Event, terms []string, asOf string, atSeq uint64, side string) {
+	t := h.t
+	ctx := t.Context()
+	for _, term := range append([]string{""}, terms...) {
+		q := projections.BalanceQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
+		got, gerr := h.s.BalanceRead(ctx, q, side)
+		want, werr := h.s.ExactBalance(ctx, q)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || got != want {
+			t.Fatalf("balance %+v at fund_seq %d, totals %s: from the totals %+v (%v), from the postings %+v (%v)", q, e.FundSeq, side, got, gerr, want, werr)
+		}
+		bq := projections.BudgetQuery{Fund: h.fund, Term: term, AsOf: asOf, AtSeq: atSeq}
+		gotB, gerr := h.s.BudgetRead(ctx, bq, side)
+		wantB, werr := h.s.ExactBudget(ctx, bq)
+		if diff := cmp.Diff(wantB, gotB); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
+			t.Fatalf("budget %+v at fund_seq %d, totals %s: errors %v and %v; postings (-) and totals (+):\n%s", bq, e.FundSeq, side, werr, gerr, diff)
+		}
+	}
+	got, gerr := h.s.TrialBalanceRead(ctx, h.fund, asOf, atSeq, side)
+	want, werr := h.s.ExactTrialBalance(ctx, h.fund, asOf, atSeq)
+	if diff := cmp.Diff(want, got); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
+		t.Fatalf("trial balance as of %s at_seq %d at fund_seq %d, totals %s: errors %v and %v; postings (-) and totals (+):\n%s", asOf, atSeq, e.FundSeq, side, werr, gerr, diff)
+	}
+}
+
+// checkStatement checks that a donor's statement, which reads the running
+// totals at the fund's head (posting_days, posting_months, posting_totals,
+// receipt_days), is the statement drawn from the postings and the receipts
+// alone, for a donor, term, date (the event's, a random one, an edge of
+// the history, the end of time) and page of receipts drawn, errors
+// included; and that the page listed changes only which receipts are
+// listed: the receipts not listed add up to what the first page lists and
+// the other pages do not.
+func (h *history) checkStatement(e events.Event, terms []string) {
+	t := h.t
+	ctx := t.Context()
+	ids := slices.Sorted(maps.Keys(h.state.Donors))
+	if len(ids) == 0 || len(terms) == 0 {
+		return
+	}
+	q := donors.StatementQuery{Fund: h.fund, Donor: rapid.SampledFrom(ids).Draw(t, "statement donor"),
+		Term:         rapid.SampledFrom(append([]string{""}, terms...)).Draw(t, "statement term"),
+		AsOf:         rapid.SampledFrom([]string{e.EffectiveOn, drawDate(t, "statement as_of"), h.edgeDate(e), "9999-12-31"}).Draw(t, "statement date"),
+		ReceiptsPage: rapid.Int64Range(0, 1).Draw(t, "receipts page")}
+	got, gerr := donors.Statement(ctx, h.s, q)
+	want, werr := donors.Statement(ctx, h.s.Exact(), q)
+	if diff := cmp.Diff(want, got); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {
+		t.Fatalf("statement %+v at fund_seq %d: errors %v and %v; from the postings (-) and the totals (+):\n%s", q, e.FundSeq, werr, gerr, diff)
+	}
+	if gerr != nil || q.ReceiptsPage == 0 {
+		return
+	}
+	q.ReceiptsPage = 0
+	first, err := donors.Statement(ctx, h.s, q)
+	if err != nil {
+		t.Fatalf("statement %+v: %v", q, err)
+	}
+	// The donor has fewer receipts than a page: the first lists them all
+	// (and what closes carried in), the second what closes carried in.
+	var listed, carried []statement.Receipt
+	for _, r := range first.Received.Receipts {
+		if strings.HasPrefix(r.ID, "carried over from ") {
+			carried = append(carried, r)
+		} else {
+			listed = append(listed, r)
+		}
+	}
+	wantUnlisted := (*statement.Unlisted)(nil)
+	if len(listed) > 0 {
+		wantUnlisted = &statement.Unlisted{Count: int64(len(listed)),
+			USD: money.FormatUSD(sumUSD(t, listed, func(r statement.Receipt) string { return r.USD })),
+			FeeUSD: money.FormatUSD(sumUSD(t, listed, func(r statement.Receipt) string { return r.FeeUSD })), Page: 1, Pages: 1}
+	}
+	if first.Received.Unlisted != nil || !slices.Equal(got.Received.Receipts, carried) {
+		t.Fatalf("statement %+v: page 0 lists %v (unlisted %+v), page 1 lists %v", q, first.Received.Receipts, first.Received.Unlisted, got.Received.Receipts)
+	}
+	if diff := cmp.Diff(wantUnlisted, got.Received.Unlisted); diff != "" {
+		t.Fatalf("statement %+v: the unlisted receipts of page 1 (-page 0's receipts +page 1's unlisted):\n%s", q, diff)
+	}
+	got.Received.Receipts, got.Received.Unlisted = first.Received.Receipts, nil
+	if diff := cmp.Diff(first, got); diff != "" {
+		t.Fatalf("statement %+v: pages 0 (-) and 1 (+) differ beyond their receipts:\n%s", q, diff)
+	}
+	h.seen["statement reconciled"]++
+}
+
+// sumUSD adds up the US dollar figures of rows.
+func sumUSD[T any](t *rapid.T, rows []T, f func(T) string) int64 {
+	var sum int64
+	for _, r := range rows {
+		sum += cents(t, f(r))
+	}
+	return sum
 }
 
 // checkPledges compares the pledges query at the end of time with the

@@ -104,6 +104,10 @@ func (c *csvRows) money(s Statement) {
 	for _, r := range s.Received.Receipts {
 		c.add("receipt", t(r.ID), r.ReceivedOn, r.Amount.Amount, r.Amount.Currency, r.USDRate, r.USD, r.FeeUSD, t(r.BankRef), t(r.PledgeID))
 	}
+	if u := s.Received.Unlisted; u != nil {
+		c.add("section", "count", "usd", "fee_usd", "page", "pages")
+		c.add("receipts_unlisted", strconv.FormatInt(u.Count, 10), u.USD, u.FeeUSD, strconv.FormatInt(u.Page, 10), strconv.FormatInt(u.Pages, 10))
+	}
 	c.add("section", "currency", "amount", "usd")
 	for _, x := range s.Received.ByCurrency {
 		c.add("received_by_currency", x.Currency, x.Amount, x.USD)

@@ -14,11 +14,12 @@ import (
 var htmlSource string
 
 var htmlTemplate = template.Must(template.New("statement").Funcs(template.FuncMap{
-	"money":   money.Grouped,
-	"earmark": earmarkText,
-	"words":   words,
-	"cluster": clusterName,
-	"join":    func(cities []string) string { return strings.Join(cities, ", ") },
+	"money":    money.Grouped,
+	"earmark":  earmarkText,
+	"words":    words,
+	"cluster":  clusterName,
+	"join":     func(cities []string) string { return strings.Join(cities, ", ") },
+	"unlisted": unlistedText,
 }).Parse(htmlSource))
 
 // htmlView is what the template reads: the statement and the sentences made

@@ -518,7 +518,7 @@ func (d *pdfDoc) byCurrency(ts []CurrencyTotal) {
 func (d *pdfDoc) receipts() {
 	r := d.s.Received
 	d.heading("Received")
-	if len(r.Receipts) == 0 {
+	if len(r.Receipts) == 0 && r.Unlisted == nil {
 		d.none("No contributions received in this term.")
 		return
 	}
@@ -526,6 +526,10 @@ func (d *pdfDoc) receipts() {
 	var styles []rowStyle
 	for _, x := range r.Receipts {
 		rows = append(rows, []string{x.ID, x.ReceivedOn, moneyText(x.Amount), x.USDRate, money.Grouped(x.USD), money.Grouped(x.FeeUSD), x.BankRef, x.PledgeID})
+		styles = append(styles, rowPlain)
+	}
+	if u := r.Unlisted; u != nil {
+		rows = append(rows, []string{unlistedText(u), "", "", "", money.Grouped(u.USD), money.Grouped(u.FeeUSD), "", ""})
 		styles = append(styles, rowPlain)
 	}
 	rows = append(rows, []string{"Total received", "", "", "", money.Grouped(r.TotalUSD), money.Grouped(r.FeesUSD), "", ""})

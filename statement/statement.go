@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,11 @@ const (
 	MaxRows       = 10_000 // rows in any one list
 	MaxTextLen    = 1_000  // bytes in any one text field
 	MaxCitiesList = 1_000  // cities named in one region or income group
+	// ReceiptsPage is how many receipts a statement lists at most: the
+	// latest, or an earlier page of them; Received.Unlisted adds up the
+	// rest, so that a donor with any number of receipts gets a statement
+	// whose totals count them all (issue 10).
+	ReceiptsPage = 1_000
 )
 
 // Statement is one donor's accountability statement for one term, as of a
@@ -158,8 +164,23 @@ type Pledge struct {
 type Received struct {
 	Receipts   []Receipt       `json:"receipts"`
 	ByCurrency []CurrencyTotal `json:"by_currency"`
-	TotalUSD   string          `json:"total_usd"` // sum of Receipts[].USD
-	FeesUSD    string          `json:"fees_usd"`  // sum of Receipts[].FeeUSD
+	TotalUSD   string          `json:"total_usd"` // sum of Receipts[].USD and Unlisted.USD
+	FeesUSD    string          `json:"fees_usd"`  // sum of Receipts[].FeeUSD and Unlisted.FeeUSD
+	// Unlisted adds up the receipts the statement does not list, when
+	// there are more than ReceiptsPage; nil when it lists them all.
+	Unlisted *Unlisted `json:"unlisted,omitempty"`
+}
+
+// Unlisted is what the receipts a statement does not list add up to: those
+// before and after the page it lists. Page counts back from the latest
+// receipts (0, the default, lists the latest ReceiptsPage; a page past the
+// last lists none); Pages is how many pages there are.
+type Unlisted struct {
+	Count  int64  `json:"count"`
+	USD    string `json:"usd"`
+	FeeUSD string `json:"fee_usd"`
+	Page   int64  `json:"page"`
+	Pages  int64  `json:"pages"`
 }
 
 // Receipt is one contribution received. USD is what the recorded rate
@@ -494,6 +515,13 @@ func (v *validator) received(rd Received) (receivedUSD, feesUSD int64) {
 		v.text(f+".bank_ref", r.BankRef, false)
 		v.text(f+".pledge_id", r.PledgeID, false)
 	}
+	if u := rd.Unlisted; u != nil {
+		if u.Count <= 0 || u.Page < 0 || u.Pages < 1 {
+			v.fail("received.unlisted", "want a positive count, page and pages, got count %d, page %d of %d", u.Count, u.Page, u.Pages)
+		}
+		received += v.usd("received.unlisted.usd", u.USD)
+		fees += v.usd("received.unlisted.fee_usd", u.FeeUSD)
+	}
 	v.currencyTotals("received.by_currency", rd.ByCurrency)
 	receivedUSD = v.usd("received.total_usd", rd.TotalUSD)
 	v.sum("received.total_usd", receivedUSD, received)
@@ -754,4 +782,12 @@ func (s Statement) verifyText() string {
 		t += fmt.Sprintf(" Signed checkpoint: log %s, size %d, root %s, key %s; the donor's proof bundle (GET /v1/donors/%s/proof) and projector verify-proof check its entries against it without trusting the server.", c.Origin, c.Size, c.Root, c.KeyName, s.Donor.ID)
 	}
 	return t
+}
+
+// unlistedText describes the receipts a statement does not list, for the
+// HTML and PDF: "2,500 receipts not listed (listed: page 1 of 4, latest
+// first)".
+func unlistedText(u *Unlisted) string {
+	return fmt.Sprintf("%s receipts not listed (listed: page %d of %d, latest first)",
+		money.Grouped(strconv.FormatInt(u.Count, 10)), u.Page+1, u.Pages)
 }

@@ -581,3 +581,52 @@ func TestValidateOverLimit(t *testing.T) {
 		t.Errorf("Validate() without a fund = %v (%+v), want an InvalidError not over a limit", err, ie)
 	}
 }
+
+// TestUnlistedReceipts checks a statement that lists a page of its
+// receipts: the unlisted ones count in its totals (Validate fails when
+// they do not add up), and every format shows them in one line.
+func TestUnlistedReceipts(t *testing.T) {
+	paged := func() Statement {
+		s := long(5)
+		n := len(s.Received.Receipts)
+		s.Received.Receipts = s.Received.Receipts[:n-3] // three of US$ 500.00, fee 5.00
+		s.Received.Unlisted = &Unlisted{Count: 3, USD: "1500.00", FeeUSD: "15.00", Page: 1, Pages: 2}
+		return s
+	}
+	s := paged()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("a statement with unlisted receipts: %v", err)
+	}
+	text := "3 receipts not listed (listed: page 2 of 2, latest first)"
+	for name, render := range map[string]func(Statement) ([]byte, error){"CSV": CSV, "HTML": HTML, "PDF": PDF, "JSON": JSON} {
+		b, err := render(s)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := string(b)
+		want := map[string]string{"CSV": "receipts_unlisted,3,1500.00,15.00,1,2", "HTML": text, "JSON": `"unlisted": {`}[name]
+		if name == "PDF" {
+			got, want = strings.Join(strings.Fields(pdfText(t, b)), " "), text
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("%s does not show the unlisted receipts (%q)", name, want)
+		}
+	}
+	for _, tc := range []struct {
+		field string
+		edit  func(*Unlisted)
+	}{
+		{"received.total_usd", func(u *Unlisted) { u.USD = "1499.99" }},
+		{"received.fees_usd", func(u *Unlisted) { u.FeeUSD = "15.01" }},
+		{"received.unlisted", func(u *Unlisted) { u.Count = 0 }},
+		{"received.unlisted", func(u *Unlisted) { u.Pages = 0 }},
+		{"received.unlisted.usd", func(u *Unlisted) { u.USD = "-1.00" }},
+	} {
+		s := paged()
+		tc.edit(s.Received.Unlisted)
+		var ie *InvalidError
+		if err := s.Validate(); !errors.As(err, &ie) || ie.Field != tc.field {
+			t.Errorf("%+v: Validate() = %v, want an error at %s", *s.Received.Unlisted, err, tc.field)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package donors
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
@@ -20,9 +21,10 @@ type potFlows struct {
 
 // attributeTerm attributes term's money at the view as of asOf (see
 // Attribution for the rules): it reads the pots, the approvals and the
-// weights, then shares the pots (attribution_share.go).
-func attributeTerm(ctx context.Context, v *projections.View, term, asOf string) (*attribution, error) {
-	at := &attribution{parts: map[string]*participant{}, asOf: asOf}
+// weights, then shares the pots (attribution_share.go). detail is the
+// donor whose parts of each expenditure are kept, "" for none.
+func attributeTerm(ctx context.Context, v *projections.View, term, asOf, detail string) (*attribution, error) {
+	at := &attribution{parts: map[string]*participant{}, asOf: asOf, detail: detail}
 	pots, err := at.readPots(ctx, v, term, asOf)
 	if err != nil {
 		return nil, err
@@ -50,9 +52,7 @@ func attributeTerm(ctx context.Context, v *projections.View, term, asOf string) 
 // carry the reversed event's type and net it out.
 func (at *attribution) readPots(ctx context.Context, v *projections.View, term, asOf string) (potFlows, error) {
 	pots := potFlows{keys: map[string]bool{}, draws: map[string]int64{}, interest: map[string]int64{}}
-	rows, err := v.Tx.QueryContext(ctx, `SELECT earmark, donor_id, event_type, amount_minor > 0, SUM(amount_minor)
-		FROM postings WHERE fund = ? AND term_id = ? AND account = ? AND effective_on <= ? AND fund_seq <= ?
-		GROUP BY earmark, donor_id, event_type, amount_minor > 0`, v.Fund, term, domain.AccountTrustUnallocated, asOf, int64(v.FundSeq))
+	rows, err := potRows(ctx, v, term, asOf)
 	if err != nil {
 		return pots, fmt.Errorf("attribution: read pots: %w", err)
 	}
@@ -75,6 +75,28 @@ func (at *attribution) readPots(ctx context.Context, v *projections.View, term, 
 		return pots, fmt.Errorf("attribution: read pots: %w", err)
 	}
 	return pots, nil
+}
+
+// potRows sums the term's postings on the unallocated account by earmark,
+// donor, event type and sign. At the fund's head it reads the running
+// totals (projections.TotalsAsOf): a key with legs by asOf gives its
+// credits, even when they are zero, and its debits when there are any, as
+// summing its postings by sign would.
+func potRows(ctx context.Context, v *projections.View, term, asOf string) (*sql.Rows, error) {
+	if v.FundSeq != v.Head {
+		return v.Tx.QueryContext(ctx, `SELECT earmark, donor_id, event_type, amount_minor > 0, SUM(amount_minor)
+			FROM postings WHERE fund = ? AND term_id = ? AND account = ? AND effective_on <= ? AND fund_seq <= ?
+			GROUP BY earmark, donor_id, event_type, amount_minor > 0`, v.Fund, term, domain.AccountTrustUnallocated, asOf, int64(v.FundSeq))
+	}
+	fromStart, err := v.FromStart(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return v.Tx.QueryContext(ctx, `WITH t AS (`+projections.TotalsAsOf("earmark, donor_id, event_type", "term_id = ?2 AND account = ?4", "?3", fromStart)+`),
+			k AS (SELECT earmark, donor_id, event_type, SUM(d) AS d, SUM(c) AS c FROM t GROUP BY earmark, donor_id, event_type HAVING SUM(n) > 0)
+		SELECT earmark, donor_id, event_type, 1, d FROM k WHERE d != 0
+		UNION ALL
+		SELECT earmark, donor_id, event_type, 0, c FROM k`, v.Fund, term, asOf, domain.AccountTrustUnallocated)
 }
 
 // addPotRow adds one sum of postings on the unallocated account (x, a
@@ -144,6 +166,26 @@ func (at *attribution) checkDraws(pots potFlows) error {
 // since the close last carried the pot out (the carried-out pot's weights
 // are spent; a reversal booked after the close weighs anew).
 func (at *attribution) readWeights(ctx context.Context, v *projections.View, term, asOf string) error {
+	if v.FundSeq == v.Head {
+		// Without a close that carried a pot out, a donor's weight in
+		// a pot is its net money in it, which readPots summed.
+		var cut bool
+		if err := v.Tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM posting_totals
+				WHERE fund = ? AND term_id = ? AND account = ? AND event_type = ? AND debit_minor > 0)`,
+			v.Fund, term, domain.AccountTrustUnallocated, events.TypeBalanceCarriedOver).Scan(&cut); err != nil {
+			return fmt.Errorf("attribution: read weights: %w", err)
+		}
+		if !cut {
+			for id, p := range at.parts {
+				for pot, x := range p.net {
+					if id != unattributed && x > 0 {
+						p.weight[pot] = x
+					}
+				}
+			}
+			return nil
+		}
+	}
 	// The last close of each pot is found once (cut), not once a posting:
 	// a subquery per row made a statement cost the square of the term's
 	// postings (issue 10: minutes at 100,000 events).
@@ -201,10 +243,14 @@ func (at *attribution) loadApprovals(ctx context.Context, v *projections.View, t
 // readApprovals reads the standing approvals into at.approvals, in the
 // fund's order, and returns them by fund_seq.
 func (at *attribution) readApprovals(ctx context.Context, v *projections.View, term, asOf string) (map[int64]*standingApproval, error) {
+	// The approvals are found by their events (events_type), then their
+	// legs by fund_seq, not among all the term's postings (the "+" keeps
+	// SQLite from doing that): the legs of an approval event are those of
+	// its type that reverse nothing.
 	rows, err := v.Tx.QueryContext(ctx, `SELECT p.fund_seq, p.account, p.line_id, p.earmark, p.amount_minor
 		FROM postings p
-		WHERE p.fund = ?1 AND p.term_id = ?2 AND p.event_type = ?3 AND p.reversal_of = '' AND p.fund_seq <= ?4 AND p.effective_on <= ?5
-			AND `+projections.NotReversed("p", "fund_seq", "?4", "?5")+`
+		WHERE p.fund = ?1 AND p.fund_seq IN (SELECT fund_seq FROM events WHERE fund = ?1 AND type = ?3 AND fund_seq <= ?4)
+			AND +p.term_id = ?2 AND +p.effective_on <= ?5 AND `+projections.NotReversed("p", "fund_seq", "?4", "?5")+`
 		ORDER BY p.fund_seq, p.leg`, v.Fund, term, events.TypeAllocationApproved, int64(v.FundSeq), asOf)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: read approvals: %w", err)

@@ -352,9 +352,13 @@ func (at *attribution) spreadApproval(ap *standingApproval, parts map[spreadCell
 	}
 	for i, c := range cs {
 		p := at.parts[c.id]
+		keep := at.detail != unattributed && c.id == at.detail
 		for j, e := range ap.exps {
 			if x[i][j] != 0 {
-				p.spent = append(p.spent, spentPart{exp: e, earmarked: c.earmarked, usd: x[i][j]})
+				p.spentUSD += x[i][j]
+				if keep {
+					p.spent = append(p.spent, spentPart{exp: e, earmarked: c.earmarked, usd: x[i][j]})
+				}
 			}
 		}
 		p.allocatedUnspent += x[i][len(ap.exps)]

@@ -111,7 +111,7 @@ func Attribute(ctx context.Context, s *projections.Store, q AttributionQuery) (A
 	if err := t.CheckAsOf(q.AsOf); err != nil {
 		return Attribution{}, err
 	}
-	at, err := attributeTerm(ctx, v, term, q.AsOf)
+	at, err := attributeTerm(ctx, v, term, q.AsOf, "")
 	if err != nil {
 		return Attribution{}, err
 	}
@@ -149,16 +149,14 @@ type participant struct {
 	// the pot out, when positive: what the pot's shares are weighed by.
 	weight                                  map[string]int64
 	interest, unallocated, allocatedUnspent int64
-	spent                                   []spentPart
+	// spentUSD is what the participant's money paid for; spent its parts
+	// of each expenditure, kept only for the participants whose
+	// statement is drawn (attribution.detail).
+	spentUSD int64
+	spent    []spentPart
 }
 
-func (p *participant) spentTotal() int64 {
-	var sum int64
-	for _, x := range p.spent {
-		sum += x.usd
-	}
-	return sum
-}
+func (p *participant) spentTotal() int64 { return p.spentUSD }
 
 func (p *participant) figures() AttributionFigures {
 	return AttributionFigures{
@@ -196,6 +194,11 @@ type attribution struct {
 	// interest, and money no donor could claim that a close carried in.
 	inflow int64
 	asOf   string
+	// detail is the donor whose parts of each expenditure are kept
+	// (participant.spent), "" for none: a statement needs one donor's,
+	// and keeping every donor's made a part for each of the term's
+	// expenditures and donors (issue 10).
+	detail string
 }
 
 // ids returns the participants' ids, sorted (unattributed first).

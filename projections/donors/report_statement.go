@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ type StatementQuery struct {
 	// the event at the statement's fund_seq, so that the same question
 	// gives the same bytes, PDF included.
 	GeneratedAt time.Time
+	// ReceiptsPage is the page of the donor's receipts the statement lists,
+	// statement.ReceiptsPage a page, counting back from the latest (0).
+	ReceiptsPage int64
 }
 
 // Pledge statuses of a statement, as of its date.
@@ -76,7 +80,7 @@ func Statement(ctx context.Context, s *projections.Store, q StatementQuery) (sta
 		return statement.Statement{}, err
 	}
 	termID := t.ID
-	at, err := attributeTerm(ctx, v, termID, q.AsOf)
+	at, err := attributeTerm(ctx, v, termID, q.AsOf, q.Donor)
 	if err != nil {
 		return statement.Statement{}, err
 	}
@@ -105,7 +109,7 @@ func Statement(ctx context.Context, s *projections.Store, q StatementQuery) (sta
 	if st.Pledged, err = statementPledges(ctx, v, q.Donor, termID, q.AsOf); err != nil {
 		return fail(err)
 	}
-	if st.Received, err = statementReceipts(ctx, v, q.Donor, termID, q.AsOf); err != nil {
+	if st.Received, err = statementReceipts(ctx, v, q, termID, p.fees); err != nil {
 		return fail(err)
 	}
 	if st.Refunds, err = statementRefunds(ctx, v, q.Donor, termID, q.AsOf); err != nil {
@@ -170,6 +174,10 @@ func statementFigures(st *statement.Statement, t projections.ReportTerm, at *att
 	received, fees, refunded := usdSum(st.Received.Receipts, func(r statement.Receipt) string { return r.USD }),
 		usdSum(st.Received.Receipts, func(r statement.Receipt) string { return r.FeeUSD }),
 		usdSum(st.Refunds.Refunds, func(r statement.Refund) string { return r.USD })
+	if u := st.Received.Unlisted; u != nil {
+		received += usdCents(u.USD)
+		fees += usdCents(u.FeeUSD)
+	}
 	if received != p.received+p.carriedIn || fees != p.fees || refunded != p.refunded {
 		return fmt.Errorf("%w: receipts %d, fees %d and refunds %d listed; the postings say %d, %d and %d",
 			projections.ErrInconsistent, received, fees, refunded, p.received+p.carriedIn, p.fees, p.refunded)
@@ -246,13 +254,21 @@ func loadDonor(ctx context.Context, v *projections.View, id, asOf string) (d sta
 	if err := v.AmendDonors(ctx, asOf, id, map[string]*statement.Donor{id: &d}); err != nil {
 		return d, "", err
 	}
-	var first sql.NullString
-	if err := v.Tx.QueryRowContext(ctx, `SELECT effective_on, (SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)
-		FROM events WHERE fund = ?1 AND fund_seq = ?2`, v.Fund, seq, id, int64(v.FundSeq)).Scan(&since, &first); err != nil {
+	// At the head the donor's first entry is found in the running totals:
+	// its first month, then its first day in that month, rather than
+	// among all the postings.
+	first := `(SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)`
+	if v.FundSeq == v.Head {
+		first = `(SELECT effective_on FROM posting_days WHERE fund = ?1 AND donor_id = ?3 AND effective_on >=
+			(SELECT month FROM posting_months WHERE fund = ?1 AND donor_id = ?3 ORDER BY month LIMIT 1) || '-01' ORDER BY effective_on LIMIT 1)`
+	}
+	var firstOn sql.NullString
+	if err := v.Tx.QueryRowContext(ctx, `SELECT effective_on, `+first+`
+		FROM events WHERE fund = ?1 AND fund_seq = ?2`, v.Fund, seq, id, int64(v.FundSeq)).Scan(&since, &firstOn); err != nil {
 		return d, "", fmt.Errorf("read registration of donor %s: %w", id, err)
 	}
-	if first.Valid && first.String < since {
-		since = first.String
+	if firstOn.Valid && firstOn.String < since {
+		since = firstOn.String
 	}
 	return d, since, nil
 }
@@ -262,14 +278,19 @@ func loadDonor(ctx context.Context, v *projections.View, id, asOf string) (d sta
 func usdSum[T any](rows []T, f func(T) string) int64 {
 	var sum int64
 	for _, r := range rows {
-		whole, frac, ok := strings.Cut(f(r), ".")
-		n, err := strconv.ParseInt(whole+frac, 10, 64)
-		if !ok || len(frac) != 2 || err != nil {
-			panic("statement: a US dollar figure written here does not parse: " + f(r))
-		}
-		sum += n
+		sum += usdCents(f(r))
 	}
 	return sum
+}
+
+// usdCents parses a US dollar string written by this file.
+func usdCents(s string) int64 {
+	whole, frac, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if !ok || len(frac) != 2 || err != nil {
+		panic("statement: a US dollar figure written here does not parse: " + s)
+	}
+	return n
 }
 
 // currencyTotals sums amounts and US dollars by currency, sorted by code.
@@ -469,10 +490,94 @@ func pledgeLine(r pledgeRow, st pledgeState, asOf string) (pl statement.Pledge, 
 
 // statementReceipts lists the donor's receipts in the term by asOf that
 // the view has not reversed, each with its fee, and what a close carried
-// in from the previous term, by date.
-func statementReceipts(ctx context.Context, v *projections.View, donor, term, asOf string) (statement.Received, error) {
-	atSeq := int64(v.FundSeq)
+// in from the previous term, by date: a page of statement.ReceiptsPage
+// receipts (q.ReceiptsPage, counting back from the latest), the rest added
+// up in Unlisted. The totals count every receipt: at the fund's head from
+// the running totals (receipt_days), so that a donor's statement reads the
+// receipts it lists, not all of them (issue 10). fees is what the
+// postings say the donor was charged; the unlisted receipts' fees are what
+// it leaves after the listed ones'.
+func statementReceipts(ctx context.Context, v *projections.View, q StatementQuery, term string, fees int64) (statement.Received, error) {
 	out := statement.Received{Receipts: []statement.Receipt{}}
+	byCur, count, err := receiptTotals(ctx, v, q.Donor, term, q.AsOf)
+	if err != nil {
+		return out, err
+	}
+	var total int64
+	for _, t := range byCur {
+		total += t[1]
+	}
+	if out.Receipts, err = listReceipts(ctx, v, q, term); err != nil {
+		return out, err
+	}
+	var listedUSD, listedFees int64
+	for _, r := range out.Receipts {
+		listedUSD += usdCents(r.USD)
+		listedFees += usdCents(r.FeeUSD)
+	}
+	if n := count - int64(len(out.Receipts)); n > 0 {
+		out.Unlisted = &statement.Unlisted{Count: n, USD: money.FormatUSD(total - listedUSD), FeeUSD: money.FormatUSD(fees - listedFees),
+			Page: q.ReceiptsPage, Pages: (count + statement.ReceiptsPage - 1) / statement.ReceiptsPage}
+	} else {
+		fees = listedFees
+	}
+	carried, err := carriedIn(ctx, v, q.Donor, term, q.AsOf)
+	if err != nil {
+		return out, err
+	}
+	for _, r := range carried {
+		out.Receipts = append(out.Receipts, r)
+		x := usdCents(r.USD)
+		byCur.add(money.USD.Code, x, x)
+		total += x
+	}
+	sort.SliceStable(out.Receipts, func(i, j int) bool { return out.Receipts[i].ReceivedOn < out.Receipts[j].ReceivedOn })
+	out.ByCurrency = byCur.list()
+	out.TotalUSD, out.FeesUSD = money.FormatUSD(total), money.FormatUSD(fees)
+	return out, nil
+}
+
+// receiptTotals adds up the donor's receipts in the term by asOf that the
+// view has not reversed, by currency, and counts them: at the fund's head
+// from receipt_days, below it from the receipts.
+func receiptTotals(ctx context.Context, v *projections.View, donor, term, asOf string) (currencyTotals, int64, error) {
+	query := `SELECT currency, SUM(amount_minor), SUM(usd_minor), SUM(receipts) FROM receipt_days
+		WHERE fund = ?1 AND term_id = ?3 AND donor_id = ?2 AND received_on <= ?5 GROUP BY currency`
+	if v.FundSeq != v.Head {
+		query = `SELECT c.currency, SUM(c.amount_minor), SUM(c.usd_minor), count(*) FROM contributions c
+			WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND ` +
+			projections.NotReversed("c", "fund_seq", "?4", "?5") + ` GROUP BY c.currency`
+	}
+	rows, err := v.Tx.QueryContext(ctx, query, v.Fund, donor, term, int64(v.FundSeq), asOf)
+	if err != nil {
+		return nil, 0, fmt.Errorf("add up receipts: %w", err)
+	}
+	defer rows.Close()
+	byCur := currencyTotals{}
+	var count int64
+	for rows.Next() {
+		var (
+			cur          string
+			amount, usd  int64
+			receiptCount int64
+		)
+		if err := rows.Scan(&cur, &amount, &usd, &receiptCount); err != nil {
+			return nil, 0, fmt.Errorf("add up receipts: %w", err)
+		}
+		if receiptCount > 0 {
+			byCur.add(cur, amount, usd)
+			count += receiptCount
+		}
+	}
+	return byCur, count, rows.Err()
+}
+
+// listReceipts reads one page of the donor's receipts in the term by asOf
+// that the view has not reversed, each with its fee, by date: the page
+// q.ReceiptsPage counting back from the latest, read from the end of
+// contributions_donor_date.
+func listReceipts(ctx context.Context, v *projections.View, q StatementQuery, term string) ([]statement.Receipt, error) {
+	atSeq := int64(v.FundSeq)
 	// "+f.fund_seq" keeps SQLite from reading a receipt's fee through the
 	// primary key's range (every fee up to atSeq, for each receipt: the
 	// square of the log, issue 10) instead of fees_contribution.
@@ -481,13 +586,13 @@ func statementReceipts(ctx context.Context, v *projections.View, donor, term, as
 				AND `+projections.NotReversed("f", "fund_seq", "?4", "?5")+`), 0)
 		FROM contributions c
 		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND `+projections.NotReversed("c", "fund_seq", "?4", "?5")+`
-		ORDER BY c.received_on, c.contribution_id`, v.Fund, donor, term, atSeq, asOf)
+		ORDER BY c.received_on DESC, c.contribution_id DESC LIMIT ?6 OFFSET ?7`,
+		v.Fund, q.Donor, term, atSeq, q.AsOf, statement.ReceiptsPage, q.ReceiptsPage*statement.ReceiptsPage)
 	if err != nil {
-		return out, fmt.Errorf("read receipts: %w", err)
+		return nil, fmt.Errorf("read receipts: %w", err)
 	}
 	defer rows.Close()
-	byCur := currencyTotals{}
-	var total, fees int64
+	out := []statement.Receipt{}
 	for rows.Next() {
 		var (
 			r                statement.Receipt
@@ -495,53 +600,49 @@ func statementReceipts(ctx context.Context, v *projections.View, donor, term, as
 			cur              string
 		)
 		if err := rows.Scan(&r.ID, &r.ReceivedOn, &amount, &cur, &r.USDRate, &usd, &r.BankRef, &r.PledgeID, &fee); err != nil {
-			return out, fmt.Errorf("read receipts: %w", err)
+			return nil, fmt.Errorf("read receipts: %w", err)
 		}
 		if cur == money.USD.Code {
 			r.USDRate = ""
 		}
 		r.Amount, r.USD, r.FeeUSD = moneyOf(amount, cur), money.FormatUSD(usd), money.FormatUSD(fee)
-		out.Receipts = append(out.Receipts, r)
-		byCur.add(cur, amount, usd)
-		total += usd
-		fees += fee
+		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("read receipts: %w", err)
+		return nil, fmt.Errorf("read receipts: %w", err)
 	}
-	rows.Close()
+	slices.Reverse(out)
+	return out, nil
+}
+
+// carriedIn lists what the closes of earlier terms carried in to the donor
+// in the term by asOf, as receipts ("carried over from 2020-2021"), by date.
+func carriedIn(ctx context.Context, v *projections.View, donor, term, asOf string) ([]statement.Receipt, error) {
 	carried, err := v.Tx.QueryContext(ctx, `SELECT o.from_term_id, o.effective_on, o.to_earmark, s.amount_minor
 		FROM carry_overs o JOIN carry_over_shares s ON s.fund = o.fund AND s.fund_seq = o.fund_seq
 		WHERE o.fund = ? AND o.to_term_id = ? AND s.donor_id = ? AND o.fund_seq <= ? AND o.effective_on <= ?
-		ORDER BY o.effective_on, o.fund_seq`, v.Fund, term, donor, atSeq, asOf)
+		ORDER BY o.effective_on, o.fund_seq`, v.Fund, term, donor, int64(v.FundSeq), asOf)
 	if err != nil {
-		return out, fmt.Errorf("read carry-overs: %w", err)
+		return nil, fmt.Errorf("read carry-overs: %w", err)
 	}
 	defer carried.Close()
+	var out []statement.Receipt
 	for carried.Next() {
 		var (
 			from, on, pot string
 			x             int64
 		)
 		if err := carried.Scan(&from, &on, &pot, &x); err != nil {
-			return out, fmt.Errorf("read carry-overs: %w", err)
+			return nil, fmt.Errorf("read carry-overs: %w", err)
 		}
 		ref := "close of term " + from + ": unearmarked"
 		if pot != "" {
 			ref = "close of term " + from + ": earmarked " + pot
 		}
-		out.Receipts = append(out.Receipts, statement.Receipt{ID: carriedOverReceiptIDPrefix + from, ReceivedOn: on,
+		out = append(out, statement.Receipt{ID: carriedOverReceiptIDPrefix + from, ReceivedOn: on,
 			Amount: moneyOf(x, money.USD.Code), USD: money.FormatUSD(x), FeeUSD: money.FormatUSD(0), BankRef: ref})
-		byCur.add(money.USD.Code, x, x)
-		total += x
 	}
-	if err := carried.Err(); err != nil {
-		return out, fmt.Errorf("read carry-overs: %w", err)
-	}
-	sort.SliceStable(out.Receipts, func(i, j int) bool { return out.Receipts[i].ReceivedOn < out.Receipts[j].ReceivedOn })
-	out.ByCurrency = byCur.list()
-	out.TotalUSD, out.FeesUSD = money.FormatUSD(total), money.FormatUSD(fees)
-	return out, nil
+	return out, carried.Err()
 }
 
 // statementRefunds lists the refunds paid to the donor from the term by
@@ -697,7 +798,7 @@ func entitlement(t projections.ReportTerm, p *participant, refunds []statement.R
 	var atClose int64
 	for _, r := range refunds {
 		if strings.HasPrefix(r.ID, "close:"+t.ID+":") {
-			atClose += usdSum([]statement.Refund{r}, func(r statement.Refund) string { return r.USD })
+			atClose += usdCents(r.USD)
 		}
 	}
 	if t.Disposition == domain.DispositionRefund {
