@@ -19,6 +19,7 @@ const (
 	genFund      = "mdfm"
 	genTerm      = "2020-2021"
 	genToday     = "2021-12-31"
+	genMiddle    = "2020-12-15" // about the middle of the dates day() draws
 	genLines     = 20
 	genSeedFunds = 200 // receipts before the allocations
 	// allocation and expenditure sizes in cents: 20 × $9,000 out of the

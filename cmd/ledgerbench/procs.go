@@ -360,8 +360,14 @@ func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
 		{"balance", "/v1/funds/mdfm/balance?as_of=" + genToday},
 		{"donor statement (the donor with half the receipts)", "/v1/donors/d-0/statement?term=" + genTerm + "&as_of=" + genToday},
 		{"donor statement (a donor with 1 % of the receipts)", "/v1/donors/d-1/statement?term=" + genTerm + "&as_of=" + genToday},
+		{"donor statement PDF (the donor with half the receipts)", "/v1/donors/d-0/statement?format=pdf&term=" + genTerm + "&as_of=" + genToday},
 		{"budget", "/v1/reports/budget?term=" + genTerm + "&as_of=" + genToday},
 		{"trial balance", "/v1/reports/trial-balance?as_of=" + genToday},
+		// As of a date in the middle of the history: the running totals
+		// are read from the nearer end (issue 10).
+		{"balance as of " + genMiddle, "/v1/funds/mdfm/balance?as_of=" + genMiddle},
+		{"budget as of " + genMiddle, "/v1/reports/budget?term=" + genTerm + "&as_of=" + genMiddle},
+		{"trial balance as of " + genMiddle, "/v1/reports/trial-balance?as_of=" + genMiddle},
 	}
 	for _, rep := range reports {
 		var lat []time.Duration
