@@ -522,7 +522,7 @@ func (h *history) checkStatement(e events.Event, terms []string) {
 	wantUnlisted := (*statement.Unlisted)(nil)
 	if len(listed) > 0 {
 		wantUnlisted = &statement.Unlisted{Count: int64(len(listed)),
-			USD: money.FormatUSD(sumUSD(t, listed, func(r statement.Receipt) string { return r.USD })),
+			USD:    money.FormatUSD(sumUSD(t, listed, func(r statement.Receipt) string { return r.USD })),
 			FeeUSD: money.FormatUSD(sumUSD(t, listed, func(r statement.Receipt) string { return r.FeeUSD })), Page: 1, Pages: 1}
 	}
 	if first.Received.Unlisted != nil || !slices.Equal(got.Received.Receipts, carried) {
