@@ -162,6 +162,24 @@ func TestReportsStatement(t *testing.T) {
 	for _, token := range []string{"tok-lena", "tok-olu", "tok-ana", "tok-admin"} {
 		d.get(t, own, token, nil)
 	}
+	// A page past the donor's receipts (fewer than a page) lists none and
+	// adds them all up; the totals stay those of the first page.
+	var page0, page1 statement.Statement
+	for _, c := range []struct {
+		page string
+		st   *statement.Statement
+	}{{"", &page0}, {"&receipts_page=1", &page1}} {
+		if err := json.Unmarshal(d.get(t, own+c.page, "tok-kim", nil).body, c.st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := page1.Received.Unlisted
+	if page0.Received.Unlisted != nil || len(page0.Received.Receipts) == 0 || len(page1.Received.Receipts) != 0 || u == nil ||
+		*u != (statement.Unlisted{Count: int64(len(page0.Received.Receipts)), USD: page0.Received.TotalUSD, FeeUSD: page0.Received.FeesUSD, Page: 1, Pages: 1}) ||
+		page1.Received.TotalUSD != page0.Received.TotalUSD || page1.Balance != page0.Balance {
+		t.Errorf("receipts_page=1: receipts %v, unlisted %+v; page 0: %d receipts, total %s, fees %s", page1.Received.Receipts, u,
+			len(page0.Received.Receipts), page0.Received.TotalUSD, page0.Received.FeesUSD)
+	}
 	for _, c := range []struct {
 		path, token string
 		status      int
@@ -170,6 +188,7 @@ func TestReportsStatement(t *testing.T) {
 		{"/v1/donors/il-city/statement?term=" + term, "tok-lena", http.StatusForbidden, httpapi.CodeForbidden},
 		{own, "tok-dana", http.StatusForbidden, httpapi.CodeForbidden},
 		{own + "&format=xml", "tok-kim", http.StatusBadRequest, httpapi.CodeInvalidQuery},
+		{own + "&receipts_page=-1", "tok-kim", http.StatusBadRequest, httpapi.CodeInvalidQuery},
 		{"/v1/donors/il-country/statement?as_of=2021-02-30", "tok-kim", http.StatusUnprocessableEntity, domain.CodeInvalidDate},
 		{"/v1/donors/il-nobody/statement?term=" + term, "tok-kim", http.StatusNotFound, domain.CodeUnknownDonor},
 		{"/v1/donors/il-country/statement?term=1999-2000", "tok-kim", http.StatusNotFound, domain.CodeUnknownTerm},
