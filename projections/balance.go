@@ -164,15 +164,14 @@ type View struct {
 }
 
 // readMode is how a report reads the postings: readAuto, the running totals
-// at the fund's head from the nearer end (View.FromStart) and the postings
-// below it; the others, for the tests that compare the ways, force one.
+// at the fund's head (TotalsAsOf) and the postings below it; the others,
+// for the tests that compare the ways, force one.
 type readMode int
 
 const (
-	readAuto      readMode = iota
-	readPostings           // sum the postings even at the head
-	readFromStart          // at the head, the totals from the start
-	readFromEnd            // at the head, the totals back from the end
+	readAuto     readMode = iota
+	readPostings          // sum the postings even at the head
+	readFromEnd           // at the head, the totals less the days after as_of
 )
 
 // setMode makes the view read as mode says.
@@ -357,11 +356,7 @@ func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) er
 		err  error
 	)
 	if v.FundSeq == v.Head {
-		var fromStart bool
-		if fromStart, err = v.FromStart(ctx, asOf); err != nil {
-			return err
-		}
-		rows, err = v.Tx.QueryContext(ctx, `WITH t AS (`+TotalsAsOf("account, event_type, earmark", "term_id = ?2", "?3", fromStart)+`)
+		rows, err = v.Tx.QueryContext(ctx, `WITH t AS (`+TotalsAsOf("account, event_type, earmark", "term_id = ?2", "?3", v.TotalsFromEnd())+`)
 			SELECT account, event_type, earmark, 1, SUM(d) FROM t GROUP BY account, event_type, earmark
 			UNION ALL
 			SELECT account, event_type, earmark, 0, SUM(c) FROM t GROUP BY account, event_type, earmark`,

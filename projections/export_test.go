@@ -20,9 +20,9 @@ func (s *Store) ExactBudget(ctx context.Context, q BudgetQuery) (BudgetReport, e
 }
 
 // TotalsSides are the ways of reading the running totals at a fund's head
-// that the tests compare with the postings: from the start, back from the
-// end, and the nearer of the two (what the reports do).
-var TotalsSides = map[string]readMode{"from the start": readFromStart, "from the end": readFromEnd, "nearer end": readAuto}
+// that the tests compare with the postings: from the monthly checkpoints
+// (what the reports do) and back from the totals over every day.
+var TotalsSides = map[string]readMode{"checkpoints": readAuto, "from the end": readFromEnd}
 
 // BalanceRead is Balance read the way side (one of TotalsSides) says.
 func (s *Store) BalanceRead(ctx context.Context, q BalanceQuery, side string) (Balance, error) {

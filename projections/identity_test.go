@@ -417,14 +417,15 @@ func (h *history) checkTrialBalance(e events.Event) {
 // and a date drawn among the history's edges (its first day and the day
 // before, its middle and the month boundaries around it, its last day), at
 // the head and at a random fund_seq, for every term and the term picked by
-// date. At the head the totals are read from the start, back from the end
-// and from the nearer end (TotalsAsOf). Errors must be the same too.
+// date. At the head the totals are read from the monthly checkpoints and
+// back from the totals over every day (TotalsAsOf). Errors must be the
+// same too.
 func (h *history) checkTotals(e events.Event, terms []string) {
 	t := h.t
 	atSeqs := []uint64{0, e.FundSeq, rapid.Uint64Range(1, e.FundSeq).Draw(t, "totals at_seq")}
 	for _, asOf := range []string{e.EffectiveOn, drawDate(t, "totals as_of"), "9999-12-31", h.edgeDate(e)} {
 		for _, atSeq := range atSeqs {
-			sides := []string{"nearer end"}
+			sides := []string{"checkpoints"}
 			if atSeq == 0 {
 				sides = slices.Sorted(maps.Keys(projections.TotalsSides))
 			}
@@ -478,8 +479,8 @@ func (h *history) compareTotals(e events.Event, terms []string, asOf string, atS
 }
 
 // checkStatement checks that a donor's statement, which reads the running
-// totals at the fund's head (posting_days, posting_months, posting_totals,
-// receipt_days), is the statement drawn from the postings and the receipts
+// totals at the fund's head (posting_days, posting_checkpoints,
+// posting_totals, receipt_days), is the statement drawn from the postings and the receipts
 // alone, for a donor, term, date (the event's, a random one, an edge of
 // the history, the end of time) and page of receipts drawn, errors
 // included; and that the page listed changes only which receipts are

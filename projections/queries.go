@@ -257,12 +257,8 @@ func (s *Store) trialBalance(ctx context.Context, fund, asOf string, atSeq uint6
 // the postings), at an earlier fund_seq from the postings.
 func (v *View) trialRows(ctx context.Context, asOf string) (*sql.Rows, error) {
 	if v.FundSeq == v.Head {
-		fromStart, err := v.FromStart(ctx, asOf)
-		if err != nil {
-			return nil, err
-		}
 		return v.Tx.QueryContext(ctx, `SELECT account, term_id, line_id, donor_id, earmark, SUM(d), -SUM(c)
-			FROM (`+TotalsAsOf("account, term_id, line_id, donor_id, earmark", "1", "?2", fromStart)+`)
+			FROM (`+TotalsAsOf("account, term_id, line_id, donor_id, earmark", "1", "?2", v.TotalsFromEnd())+`)
 			GROUP BY account, term_id, line_id, donor_id, earmark HAVING SUM(n) > 0
 			ORDER BY account, term_id, line_id, donor_id, earmark`, v.Fund, asOf)
 	}

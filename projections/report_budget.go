@@ -230,12 +230,8 @@ func sumBudgetPostings(ctx context.Context, v *View, term, asOf string, lines []
 // the postings.
 func (v *View) budgetRows(ctx context.Context, term, asOf string) (*sql.Rows, error) {
 	if v.FundSeq == v.Head {
-		fromStart, err := v.FromStart(ctx, asOf)
-		if err != nil {
-			return nil, err
-		}
 		return v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(d + c) FROM (`+
-			TotalsAsOf("line_id, account", "term_id = ?2 AND account IN (?4, ?5)", "?3", fromStart)+`)
+			TotalsAsOf("line_id, account", "term_id = ?2 AND account IN (?4, ?5)", "?3", v.TotalsFromEnd())+`)
 			GROUP BY line_id, account HAVING SUM(n) > 0 ORDER BY line_id, account`,
 			v.Fund, term, asOf, domain.AccountTrustAllocated, domain.AccountTrustSpent)
 	}

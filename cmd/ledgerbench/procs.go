@@ -364,7 +364,7 @@ func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
 		{"budget", "/v1/reports/budget?term=" + genTerm + "&as_of=" + genToday},
 		{"trial balance", "/v1/reports/trial-balance?as_of=" + genToday},
 		// As of a date in the middle of the history: the running totals
-		// are read from the nearer end (issue 10).
+		// are read from a monthly checkpoint (issue 10).
 		{"balance as of " + genMiddle, "/v1/funds/mdfm/balance?as_of=" + genMiddle},
 		{"budget as of " + genMiddle, "/v1/reports/budget?term=" + genTerm + "&as_of=" + genMiddle},
 		{"trial balance as of " + genMiddle, "/v1/reports/trial-balance?as_of=" + genMiddle},

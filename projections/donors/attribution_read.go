@@ -88,11 +88,7 @@ func potRows(ctx context.Context, v *projections.View, term, asOf string) (*sql.
 			FROM postings WHERE fund = ? AND term_id = ? AND account = ? AND effective_on <= ? AND fund_seq <= ?
 			GROUP BY earmark, donor_id, event_type, amount_minor > 0`, v.Fund, term, domain.AccountTrustUnallocated, asOf, int64(v.FundSeq))
 	}
-	fromStart, err := v.FromStart(ctx, asOf)
-	if err != nil {
-		return nil, err
-	}
-	return v.Tx.QueryContext(ctx, `WITH t AS (`+projections.TotalsAsOf("earmark, donor_id, event_type", "term_id = ?2 AND account = ?4", "?3", fromStart)+`),
+	return v.Tx.QueryContext(ctx, `WITH t AS (`+projections.TotalsAsOf("earmark, donor_id, event_type", "term_id = ?2 AND account = ?4", "?3", v.TotalsFromEnd())+`),
 			k AS (SELECT earmark, donor_id, event_type, SUM(d) AS d, SUM(c) AS c FROM t GROUP BY earmark, donor_id, event_type HAVING SUM(n) > 0)
 		SELECT earmark, donor_id, event_type, 1, d FROM k WHERE d != 0
 		UNION ALL

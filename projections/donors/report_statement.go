@@ -255,12 +255,12 @@ func loadDonor(ctx context.Context, v *projections.View, id, asOf string) (d sta
 		return d, "", err
 	}
 	// At the head the donor's first entry is found in the running totals:
-	// its first month, then its first day in that month, rather than
-	// among all the postings.
+	// the first monthly checkpoint that has it, then its first day in that
+	// month, rather than among all the postings.
 	first := `(SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)`
 	if v.FundSeq == v.Head {
 		first = `(SELECT effective_on FROM posting_days WHERE fund = ?1 AND donor_id = ?3 AND effective_on >=
-			(SELECT month FROM posting_months WHERE fund = ?1 AND donor_id = ?3 ORDER BY month LIMIT 1) || '-01' ORDER BY effective_on LIMIT 1)`
+			(SELECT month FROM posting_checkpoints WHERE fund = ?1 AND donor_id = ?3 ORDER BY month LIMIT 1) || '-01' ORDER BY effective_on LIMIT 1)`
 	}
 	var firstOn sql.NullString
 	if err := v.Tx.QueryRowContext(ctx, `SELECT effective_on, `+first+`

@@ -212,9 +212,9 @@ func TestMigrateEventSubjects(t *testing.T) {
 		// and what version 5 added: its migration derives the running
 		// totals from the postings.
 		`DROP TABLE posting_days`, `DROP TABLE posting_totals`, `DROP INDEX events_effective`,
-		// and version 6's: the month totals from the day totals, the
-		// receipt totals from the receipts (reversed ones among them).
-		`DROP TABLE posting_months`, `DROP TABLE receipt_days`, `DROP INDEX contributions_donor_date`,
+		// and version 6's: the monthly checkpoints from the day totals,
+		// the receipt totals from the receipts (reversed ones among them).
+		`DROP TABLE posting_checkpoint_months`, `DROP TABLE posting_checkpoints`, `DROP TABLE receipt_days`, `DROP INDEX contributions_donor_date`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {

@@ -489,20 +489,28 @@ INSERT INTO posting_totals
 CREATE INDEX events_effective ON events (fund, effective_on, fund_seq);
 `,
 	// 6: running totals for reports as of any date and for the donor
-	// statement (issue 10). posting_months is posting_days added up by
-	// month: a report as of a date reads whole months and the days of the
-	// date's own month, from the start or back from the totals, whichever
-	// end is nearer (projections.View.TotalsAsOf), so its cost is bounded by
-	// the months of the history, not by its days or its postings.
+	// statement (issue 10). posting_checkpoints holds, for each month in
+	// which the fund has postings (posting_checkpoint_months), the running
+	// totals at the end of that month, every key up to then: a report as of
+	// a date reads the checkpoint of the last such month before the date's
+	// month and the days of that month up to the date
+	// (projections.TotalsAsOf), so its cost is the keys it shows and a
+	// month of days, whatever the date. A back-dated entry adds itself to
+	// the checkpoints of its month and after (readmodel.applier.flushTotals).
 	// receipt_days adds up each donor's standing receipts by term, day and
 	// currency (a receipt's reversal takes it out on its day), so that a
 	// statement gives a donor's totals and the number of its receipts
-	// without reading every one. Both are filled here from an older read
+	// without reading every one. All are filled here from an older read
 	// model's rows, as the fold would have written them.
 	`
-CREATE TABLE posting_months (
+CREATE TABLE posting_checkpoint_months (
+	fund  TEXT NOT NULL,
+	month TEXT NOT NULL, -- YYYY-MM
+	PRIMARY KEY (fund, month)
+) STRICT;
+CREATE TABLE posting_checkpoints (
 	fund         TEXT NOT NULL,
-	month        TEXT NOT NULL, -- YYYY-MM of effective_on
+	month        TEXT NOT NULL, -- the totals at the end of this month
 	term_id      TEXT NOT NULL,
 	account      TEXT NOT NULL,
 	event_type   TEXT NOT NULL,
@@ -514,10 +522,12 @@ CREATE TABLE posting_months (
 	legs         INTEGER NOT NULL,
 	PRIMARY KEY (fund, month, term_id, account, event_type, line_id, donor_id, earmark)
 ) STRICT;
-INSERT INTO posting_months
-	SELECT fund, substr(effective_on, 1, 7), term_id, account, event_type, line_id, donor_id, earmark,
-		SUM(debit_minor), SUM(credit_minor), SUM(legs)
-	FROM posting_days GROUP BY fund, substr(effective_on, 1, 7), term_id, account, event_type, line_id, donor_id, earmark;
+INSERT INTO posting_checkpoint_months SELECT DISTINCT fund, substr(effective_on, 1, 7) FROM posting_days;
+INSERT INTO posting_checkpoints
+	SELECT m.fund, m.month, d.term_id, d.account, d.event_type, d.line_id, d.donor_id, d.earmark,
+		SUM(d.debit_minor), SUM(d.credit_minor), SUM(d.legs)
+	FROM posting_checkpoint_months m JOIN posting_days d ON d.fund = m.fund AND substr(d.effective_on, 1, 7) <= m.month
+	GROUP BY m.fund, m.month, d.term_id, d.account, d.event_type, d.line_id, d.donor_id, d.earmark;
 
 -- receipts is the number of standing receipts; a day whose receipts were
 -- all reversed keeps its row, with zeros, as the fold leaves it.

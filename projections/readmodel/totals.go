@@ -1,8 +1,10 @@
 package readmodel
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -41,30 +43,13 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 	t.legs++
 }
 
-// flushTotals adds the batch's totals to posting_days, posting_months and
-// posting_totals, and its receipts to receipt_days. The sums are the same
-// whatever the batches were, so a rebuild writes the rows the live
-// projector wrote.
+// flushTotals adds the batch's totals to posting_days, posting_totals
+// and the monthly checkpoints (flushCheckpoints), and its receipts to
+// receipt_days. The sums are the same whatever the batches were, so a
+// rebuild writes the rows the live projector wrote.
 func (a *applier) flushTotals(ctx context.Context) error {
-	months := map[totalKey]*totalSum{}
-	for k, t := range a.totals {
-		mk := k
-		mk.effectiveOn = k.effectiveOn[:7] // YYYY-MM
-		m := months[mk]
-		if m == nil {
-			m = &totalSum{}
-			months[mk] = m
-		}
-		m.debit, m.credit, m.legs = m.debit+t.debit, m.credit+t.credit, m.legs+t.legs
-	}
-	for k, t := range months {
-		if _, err := a.exec(ctx, `INSERT INTO posting_months (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
-				debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
-			k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs); err != nil {
-			return fmt.Errorf("write month totals of fund %s: %w", k.fund, err)
-		}
+	if err := a.flushCheckpoints(ctx); err != nil {
+		return err
 	}
 	if err := a.flushReceipts(ctx); err != nil {
 		return err
@@ -142,5 +127,59 @@ func (a *applier) flushReceipts(ctx context.Context) error {
 		}
 	}
 	a.receipts = nil
+	return nil
+}
+
+// flushCheckpoints adds the batch's totals to posting_checkpoints: each
+// key's sums to the checkpoint of its month and of every later month.
+// A month the fund had no postings in gets its checkpoint first, a copy
+// of the one before it; all months are made before any sum is added, so
+// that a copy never holds the batch's sums twice.
+func (a *applier) flushCheckpoints(ctx context.Context) error {
+	months := map[totalKey]*totalSum{} // the batch's totals by month
+	for k, t := range a.totals {
+		mk := k
+		mk.effectiveOn = k.effectiveOn[:7] // YYYY-MM
+		m := months[mk]
+		if m == nil {
+			m = &totalSum{}
+			months[mk] = m
+		}
+		m.debit, m.credit, m.legs = m.debit+t.debit, m.credit+t.credit, m.legs+t.legs
+	}
+	type fundMonth struct{ fund, month string }
+	var fms []fundMonth
+	seen := map[fundMonth]bool{}
+	for k := range months {
+		if fm := (fundMonth{k.fund, k.effectiveOn}); !seen[fm] {
+			seen[fm] = true
+			fms = append(fms, fm)
+		}
+	}
+	slices.SortFunc(fms, func(x, y fundMonth) int { return cmp.Or(cmp.Compare(x.fund, y.fund), cmp.Compare(x.month, y.month)) })
+	for _, fm := range fms {
+		r, err := a.exec(ctx, `INSERT INTO posting_checkpoint_months (fund, month) VALUES (?, ?) ON CONFLICT DO NOTHING`, fm.fund, fm.month)
+		if err != nil {
+			return fmt.Errorf("write checkpoint month %s of fund %s: %w", fm.month, fm.fund, err)
+		}
+		if n, err := r.RowsAffected(); err != nil || n == 0 {
+			continue // the month has its checkpoint
+		}
+		if _, err := a.exec(ctx, `INSERT INTO posting_checkpoints
+			SELECT fund, ?2, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs
+			FROM posting_checkpoints WHERE fund = ?1 AND month = (SELECT MAX(month) FROM posting_checkpoint_months WHERE fund = ?1 AND month < ?2)`,
+			fm.fund, fm.month); err != nil {
+			return fmt.Errorf("copy checkpoint to month %s of fund %s: %w", fm.month, fm.fund, err)
+		}
+	}
+	for k, t := range months {
+		if _, err := a.exec(ctx, `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
+			SELECT fund, month, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM posting_checkpoint_months WHERE fund = ?1 AND month >= ?2
+			ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+				debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
+			k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs); err != nil {
+			return fmt.Errorf("write checkpoints of fund %s from %s: %w", k.fund, k.effectiveOn, err)
+		}
+	}
 	return nil
 }
