@@ -1,0 +1,79 @@
+package tablediff
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// open makes an SQLite file holding one table of postings-like rows.
+func open(t *testing.T, name string, rows ...string) *sql.Tx {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	stmts := append([]string{`CREATE TABLE lines (fund TEXT, fund_seq INTEGER, minor INTEGER, note TEXT, PRIMARY KEY (fund, fund_seq)) STRICT`}, rows...)
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	tx, err := db.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return tx
+}
+
+func TestCompareNamesTheFirstRowThatDiffers(t *testing.T) {
+	same := []string{
+		`INSERT INTO lines VALUES ('mdfm', 1, 100, 'a')`,
+		`INSERT INTO lines VALUES ('mdfm', 2, 250, 'b')`,
+	}
+	a := open(t, "a", append(same, `INSERT INTO lines VALUES ('mdfm', 3, 300, 'c')`)...)
+	b := open(t, "b", append(same, `INSERT INTO lines VALUES ('mdfm', 3, 301, 'c')`)...)
+	d, err := Compare(t.Context(), a, b, "replay", "live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == nil {
+		t.Fatal("a row differs, Compare found none")
+	}
+	if d.Table != "lines" || d.Fund != "mdfm" || d.FundSeq != 3 || !strings.Contains(d.Reason, "301") {
+		t.Fatalf("difference %+v, want table lines, fund mdfm, fund_seq 3, naming 301", d)
+	}
+	da, err := Digests(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Digests(t.Context(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if da["lines"] == db["lines"] {
+		t.Fatal("tables that differ have the same digest")
+	}
+}
+
+func TestCompareIdentical(t *testing.T) {
+	rows := []string{`INSERT INTO lines VALUES ('mdfm', 1, 100, 'a')`}
+	d, err := Compare(t.Context(), open(t, "a", rows...), open(t, "b", rows...), "replay", "live")
+	if err != nil || d != nil {
+		t.Fatalf("identical files: difference %+v, error %v", d, err)
+	}
+}
+
+func TestCompareMissingRow(t *testing.T) {
+	a := open(t, "a", `INSERT INTO lines VALUES ('mdfm', 1, 100, 'a')`, `INSERT INTO lines VALUES ('mdfm', 2, 5, 'x')`)
+	b := open(t, "b", `INSERT INTO lines VALUES ('mdfm', 1, 100, 'a')`)
+	d, err := Compare(t.Context(), a, b, "replay", "live")
+	if err != nil || d == nil || d.FundSeq != 2 || !strings.Contains(d.Reason, "live") {
+		t.Fatalf("a row missing in live: difference %+v, error %v", d, err)
+	}
+}
