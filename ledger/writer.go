@@ -152,6 +152,12 @@ type Writer struct {
 	// a decision made at the same version is still right.
 	version uint64
 
+	// snapshotPath is Options.SnapshotPath; snapFundSeq the fund_seq of
+	// the last snapshot loaded or written (snapshot.go).
+	snapshotPath string
+	snapFundSeq  uint64
+	snapOnce     sync.Once
+
 	// decisions counts calls of domain.Decide, so that a test can check
 	// that commands are not decided again needlessly.
 	decisions atomic.Uint64
@@ -181,6 +187,11 @@ type Options struct {
 	// only the ids of events the store has not folded yet, and asks it
 	// about any other id. Nil: every id is kept in memory.
 	Commands CommandStore
+	// SnapshotPath, if set with Commands, is the file of the state
+	// snapshot: Open starts from it when it matches the log and folds only
+	// the events after it; Open after a long fold and Close write it
+	// (snapshot.go). Empty: Open folds the whole log.
+	SnapshotPath string
 }
 
 // CommandStore answers for command ids the writer no longer keeps in
@@ -220,6 +231,7 @@ func open(ctx context.Context, log Log, fund string, o Options) (*Writer, error)
 		now:          o.Now,
 		newID:        o.NewEventID,
 		commands:     o.Commands,
+		snapshotPath: o.SnapshotPath,
 		batchTimeout: BatchTimeout,
 		stop:         make(chan struct{}),
 		stopped:      make(chan struct{}),
@@ -230,7 +242,7 @@ func open(ctx context.Context, log Log, fund string, o Options) (*Writer, error)
 	if w.newID == nil {
 		w.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
 	}
-	if err := w.reload(ctx); err != nil {
+	if err := w.start(ctx); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -266,6 +278,8 @@ func (w *Writer) Close() {
 	}
 	w.closeMu.Unlock()
 	<-w.stopped
+	// The writer goroutine, which owns the state, has stopped.
+	w.snapOnce.Do(w.saveSnapshot)
 }
 
 // Submit queues a command and waits for its answer: a Result, a

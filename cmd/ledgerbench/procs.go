@@ -295,12 +295,31 @@ func generateLog(ctx context.Context, c config, dir string) (bool, error) {
 	}
 	var last uint64
 	if _, err := newGenerator(c.donors).batches(c.events, eventlog.MaxBatchEvents, func(evs []events.Event) error {
-		last, err = log.Append(ctx, genFund, last, evs)
+		last, err = appendSure(ctx, log, last, evs)
 		return err
 	}); err != nil {
 		return false, err
 	}
 	return true, os.WriteFile(marker, []byte(want), 0o600)
+}
+
+// appendSure appends a batch of the generated log, finding out whether an
+// append whose acknowledgement was lost (a busy machine) landed, and trying
+// again if it did not.
+func appendSure(ctx context.Context, log *eventlog.Log, expectLast uint64, evs []events.Event) (uint64, error) {
+	for try := 1; ; try++ {
+		last, err := log.Append(ctx, genFund, expectLast, evs)
+		if !errors.Is(err, eventlog.ErrUnknownOutcome) || try == 5 {
+			return last, err
+		}
+		e, found, lerr := log.LastEvent(ctx, genFund)
+		if lerr != nil {
+			return 0, errors.Join(err, lerr)
+		}
+		if found && e.ID == evs[len(evs)-1].ID {
+			return e.StreamSeq, nil
+		}
+	}
 }
 
 // benchLargeLog is workloads 4 and 5.

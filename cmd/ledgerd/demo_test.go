@@ -95,6 +95,11 @@ func TestDemo(t *testing.T) {
 	if err := d.m.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Close left the writer's state snapshot, which the next start
+	// begins from (its decisions below are made on it).
+	if _, err := os.Stat(filepath.Join(data, SnapshotFilePrefix+"mdfm"+SnapshotFileSuffix)); err != nil {
+		t.Errorf("no state snapshot after Close: %v", err)
+	}
 
 	// Again on the same folder: nothing loaded, the tokens still work.
 	d2 := startDaemon(t, nil, "--data", data, "--demo")

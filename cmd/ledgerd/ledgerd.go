@@ -42,6 +42,11 @@ const (
 	// ReadModelFile is the SQLite read model's name inside the data folder;
 	// cmd/projector opens the same file.
 	ReadModelFile = "ledger.db"
+	// SnapshotFilePrefix and SnapshotFileSuffix frame the fund id in the name
+	// of the writer's state snapshot inside the data folder (see
+	// docs/DESIGN.md, "State snapshots").
+	SnapshotFilePrefix = "state-"
+	SnapshotFileSuffix = ".snapshot"
 	// MaxReplicas bounds --replicas: JetStream allows at most 5.
 	MaxReplicas = 5
 	// ShutdownTimeout bounds the wait for requests in flight on Close.
@@ -304,11 +309,13 @@ func (m *Main) openLedger(ctx context.Context) (err error) {
 	if m.store, err = projections.Open(filepath.Join(c.DataDir, ReadModelFile)); err != nil {
 		return err
 	}
-	// Start-up reads the fund's whole log: say how far it is (issue 10).
+	// Start-up reads the fund's log from the state snapshot on, or all of
+	// it: say how far it is (issue 10).
 	meter := progress.Start("ledgerd start-up: reading the log", progress.DefaultEvery, func(r progress.Report) {
 		m.logger.Info(r.String())
 	})
-	m.writer, err = ledger.Open(eventlog.WithProgress(ctx, meter.Set), m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store})
+	m.writer, err = ledger.Open(eventlog.WithProgress(ctx, meter.Set), m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store,
+		SnapshotPath: filepath.Join(c.DataDir, SnapshotFilePrefix+c.Fund+SnapshotFileSuffix)})
 	meter.Stop()
 	if err != nil {
 		return err
