@@ -180,7 +180,50 @@ func TestForgedEvents(t *testing.T) {
 			if rep.Events != 11 || rep.FundSeq != 11 || rep.ChainHead != good[10].Hash {
 				t.Errorf("verify: %d events up to fund_seq %d head %s, want the 11 before the forgery up to %s", rep.Events, rep.FundSeq, rep.ChainHead, good[10].Hash)
 			}
+			// Checking the chain alone finds the same.
+			if chain, err := audit.VerifyChain(t.Context(), log); err != nil || !cmp.Equal(chain, rep) {
+				t.Errorf("verify of the chain: %+v, %v; want %+v", chain, err, rep)
+			}
 		})
+	}
+}
+
+// TestVerifyChainLong: on a log of many decoding chunks, checked on every
+// core, VerifyChain counts every event, keeps each fund's head, and names
+// the first event that breaks the chain, as Verify does.
+func TestVerifyChainLong(t *testing.T) {
+	ns, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.OpenTerm(t, w)
+	for b := range 3 {
+		batch := &domain.Batch{}
+		for i := range domain.MaxBatchCommands {
+			batch.Commands = append(batch.Commands, &domain.RecordContribution{ID: "r-" + strconv.Itoa(b) + "-" + strconv.Itoa(i),
+				DonorID: "osaka", TermID: ledgertest.Term, Amount: ledgertest.USD("1.00"), ReceivedOn: "2021-01-15"})
+		}
+		ledgertest.MustSubmit(t, w, "batch-"+strconv.Itoa(b), "olu", batch)
+	}
+	w.Close()
+	good := readLog(t, log)
+	rep, err := audit.VerifyChain(t.Context(), log)
+	last := good[len(good)-1]
+	if err != nil || !rep.OK || rep.Events != uint64(len(good)) || rep.FundSeq != last.FundSeq || rep.ChainHead != last.Hash {
+		t.Fatalf("verify of the chain of %d events: %+v, %v", len(good), rep, err)
+	}
+	js, err := jetstream.New(testnats.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishRaw(t, js, eventlog.Subject("mdfm", good[3].Type), good[3])
+	other := ledgertest.Writer(t, log, "other")
+	ledgertest.OpenTerm(t, other)
+	rep, err = audit.VerifyChain(t.Context(), log)
+	if err != nil || rep.OK || rep.Failure == nil || rep.Failure.Stage != audit.StageChain || rep.Failure.FundSeq != 4 ||
+		rep.Events != uint64(len(good)) || rep.ChainHead != last.Hash {
+		t.Errorf("verify of the chain with an event appended twice: %+v, %v; want a chain failure at fund_seq 4 after %d events", rep, err, len(good))
+	}
+	if full, err := audit.Verify(t.Context(), log, nil, t.TempDir()); err != nil || !cmp.Equal(full, rep) {
+		t.Errorf("Verify says %+v, %v; VerifyChain %+v", full, err, rep)
 	}
 }
 

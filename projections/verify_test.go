@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
@@ -62,6 +63,10 @@ func TestVerify(t *testing.T) {
 	}
 	if h := rep.Funds["other"]; h.FundSeq != 3 || len(rep.Funds) != 2 {
 		t.Errorf("verify funds: %+v, want mdfm and other (fund_seq 3)", rep.Funds)
+	}
+	// The chain alone says the same of the log.
+	if chain, err := audit.VerifyChain(t.Context(), log); err != nil || !cmp.Equal(chain, rep) {
+		t.Errorf("verify of the chain: %+v, %v; want %+v", chain, err, rep)
 	}
 
 	// Without a live read model only the log is checked (and replayed).

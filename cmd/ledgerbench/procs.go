@@ -308,11 +308,15 @@ func generateLog(ctx context.Context, c config, dir string) (bool, error) {
 // again if it did not.
 func appendSure(ctx context.Context, log *eventlog.Log, expectLast uint64, evs []events.Event) (uint64, error) {
 	for try := 1; ; try++ {
-		last, err := log.Append(ctx, genFund, expectLast, evs)
+		actx, cancel := context.WithTimeout(ctx, time.Minute)
+		last, err := log.Append(actx, genFund, expectLast, evs)
+		cancel()
 		if !errors.Is(err, eventlog.ErrUnknownOutcome) || try == 5 {
 			return last, err
 		}
-		e, found, lerr := log.LastEvent(ctx, genFund)
+		actx, cancel = context.WithTimeout(ctx, time.Minute)
+		e, found, lerr := log.LastEvent(actx, genFund)
+		cancel()
 		if lerr != nil {
 			return 0, errors.Join(err, lerr)
 		}

@@ -323,6 +323,19 @@ func TestDataDir(t *testing.T) {
 		}
 	}
 
+	// The chain alone, without the read model: the same head, and progress.
+	if code := main("verify", "--chain", "--data", dir, "--db", filepath.Join(t.TempDir(), "absent.db")); code != 0 {
+		t.Fatalf("verify --chain: exit %d\n%s%s", code, &stdout, &stderr)
+	}
+	for _, s := range []string{`"ok": true`, `"events": 11`, `"fund_seq": 11`, head.Hash, "verify --chain ok", "the read model was not compared"} {
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("verify --chain output lacks %s:\n%s", s, &stdout)
+		}
+	}
+	if want := "verify: 11 of 11 events (100%)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("verify --chain progress: no %q in\n%s", want, &stderr)
+	}
+
 	export := filepath.Join(t.TempDir(), "events.ndjson")
 	if code := main("export", "--data", dir, "--out", export); code != 0 {
 		t.Fatalf("export: exit %d\n%s%s", code, &stdout, &stderr)
@@ -379,6 +392,7 @@ func TestUsage(t *testing.T) {
 		{"stray argument", []string{"export", "--nats", "u", "extra"}, ExitUsage, "unexpected"},
 		{"data folder without a store", []string{"verify", "--data", missing}, ExitFailure, "no JetStream store"},
 		{"server not there", []string{"export", "--nats", "nats://127.0.0.1:1"}, ExitFailure, "connect"},
+		{"chain of an export", []string{"verify", "--chain", "--from", "x.ndjson"}, ExitUsage, "--chain checks the stream"},
 		{"help", []string{"-h"}, ExitOK, "usage"},
 	}
 	for _, tt := range tests {
