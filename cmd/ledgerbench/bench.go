@@ -90,6 +90,13 @@ type Results struct {
 	RebuildRSSMB float64 `json:"rebuild_rss_mb"`
 	Verify1mS    float64 `json:"verify_1m_s"`
 	VerifyRSSMB  float64 `json:"verify_rss_mb"`
+	// verify --chain: the chain alone, no read model.
+	VerifyChain1mS   float64 `json:"verify_chain_1m_s"`
+	VerifyChainRSSMB float64 `json:"verify_chain_rss_mb"`
+	// The second start of ledgerd on the same folder, from the state
+	// snapshot the first one wrote.
+	Restart1mS   float64 `json:"restart_1m_s"`
+	RestartRSSMB float64 `json:"restart_rss_mb"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
 
 	Reports     []ReportLatency `json:"reports"`
@@ -213,8 +220,10 @@ func printTable(w io.Writer, c config, r *Results) {
 	fmt.Fprintf(w, "| 3. projection into SQLite | %.0f events/s | raw batched inserts: %.0f events/s | %s |\n",
 		r.ProjectionEventsPerS, r.RawInsertEventsPerS, ratio(r.ProjectionEventsPerS, r.RawInsertEventsPerS))
 	fmt.Fprintf(w, "| 4. `ledgerd` ready on %d events | %.1f s, %.0f MB | | |\n", r.Events, r.Ready1mS, r.ReadyRSSMB)
+	fmt.Fprintf(w, "| 4. `ledgerd` ready again (restart) | %.1f s, %.0f MB | | |\n", r.Restart1mS, r.RestartRSSMB)
 	fmt.Fprintf(w, "| 4. `projector rebuild` | %.1f s (%.0f events/s), %.0f MB | | |\n", r.Rebuild1mS, perSec(r.Events, r.Rebuild1mS), r.RebuildRSSMB)
 	fmt.Fprintf(w, "| 4. `projector verify` | %.1f s, %.0f MB | | |\n", r.Verify1mS, r.VerifyRSSMB)
+	fmt.Fprintf(w, "| 4. `projector verify --chain` | %.1f s, %.0f MB | | |\n", r.VerifyChain1mS, r.VerifyChainRSSMB)
 	for _, rep := range r.Reports {
 		note := ""
 		if rep.TimedOut {

@@ -22,7 +22,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("not JSON (%v): %s", err, out.String())
 	}
 	for _, k := range []string{"append_events_per_s", "append_ratio", "http64_commands_per_s", "http64_p99_ms",
-		"projection_events_per_s", "projection_ratio", "ready_1m_s", "rebuild_1m_s", "verify_1m_s",
+		"projection_events_per_s", "projection_ratio", "ready_1m_s", "restart_1m_s", "rebuild_1m_s", "verify_1m_s", "verify_chain_1m_s",
 		"peak_rss_mb", "report_p99_ms", "events"} {
 		v, ok := got[k].(float64)
 		if !ok || v <= 0 {
