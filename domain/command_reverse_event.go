@@ -70,8 +70,12 @@ func reverseEvent(s *State, c *ReverseEvent) ([]events.Event, error) {
 	out := make([]events.Event, 0, len(targets)+1)
 	for _, id := range targets {
 		r := s.Events[id]
+		ps, err := r.Postings()
+		if err != nil {
+			return nil, err
+		}
 		e, err := events.New(r.EffectiveOn, &events.EventReversed{ReversalID: c.ID, EventID: id, ReversedFundSeq: r.FundSeq,
-			ReversedType: r.Type, Reason: c.Reason, Postings: negate(r.Postings)})
+			ReversedType: r.Type, Reason: c.Reason, Postings: negate(ps)})
 		if err != nil {
 			return nil, err
 		}

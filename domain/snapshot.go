@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/binenc"
@@ -35,6 +36,9 @@ func EncodeState(b []byte, s *State) ([]byte, error) {
 	if s.Undo != nil {
 		return nil, errors.New("encode state: the state is a simulation")
 	}
+	// About 200 bytes an event: growing the buffer as it fills copied it
+	// over and over, most of the cost of a large state.
+	b = slices.Grow(b, 200*int(min(s.FundSeq, 1<<24)))
 	b, err := stateCodec.Append(b, s)
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)

@@ -96,11 +96,10 @@ func (s *State) apply(p events.Payload, e events.Event) error {
 		return err
 	}
 	if r.effect != nil {
-		ps, err := postingsOf(p)
-		if err != nil {
+		if _, err := postingsOf(p); err != nil {
 			return err
 		}
-		rec.Payload, rec.Postings = p, ps
+		rec.Payload = p
 		r.effect(s, p, 1)
 	}
 	keep(s, s.Events, e.ID)

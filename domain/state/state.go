@@ -232,18 +232,23 @@ type Cluster struct {
 
 // EventRecord is what the state keeps of one event. For a money event
 // (receipt, fee, approval, expenditure, interest, refund) it keeps the
-// payload and postings a reversal needs, and ReversedBy once reversed; for
-// a carry-over, only its payload (it is never reversed).
+// payload a reversal needs, and ReversedBy once reversed; for a carry-over,
+// only its payload (it is never reversed). Its postings are computed from
+// the payload when asked (Postings): kept, they were half the state's
+// memory (issue 10).
 type EventRecord struct {
 	Type        string
 	FundSeq     uint64
 	EffectiveOn string
 	TermID      string
 	Payload     events.Payload
-	Postings    []Posting
 	ReversedBy  string // reversal id
 	FeeEventID  string // of a receipt: its fee_charged event
 }
+
+// Postings returns the legs of the recorded money event: those its fold
+// posted.
+func (r *EventRecord) Postings() ([]Posting, error) { return postingsOf(r.Payload) }
 
 // NewState returns the state of a fund with no events.
 func NewState(fund string) *State {

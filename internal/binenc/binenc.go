@@ -163,11 +163,15 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 			}
 			b = binary.AppendUvarint(b, uint64(v.Len())+1)
 			var err error
+			// SetIter* reuse k and e: Key and Value allocate for each entry.
+			k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
 			for it := v.MapRange(); it.Next(); {
-				if b, err = key(b, it.Key()); err != nil {
+				k.SetIterKey(it)
+				e.SetIterValue(it)
+				if b, err = key(b, k); err != nil {
 					return nil, err
 				}
-				if b, err = elem(b, it.Value()); err != nil {
+				if b, err = elem(b, e); err != nil {
 					return nil, err
 				}
 			}
