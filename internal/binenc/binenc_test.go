@@ -1,0 +1,79 @@
+package binenc_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/unesco-uil/mdfm-ledger/internal/binenc"
+)
+
+type shape interface{ area() int64 }
+
+type square struct{ Side int64 }
+
+func (s *square) area() int64 { return s.Side * s.Side }
+
+type node struct {
+	Name     string
+	Empty    *string
+	Nil      *string
+	Maps     map[string]map[string]int64
+	NilMap   map[string]int64
+	Slice    []uint64
+	NilSlice []uint64
+	Shape    shape
+	NoShape  shape
+	Next     *node
+	Flag     bool
+	Count    int32
+}
+
+// TestRoundTrip: what Go tells apart stays apart — a pointer to "" and a
+// nil one, an empty map or slice and a nil one — through a recursive type
+// and an interface holding a registered type.
+func TestRoundTrip(t *testing.T) {
+	c := binenc.New(&square{})
+	empty := ""
+	in := node{Name: "a", Empty: &empty, Maps: map[string]map[string]int64{"x": {}, "y": {"z": -3}}, Slice: []uint64{},
+		Shape: &square{Side: 4}, Next: &node{Name: "b", Slice: []uint64{1, 1 << 63}, Flag: true, Count: -7}}
+	b, err := c.Append(nil, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out node
+	if err := c.Decode(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out, cmp.AllowUnexported(square{})); diff != "" {
+		t.Errorf("round trip (-in +out):\n%s", diff)
+	}
+	if out.Empty == nil || out.Nil != nil || out.Maps["x"] == nil || out.NilMap != nil || out.Slice == nil || out.NilSlice != nil || out.NoShape != nil {
+		t.Errorf("nil and empty were mixed up: %+v", out)
+	}
+	if c.Fingerprint(reflect.TypeFor[node]()) == binenc.New().Fingerprint(reflect.TypeFor[node]()) {
+		t.Error("the fingerprint does not depend on the types an interface may hold")
+	}
+}
+
+// TestRefusals: what cannot be kept exactly is refused when met.
+func TestRefusals(t *testing.T) {
+	c := binenc.New()
+	type withFloat struct{ X float64 }
+	type withHidden struct{ x int }
+	for name, v := range map[string]any{
+		"float":          &withFloat{1.5},
+		"unexported":     &withHidden{1},
+		"unregistered":   &node{Shape: &square{}},
+		"func":           &[]func(){func() {}},
+	} {
+		if _, err := c.Append(nil, v); err == nil || !strings.Contains(err.Error(), "binenc") {
+			t.Errorf("%s: encoded (%v)", name, err)
+		}
+	}
+	if _, err := c.Append(nil, node{}); err == nil {
+		t.Error("a value, not a pointer, was encoded")
+	}
+}
