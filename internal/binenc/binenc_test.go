@@ -64,10 +64,10 @@ func TestRefusals(t *testing.T) {
 	type withFloat struct{ X float64 }
 	type withHidden struct{ x int }
 	for name, v := range map[string]any{
-		"float":          &withFloat{1.5},
-		"unexported":     &withHidden{1},
-		"unregistered":   &node{Shape: &square{}},
-		"func":           &[]func(){func() {}},
+		"float":        &withFloat{1.5},
+		"unexported":   &withHidden{1},
+		"unregistered": &node{Shape: &square{}},
+		"func":         &[]func(){func() {}},
 	} {
 		if _, err := c.Append(nil, v); err == nil || !strings.Contains(err.Error(), "binenc") {
 			t.Errorf("%s: encoded (%v)", name, err)
