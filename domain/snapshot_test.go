@@ -7,6 +7,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/domain/state"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/historygen"
 )
@@ -60,11 +61,11 @@ func TestSnapshotEqualsFullFold(t *testing.T) {
 }
 
 func roundTrip(t *rapid.T, s *domain.State) *domain.State {
-	b, err := domain.EncodeState(nil, s)
+	b, err := state.Encode(nil, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := domain.DecodeState(b)
+	got, err := state.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,19 +79,19 @@ func TestDecodeStateRefusesDamage(t *testing.T) {
 	s := domain.NewState("mdfm")
 	applyAll(t, s, mustDecide(t, s, &domain.OpenTerm{Meta: alice, ID: "T20", StartsOn: "2020-01-01", EndsOn: "2021-12-31",
 		Target: domain.MoneyInput{Amount: "1000.00", Currency: "USD"}, FeeRate: "0.01"}))
-	b, err := domain.EncodeState(nil, s)
+	b, err := state.Encode(nil, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range b {
-		if _, err := domain.DecodeState(b[:i]); err == nil {
+		if _, err := state.Decode(b[:i]); err == nil {
 			t.Fatalf("the first %d of %d bytes decoded", i, len(b))
 		}
 		bad := append([]byte(nil), b...)
 		bad[i] ^= 0xff
-		domain.DecodeState(bad) // must not panic
+		state.Decode(bad) // must not panic
 	}
-	if _, err := domain.DecodeState(append(b, 0)); err == nil {
+	if _, err := state.Decode(append(b, 0)); err == nil {
 		t.Error("a byte too many decoded")
 	}
 }

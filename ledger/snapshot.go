@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/domain/state"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/binenc"
 )
@@ -53,14 +54,14 @@ var headerCodec = binenc.New()
 // encodeSnapshot returns the snapshot file of a state whose last event is
 // at stream sequence streamSeq with hash head.
 func encodeSnapshot(s *domain.State, streamSeq uint64, head string) ([]byte, error) {
-	h := snapshotHeader{Version: snapshotVersion, Fingerprint: domain.StateFingerprint, Fund: s.Fund, FundSeq: s.FundSeq, StreamSeq: streamSeq, Hash: head}
+	h := snapshotHeader{Version: snapshotVersion, Fingerprint: state.Fingerprint, Fund: s.Fund, FundSeq: s.FundSeq, StreamSeq: streamSeq, Hash: head}
 	hb, err := headerCodec.Append(nil, &h)
 	if err != nil {
 		return nil, err
 	}
 	b := append(bytes.Clone(snapshotMagic), binary.AppendUvarint(nil, uint64(len(hb)))...)
 	b = append(b, hb...)
-	if b, err = domain.EncodeState(b, s); err != nil {
+	if b, err = state.Encode(b, s); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
@@ -87,12 +88,12 @@ func decodeSnapshot(b []byte, fund string) (*domain.State, snapshotHeader, error
 		return nil, h, fmt.Errorf("header: %w", err)
 	}
 	switch {
-	case h.Version != snapshotVersion || h.Fingerprint != domain.StateFingerprint:
-		return nil, h, fmt.Errorf("written by another version (format %d, state %s; this binary: %d, %s)", h.Version, h.Fingerprint, snapshotVersion, domain.StateFingerprint)
+	case h.Version != snapshotVersion || h.Fingerprint != state.Fingerprint:
+		return nil, h, fmt.Errorf("written by another version (format %d, state %s; this binary: %d, %s)", h.Version, h.Fingerprint, snapshotVersion, state.Fingerprint)
 	case h.Fund != fund:
 		return nil, h, fmt.Errorf("of fund %s, not %s", h.Fund, fund)
 	}
-	s, err := domain.DecodeState(body[k+int(n):])
+	s, err := state.Decode(body[k+int(n):])
 	if err != nil {
 		return nil, h, err
 	}

@@ -1,4 +1,4 @@
-package domain
+package state
 
 import (
 	"errors"
@@ -25,14 +25,14 @@ var stateCodec = func() *binenc.Codec {
 	return binenc.New(ps...)
 }()
 
-// StateFingerprint names the shape of State (every field, all the way down,
-// and the payload types): bytes of EncodeState are read back only by a
+// Fingerprint names the shape of State (every field, all the way down,
+// and the payload types): bytes of Encode are read back only by a
 // binary whose State has the same shape.
-var StateFingerprint = stateCodec.Fingerprint(reflect.TypeFor[State]())
+var Fingerprint = stateCodec.Fingerprint(reflect.TypeFor[State]())
 
-// EncodeState appends the encoding of s to b. A simulation's state (Undo
+// Encode appends the encoding of s to b. A simulation's state (Undo
 // set) is refused.
-func EncodeState(b []byte, s *State) ([]byte, error) {
+func Encode(b []byte, s *State) ([]byte, error) {
 	if s.Undo != nil {
 		return nil, errors.New("encode state: the state is a simulation")
 	}
@@ -46,9 +46,9 @@ func EncodeState(b []byte, s *State) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeState reads a state EncodeState wrote, by a binary with the same
-// StateFingerprint.
-func DecodeState(b []byte) (*State, error) {
+// Decode reads a state Encode wrote, by a binary with the same
+// Fingerprint.
+func Decode(b []byte) (*State, error) {
 	s := new(State)
 	if err := stateCodec.Decode(b, s); err != nil {
 		return nil, fmt.Errorf("decode state: %w", err)
