@@ -10,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,15 +22,26 @@ import (
 type config struct {
 	appendEvents  int // workload 1: events through the writer and raw
 	appendClients int
-	httpCommands  int // workload 2: commands per client level
-	projectEvents int // workload 3
-	events        int // workloads 4 and 5: the large log
-	donors        int
-	reports       int // requests per report
-	reportTimeout time.Duration
-	json          bool
-	keep          string // folder to keep the large log in (reused when it holds one of --events)
-	bin           string // folder of prebuilt ledgerd and projector binaries
+	// appendClientsMore: a second run of workload 1 with this many callers
+	// (0: none), enough for groups to fill an atomic batch.
+	appendClientsMore int
+	httpCommands      int // workload 2: commands per client level
+	projectEvents     int // workload 3
+	events            int // workloads 4 and 5: the large log
+	donors            int
+	reports           int // requests per report
+	reportTimeout     time.Duration
+	json              bool
+	keep              string // folder to keep the large log in (reused when it holds one of --events)
+	bin               string // folder of prebuilt ledgerd and projector binaries
+	only              string // workloads to run, e.g. "1,2"; empty: all
+	cpuProfile        string // file for a CPU profile of this process (workloads 1 and 3 run in it)
+	ledgerdPprof      string // address for the HTTP workload's ledgerd to serve its profiles on
+}
+
+// runs reports whether workload n is to run (--only).
+func (c config) runs(n int) bool {
+	return c.only == "" || slices.Contains(strings.Split(c.only, ","), strconv.Itoa(n))
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -36,6 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.appendEvents, "append-events", 40_000, "events appended through the writer, and raw, in workload 1")
 	fs.IntVar(&c.appendClients, "append-clients", 64, "concurrent callers of the writer in workload 1")
+	fs.IntVar(&c.appendClientsMore, "append-clients-more", 1000, "concurrent callers of a second run of workload 1, enough to fill batches of 1000 (0: no second run)")
 	fs.IntVar(&c.httpCommands, "http-commands", 2_000, "HTTP commands sent at each client level (1, 16, 64) in workload 2")
 	fs.IntVar(&c.projectEvents, "project-events", 40_000, "events projected, and raw rows inserted, in workload 3")
 	fs.IntVar(&c.events, "events", 100_000, "`N` events in the large log of workloads 4 and 5 (the targets speak of 1000000)")
@@ -45,16 +60,27 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the table")
 	fs.StringVar(&c.keep, "keep", "", "`DIR` to keep the large log in, and reuse it when it holds --events events (default: a temporary folder)")
 	fs.StringVar(&c.bin, "bin", "", "`DIR` with ledgerd and projector binaries (default: built with go build)")
+	fs.StringVar(&c.only, "only", "", "run only these `workloads`, e.g. 1,2 (default: all; 4 and 5 run together)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (workloads 1 and 3) to `FILE`")
+	fs.StringVar(&c.ledgerdPprof, "ledgerd-pprof", "", "`address` for workload 2's ledgerd to serve Go's profiles on (its --pprof)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if c.appendClientsMore < 0 {
+		return c, errors.New("--append-clients-more must be 0 or more")
+	}
 	for name, v := range map[string]int{"append-events": c.appendEvents, "append-clients": c.appendClients, "http-commands": c.httpCommands,
 		"project-events": c.projectEvents, "events": c.events, "donors": c.donors, "reports": c.reports} {
 		if v < 1 {
 			return c, fmt.Errorf("--%s must be at least 1", name)
+		}
+	}
+	for _, w := range strings.Split(c.only, ",") {
+		if n, err := strconv.Atoi(w); c.only != "" && (err != nil || n < 1 || n > 5) {
+			return c, fmt.Errorf("--only %q: want workload numbers 1 to 5, comma separated", c.only)
 		}
 	}
 	if c.reportTimeout <= 0 {
@@ -72,6 +98,11 @@ type Results struct {
 	AppendEventsPerS    float64 `json:"append_events_per_s"`
 	RawAppendEventsPerS float64 `json:"raw_append_events_per_s"`
 	AppendRatio         float64 `json:"append_ratio"`
+	// The writer's mean group (events an atomic append), raw batches of
+	// that size, and the writer with --append-clients-more callers.
+	AppendGroupEvents        float64 `json:"append_group_events"`
+	RawGroupAppendEventsPerS float64 `json:"raw_group_append_events_per_s"`
+	AppendMoreEventsPerS     float64 `json:"append_more_events_per_s"`
 
 	HTTP []HTTPLevel `json:"http"`
 	// The 64-client level, as the issue's keys.
@@ -157,7 +188,7 @@ func run(ctx context.Context, c config, progress io.Writer) (*Results, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bin := c.bin
-	if bin == "" {
+	if bin == "" && (c.runs(2) || c.runs(4) || c.runs(5)) {
 		bin = filepath.Join(tmp, "bin")
 		if err := buildBinaries(ctx, bin); err != nil {
 			return nil, err
@@ -165,18 +196,38 @@ func run(ctx context.Context, c config, progress io.Writer) (*Results, error) {
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(progress, "ledgerbench: "+format+"\n", a...) }
 	r := &Results{}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
-	say("1/5 appends: %d events through the writer and raw", c.appendEvents)
-	if err := benchAppend(ctx, c, filepath.Join(tmp, "append"), r); err != nil {
-		return nil, fmt.Errorf("appends: %w", err)
+	if c.runs(1) {
+		say("1/5 appends: %d events through the writer and raw", c.appendEvents)
+		if err := benchAppend(ctx, c, filepath.Join(tmp, "append"), r); err != nil {
+			return nil, fmt.Errorf("appends: %w", err)
+		}
 	}
-	say("2/5 HTTP: %d single commands at 1, 16 and 64 clients", c.httpCommands)
-	if err := benchHTTP(ctx, c, bin, filepath.Join(tmp, "http"), r); err != nil {
-		return nil, fmt.Errorf("http: %w", err)
+	if c.runs(2) {
+		say("2/5 HTTP: %d single commands at 1, 16 and 64 clients", c.httpCommands)
+		if err := benchHTTP(ctx, c, bin, filepath.Join(tmp, "http"), r); err != nil {
+			return nil, fmt.Errorf("http: %w", err)
+		}
 	}
-	say("3/5 projection: %d events and raw inserts", c.projectEvents)
-	if err := benchProjection(ctx, c, filepath.Join(tmp, "project"), r); err != nil {
-		return nil, fmt.Errorf("projection: %w", err)
+	if c.runs(3) {
+		say("3/5 projection: %d events and raw inserts", c.projectEvents)
+		if err := benchProjection(ctx, c, filepath.Join(tmp, "project"), r); err != nil {
+			return nil, fmt.Errorf("projection: %w", err)
+		}
+	}
+	if !c.runs(4) && !c.runs(5) {
+		return r, nil
 	}
 	dir := c.keep
 	if dir == "" {
@@ -211,14 +262,30 @@ func printTable(w io.Writer, c config, r *Results) {
 		return fmt.Sprintf("%.2f", x/base)
 	}
 	fmt.Fprintf(w, "| workload | measured | baseline | ratio |\n| --- | --- | --- | --- |\n")
-	fmt.Fprintf(w, "| 1. appends through the writer (%d callers) | %.0f events/s | raw atomic batches of 1000: %.0f msgs/s | %s |\n",
-		c.appendClients, r.AppendEventsPerS, r.RawAppendEventsPerS, ratio(r.AppendEventsPerS, r.RawAppendEventsPerS))
+	if c.runs(1) {
+		fmt.Fprintf(w, "| 1. appends through the writer (%d callers) | %.0f events/s | raw atomic batches of 1000: %.0f msgs/s | %s |\n",
+			c.appendClients, r.AppendEventsPerS, r.RawAppendEventsPerS, ratio(r.AppendEventsPerS, r.RawAppendEventsPerS))
+		fmt.Fprintf(w, "| 1. the same, against raw batches of its mean group (%.0f events) | %.0f events/s | raw atomic batches of %.0f: %.0f msgs/s | %s |\n",
+			r.AppendGroupEvents, r.AppendEventsPerS, r.AppendGroupEvents, r.RawGroupAppendEventsPerS, ratio(r.AppendEventsPerS, r.RawGroupAppendEventsPerS))
+		if c.appendClientsMore > 0 {
+			fmt.Fprintf(w, "| 1. appends through the writer (%d callers) | %.0f events/s | raw atomic batches of 1000: %.0f msgs/s | %s |\n",
+				c.appendClientsMore, r.AppendMoreEventsPerS, r.RawAppendEventsPerS, ratio(r.AppendMoreEventsPerS, r.RawAppendEventsPerS))
+		}
+	}
 	for _, h := range r.HTTP {
 		fmt.Fprintf(w, "| 2. HTTP single commands, %d clients | %.0f commands/s; p50 %.1f / p99 %.1f / p99.9 %.1f ms | | |\n",
 			h.Clients, h.CommandsPerS, h.P50MS, h.P99MS, h.P999MS)
 	}
-	fmt.Fprintf(w, "| 3. projection into SQLite | %.0f events/s | raw batched inserts: %.0f events/s | %s |\n",
-		r.ProjectionEventsPerS, r.RawInsertEventsPerS, ratio(r.ProjectionEventsPerS, r.RawInsertEventsPerS))
+	if c.runs(3) {
+		fmt.Fprintf(w, "| 3. projection into SQLite | %.0f events/s | raw batched inserts: %.0f events/s | %s |\n",
+			r.ProjectionEventsPerS, r.RawInsertEventsPerS, ratio(r.ProjectionEventsPerS, r.RawInsertEventsPerS))
+	}
+	if c.runs(4) || c.runs(5) {
+		printLargeLog(w, c, r)
+	}
+}
+
+func printLargeLog(w io.Writer, c config, r *Results) {
 	fmt.Fprintf(w, "| 4. `ledgerd` ready on %d events | %.1f s, %.0f MB | | |\n", r.Events, r.Ready1mS, r.ReadyRSSMB)
 	fmt.Fprintf(w, "| 4. `ledgerd` ready again (restart) | %.1f s, %.0f MB | | |\n", r.Restart1mS, r.RestartRSSMB)
 	fmt.Fprintf(w, "| 4. `projector rebuild` | %.1f s (%.0f events/s), %.0f MB | | |\n", r.Rebuild1mS, perSec(r.Events, r.Rebuild1mS), r.RebuildRSSMB)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +25,10 @@ import (
 
 // benchAppend is workload 1: receipts (two events each) from many callers
 // through the writer, against raw atomic batches of 1000 messages of the
-// same size on the same embedded server (fsync on every commit).
+// same size on the same embedded server (fsync on every commit). Two rows
+// more put the figure in context: raw batches of the size the writer's
+// groups had, and the writer with --append-clients-more callers, whose
+// groups can fill a batch of 1000.
 func benchAppend(ctx context.Context, c config, dir string, r *Results) error {
 	ns, err := eventlog.StartEmbedded(eventlog.EmbeddedOptions{StoreDir: dir})
 	if err != nil {
@@ -45,23 +49,19 @@ func benchAppend(ctx context.Context, c config, dir string, r *Results) error {
 		return err
 	}
 	defer w.Close()
-	submit := func(id, actor string, cmd domain.Command) error {
-		domain.SetMeta(cmd, domain.Meta{Actor: actor, Today: w.Today(), Role: "officer"})
-		_, err := w.Submit(ctx, ledger.Request{CommandID: id, CommandHash: id, Command: cmd})
+	if err := submit(ctx, w, "term", "ana", &domain.OpenTerm{ID: genTerm, StartsOn: "2020-01-01", EndsOn: "2021-12-31", Target: usdCents(100_000_000), FeeRate: "0.01"}); err != nil {
 		return err
 	}
-	if err := submit("term", "ana", &domain.OpenTerm{ID: genTerm, StartsOn: "2020-01-01", EndsOn: "2021-12-31", Target: usdCents(100_000_000), FeeRate: "0.01"}); err != nil {
-		return err
-	}
-	if err := submit("donor", "olu", &domain.RegisterDonor{ID: "d-0", Name: "Donor 0", Kind: "member_city", Country: "DE"}); err != nil {
+	if err := submit(ctx, w, "donor", "olu", &domain.RegisterDonor{ID: "d-0", Name: "Donor 0", Kind: "member_city", Country: "DE"}); err != nil {
 		return err
 	}
 	commands := max(c.appendEvents/2, 1)
-	elapsed, err := submitReceipts(ctx, submit, c.appendClients, commands)
-	if err != nil {
+	appends0, events0 := w.Stats()
+	if r.AppendEventsPerS, err = writerRate(ctx, w, c.appendClients, "c", commands); err != nil {
 		return err
 	}
-	r.AppendEventsPerS = float64(2*commands) / elapsed.Seconds()
+	appends, evs := w.Stats()
+	r.AppendGroupEvents = float64(evs-events0) / float64(appends-appends0)
 
 	// The same number of messages, of the size of the writer's last event.
 	last, _, err := log.LastEvent(ctx, genFund)
@@ -72,19 +72,32 @@ func benchAppend(ctx context.Context, c config, dir string, r *Results) error {
 	if err != nil {
 		return err
 	}
-	raw, err := rawAppendRate(ctx, nc, 2*commands, len(b))
-	if err != nil {
+	if r.RawAppendEventsPerS, err = rawAppendRate(ctx, nc, "RAW", 2*commands, eventlog.MaxBatchEvents, len(b)); err != nil {
 		return err
 	}
-	r.RawAppendEventsPerS = raw
-	r.AppendRatio = r.AppendEventsPerS / raw
-	return nil
+	r.AppendRatio = r.AppendEventsPerS / r.RawAppendEventsPerS
+	group := max(int(r.AppendGroupEvents+0.5), 1)
+	if r.RawGroupAppendEventsPerS, err = rawAppendRate(ctx, nc, "RAWGROUP", 2*commands, group, len(b)); err != nil {
+		return err
+	}
+	if c.appendClientsMore > 0 {
+		r.AppendMoreEventsPerS, err = writerRate(ctx, w, c.appendClientsMore, "m", commands)
+	}
+	return err
 }
 
-// submitReceipts submits receipts c-0 to c-(commands-1), of US$1,000.00
-// each, from clients callers at once, and returns the time they took.
-func submitReceipts(ctx context.Context, submit func(id, actor string, cmd domain.Command) error, clients, commands int) (time.Duration, error) {
-	next := make(chan int, clients)
+// submit sends one command to the writer as actor.
+func submit(ctx context.Context, w *ledger.Writer, id, actor string, cmd domain.Command) error {
+	domain.SetMeta(cmd, domain.Meta{Actor: actor, Today: w.Today(), Role: "officer"})
+	_, err := w.Submit(ctx, ledger.Request{CommandID: id, CommandHash: id, Command: cmd})
+	return err
+}
+
+// writerRate sends commands receipts through w from callers concurrent
+// callers, each waiting for its answer before it sends the next, and
+// returns events appended per second.
+func writerRate(ctx context.Context, w *ledger.Writer, callers int, prefix string, commands int) (float64, error) {
+	next := make(chan int, callers)
 	go func() {
 		defer close(next)
 		for i := range commands {
@@ -101,13 +114,13 @@ func submitReceipts(ctx context.Context, submit func(id, actor string, cmd domai
 		firstErr error
 	)
 	t0 := time.Now()
-	for range clients {
+	for range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				id := fmt.Sprintf("c-%d", i)
-				err := submit(id, "olu", &domain.RecordContribution{ID: id, DonorID: "d-0", TermID: genTerm, Amount: usdCents(100_000), ReceivedOn: day(i), BankRef: id})
+				id := fmt.Sprintf("%s-%d", prefix, i)
+				err := submit(ctx, w, id, "olu", &domain.RecordContribution{ID: id, DonorID: "d-0", TermID: genTerm, Amount: usdCents(100_000), ReceivedOn: day(i), BankRef: id})
 				if err != nil {
 					mu.Lock()
 					firstErr = err
@@ -117,26 +130,29 @@ func submitReceipts(ctx context.Context, submit func(id, actor string, cmd domai
 		}()
 	}
 	wg.Wait()
-	return time.Since(t0), firstErr
+	elapsed := time.Since(t0)
+	return float64(2*commands) / elapsed.Seconds(), firstErr
 }
 
 // rawAppendRate publishes n messages of size bytes in atomic batches of
-// 1000 to a stream of its own and returns messages per second.
-func rawAppendRate(ctx context.Context, nc *nats.Conn, n, size int) (float64, error) {
+// batch messages (with the client's default flow control) to a stream of
+// its own and returns messages per second.
+func rawAppendRate(ctx context.Context, nc *nats.Conn, stream string, n, batch, size int) (float64, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, Storage: jetstream.FileStorage, AllowAtomicPublish: true}); err != nil {
+	subject := strings.ToLower(stream) + ".x"
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: stream, Subjects: []string{subject}, Storage: jetstream.FileStorage, AllowAtomicPublish: true}); err != nil {
 		return 0, err
 	}
 	payload := make([]byte, size)
 	t0 := time.Now()
 	for sent := 0; sent < n; {
-		k := min(eventlog.MaxBatchEvents, n-sent)
+		k := min(batch, n-sent)
 		msgs := make([]*nats.Msg, k)
 		for i := range msgs {
-			msgs[i] = nats.NewMsg("raw.x")
+			msgs[i] = nats.NewMsg(subject)
 			msgs[i].Data = payload
 		}
 		if _, err := jetstreamext.PublishMsgBatch(ctx, js, msgs); err != nil {

@@ -87,9 +87,9 @@ type daemon struct {
 var listening = regexp.MustCompile(`ledgerd listening on (http://\S+)`)
 
 // startLedgerd runs ledgerd on dir and waits until it listens.
-func startLedgerd(ctx context.Context, bin, dir, tokens string) (*daemon, error) {
+func startLedgerd(ctx context.Context, bin, dir, tokens string, extra ...string) (*daemon, error) {
 	d := &daemon{done: make(chan struct{})}
-	d.cmd = exec.Command(filepath.Join(bin, "ledgerd"), "--http", "127.0.0.1:0", "--data", dir, "--tokens", tokens)
+	d.cmd = exec.Command(filepath.Join(bin, "ledgerd"), append([]string{"--http", "127.0.0.1:0", "--data", dir, "--tokens", tokens}, extra...)...)
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -196,7 +196,11 @@ func benchHTTP(ctx context.Context, c config, bin, dir string, r *Results) error
 	if err != nil {
 		return err
 	}
-	d, err := startLedgerd(ctx, bin, filepath.Join(dir, "data"), tokens)
+	var extra []string
+	if c.ledgerdPprof != "" {
+		extra = []string{"--pprof", c.ledgerdPprof}
+	}
+	d, err := startLedgerd(ctx, bin, filepath.Join(dir, "data"), tokens, extra...)
 	if err != nil {
 		return err
 	}
