@@ -61,6 +61,15 @@ func (e Event) Ref() Ref { return Ref{e.ID, e.Type, e.FundSeq, e.Hash} }
 // insignificant white space and numbers as written. It is the one encoding
 // that hashes are computed over.
 func Canonical(b []byte) ([]byte, error) {
+	if out, ok := fastCanonical(b); ok {
+		return out, nil
+	}
+	return slowCanonical(b)
+}
+
+// slowCanonical is the definition of Canonical: a decode into maps and an
+// encode by encoding/json, for any JSON.
+func slowCanonical(b []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

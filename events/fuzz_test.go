@@ -217,3 +217,58 @@ func TestSealedEventsDecode(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastCanonical: whatever the bytes, the fast path of Canonical either
+// gives up or gives exactly the bytes of the slow path, the definition
+// (decode into maps, encode with encoding/json), which must then accept
+// them.
+func FuzzFastCanonical(f *testing.F) {
+	for _, l := range goldenLines(f) {
+		f.Add(l)
+		e, err := Decode(l)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(e.Data))
+	}
+	for _, s := range []string{"", " ", "{}", "[]", " { } ", `{"b":1,"a":2}`, `{"a":1,"a":2}`, `{"b":1,"a":2,"b":3}`, `[1, 2 ,3 ]`,
+		`{"a":{"d":[],"c":{}},"b":[{"y":1,"x":2}]}`, "-0", "01", "1.", "1.5e+10", "1E-2", "-", "1e400", "123456789012345678901234567890",
+		`"a\"b"`, `"\u00e9"`, "\"\x7f\"", "\"<&>\"", "\"\u2028\"", "\"\xff\"", "\"\xed\xa0\x80\"", "\"\t\"", `"日本"`, "\"\ufffd\"",
+		"true", "false", "null", "nul", "truex", `{"a":1}{"b":2}`, `{"a":1,}`, `[1,]`, `{"a" 1}`, `{1:2}`, "\ufeff{}", "\v{}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := fastCanonical(b)
+		if !ok {
+			return
+		}
+		slow, err := slowCanonical(b)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, which is not JSON: %v", b, err)
+		}
+		if !bytes.Equal(fast, slow) {
+			t.Fatalf("canonical of %q:\nfast %q\nslow %q", b, fast, slow)
+		}
+	})
+}
+
+// TestFastCanonicalTaken: the fast path takes the JSON the writer makes
+// (payloads of the golden export, an envelope, a command body with keys
+// out of order and white space), so that the speed it was written for is
+// not lost without notice.
+func TestFastCanonicalTaken(t *testing.T) {
+	b, err := os.ReadFile(goldenExport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	e, err := Decode(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range [][]byte{line, e.Data, []byte(`{ "received_on": "2021-01-15", "amount": {"currency":"USD","amount":"100.00"}, "id": "c-1" }`)} {
+		if _, ok := fastCanonical(in); !ok {
+			t.Errorf("the fast path gave up on %s", in)
+		}
+	}
+}
