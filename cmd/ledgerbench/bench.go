@@ -26,6 +26,7 @@ type config struct {
 	// (0: none), enough for groups to fill an atomic batch.
 	appendClientsMore int
 	httpCommands      int // workload 2: commands per client level
+	httpClients       []int
 	projectEvents     int // workload 3
 	events            int // workloads 4 and 5: the large log
 	donors            int
@@ -52,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.appendClients, "append-clients", 64, "concurrent callers of the writer in workload 1")
 	fs.IntVar(&c.appendClientsMore, "append-clients-more", 1000, "concurrent callers of a second run of workload 1, enough to fill batches of 1000 (0: no second run)")
 	fs.IntVar(&c.httpCommands, "http-commands", 2_000, "HTTP commands sent at each client level (1, 16, 64) in workload 2")
+	clients := fs.String("http-clients", "1,16,64", "the client `levels` of workload 2, comma separated")
 	fs.IntVar(&c.projectEvents, "project-events", 40_000, "events projected, and raw rows inserted, in workload 3")
 	fs.IntVar(&c.events, "events", 100_000, "`N` events in the large log of workloads 4 and 5 (the targets speak of 1000000)")
 	fs.IntVar(&c.donors, "donors", 50, "donors in the large log (one of them gets half the receipts)")
@@ -68,6 +70,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, f := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("--http-clients %q: want numbers of clients, comma separated", *clients)
+		}
+		c.httpClients = append(c.httpClients, n)
 	}
 	if c.appendClientsMore < 0 {
 		return c, errors.New("--append-clients-more must be 0 or more")

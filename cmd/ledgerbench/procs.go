@@ -224,7 +224,7 @@ func benchHTTP(ctx context.Context, c config, bin, dir string, r *Results) error
 		return err
 	}
 	seq := 0
-	for _, clients := range []int{1, 16, 64} {
+	for _, clients := range c.httpClients {
 		lat := make([]time.Duration, c.httpCommands)
 		next := make(chan int)
 		go func() {
