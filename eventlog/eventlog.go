@@ -187,12 +187,7 @@ func (l *Log) Append(ctx context.Context, fund string, expectLast uint64, evs []
 		}
 		msgs[i] = m
 	}
-	// No flow control: the client's default waits for the server to take
-	// the first message before it sends the rest, a round trip more for
-	// every append. A batch holds at most MaxBatchEvents, which the server
-	// takes without it; if the server refuses the batch's start, its
-	// commit is answered with an error and nothing lands.
-	ack, err := jetstreamext.PublishMsgBatch(ctx, l.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false, AckTimeout: DefaultTimeout})
+	ack, err := jetstreamext.PublishMsgBatch(ctx, l.js, msgs)
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) {
