@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -448,6 +449,9 @@ func (w *Writer) process(group []*pending) (carried []*pending) {
 			break
 		}
 		slog.Info("append conflict, deciding again", "fund", w.fund, "try", try, "err", err)
+		if err = pauseAfterConflict(ctx, try); err != nil {
+			break
+		}
 	}
 	for _, p := range group {
 		if !p.answered {
@@ -455,6 +459,23 @@ func (w *Writer) process(group []*pending) (carried []*pending) {
 		}
 	}
 	return nil
+}
+
+// pauseAfterConflict waits a moment, longer at each try, before a batch is
+// decided again. Without it a writer retried at once and, against another
+// writer appending a burst on a cluster, spent its MaxAppendRetries within
+// the burst (TestClusterTwoWritersRace failed so on a loaded machine: the
+// leader still refused the expected sequence while the other writer's
+// batches were in flight). The random part keeps two writers out of step.
+// 20 tries wait about 0.4 s at most in all.
+func pauseAfterConflict(ctx context.Context, try int) error {
+	d := time.Duration(try)*time.Millisecond + rand.N(time.Duration(try)*time.Millisecond)
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrLogUnavailable, ctx.Err())
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // attempt decides, in order and against the current state, the commands of
