@@ -73,10 +73,14 @@ func written(e events.Event, err error) error {
 // unfoldRow returns the unfold of an event with a row of its own in table,
 // keyed by fund_seq: the row gets reversed_by.
 func unfoldRow(table string) unfoldFunc {
-	query := `UPDATE ` + table + ` SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''`
+	query := unfoldRowQuery(table)
 	return func(ctx context.Context, a *applier, e events.Event, r *events.EventReversed, what string, rseq int64) error {
 		return a.execOne(ctx, what, query, r.ReversalID, e.Fund, rseq)
 	}
+}
+
+func unfoldRowQuery(table string) string {
+	return `UPDATE ` + table + ` SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''`
 }
 
 // checkParticipation checks that the cluster, city and term of an

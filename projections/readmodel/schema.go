@@ -550,4 +550,16 @@ INSERT INTO receipt_days
 -- A statement lists a donor's latest receipts: read from the end.
 CREATE INDEX contributions_donor_date ON contributions (fund, donor_id, term_id, received_on, contribution_id);
 `,
+	// 7: the rows of an event by its fund_seq (issue 10). A reversal finds
+	// the row of the receipt, expenditure, refund or interest it reverses by
+	// fund_seq (readmodel.unfoldRow, unfoldContribution, addReceipt); these
+	// tables are keyed by their own id, so without these indexes each
+	// reversal read every row of its fund: the fold slowed down as the
+	// history grew.
+	`
+CREATE INDEX contributions_seq ON contributions (fund, fund_seq);
+CREATE INDEX expenditures_seq ON expenditures (fund, fund_seq);
+CREATE INDEX refunds_seq ON refunds (fund, fund_seq);
+CREATE INDEX interest_seq ON interest (fund, fund_seq);
+`,
 }

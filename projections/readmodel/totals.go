@@ -80,6 +80,10 @@ type receiptKey struct{ fund, term, donor, receivedOn, currency string }
 // receiptSum is what a batch adds to one row of receipt_days.
 type receiptSum struct{ amount, usd, receipts int64 }
 
+// reversedReceiptQuery reads, negated, the receipt at a fund_seq.
+const reversedReceiptQuery = `SELECT term_id, donor_id, received_on, currency, -amount_minor, -usd_minor FROM contributions
+	WHERE fund = ? AND fund_seq = ?`
+
 // addReceipt adds a receipt to the batch's receipt totals, or takes a
 // reversed one out (on the receipt's own day). It is called for every
 // event after its rows are written (apply), so that the reversed receipt's
@@ -94,8 +98,7 @@ func (a *applier) addReceipt(ctx context.Context, e events.Event, p events.Paylo
 		if p.ReversedType != events.TypeContributionReceived {
 			return nil
 		}
-		err := a.tx.QueryRowContext(ctx, `SELECT term_id, donor_id, received_on, currency, -amount_minor, -usd_minor FROM contributions
-			WHERE fund = ? AND fund_seq = ?`, e.Fund, int64(p.ReversedFundSeq)).Scan(&k.term, &k.donor, &k.receivedOn, &k.currency, &s.amount, &s.usd)
+		err := a.tx.QueryRowContext(ctx, reversedReceiptQuery, e.Fund, int64(p.ReversedFundSeq)).Scan(&k.term, &k.donor, &k.receivedOn, &k.currency, &s.amount, &s.usd)
 		if err != nil {
 			return fmt.Errorf("%w: read the reversed receipt at fund_seq %d: %v", ErrInconsistent, p.ReversedFundSeq, err)
 		}

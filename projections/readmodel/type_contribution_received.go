@@ -29,6 +29,9 @@ func foldContribution(ctx context.Context, a *applier, e events.Event, p *events
 		p.Amount.Minor, p.USDAmount.Minor, settled, e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Earmark)
 }
 
+const unfoldContributionQuery = `UPDATE contributions SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''
+	RETURNING pledge_id, amount_minor, usd_minor, pledge_settled_usd_minor`
+
 // unfoldContribution marks a receipt reversed; one that paid a pledge no
 // longer counts as paid (and its memo postings give back what it settled).
 func unfoldContribution(ctx context.Context, a *applier, e events.Event, r *events.EventReversed, what string, rseq int64) error {
@@ -36,8 +39,7 @@ func unfoldContribution(ctx context.Context, a *applier, e events.Event, r *even
 		pledge             string
 		amount, usd, settl int64
 	)
-	err := a.tx.QueryRowContext(ctx, `UPDATE contributions SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''
-		RETURNING pledge_id, amount_minor, usd_minor, pledge_settled_usd_minor`, r.ReversalID, e.Fund, rseq).Scan(&pledge, &amount, &usd, &settl)
+	err := a.tx.QueryRowContext(ctx, unfoldContributionQuery, r.ReversalID, e.Fund, rseq).Scan(&pledge, &amount, &usd, &settl)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %s: no such receipt standing", ErrInconsistent, what)
 	}
