@@ -68,10 +68,10 @@ type Store struct {
 // readers of the log that check events before they reach ApplyBatch.
 func NewEventError(e events.Event, err error) *EventError { return eventError(e, err) }
 
-// Remove removes a read model's SQLite file and its WAL and shared-memory
-// files: what a rebuild that failed wrote.
+// Remove removes a read model's SQLite file and its WAL, shared-memory
+// and rollback journal files: what a rebuild that failed wrote.
 func Remove(path string) {
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
 		os.Remove(p)
 	}
 }
@@ -82,15 +82,19 @@ func Remove(path string) {
 const WriteCacheKiB = 64 << 10
 
 // dsn is the connection string of a read model's writer (write) or reader.
-// A scratch writer keeps its rollback journal in memory and never syncs:
-// its file is thrown away unless it is complete (see OpenScratch).
+// A scratch writer never syncs: its file is thrown away unless it is
+// complete (see OpenScratch). Its rollback journal is a file (the OS keeps
+// it in memory, unsynced) rather than journal_mode MEMORY, whose copy of
+// every page a batch changes is allocated and freed page by page in
+// SQLite's heap: that cost grew with the read model, and made the fold of
+// a long history ever slower (issue 10, docs/performance.md).
 func dsn(path string, write, scratch bool) string {
 	var q []string
 	q = append(q, fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeoutMS))
 	switch {
 	case write && scratch:
 		q = append(q,
-			"_pragma=journal_mode(MEMORY)",
+			"_pragma=journal_mode(DELETE)",
 			"_pragma=synchronous(OFF)",
 			fmt.Sprintf("_pragma=cache_size(-%d)", WriteCacheKiB),
 			"_txlock=immediate",
