@@ -175,14 +175,77 @@ func (a *applier) flushCheckpoints(ctx context.Context) error {
 			return fmt.Errorf("copy checkpoint to month %s of fund %s: %w", fm.month, fm.fund, err)
 		}
 	}
+	return a.addToCheckpoints(ctx, months)
+}
+
+// addToCheckpoints adds the batch's totals by month to the checkpoints:
+// each checkpoint month gets, per key, what the batch added in it and the
+// months before it, in one row written once, rather than each month's sums
+// written to every later checkpoint one after another (issue 10: that was
+// most of the fold of a history of back-dated entries).
+func (a *applier) addToCheckpoints(ctx context.Context, months map[totalKey]*totalSum) error {
+	type monthSum struct {
+		month string
+		sum   *totalSum
+	}
+	byKey := map[totalKey][]monthSum{} // the key without its month
+	first := map[string]string{}       // a fund's first month in the batch
 	for k, t := range months {
-		if _, err := a.exec(ctx, `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
-			SELECT fund, month, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM posting_checkpoint_months WHERE fund = ?1 AND month >= ?2
-			ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
-				debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
-			k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs); err != nil {
-			return fmt.Errorf("write checkpoints of fund %s from %s: %w", k.fund, k.effectiveOn, err)
+		kk := k
+		kk.effectiveOn = ""
+		byKey[kk] = append(byKey[kk], monthSum{k.effectiveOn, t})
+		if f, ok := first[k.fund]; !ok || k.effectiveOn < f {
+			first[k.fund] = k.effectiveOn
+		}
+	}
+	checkpoints := map[string][]string{} // a fund's checkpoint months, in order
+	for k, ms := range byKey {
+		slices.SortFunc(ms, func(x, y monthSum) int { return cmp.Compare(x.month, y.month) })
+		cms, ok := checkpoints[k.fund]
+		if !ok {
+			var err error
+			if cms, err = a.checkpointMonths(ctx, k.fund, first[k.fund]); err != nil {
+				return err
+			}
+			checkpoints[k.fund] = cms
+		}
+		var sum totalSum
+		next := 0
+		for _, month := range cms {
+			for next < len(ms) && ms[next].month <= month {
+				sum.debit, sum.credit, sum.legs = sum.debit+ms[next].sum.debit, sum.credit+ms[next].sum.credit, sum.legs+ms[next].sum.legs
+				next++
+			}
+			if next == 0 {
+				continue // the key has nothing up to this month
+			}
+			if _, err := a.exec(ctx, `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+					debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
+				k.fund, month, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, sum.debit, sum.credit, sum.legs); err != nil {
+				return fmt.Errorf("write checkpoint %s of fund %s: %w", month, k.fund, err)
+			}
 		}
 	}
 	return nil
+}
+
+// checkpointMonths returns the months with a checkpoint of fund from
+// month on, in order.
+func (a *applier) checkpointMonths(ctx context.Context, fund, month string) ([]string, error) {
+	rows, err := a.tx.QueryContext(ctx, `SELECT month FROM posting_checkpoint_months WHERE fund = ? AND month >= ? ORDER BY month`, fund, month)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint months of fund %s: %w", fund, err)
+	}
+	defer rows.Close()
+	var ms []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, fmt.Errorf("read checkpoint months of fund %s: %w", fund, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
 }
