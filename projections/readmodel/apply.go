@@ -107,6 +107,9 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 		return nil
 	}
 	if err := a.flushTotals(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // as for an event: a cancelled batch, not a failed one
+		}
 		return fmt.Errorf("apply batch: %w", err)
 	}
 	for fund, c := range a.chains {
