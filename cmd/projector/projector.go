@@ -391,30 +391,20 @@ func verify(ctx context.Context, c config, log *eventlog.Log, stdout io.Writer, 
 	}
 	defer s.Close()
 	rep, err := audit.Verify(ctx, log, s.Store, c.scratch)
-	if err != nil {
-		logger.Error("verify", "err", err)
-		return ExitFailure
-	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		logger.Error("verify report", "err", err)
-		return ExitFailure
-	}
-	fmt.Fprintf(stdout, "%s\n", b)
-	if !rep.OK {
-		fmt.Fprintf(stdout, "verify FAILED: %s\n", rep.Failure)
-		return ExitFailure
-	}
-	fmt.Fprintf(stdout, "verify ok: %d events, %d funds; fund %s at fund_seq %d, chain head %s; %s matches a fresh replay\n",
-		rep.Events, len(rep.Funds), eventlog.DefaultFund, rep.FundSeq, rep.ChainHead, c.db)
-	return ExitOK
+	return printVerify(stdout, logger, "verify", rep, err, c.db+" matches a fresh replay")
 }
 
 // verifyChain is verify --chain: the log's hash chain alone.
 func verifyChain(ctx context.Context, log *eventlog.Log, stdout io.Writer, logger *slog.Logger) int {
 	rep, err := audit.VerifyChain(ctx, log)
+	return printVerify(stdout, logger, "verify --chain", rep, err, "the read model was not compared (verify without --chain)")
+}
+
+// printVerify prints a verify report as JSON and a last line saying ok or
+// FAILED, and returns the exit code.
+func printVerify(stdout io.Writer, logger *slog.Logger, name string, rep audit.VerifyReport, err error, okTail string) int {
 	if err != nil {
-		logger.Error("verify --chain", "err", err)
+		logger.Error(name, "err", err)
 		return ExitFailure
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
@@ -424,11 +414,11 @@ func verifyChain(ctx context.Context, log *eventlog.Log, stdout io.Writer, logge
 	}
 	fmt.Fprintf(stdout, "%s\n", b)
 	if !rep.OK {
-		fmt.Fprintf(stdout, "verify --chain FAILED: %s\n", rep.Failure)
+		fmt.Fprintf(stdout, "%s FAILED: %s\n", name, rep.Failure)
 		return ExitFailure
 	}
-	fmt.Fprintf(stdout, "verify --chain ok: %d events, %d funds; fund %s at fund_seq %d, chain head %s; the read model was not compared (verify without --chain)\n",
-		rep.Events, len(rep.Funds), eventlog.DefaultFund, rep.FundSeq, rep.ChainHead)
+	fmt.Fprintf(stdout, "%s ok: %d events, %d funds; fund %s at fund_seq %d, chain head %s; %s\n",
+		name, rep.Events, len(rep.Funds), eventlog.DefaultFund, rep.FundSeq, rep.ChainHead, okTail)
 	return ExitOK
 }
 
