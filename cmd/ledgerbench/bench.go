@@ -73,8 +73,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	for _, f := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("--http-clients %q: want numbers of clients, comma separated", *clients)
+		if err != nil || n < 1 || n > maxHTTPClients {
+			return c, fmt.Errorf("--http-clients %q: want numbers of clients from 1 to %d, comma separated", *clients, maxHTTPClients)
 		}
 		c.httpClients = append(c.httpClients, n)
 	}
@@ -224,7 +224,7 @@ func run(ctx context.Context, c config, progress io.Writer) (*Results, error) {
 		}
 	}
 	if c.runs(2) {
-		say("2/5 HTTP: %d single commands at 1, 16 and 64 clients", c.httpCommands)
+		say("2/5 HTTP: %d single commands at %s clients", c.httpCommands, clientsText(c.httpClients))
 		if err := benchHTTP(ctx, c, bin, filepath.Join(tmp, "http"), r); err != nil {
 			return nil, fmt.Errorf("http: %w", err)
 		}
@@ -329,4 +329,21 @@ func percentile(ds []time.Duration, p float64) float64 {
 	slices.Sort(s)
 	i := int(p*float64(len(s)-1) + 0.5)
 	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// maxHTTPClients bounds a level of --http-clients: each client is a
+// goroutine with a connection of its own to one ledgerd.
+const maxHTTPClients = 10_000
+
+// clientsText names the client levels of workload 2: "1, 16 and 64".
+func clientsText(levels []int) string {
+	parts := make([]string, len(levels))
+	for i, n := range levels {
+		parts[i] = strconv.Itoa(n)
+	}
+	s := parts[len(parts)-1]
+	if len(parts) > 1 {
+		s = strings.Join(parts[:len(parts)-1], ", ") + " and " + s
+	}
+	return s
 }

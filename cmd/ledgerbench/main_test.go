@@ -35,7 +35,8 @@ func TestSmoke(t *testing.T) {
 }
 
 func TestFlagsRefuseNonsense(t *testing.T) {
-	for _, args := range [][]string{{"--events", "0"}, {"--donors", "-1"}, {"--events", "100", "--donors", "50"}, {"extra"}} {
+	for _, args := range [][]string{{"--events", "0"}, {"--donors", "-1"}, {"--events", "100", "--donors", "50"}, {"extra"},
+		{"--only", "9"}, {"--only", "x"}, {"--http-clients", "0"}, {"--http-clients", "-1"}, {"--http-clients", "99999999999"}, {"--append-clients-more", "-5"}} {
 		var out, errs bytes.Buffer
 		if code := Main(context.Background(), args, &out, &errs); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
