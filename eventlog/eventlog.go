@@ -5,7 +5,6 @@ package eventlog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -216,7 +215,7 @@ func (l *Log) LastEvent(ctx context.Context, fund string) (e events.Event, found
 	if err := l.Connected(); err != nil {
 		return events.Event{}, false, fmt.Errorf("read last event of fund %s: %w", fund, err)
 	}
-	m, err := l.lastOnLeader(ctx, FundFilter(fund))
+	m, err := l.stream.GetLastMsgForSubject(ctx, FundFilter(fund))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return events.Event{}, false, nil
 	}
@@ -229,61 +228,6 @@ func (l *Log) LastEvent(ctx context.Context, fund string) (e events.Event, found
 	}
 	e.StreamSeq = m.Sequence
 	return e, true, nil
-}
-
-// lastOnLeader asks the stream's leader for the last message on subject.
-// The client's GetLastMsgForSubject is a direct get on a stream that allows
-// them, and any replica may answer a direct get, one that lags included: a
-// writer that caught up from a lagging replica kept appending with an
-// expected sequence the stream had passed, and gave up after
-// MaxAppendRetries conflicts (TestClusterTwoWritersRace, on a loaded
-// machine). The last event decides where a writer resumes, so it is read
-// where appends are decided; the reads after it (ReadRaw) retry a lagging
-// replica until they reach it.
-func (l *Log) lastOnLeader(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
-	req, err := json.Marshal(struct {
-		LastFor string `json:"last_by_subj"`
-	}{subject})
-	if err != nil {
-		return nil, err
-	}
-	prefix := l.js.Options().APIPrefix
-	if prefix == "" {
-		prefix = jetstream.DefaultAPIPrefix
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-	reply, err := l.js.Conn().RequestWithContext(ctx, prefix+"STREAM.MSG.GET."+l.name, req)
-	if err != nil {
-		return nil, err
-	}
-	var resp struct {
-		Error *struct {
-			Code        int    `json:"code"`
-			ErrCode     int    `json:"err_code"`
-			Description string `json:"description"`
-		} `json:"error"`
-		Message *struct {
-			Subject  string `json:"subject"`
-			Sequence uint64 `json:"seq"`
-			Data     []byte `json:"data"`
-		} `json:"message"`
-	}
-	if err := json.Unmarshal(reply.Data, &resp); err != nil {
-		return nil, fmt.Errorf("last message on %s: %w", subject, err)
-	}
-	switch {
-	case resp.Error != nil && resp.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound):
-		return nil, jetstream.ErrMsgNotFound
-	case resp.Error != nil:
-		return nil, fmt.Errorf("last message on %s: %s (%d)", subject, resp.Error.Description, resp.Error.ErrCode)
-	case resp.Message == nil:
-		return nil, fmt.Errorf("last message on %s: an empty answer", subject)
-	}
-	return &jetstream.RawStreamMsg{Subject: resp.Message.Subject, Sequence: resp.Message.Sequence, Data: resp.Message.Data}, nil
 }
 
 // LastSeq returns the stream sequence of the fund's last event (0 for none).
