@@ -2,6 +2,8 @@ package donors
 
 import (
 	"math/big"
+	"math/bits"
+	"sort"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -112,4 +114,96 @@ func equalInts(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestApportionAsSorted checks apportion against the way it gave the
+// cents before it selected the columns (issue 10): every column sorted for
+// each row, stably, by the cents it has left and its remainder. Equal
+// columns (ties of both) are drawn often, as in a term of many equal
+// expenditures.
+func TestApportionAsSorted(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sizes := rapid.SliceOfN(rapid.Int64Range(0, 400), 1, 5).Draw(t, "sizes")
+		cols := rapid.SliceOfN(rapid.SampledFrom(sizes), 1, 300).Draw(t, "cols")
+		var total int64
+		for _, c := range cols {
+			total += c
+		}
+		n := rapid.IntRange(1, 60).Draw(t, "rows")
+		rows := make([]int64, n)
+		left := total
+		for i := range n - 1 {
+			rows[i] = rapid.Int64Range(0, left/int64(rapid.IntRange(1, 4).Draw(t, "cut"))).Draw(t, "row")
+			left -= rows[i]
+		}
+		rows[n-1] = left
+		got, err := apportion(rows, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := apportionBySort(rows, cols, total)
+		for i := range want {
+			for j := range want[i] {
+				if got[i][j] != want[i][j] {
+					t.Fatalf("cell (%d, %d) = %d, sorting the columns gives %d", i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	})
+}
+
+// apportionBySort is apportion as it was before its columns were selected:
+// for each row, all columns sorted stably by cents left, then remainder.
+func apportionBySort(rows, cols []int64, total int64) [][]int64 {
+	x := make([][]int64, len(rows))
+	for i := range x {
+		x[i] = make([]int64, len(cols))
+	}
+	if total == 0 {
+		return x
+	}
+	rem := make([][]uint64, len(rows))
+	rowLeft := make([]int64, len(rows))
+	colLeft := append([]int64(nil), cols...)
+	for i, r := range rows {
+		rem[i] = make([]uint64, len(cols))
+		rowLeft[i] = r
+		for j, c := range cols {
+			hi, lo := bits.Mul64(uint64(r), uint64(c))
+			q, rm := bits.Div64(hi, lo, uint64(total))
+			x[i][j], rem[i][j] = int64(q), rm
+			rowLeft[i] -= int64(q)
+			colLeft[j] -= int64(q)
+		}
+	}
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rowLeft[order[a]] > rowLeft[order[b]] })
+	js := make([]int, len(cols))
+	for _, i := range order {
+		if rowLeft[i] == 0 {
+			continue
+		}
+		for j := range js {
+			js[j] = j
+		}
+		sort.SliceStable(js, func(a, b int) bool {
+			ja, jb := js[a], js[b]
+			if colLeft[ja] != colLeft[jb] {
+				return colLeft[ja] > colLeft[jb]
+			}
+			return rem[i][ja] > rem[i][jb]
+		})
+		for _, j := range js[:min(int(rowLeft[i]), len(js))] {
+			if colLeft[j] == 0 {
+				break
+			}
+			x[i][j]++
+			colLeft[j]--
+			rowLeft[i]--
+		}
+	}
+	return x
 }
