@@ -21,10 +21,9 @@ type potFlows struct {
 
 // attributeTerm attributes term's money at the view as of asOf (see
 // Attribution for the rules): it reads the pots, the approvals and the
-// weights, then shares the pots (attribution_share.go). detail is the
-// donor whose parts of each expenditure are kept, "" for none.
-func attributeTerm(ctx context.Context, v *projections.View, term, asOf, detail string) (*attribution, error) {
-	at := &attribution{parts: map[string]*participant{}, asOf: asOf, detail: detail}
+// weights, then shares the pots (attribution_share.go).
+func attributeTerm(ctx context.Context, v *projections.View, term, asOf string) (*attribution, error) {
+	at := &attribution{parts: map[string]*participant{}, asOf: asOf}
 	pots, err := at.readPots(ctx, v, term, asOf)
 	if err != nil {
 		return nil, err
@@ -44,6 +43,9 @@ func attributeTerm(ctx context.Context, v *projections.View, term, asOf, detail 
 	if err := at.share(pots); err != nil {
 		return nil, err
 	}
+	// What is left is the participants' figures: the expenditures and
+	// approvals are not kept with a memoized attribution (Memo).
+	at.exps, at.approvals = nil, nil
 	return at, nil
 }
 

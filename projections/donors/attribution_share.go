@@ -350,20 +350,43 @@ func (at *attribution) spreadApproval(ap *standingApproval, parts map[spreadCell
 	if err != nil {
 		return fmt.Errorf("attribution: allocation %s: %w", ap.allocationID, err)
 	}
+	kinds, kindOf := spentKinds(ap.exps)
+	sums := make([]int64, len(kinds))
 	for i, c := range cs {
 		p := at.parts[c.id]
-		keep := at.detail != unattributed && c.id == at.detail
-		for j, e := range ap.exps {
-			if x[i][j] != 0 {
-				p.spentUSD += x[i][j]
-				if keep {
-					p.spent = append(p.spent, spentPart{exp: e, earmarked: c.earmarked, usd: x[i][j]})
-				}
+		clear(sums)
+		for j := range ap.exps {
+			sums[kindOf[j]] += x[i][j]
+		}
+		for k, usd := range sums {
+			if usd != 0 {
+				key := kinds[k]
+				key.earmarked = c.earmarked
+				p.spentUSD += usd
+				p.spentBy[key] += usd
 			}
 		}
 		p.allocatedUnspent += x[i][len(ap.exps)]
 	}
 	return nil
+}
+
+// spentKinds returns the distinct line and place of exps (kinds, not
+// earmarked) and the index in kinds of each expenditure's.
+func spentKinds(exps []*projections.Expenditure) (kinds []spentKey, kindOf []int) {
+	index := map[spentKey]int{}
+	kindOf = make([]int, len(exps))
+	for j, e := range exps {
+		key := spentKey{line: e.LineID, where: e.Where}
+		k, ok := index[key]
+		if !ok {
+			k = len(kinds)
+			index[key] = k
+			kinds = append(kinds, key)
+		}
+		kindOf[j] = k
+	}
+	return kinds, kindOf
 }
 
 // apportion splits a table whose row totals and column totals are given

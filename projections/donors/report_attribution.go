@@ -111,7 +111,7 @@ func Attribute(ctx context.Context, s *projections.Store, q AttributionQuery) (A
 	if err := t.CheckAsOf(q.AsOf); err != nil {
 		return Attribution{}, err
 	}
-	at, err := attributeTerm(ctx, v, term, q.AsOf, "")
+	at, err := attributeTerm(ctx, v, term, q.AsOf)
 	if err != nil {
 		return Attribution{}, err
 	}
@@ -149,11 +149,12 @@ type participant struct {
 	// the pot out, when positive: what the pot's shares are weighed by.
 	weight                                  map[string]int64
 	interest, unallocated, allocatedUnspent int64
-	// spentUSD is what the participant's money paid for; spent its parts
-	// of each expenditure, kept only for the participants whose
-	// statement is drawn (attribution.detail).
+	// spentUSD is what the participant's money paid for; spentBy the
+	// same by what a statement shows of it (spentKey). Both are kept for
+	// every participant, so that one attribution draws the statement of
+	// any of its donors (Memo).
 	spentUSD int64
-	spent    []spentPart
+	spentBy  map[spentKey]int64
 }
 
 func (p *participant) spentTotal() int64 { return p.spentUSD }
@@ -166,12 +167,16 @@ func (p *participant) figures() AttributionFigures {
 	}
 }
 
-// spentPart is a participant's part of one expenditure, from earmarked pots
-// or from the pool.
-type spentPart struct {
-	exp       *projections.Expenditure
+// spentKey is what a statement shows of the expenditures a participant's
+// money paid for (paidFor): their budget line and place, and whether the
+// money was earmarked or from the pool. A participant's parts of the
+// expenditures are summed by it, not kept one by one: keeping every
+// donor's part of every expenditure made a part for each of the term's
+// expenditures and donors (issue 10).
+type spentKey struct {
+	line      string
 	earmarked bool
-	usd       int64
+	where     projections.Place
 }
 
 // standingApproval is an allocation's approval standing at the view: the line, the
@@ -194,11 +199,6 @@ type attribution struct {
 	// interest, and money no donor could claim that a close carried in.
 	inflow int64
 	asOf   string
-	// detail is the donor whose parts of each expenditure are kept
-	// (participant.spent), "" for none: a statement needs one donor's,
-	// and keeping every donor's made a part for each of the term's
-	// expenditures and donors (issue 10).
-	detail string
 }
 
 // ids returns the participants' ids, sorted (unattributed first).
@@ -214,7 +214,7 @@ func (a *attribution) ids() []string {
 func (a *attribution) part(id string) *participant {
 	p, ok := a.parts[id]
 	if !ok {
-		p = &participant{id: id, net: map[string]int64{}, carriedOutOf: map[string]int64{}, weight: map[string]int64{}}
+		p = &participant{id: id, net: map[string]int64{}, carriedOutOf: map[string]int64{}, weight: map[string]int64{}, spentBy: map[spentKey]int64{}}
 		a.parts[id] = p
 	}
 	return p

@@ -80,7 +80,7 @@ func Statement(ctx context.Context, s *projections.Store, q StatementQuery) (sta
 		return statement.Statement{}, err
 	}
 	termID := t.ID
-	at, err := attributeTerm(ctx, v, termID, q.AsOf, q.Donor)
+	at, err := attributeTerm(ctx, v, termID, q.AsOf)
 	if err != nil {
 		return statement.Statement{}, err
 	}
@@ -685,23 +685,23 @@ func paidFor(p *participant, lines map[string]projections.Line, clusters map[str
 	byCluster := map[string]int64{}
 	regions, incomes := placeGroups{}, placeGroups{}
 	var total int64
-	for _, s := range p.spent {
-		l := byLine[s.exp.LineID]
+	for k, usd := range p.spentBy {
+		l := byLine[k.line]
 		if l == nil {
 			l = &lineSplit{}
-			byLine[s.exp.LineID] = l
+			byLine[k.line] = l
 		}
-		if s.earmarked {
-			l.earmarked += s.usd
+		if k.earmarked {
+			l.earmarked += usd
 		} else {
-			l.proRata += s.usd
+			l.proRata += usd
 		}
-		byCluster[lines[s.exp.LineID].ClusterID] += s.usd
-		region, income := projections.Classify(s.exp.Where.Country)
-		city := s.exp.Where.Label()
-		regions.add(region, city, s.usd)
-		incomes.add(income, city, s.usd)
-		total += s.usd
+		byCluster[lines[k.line].ClusterID] += usd
+		region, income := projections.Classify(k.where.Country)
+		city := k.where.Label()
+		regions.add(region, city, usd)
+		incomes.add(income, city, usd)
+		total += usd
 	}
 	out.Lines = lineUses(byLine, lines)
 	cids := make([]string, 0, len(byCluster))
