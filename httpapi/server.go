@@ -30,6 +30,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/httpapi/metrics"
 	"github.com/unesco-uil/mdfm-ledger/ledger"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 	"github.com/unesco-uil/mdfm-ledger/tlog"
 )
 
@@ -100,6 +101,9 @@ type Server struct {
 	tokens atomic.Pointer[access.Tokens]
 	// lastFault is the last write that failed for the log's sake (/readyz).
 	lastFault writeFault
+	// statements keeps the terms' attributions the statements were drawn
+	// from: the statements of many donors at one fund_seq compute it once.
+	statements *donors.Memo
 }
 
 // New checks the configuration and returns the server.
@@ -119,7 +123,8 @@ func New(c Config) (*Server, error) {
 	if c.Metrics == nil {
 		c.Metrics = metrics.New()
 	}
-	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller)}
+	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller),
+		statements: donors.NewMemo(donors.DefaultMemoSize)}
 	s.tokens.Store(c.Tokens)
 	s.routes()
 	s.registerServerGauges()

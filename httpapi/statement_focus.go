@@ -56,7 +56,7 @@ func (s *Server) donorStatement(w http.ResponseWriter, r *http.Request, p access
 	if !ok {
 		return errorf(CodeInvalidQuery, "format", fmt.Sprintf("format %q is not json, csv, html or pdf", trunc(format)))
 	}
-	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq,
+	st, err := s.statements.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: rq.atSeq,
 		ReceiptsPage: int64(page)})
 	if err != nil {
 		return statementError(err)

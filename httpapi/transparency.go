@@ -207,7 +207,7 @@ func (s *Server) donorProof(w http.ResponseWriter, r *http.Request, p access.Pri
 	if err != nil {
 		return tlogError(err, CodeNoCheckpoint)
 	}
-	st, err := donors.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: size})
+	st, err := s.statements.Statement(r.Context(), s.cfg.Store, donors.StatementQuery{Fund: rq.fund, Donor: donor, Term: rq.term, AsOf: rq.asOf, AtSeq: size})
 	if err != nil {
 		return statementError(err)
 	}

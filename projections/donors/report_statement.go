@@ -67,6 +67,12 @@ const (
 // wrapping ErrInconsistent when the read model's figures do not agree (the
 // statement would not validate); or an infrastructure error.
 func Statement(ctx context.Context, s *projections.Store, q StatementQuery) (statement.Statement, error) {
+	return drawStatement(ctx, s, q, nil)
+}
+
+// drawStatement is Statement, with the term's attribution from memo (nil
+// for none).
+func drawStatement(ctx context.Context, s *projections.Store, q StatementQuery, memo *Memo) (statement.Statement, error) {
 	if !projections.ValidDate(q.AsOf) {
 		return statement.Statement{}, projections.InvalidDate("as_of", q.AsOf)
 	}
@@ -80,7 +86,7 @@ func Statement(ctx context.Context, s *projections.Store, q StatementQuery) (sta
 		return statement.Statement{}, err
 	}
 	termID := t.ID
-	at, err := attributeTerm(ctx, v, termID, q.AsOf)
+	at, err := memo.attribute(ctx, s, v, termID, q.AsOf)
 	if err != nil {
 		return statement.Statement{}, err
 	}
