@@ -217,6 +217,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		`DROP TABLE posting_checkpoint_months`, `DROP TABLE posting_checkpoints`, `DROP TABLE receipt_days`, `DROP INDEX contributions_donor_date`,
 		// and version 7's indexes of the rows by fund_seq.
 		`DROP INDEX contributions_seq`, `DROP INDEX expenditures_seq`, `DROP INDEX refunds_seq`, `DROP INDEX interest_seq`,
+		// and version 8's index of the reversals by the row they reverse.
+		`DROP INDEX reversals_reversed`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {

@@ -1,0 +1,45 @@
+package projections_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/projections"
+)
+
+// TestNotReversedSearches checks that the reports' look-up of a reversal
+// of each row they read (projections.NotReversed) searches the reversals
+// by the row they reverse: a plan that searches them by fund, or by the
+// reversal's own fund_seq, reads every reversal of the fund once per row,
+// and a statement costs its expenditures times the fund's reversals
+// (issue 10).
+func TestNotReversedSearches(t *testing.T) {
+	s := openStore(t, "plan.db")
+	tx, err := s.BeginRead(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, table := range []string{"expenditures", "contributions", "refunds", "fees", "postings"} {
+		q := `EXPLAIN QUERY PLAN SELECT 1 FROM ` + table + ` x WHERE x.fund = ?1 AND x.fund_seq <= ?2 AND ` + projections.NotReversed("x", "fund_seq", "?2", "?3")
+		rows, err := tx.QueryContext(t.Context(), q, "f", 10, "2021-12-31")
+		if err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		var plan []string
+		found := false
+		for rows.Next() {
+			var id, parent, notUsed int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+			found = found || strings.HasPrefix(detail, "SEARCH r ") && strings.Contains(detail, "reversals_reversed (fund=? AND reversed_fund_seq=?")
+		}
+		rows.Close()
+		if !found {
+			t.Errorf("%s: plan %q, want the reversals searched by (fund=? AND reversed_fund_seq=?)", table, plan)
+		}
+	}
+}
