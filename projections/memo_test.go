@@ -164,3 +164,51 @@ func TestMemoSeesANewReceipt(t *testing.T) {
 		t.Fatalf("after a new receipt: %+v, want the attribution computed again", st)
 	}
 }
+
+// TestMemoConcurrentStatements draws the statements of two donors from
+// eight goroutines at once through one memo: each is the statement drawn
+// afresh (run with -race, it also checks that the attribution the memo
+// shares is only read).
+func TestMemoConcurrentStatements(t *testing.T) {
+	_, log := testnats.Log(t)
+	s := openStore(t, "memo-concurrent.db")
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
+		t.Fatal(err)
+	}
+	memo := donors.NewMemo(2)
+	want := map[string]any{}
+	for _, donor := range []string{"hamburg", "osaka"} {
+		st, err := donors.Statement(t.Context(), s, donors.StatementQuery{Fund: "mdfm", Donor: donor, Term: ledgertest.Term, AsOf: "2021-12-31"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[donor] = st
+	}
+	errc := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			donor := []string{"hamburg", "osaka"}[g%2]
+			for range 5 {
+				st, err := memo.Statement(t.Context(), s, donors.StatementQuery{Fund: "mdfm", Donor: donor, Term: ledgertest.Term, AsOf: "2021-12-31"})
+				if err == nil && !reflect.DeepEqual(any(st), want[donor]) {
+					err = fmt.Errorf("donor %s: through the memo %+v, afresh %+v", donor, st, want[donor])
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+	if st := memo.Stats(); st.Hits+st.Misses != 40 || st.Misses > 8 {
+		t.Errorf("memo %+v after 40 statements of one position, want at most one computed by each goroutine", st)
+	}
+}
