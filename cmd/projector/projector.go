@@ -73,6 +73,7 @@ type config struct {
 	from          string // verify --from: an NDJSON export
 	asOf          string // verify --from: the date of the reports
 	chainOnly     bool   // verify --chain: the log's chain, no read model
+	cpuProfile    string // a file for a CPU profile of the command
 	progressEvery time.Duration
 }
 
@@ -95,6 +96,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	stopProfile, err := startCPUProfile(c.cpuProfile)
+	if err != nil {
+		logger.Error("start profile", "err", err)
+		return ExitFailure
+	}
+	defer stopProfile()
 	if c.from != "" {
 		return verifyFrom(ctx, c, stdout, logger)
 	}
@@ -152,6 +159,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.StringVar(&c.from, "from", "", "verify the NDJSON export `FILE` (projector export, GET /v1/events) alone, without NATS or --db")
 		fs.StringVar(&c.asOf, "as-of", "", "with --from: the `DATE` of the reports (default: the latest effective date in the file)")
 		fs.BoolVar(&c.chainOnly, "chain", false, "check the log's hash chain only (every event's bytes, hash and link), on every core, without replaying it or opening --db")
+	}
+	if c.cmd != "run" {
+		fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (go tool pprof)")
 	}
 	if c.cmd == "run" {
 		fs.DurationVar(&c.progressEvery, "progress", DefaultProgressEvery, "log progress this often")
