@@ -175,6 +175,13 @@ func (e Event) envelope(data []byte, withHash bool) []byte {
 // writeJSONString writes s as Canonical writes strings: encoding/json's
 // escaping without the HTML escapes, invalid UTF-8 as U+FFFD.
 func writeJSONString(b *bytes.Buffer, s string) {
+	if plainString(s) {
+		// Nothing to escape: the encoder would write it as it is.
+		b.WriteByte('"')
+		b.WriteString(s)
+		b.WriteByte('"')
+		return
+	}
 	if !utf8.ValidString(s) {
 		// encoding/json writes each invalid byte as the escape \ufffd, which
 		// Canonical's decode and encode turn into the character itself.
@@ -194,6 +201,18 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)           // a string always encodes
 	b.Truncate(b.Len() - 1) // the encoder's newline
+}
+
+// plainString reports whether encoding/json, without its HTML escapes,
+// writes s between quotes as it is: printable ASCII but for the quote and
+// the backslash (the ids, hashes, dates and names of nearly every event).
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Seal sets the event's prev_hash and hash. It is the writer's last step
@@ -248,6 +267,19 @@ var ErrTampered = errors.New("event altered")
 // hash matches the content. It does not check the link to the previous event
 // (see Chain).
 func Decode(b []byte) (Event, error) {
+	if e, unhashed, ok := decodeCanonical(b); ok {
+		if h := hashOf(e.PrevHash, unhashed); h != e.Hash {
+			return e, hashMismatch(e, h)
+		}
+		return e, nil
+	}
+	return decodeSlow(b)
+}
+
+// decodeSlow is Decode by its definition: a strict decode of the
+// envelope, then its bytes compared with the canonical encoding of what was
+// decoded, then the hash checked.
+func decodeSlow(b []byte) (Event, error) {
 	var e Event
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -261,9 +293,13 @@ func Decode(b []byte) (Event, error) {
 		return e, fmt.Errorf("%w: fund %s fund_seq %d: bytes are not canonical", ErrTampered, e.Fund, e.FundSeq)
 	}
 	if h := e.hashWith(data); h != e.Hash {
-		return e, fmt.Errorf("%w: fund %s fund_seq %d: hash %s does not match content (%s)", ErrTampered, e.Fund, e.FundSeq, e.Hash, h)
+		return e, hashMismatch(e, h)
 	}
 	return e, nil
+}
+
+func hashMismatch(e Event, h string) error {
+	return fmt.Errorf("%w: fund %s fund_seq %d: hash %s does not match content (%s)", ErrTampered, e.Fund, e.FundSeq, e.Hash, h)
 }
 
 // ErrBrokenChain is wrapped by Chain.Check when an event does not follow the

@@ -16,7 +16,7 @@ import (
 const goldenExport = "../cmd/projector/testdata/export.golden.ndjson"
 
 // goldenLines returns the lines of goldenExport.
-func goldenLines(f *testing.F) [][]byte {
+func goldenLines(f testing.TB) [][]byte {
 	f.Helper()
 	b, err := os.ReadFile(goldenExport)
 	if err != nil {
