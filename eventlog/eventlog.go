@@ -100,6 +100,7 @@ type Log struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	name   string
+	bulk   bool // bounded reads through a consumer (BulkReads)
 }
 
 // Open creates the stream if it does not exist, or checks that an existing one
@@ -293,7 +294,12 @@ type RawMsg struct {
 // consumers a stream and took reads offline for minutes). A direct get may
 // be answered by a replica that lags (AllowDirect): a batch that ends before
 // last is asked again from where it stopped, at most MaxLaggingReads times.
+// A log of BulkReads reads through one consumer instead, deleted when the
+// read returns.
 func (l *Log) ReadRaw(ctx context.Context, filter string, after, last uint64, fn func(RawMsg) error) error {
+	if l.bulk && after < last {
+		return l.readConsumer(ctx, filter, after, last, fn)
+	}
 	report, _ := ctx.Value(progressKey{}).(func(done, last uint64))
 	next, lagging := after+1, 0
 	for next <= last {

@@ -265,7 +265,9 @@ func openLog(ctx context.Context, c config) (*eventlog.Log, func(), error) {
 		closeAll()
 		return nil, nil, err
 	}
-	return log, closeAll, nil
+	// The projector's commands read the log whole, offline: through one
+	// consumer rather than direct gets (eventlog.Log.BulkReads).
+	return log.BulkReads(), closeAll, nil
 }
 
 func run(ctx context.Context, c config, log *eventlog.Log, logger *slog.Logger) int {
