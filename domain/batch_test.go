@@ -80,8 +80,8 @@ func TestClone(t *testing.T) {
 		t.Fatalf("clone differs (-s +clone):\n%s", diff)
 	}
 	applyAll(t, c, mustDecide(t, c, interest()))
-	for i, id := range []string{s.Expenditures["E-1"].EventID, s.Allocations["A-1"].ApprovalEventID, s.Refunds["R-1"].EventID, "ev-3",
-		s.Contributions["C-2"].EventID} {
+	for i, id := range []string{s.IDAt(s.Expenditures["E-1"].EventSeq), s.Allocations["A-1"].ApprovalEventID, s.IDAt(s.Refunds["R-1"].EventSeq), "ev-3",
+		s.IDAt(s.Contributions["C-2"].EventSeq)} {
 		applyAll(t, c, mustDecide(t, c, with(reverse(id), func(r *domain.ReverseEvent) { r.ID = fmt.Sprintf("X-%d", i) })))
 	}
 	applyAll(t, c, mustDecide(t, c, registerCity("suwon", "KR")))
@@ -114,7 +114,7 @@ func TestDecideBatchPutsBackSharedEntries(t *testing.T) {
 	s := given(t, history()...)
 	before := given(t, history()...) // built apart, to share nothing with s
 	var cmds []domain.Command
-	for i, id := range []string{s.Refunds["R-1"].EventID, s.Expenditures["E-1"].EventID, s.Interest["I-1"].EventID, s.Contributions["C-2"].EventID} {
+	for i, id := range []string{s.IDAt(s.Refunds["R-1"].EventSeq), s.IDAt(s.Expenditures["E-1"].EventSeq), s.IDAt(s.Interest["I-1"].EventSeq), s.IDAt(s.Contributions["C-2"].EventSeq)} {
 		cmds = append(cmds, with(reverse(id), func(r *domain.ReverseEvent) { r.ID = fmt.Sprintf("X-%d", i) }))
 	}
 	cmds = append(cmds, with(eurReceipt(), func(c *domain.RecordContribution) { c.ID = "C-3" }),
@@ -123,7 +123,7 @@ func TestDecideBatchPutsBackSharedEntries(t *testing.T) {
 		batch := cmds
 		if refused {
 			// Reversed once already, in this batch.
-			batch = append(batch, with(reverse(s.Contributions["C-2"].EventID), func(r *domain.ReverseEvent) { r.ID = "X-again" }))
+			batch = append(batch, with(reverse(s.IDAt(s.Contributions["C-2"].EventSeq)), func(r *domain.ReverseEvent) { r.ID = "X-again" }))
 		}
 		evs, i, err := domain.DecideBatch(s, batch)
 		if refused != (err != nil) {

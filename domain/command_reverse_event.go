@@ -37,7 +37,10 @@ func reverseEvent(s *State, c *ReverseEvent) ([]events.Event, error) {
 	if c.EventID == "" {
 		return nil, refuse(CodeMissingField, "event_id", "event_id is required")
 	}
-	rec, ok := s.Events[c.EventID]
+	rec, ok, err := s.Event(c.EventID)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, refuse(CodeUnknownEvent, "event_id", "no event %s in fund %s", trunc(c.EventID), s.Fund)
 	}
@@ -57,9 +60,13 @@ func reverseEvent(s *State, c *ReverseEvent) ([]events.Event, error) {
 	if t.Closed && rec.EffectiveOn <= t.EndsOn && c.Role != RoleApprover && c.Role != RoleAdmin {
 		return nil, refuse(CodeTermClosed, "event_id", "term %s was closed on %s: only an approver may reverse event %s, dated inside it", t.ID, t.ClosedOn, c.EventID)
 	}
-	targets := []string{c.EventID}
+	targets := []*EventRecord{rec}
 	if rec.FeeEventID != "" {
-		targets = []string{rec.FeeEventID, c.EventID}
+		fee, ok, err := s.Event(rec.FeeEventID)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("fee %s of event %s: %v", rec.FeeEventID, c.EventID, err)
+		}
+		targets = []*EventRecord{fee, rec}
 	}
 	if p, ok := rec.Payload.(*events.ContributionReceived); ok && p.PledgeID != "" && s.Pledges[p.PledgeID].Cancelled {
 		return nil, refuse(CodePledgeCancelled, "event_id", "receipt %s paid pledge %s, which was cancelled: its memo balance was written off", p.ContributionID, p.PledgeID)
@@ -68,13 +75,12 @@ func reverseEvent(s *State, c *ReverseEvent) ([]events.Event, error) {
 		return nil, err
 	}
 	out := make([]events.Event, 0, len(targets)+1)
-	for _, id := range targets {
-		r := s.Events[id]
+	for _, r := range targets {
 		ps, err := r.Postings()
 		if err != nil {
 			return nil, err
 		}
-		e, err := events.New(r.EffectiveOn, &events.EventReversed{ReversalID: c.ID, EventID: id, ReversedFundSeq: r.FundSeq,
+		e, err := events.New(r.EffectiveOn, &events.EventReversed{ReversalID: c.ID, EventID: r.ID, ReversedFundSeq: r.FundSeq,
 			ReversedType: r.Type, Reason: c.Reason, Postings: negate(ps)})
 		if err != nil {
 			return nil, err
@@ -118,12 +124,12 @@ func revalue(pl *Pledge, p *events.ContributionReceived, reversalID, on string) 
 // when a balance would go below zero: a pot of unallocated money, an
 // allocation's unspent money, or a donor's net money in a pot (its refunds
 // would then exceed its receipts: reverse the refund first).
-func checkReversal(s *State, targets []string) error {
+func checkReversal(s *State, targets []*EventRecord) error {
 	sim, err := s.Undone(targets)
 	if err != nil {
 		return err
 	}
-	termID := s.Events[targets[0]].TermID
+	termID := targets[0].TermID
 	before, after := s.Terms[termID], sim.Terms[termID]
 	keys := append(after.PotKeys(), "")
 	for _, k := range keys {
@@ -132,10 +138,10 @@ func checkReversal(s *State, targets []string) error {
 				money.FormatUSD(before.Pot(k)-v), potName(k), termID, money.FormatUSD(before.Pot(k)))
 		}
 	}
-	for _, id := range targets {
+	for _, r := range targets {
 		// Unapproved, an allocation holds nothing: what it spent would be
 		// overdrawn.
-		if p, ok := s.Events[id].Payload.(*events.AllocationApproved); ok {
+		if p, ok := r.Payload.(*events.AllocationApproved); ok {
 			if a := s.Allocations[p.AllocationID]; a.SpentMinor > 0 {
 				return refuse(CodeReversalOverdrawsAllocation, "event_id", "allocation %s has spent %s: reverse its expenditures before its approval",
 					a.ID, money.FormatUSD(a.SpentMinor))
@@ -152,7 +158,7 @@ func checkReversal(s *State, targets []string) error {
 	// is looked at too, and one absent after has a net of zero, which is
 	// never refused. Pots and donors in key order, so that the refusal
 	// names the same donor every time.
-	since := s.Events[targets[0]].FundSeq
+	since := targets[0].FundSeq
 	for _, k := range sortedKeys(after.DonorNet) {
 		for _, d := range sortedKeys(after.DonorNet[k]) {
 			if v, w := after.DonorNet[k][d], before.DonorNet[k][d]; v < 0 && v < w && refundedSince(s, d, termID, k, since) {
@@ -168,7 +174,7 @@ func checkReversal(s *State, targets []string) error {
 // term's pot after fund_seq since.
 func refundedSince(s *State, donor, termID, pot string, since uint64) bool {
 	for _, r := range s.Refunds {
-		if r.Reversed || r.DonorID != donor || r.TermID != termID || s.Events[r.EventID].FundSeq <= since {
+		if r.Reversed || r.DonorID != donor || r.TermID != termID || r.EventSeq <= since {
 			continue
 		}
 		for _, d := range r.Funding {

@@ -135,8 +135,8 @@ func TestReversalOfReceiptRefundedInFull(t *testing.T) {
 	if _, ok := tm.DonorNet[""]["DE"]; ok || domain.Attributable(s, "2020-2021", "DE") != 0 {
 		t.Fatalf("DE's net %v, attributable %d: want no entry and 0", tm.DonorNet[""], domain.Attributable(s, "2020-2021", "DE"))
 	}
-	if got, want := s.Events["ev-6"].Type, events.TypeContributionReceived; got != want {
-		t.Fatalf("ev-6 is %s, want %s", got, want)
+	if rec, _, _ := s.Event("ev-6"); rec == nil || rec.Type != events.TypeContributionReceived {
+		t.Fatalf("ev-6 is %+v, want a %s", rec, events.TypeContributionReceived)
 	}
 	seq := s.FundSeq
 	evs, err := domain.Decide(s, reverse("ev-6"))

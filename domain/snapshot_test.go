@@ -47,6 +47,7 @@ func TestSnapshotEqualsFullFold(t *testing.T) {
 		if diff := cmp.Diff(full, s); diff != "" {
 			t.Fatalf("snapshots after %d and %d of %d events, then the rest, differ from the full fold (-full +snapshot):\n%s", first, second, len(log), diff)
 		}
+		checkEventLog(t, s, log)
 	}
 	notDrawn := map[string]bool{events.TypeCityRegistered: true, events.TypeCoordinatorAppointed: true, events.TypeMemberJoined: true}
 	var want []string
@@ -57,6 +58,35 @@ func TestSnapshotEqualsFullFold(t *testing.T) {
 	}
 	if missing := historygen.UntilCovered(func() { rapid.Check(t, property) }, seen, want); missing != nil {
 		t.Error(historygen.Missing("event type", missing))
+	}
+}
+
+// checkEventLog requires the state to know every event of log as the log
+// has it: id, type, position, date, and for a money event or a carry-over
+// the payload itself, which the state keeps encoded (state.EventLog).
+func checkEventLog(t *rapid.T, s *domain.State, log []events.Event) {
+	for _, e := range log {
+		rec, ok, err := s.Event(e.ID)
+		if err != nil || !ok {
+			t.Fatalf("event %s: %v, %v", e.ID, ok, err)
+		}
+		if rec.ID != e.ID || rec.Type != e.Type || rec.FundSeq != e.FundSeq || rec.EffectiveOn != e.EffectiveOn || s.IDAt(e.FundSeq) != e.ID {
+			t.Fatalf("event %s: the state keeps %+v", e.ID, rec)
+		}
+		ty, _ := events.LookupType(e.Type)
+		if !ty.Reversible && e.Type != events.TypeFeeCharged && e.Type != events.TypeBalanceCarriedOver {
+			if rec.Payload != nil {
+				t.Fatalf("event %s (%s): a payload was kept", e.ID, e.Type)
+			}
+			continue
+		}
+		p, err := e.Payload()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(p, rec.Payload); diff != "" {
+			t.Fatalf("event %s (%s): the payload kept differs from the log's (-log +kept):\n%s", e.ID, e.Type, diff)
+		}
 	}
 }
 

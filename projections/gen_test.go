@@ -113,7 +113,8 @@ func genCommand(t *rapid.T, s *domain.State) (c domain.Command, actor, role stri
 		// reversed too.
 		byType := map[string][]string{}
 		for _, id := range historygen.ReversibleEvents(s, false) {
-			typ := s.Events[id].Type
+			seq, _ := s.SeqOf(id)
+			typ := s.Events.Label(s.Events.Entries[seq-1].Type)
 			byType[typ] = append(byType[typ], id)
 		}
 		good := []string{"none"}

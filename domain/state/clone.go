@@ -58,8 +58,7 @@ func (s *State) shareLog() *State {
 }
 
 // Clone returns a deep copy of the state: changing one never changes the
-// other. Payloads kept in EventRecords are shared, since nothing changes
-// them once applied.
+// other.
 func (s *State) Clone() *State {
 	c := s.cloneBalances()
 	c.Donors = cloneMap(s.Donors, func(v Donor) Donor {
@@ -78,7 +77,7 @@ func (s *State) Clone() *State {
 	})
 	c.Cities = cloneMap(s.Cities, func(v City) City { return v })
 	c.Clusters = cloneClusters(s.Clusters)
-	c.Events = cloneMap(s.Events, func(v EventRecord) EventRecord { return v })
+	c.Events = s.Events.clone()
 	return c
 }
 
@@ -164,12 +163,12 @@ func (s *State) Simulation() (sim *State, rollback func()) {
 }
 
 // Undone returns a copy of s's balances with the money effects of the
-// events ids undone, as their reversals would leave them: what a reversal
-// is checked against before it is decided.
-func (s *State) Undone(ids []string) (*State, error) {
+// events recs (see Event) undone, as their reversals would leave them:
+// what a reversal is checked against before it is decided.
+func (s *State) Undone(recs []*EventRecord) (*State, error) {
 	sim := s.cloneBalances()
-	for _, id := range ids {
-		if err := sim.moneyEffect(s.Events[id].Payload, -1); err != nil {
+	for _, rec := range recs {
+		if err := sim.moneyEffect(rec.Payload, -1); err != nil {
 			return nil, err
 		}
 	}

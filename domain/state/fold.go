@@ -102,9 +102,7 @@ func (s *State) apply(p events.Payload, e events.Event) error {
 		rec.Payload = p
 		r.effect(s, p, 1)
 	}
-	keep(s, s.Events, e.ID)
-	s.Events[e.ID] = rec
-	return nil
+	return s.addEvent(e.ID, rec, rec.Payload)
 }
 
 // moneyEffect moves the balances of one money event (see rule.effect).

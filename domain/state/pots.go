@@ -93,11 +93,20 @@ func AttributableOn(s *State, termID, donorID, on string) (int64, error) {
 	}
 	past := s.cloneBalances()
 	t := past.Terms[termID]
-	for _, rec := range s.Events {
-		if rec.EffectiveOn <= on || rec.ReversedBy != "" || rec.Payload == nil {
+	l := &s.Events
+	for i := range l.Entries {
+		e, seq := &l.Entries[i], uint64(i+1)
+		// Only a carry-over is looked at whatever its term: its TermID is
+		// empty, and it is never reversed.
+		if l.Labels[e.EffectiveOn] <= on || (l.Labels[e.TermID] != termID && l.Labels[e.Type] != events.TypeBalanceCarriedOver) || l.ReversedBy[seq] != "" {
 			continue
 		}
-		switch p := rec.Payload.(type) {
+		p, err := s.payloadAt(seq)
+		if err != nil {
+			return 0, err
+		}
+		switch p := p.(type) {
+		case nil:
 		case *events.BalanceCarriedOver:
 			// Money a close brought in from the previous term.
 			if p.ToTermID == termID {
@@ -107,10 +116,8 @@ func AttributableOn(s *State, termID, donorID, on string) (int64, error) {
 				}
 			}
 		default:
-			if rec.TermID == termID {
-				if err := past.moneyEffect(p, -1); err != nil {
-					return 0, fmt.Errorf("undo fund_seq %d: %w", rec.FundSeq, err)
-				}
+			if err := past.moneyEffect(p, -1); err != nil {
+				return 0, fmt.Errorf("undo fund_seq %d: %w", seq, err)
 			}
 		}
 	}

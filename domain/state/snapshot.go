@@ -53,5 +53,8 @@ func Decode(b []byte) (*State, error) {
 	if err := stateCodec.Decode(b, s); err != nil {
 		return nil, fmt.Errorf("decode state: %w", err)
 	}
+	if err := s.Events.check(s.FundSeq); err != nil {
+		return nil, fmt.Errorf("decode state: %w", err)
+	}
 	return s, nil
 }

@@ -31,8 +31,9 @@ type State struct {
 	Cities        map[string]*City
 	Clusters      map[string]*Cluster
 	// Events knows every event of the fund by its envelope id: its type and
-	// position, and for a money event what a reversal of it needs.
-	Events map[string]*EventRecord
+	// position, and for a money event what a reversal of it needs (see
+	// EventLog: kept compact, since it grows with the log).
+	Events EventLog
 	// Undo is nil but in domain.DecideBatch's simulation (Simulation), which shares the maps
 	// that grow with the history (see shareLog) with the state it was made
 	// from: Apply then records in it how to put back every entry of those
@@ -138,7 +139,7 @@ type Contribution struct {
 	PledgeID            string
 	Earmark             string       // the pot it went into
 	Amount              money.Amount // as received
-	EventID, FeeEventID string
+	EventSeq            uint64       // fund_seq of its event (its fee: see EventLog)
 	Reversed            bool
 }
 
@@ -168,7 +169,7 @@ type Allocation struct {
 type Expenditure struct {
 	ID, AllocationID string
 	USDMinor         int64
-	EventID          string
+	EventSeq         uint64 // fund_seq of its event
 	Reversed         bool
 }
 
@@ -197,7 +198,7 @@ type Interest struct {
 	ID, TermID string
 	USDMinor   int64
 	EarnedOn   string
-	EventID    string
+	EventSeq   uint64 // fund_seq of its event
 	Reversed   bool
 }
 
@@ -207,7 +208,7 @@ type Refund struct {
 	USDMinor            int64
 	PaidOn              string
 	Funding             []events.Draw
-	EventID             string
+	EventSeq            uint64 // fund_seq of its event
 	Reversed            bool
 }
 
@@ -230,26 +231,6 @@ type Cluster struct {
 	Members                    map[string][]string
 }
 
-// EventRecord is what the state keeps of one event. For a money event
-// (receipt, fee, approval, expenditure, interest, refund) it keeps the
-// payload a reversal needs, and ReversedBy once reversed; for a carry-over,
-// only its payload (it is never reversed). Its postings are computed from
-// the payload when asked (Postings): kept, they were half the state's
-// memory (issue 10).
-type EventRecord struct {
-	Type        string
-	FundSeq     uint64
-	EffectiveOn string
-	TermID      string
-	Payload     events.Payload
-	ReversedBy  string // reversal id
-	FeeEventID  string // of a receipt: its fee_charged event
-}
-
-// Postings returns the legs of the recorded money event: those its fold
-// posted.
-func (r *EventRecord) Postings() ([]Posting, error) { return postingsOf(r.Payload) }
-
 // NewState returns the state of a fund with no events.
 func NewState(fund string) *State {
 	return &State{
@@ -266,7 +247,7 @@ func NewState(fund string) *State {
 		Reversals:     map[string]*Reversal{},
 		Cities:        map[string]*City{},
 		Clusters:      map[string]*Cluster{},
-		Events:        map[string]*EventRecord{},
+		Events:        newEventLog(),
 	}
 }
 
@@ -278,7 +259,7 @@ func Apply(s *State, e events.Event) error {
 	if e.Fund != s.Fund || e.FundSeq != s.FundSeq+1 {
 		return fmt.Errorf("apply event %s: fund %s fund_seq %d after fund %s fund_seq %d", e.ID, e.Fund, e.FundSeq, s.Fund, s.FundSeq)
 	}
-	if _, dup := s.Events[e.ID]; dup || e.ID == "" {
+	if _, dup := s.SeqOf(e.ID); dup || e.ID == "" {
 		return fmt.Errorf("apply event of fund %s fund_seq %d: event id %q is empty or used before", e.Fund, e.FundSeq, e.ID)
 	}
 	p, err := e.Payload()

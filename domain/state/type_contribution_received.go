@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 // The domain's rule for contribution_received events (see rule).
@@ -22,8 +23,9 @@ func applyContribution(s *State, p *events.ContributionReceived, rec *EventRecor
 		return fmt.Errorf("unknown pledge %s", p.PledgeID)
 	}
 	keep(s, s.Contributions, p.ContributionID)
-	s.Contributions[p.ContributionID] = &Contribution{ID: p.ContributionID, DonorID: p.DonorID, TermID: p.TermID,
-		USDMinor: p.USDAmount.Minor, PledgeID: p.PledgeID, Earmark: p.Earmark, Amount: p.Amount, EventID: e.ID}
+	amount := money.Amount{Minor: p.Amount.Minor, Currency: intern(p.Amount.Currency)}
+	s.Contributions[p.ContributionID] = &Contribution{ID: p.ContributionID, DonorID: intern(p.DonorID), TermID: intern(p.TermID),
+		USDMinor: p.USDAmount.Minor, PledgeID: intern(p.PledgeID), Earmark: intern(p.Earmark), Amount: amount, EventSeq: e.FundSeq}
 	rec.TermID = p.TermID
 	return nil
 }

@@ -15,15 +15,17 @@ var _ = addRule(events.TypeEventReversed, typed[*events.EventReversed]{
 // applyReversal undoes the reversed event's money effect and marks it and
 // what it recorded as reversed.
 func applyReversal(s *State, p *events.EventReversed, rec *EventRecord, _ events.Event) error {
-	orig, ok := s.Events[p.EventID]
+	orig, ok, err := s.Event(p.EventID)
+	if err != nil {
+		return err
+	}
 	if !ok || orig.Payload == nil || orig.ReversedBy != "" {
 		return fmt.Errorf("reversal %s of event %s: unknown, not a money event, or reversed before", p.ReversalID, p.EventID)
 	}
 	if err := s.moneyEffect(orig.Payload, -1); err != nil {
 		return err
 	}
-	keep(s, s.Events, p.EventID)
-	orig.ReversedBy = p.ReversalID
+	s.setReversed(orig.FundSeq, p.ReversalID)
 	if r := rules[orig.Type]; r.reversed != nil {
 		r.reversed(s, orig.Payload)
 	}

@@ -20,7 +20,7 @@ func applyExpenditure(s *State, p *events.ExpenditureRecorded, rec *EventRecord,
 		return fmt.Errorf("unknown allocation %s", p.AllocationID)
 	}
 	keep(s, s.Expenditures, p.ExpenditureID)
-	s.Expenditures[p.ExpenditureID] = &Expenditure{ID: p.ExpenditureID, AllocationID: p.AllocationID, USDMinor: p.USDAmount.Minor, EventID: e.ID}
+	s.Expenditures[p.ExpenditureID] = &Expenditure{ID: p.ExpenditureID, AllocationID: intern(p.AllocationID), USDMinor: p.USDAmount.Minor, EventSeq: e.FundSeq}
 	rec.TermID = a.TermID
 	return nil
 }

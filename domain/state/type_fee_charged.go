@@ -18,12 +18,7 @@ func applyFee(s *State, p *events.FeeCharged, rec *EventRecord, e events.Event) 
 	if !ok || s.Terms[p.TermID] == nil {
 		return fmt.Errorf("fee on unknown contribution %s or term %s", p.ContributionID, p.TermID)
 	}
-	keep(s, s.Contributions, p.ContributionID)
-	keep(s, s.Events, c.EventID)
-	c.FeeEventID = e.ID
-	if r := s.Events[c.EventID]; r != nil {
-		r.FeeEventID = e.ID
-	}
+	s.setFee(c.EventSeq, e.FundSeq)
 	rec.TermID = p.TermID
 	return nil
 }

@@ -19,7 +19,7 @@ func applyInterest(s *State, p *events.InterestEarned, rec *EventRecord, e event
 		return fmt.Errorf("unknown term %s", p.TermID)
 	}
 	keep(s, s.Interest, p.InterestID)
-	s.Interest[p.InterestID] = &Interest{ID: p.InterestID, TermID: p.TermID, USDMinor: p.Amount.Minor, EarnedOn: p.EarnedOn, EventID: e.ID}
+	s.Interest[p.InterestID] = &Interest{ID: p.InterestID, TermID: p.TermID, USDMinor: p.Amount.Minor, EarnedOn: p.EarnedOn, EventSeq: e.FundSeq}
 	rec.TermID = p.TermID
 	return nil
 }

@@ -20,7 +20,7 @@ func applyRefund(s *State, p *events.RefundPaid, rec *EventRecord, e events.Even
 	}
 	keep(s, s.Refunds, p.RefundID)
 	s.Refunds[p.RefundID] = &Refund{ID: p.RefundID, DonorID: p.DonorID, TermID: p.TermID, USDMinor: p.Amount.Minor,
-		PaidOn: p.PaidOn, Funding: append([]events.Draw(nil), p.Funding...), EventID: e.ID}
+		PaidOn: p.PaidOn, Funding: append([]events.Draw(nil), p.Funding...), EventSeq: e.FundSeq}
 	rec.TermID = p.TermID
 	return nil
 }

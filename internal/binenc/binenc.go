@@ -140,6 +140,15 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 			return elem(append(b, 1), v.Elem())
 		}
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			// Bytes as they are: the state keeps megabytes of them.
+			return func(b []byte, v reflect.Value) ([]byte, error) {
+				if v.IsNil() {
+					return append(b, 0), nil
+				}
+				return append(binary.AppendUvarint(b, uint64(v.Len())+1), v.Bytes()...), nil
+			}
+		}
 		elem := c.enc(t.Elem())
 		return func(b []byte, v reflect.Value) ([]byte, error) {
 			if v.IsNil() {
@@ -149,6 +158,25 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 			b = binary.AppendUvarint(b, uint64(n)+1)
 			var err error
 			for i := range n {
+				if b, err = elem(b, v.Index(i)); err != nil {
+					return nil, err
+				}
+			}
+			return b, nil
+		}
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return func(b []byte, v reflect.Value) ([]byte, error) {
+				for i := range v.Len() {
+					b = append(b, byte(v.Index(i).Uint()))
+				}
+				return b, nil
+			}
+		}
+		elem := c.enc(t.Elem())
+		return func(b []byte, v reflect.Value) ([]byte, error) {
+			var err error
+			for i := range v.Len() {
 				if b, err = elem(b, v.Index(i)); err != nil {
 					return nil, err
 				}
@@ -326,6 +354,19 @@ func (c *Codec) compileDec(t reflect.Type) decFn {
 			return elem(d, p.Elem())
 		}
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return func(d *decoder, v reflect.Value) error {
+				n, isNil, err := d.length()
+				if err != nil || isNil {
+					return err
+				}
+				s := reflect.MakeSlice(t, n, n)
+				copy(s.Bytes(), d.b[:n])
+				d.b = d.b[n:]
+				v.Set(s)
+				return nil
+			}
+		}
 		elem := c.dec(t.Elem())
 		return func(d *decoder, v reflect.Value) error {
 			n, isNil, err := d.length()
@@ -339,6 +380,29 @@ func (c *Codec) compileDec(t reflect.Type) decFn {
 				}
 			}
 			v.Set(s)
+			return nil
+		}
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return func(d *decoder, v reflect.Value) error {
+				n := v.Len()
+				if len(d.b) < n {
+					return errShort
+				}
+				for i := range n {
+					v.Index(i).SetUint(uint64(d.b[i]))
+				}
+				d.b = d.b[n:]
+				return nil
+			}
+		}
+		elem := c.dec(t.Elem())
+		return func(d *decoder, v reflect.Value) error {
+			for i := range v.Len() {
+				if err := elem(d, v.Index(i)); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 	case reflect.Map:
@@ -421,7 +485,7 @@ func (c *Codec) Fingerprint(t reflect.Type) string {
 		}
 		seen[t] = true
 		switch t.Kind() {
-		case reflect.Pointer, reflect.Slice:
+		case reflect.Pointer, reflect.Slice, reflect.Array:
 			b.WriteString("(")
 			walk(t.Elem())
 			b.WriteString(")")

@@ -29,6 +29,10 @@ type node struct {
 	Next     *node
 	Flag     bool
 	Count    int32
+	Bytes    []byte
+	NilBytes []byte
+	IDs      map[[16]byte]uint64
+	Pair     [2]int32
 }
 
 // TestRoundTrip: what Go tells apart stays apart — a pointer to "" and a
@@ -38,7 +42,8 @@ func TestRoundTrip(t *testing.T) {
 	c := binenc.New(&square{})
 	empty := ""
 	in := node{Name: "a", Empty: &empty, Maps: map[string]map[string]int64{"x": {}, "y": {"z": -3}}, Slice: []uint64{},
-		Shape: &square{Side: 4}, Next: &node{Name: "b", Slice: []uint64{1, 1 << 63}, Flag: true, Count: -7}}
+		Shape: &square{Side: 4}, Next: &node{Name: "b", Slice: []uint64{1, 1 << 63}, Flag: true, Count: -7, Bytes: []byte{}},
+		Bytes: []byte{0, 1, 200, 255}, IDs: map[[16]byte]uint64{{1, 255, 15: 7}: 3, {}: 0}, Pair: [2]int32{-1, 1 << 30}}
 	b, err := c.Append(nil, &in)
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +55,14 @@ func TestRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(in, out, cmp.AllowUnexported(square{})); diff != "" {
 		t.Errorf("round trip (-in +out):\n%s", diff)
 	}
-	if out.Empty == nil || out.Nil != nil || out.Maps["x"] == nil || out.NilMap != nil || out.Slice == nil || out.NilSlice != nil || out.NoShape != nil {
+	if out.Empty == nil || out.Nil != nil || out.Maps["x"] == nil || out.NilMap != nil || out.Slice == nil || out.NilSlice != nil || out.NoShape != nil ||
+		out.Next.Bytes == nil || out.NilBytes != nil {
 		t.Errorf("nil and empty were mixed up: %+v", out)
+	}
+	for i := range len(b) {
+		if err := c.Decode(b[:i], &node{}); err == nil {
+			t.Fatalf("the first %d of %d bytes decoded", i, len(b))
+		}
 	}
 	if c.Fingerprint(reflect.TypeFor[node]()) == binenc.New().Fingerprint(reflect.TypeFor[node]()) {
 		t.Error("the fingerprint does not depend on the types an interface may hold")
@@ -59,6 +70,14 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestRefusals: what cannot be kept exactly is refused when met.
+// TestFingerprintArrayLength: arrays of other lengths have other shapes.
+func TestFingerprintArrayLength(t *testing.T) {
+	c := binenc.New()
+	if c.Fingerprint(reflect.TypeFor[struct{ A [16]byte }]()) == c.Fingerprint(reflect.TypeFor[struct{ A [8]byte }]()) {
+		t.Error("[16]byte and [8]byte have the same fingerprint")
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	c := binenc.New()
 	type withFloat struct{ X float64 }

@@ -73,12 +73,12 @@ func Allocations(s *domain.State, approved bool) []string {
 // (reversed or not, as asked), in the fund's order.
 func ReversibleEvents(s *domain.State, reversed bool) []string {
 	var ids []string
-	for id, r := range s.Events {
-		if events.Reversible(r.Type) && (r.ReversedBy != "") == reversed {
-			ids = append(ids, id)
+	for i, e := range s.Events.Entries {
+		seq := uint64(i + 1)
+		if events.Reversible(s.Events.Label(e.Type)) && (s.Events.ReversedBy[seq] != "") == reversed {
+			ids = append(ids, s.IDAt(seq))
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return s.Events[ids[i]].FundSeq < s.Events[ids[j]].FundSeq })
 	return ids
 }
 
@@ -86,9 +86,10 @@ func ReversibleEvents(s *domain.State, reversed bool) []string {
 // term openings, donor amendments and what is already reversed), sorted.
 func Unreversible(s *domain.State) []string {
 	var ids []string
-	for id, r := range s.Events {
-		if r.Type == events.TypeFeeCharged || r.Type == events.TypeTermOpened || r.Type == events.TypeDonorAmended || r.ReversedBy != "" {
-			ids = append(ids, id)
+	for i, e := range s.Events.Entries {
+		seq := uint64(i + 1)
+		if typ := s.Events.Label(e.Type); typ == events.TypeFeeCharged || typ == events.TypeTermOpened || typ == events.TypeDonorAmended || s.Events.ReversedBy[seq] != "" {
+			ids = append(ids, s.IDAt(seq))
 		}
 	}
 	sort.Strings(ids)
