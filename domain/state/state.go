@@ -132,15 +132,16 @@ type Donor struct {
 	Amendments                    []DonorAmendment
 }
 
-// Contribution is a receipt with what it produced in US cents.
+// Contribution is a receipt with what it produced in US cents. Its id is
+// its key in State.Contributions; the rest of it (its pot, rate, date) is
+// in its event's payload (State.EventAt): a fund keeps one per receipt.
 type Contribution struct {
-	ID, DonorID, TermID string
-	USDMinor, FeeMinor  int64
-	PledgeID            string
-	Earmark             string       // the pot it went into
-	Amount              money.Amount // as received
-	EventSeq            uint64       // fund_seq of its event (its fee: see EventLog)
-	Reversed            bool
+	DonorID, TermID    string
+	USDMinor, FeeMinor int64
+	PledgeID           string
+	Amount             money.Amount // as received
+	EventSeq           uint64       // fund_seq of its event (its fee: see EventLog)
+	Reversed           bool
 }
 
 // Line is a budget line with what has been allocated to it.

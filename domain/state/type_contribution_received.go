@@ -24,8 +24,8 @@ func applyContribution(s *State, p *events.ContributionReceived, rec *EventRecor
 	}
 	keep(s, s.Contributions, p.ContributionID)
 	amount := money.Amount{Minor: p.Amount.Minor, Currency: intern(p.Amount.Currency)}
-	s.Contributions[p.ContributionID] = &Contribution{ID: p.ContributionID, DonorID: intern(p.DonorID), TermID: intern(p.TermID),
-		USDMinor: p.USDAmount.Minor, PledgeID: intern(p.PledgeID), Earmark: intern(p.Earmark), Amount: amount, EventSeq: e.FundSeq}
+	s.Contributions[p.ContributionID] = &Contribution{DonorID: intern(p.DonorID), TermID: intern(p.TermID),
+		USDMinor: p.USDAmount.Minor, PledgeID: intern(p.PledgeID), Amount: amount, EventSeq: e.FundSeq}
 	rec.TermID = p.TermID
 	return nil
 }
