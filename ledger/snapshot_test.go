@@ -1,7 +1,10 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/domain/state"
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/projections"
@@ -29,7 +33,7 @@ func (l *countingLog) ReadFund(ctx context.Context, fund string, after uint64, f
 // snapshot; the next one starts from it, reading only the events after it,
 // with the state a full fold gives and every command id still answered,
 // those the read model has not folded included. A snapshot that is
-// damaged, of another history or of another fund is not used: the writer
+// damaged, of another history, of another shape of the state or of another fund is not used: the writer
 // folds the whole log and gets the same state.
 func TestSnapshotStart(t *testing.T) {
 	ctx := t.Context()
@@ -145,9 +149,22 @@ func TestSnapshotStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A snapshot of an older shape of the state (its event records before
+	// they were kept compactly, say) is refused on its header alone.
+	h.Fingerprint = "an older shape of domain.State"
+	hb, err := headerCodec.Append(nil, &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherShape := append(append(bytes.Clone(snapshotMagic), binary.AppendUvarint(nil, uint64(len(hb)))...), hb...)
+	if otherShape, err = state.Encode(otherShape, s); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(otherShape)
+	otherShape = append(otherShape, sum[:]...)
 	damaged := append([]byte(nil), good...)
 	damaged[len(damaged)/2] ^= 1
-	for name, b := range map[string][]byte{"damaged": damaged, "of another history": otherHistory, "cut short": good[:len(good)-1], "empty": nil} {
+	for name, b := range map[string][]byte{"damaged": damaged, "of another history": otherHistory, "of another shape": otherShape, "cut short": good[:len(good)-1], "empty": nil} {
 		if err := os.WriteFile(snap, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
