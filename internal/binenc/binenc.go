@@ -141,13 +141,7 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			// Bytes as they are: the state keeps megabytes of them.
-			return func(b []byte, v reflect.Value) ([]byte, error) {
-				if v.IsNil() {
-					return append(b, 0), nil
-				}
-				return append(binary.AppendUvarint(b, uint64(v.Len())+1), v.Bytes()...), nil
-			}
+			return encBytes
 		}
 		elem := c.enc(t.Elem())
 		return func(b []byte, v reflect.Value) ([]byte, error) {
@@ -165,24 +159,7 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 			return b, nil
 		}
 	case reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return func(b []byte, v reflect.Value) ([]byte, error) {
-				for i := range v.Len() {
-					b = append(b, byte(v.Index(i).Uint()))
-				}
-				return b, nil
-			}
-		}
-		elem := c.enc(t.Elem())
-		return func(b []byte, v reflect.Value) ([]byte, error) {
-			var err error
-			for i := range v.Len() {
-				if b, err = elem(b, v.Index(i)); err != nil {
-					return nil, err
-				}
-			}
-			return b, nil
-		}
+		return c.encArray(t)
 	case reflect.Map:
 		key, elem := c.enc(t.Key()), c.enc(t.Elem())
 		return func(b []byte, v reflect.Value) ([]byte, error) {
@@ -237,6 +214,36 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 		}
 	}
 	return func([]byte, reflect.Value) ([]byte, error) { return nil, refuse(t) }
+}
+
+// encBytes writes a []byte as it is: the state keeps megabytes of them.
+func encBytes(b []byte, v reflect.Value) ([]byte, error) {
+	if v.IsNil() {
+		return append(b, 0), nil
+	}
+	return append(binary.AppendUvarint(b, uint64(v.Len())+1), v.Bytes()...), nil
+}
+
+// encArray writes an array's elements (its length is its type's).
+func (c *Codec) encArray(t reflect.Type) encFn {
+	if t.Elem().Kind() == reflect.Uint8 {
+		return func(b []byte, v reflect.Value) ([]byte, error) {
+			for i := range v.Len() {
+				b = append(b, byte(v.Index(i).Uint()))
+			}
+			return b, nil
+		}
+	}
+	elem := c.enc(t.Elem())
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		var err error
+		for i := range v.Len() {
+			if b, err = elem(b, v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	}
 }
 
 // decoder reads what Append wrote. Short strings are interned: a state
@@ -355,17 +362,7 @@ func (c *Codec) compileDec(t reflect.Type) decFn {
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return func(d *decoder, v reflect.Value) error {
-				n, isNil, err := d.length()
-				if err != nil || isNil {
-					return err
-				}
-				s := reflect.MakeSlice(t, n, n)
-				copy(s.Bytes(), d.b[:n])
-				d.b = d.b[n:]
-				v.Set(s)
-				return nil
-			}
+			return decBytes
 		}
 		elem := c.dec(t.Elem())
 		return func(d *decoder, v reflect.Value) error {
@@ -383,28 +380,7 @@ func (c *Codec) compileDec(t reflect.Type) decFn {
 			return nil
 		}
 	case reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return func(d *decoder, v reflect.Value) error {
-				n := v.Len()
-				if len(d.b) < n {
-					return errShort
-				}
-				for i := range n {
-					v.Index(i).SetUint(uint64(d.b[i]))
-				}
-				d.b = d.b[n:]
-				return nil
-			}
-		}
-		elem := c.dec(t.Elem())
-		return func(d *decoder, v reflect.Value) error {
-			for i := range v.Len() {
-				if err := elem(d, v.Index(i)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+		return c.decArray(t)
 	case reflect.Map:
 		key, elem := c.dec(t.Key()), c.dec(t.Elem())
 		return func(d *decoder, v reflect.Value) error {
@@ -468,6 +444,43 @@ func (c *Codec) compileDec(t reflect.Type) decFn {
 		}
 	}
 	return func(*decoder, reflect.Value) error { return refuse(t) }
+}
+
+func decBytes(d *decoder, v reflect.Value) error {
+	n, isNil, err := d.length()
+	if err != nil || isNil {
+		return err
+	}
+	s := reflect.MakeSlice(v.Type(), n, n)
+	copy(s.Bytes(), d.b[:n])
+	d.b = d.b[n:]
+	v.Set(s)
+	return nil
+}
+
+func (c *Codec) decArray(t reflect.Type) decFn {
+	if t.Elem().Kind() == reflect.Uint8 {
+		return func(d *decoder, v reflect.Value) error {
+			n := v.Len()
+			if len(d.b) < n {
+				return errShort
+			}
+			for i := range n {
+				v.Index(i).SetUint(uint64(d.b[i]))
+			}
+			d.b = d.b[n:]
+			return nil
+		}
+	}
+	elem := c.dec(t.Elem())
+	return func(d *decoder, v reflect.Value) error {
+		for i := range v.Len() {
+			if err := elem(d, v.Index(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // Fingerprint is a hash of t's shape: every field's name and type, all the
