@@ -78,12 +78,17 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	if err != nil {
 		return fmt.Errorf("apply batch: begin: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() {
+		tx.Rollback() // after Commit, a no-op
+		// The statements first seen in this batch, for the next ones: on
+		// the writer, which the transaction no longer holds.
+		s.stmts.prepareNew(ctx, s.write)
+	}()
 	cp, err := s.readCheckpoint(ctx, tx)
 	if err != nil {
 		return err
 	}
-	a := &applier{tx: tx, rehash: rehash, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
+	a := &applier{tx: tx, rehash: rehash, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
 	last := cp
 	for _, e := range evs {
 		if e.StreamSeq == 0 {
@@ -148,21 +153,24 @@ func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
 // applier writes the rows of one batch inside its transaction.
 type applier struct {
 	tx         *sql.Tx
-	rehash     bool // recompute each event's hash (ApplyBatch, not ApplyDecoded)
+	rehash     bool       // recompute each event's hash (ApplyBatch, not ApplyDecoded)
+	cache      *stmtCache // the store's statements, prepared once
 	stmts      map[string]*sql.Stmt
+	args       []any                      // an event's postings, reused
 	chains     map[string]*events.Chain   // funds touched by the batch
 	streamSeqs map[string]uint64          // their last stream seq
 	totals     map[totalKey]*totalSum     // the batch's postings added up (addTotals)
 	receipts   map[receiptKey]*receiptSum // the batch's receipts added up (addReceipt)
 }
 
-// exec runs a statement prepared once per batch: the same few inserts run
-// for every event.
+// exec runs a statement prepared once per store (stmtCache): the same
+// few inserts run for every event, and the live projector's batches are
+// small.
 func (a *applier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, ok := a.stmts[query]
 	if !ok {
 		var err error
-		if st, err = a.tx.PrepareContext(ctx, query); err != nil {
+		if st, err = a.cache.inTx(ctx, a.tx, query); err != nil {
 			return nil, err
 		}
 		a.stmts[query] = st
@@ -243,12 +251,12 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 		e.Fund, int64(e.FundSeq), int64(e.StreamSeq), e.ID, e.Type, e.V, e.EffectiveOn, e.RecordedAt, e.Actor, e.CommandID, e.CommandHash, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("%w: index event: %v", ErrInconsistent, err)
 	}
-	if err := a.indexSubject(ctx, e); err != nil {
-		return err
-	}
 	p, err := e.Payload()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInconsistent, err)
+	}
+	if err := a.indexSubject(ctx, e, p); err != nil {
+		return err
 	}
 	if err := a.applyPayload(ctx, e, p); err != nil {
 		return err
@@ -270,19 +278,26 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 		}
 	}
 	var sum int64
+	args := a.args[:0]
 	for i, x := range ps {
 		sum += x.Minor
-		if _, err := a.exec(ctx, `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on, earmark, pledge_id, reversal_of)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {
-			return fmt.Errorf("write posting %d: %w", i, err)
-		}
+		args = append(args, e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf)
 		a.addTotals(e.Fund, e.EffectiveOn, typ, x)
+	}
+	a.args = args[:0] // the next event's, once database/sql has copied these
+	if err := a.insertRows(ctx, postingsInsert, args); err != nil {
+		return fmt.Errorf("write postings: %w", err)
 	}
 	if sum != 0 {
 		return fmt.Errorf("%w: postings sum to %d, not zero", ErrInconsistent, sum)
 	}
 	return nil
+}
+
+// postingsInsert writes an event's postings, all its legs in one statement.
+var postingsInsert = multiInsert{
+	head: `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on, earmark, pledge_id, reversal_of) VALUES `,
+	cols: 13,
 }
 
 // leg is a posting without its amount: the account it moves.

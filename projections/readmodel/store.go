@@ -52,6 +52,7 @@ type Store struct {
 	read  *sql.DB // the query pool; read-only connections
 
 	applyMu sync.Mutex // one ApplyBatch at a time
+	stmts   stmtCache  // the fold's statements, under applyMu
 
 	// beforeCommit, when set, is called with the stream sequence a batch
 	// ends at after its rows are written and before its transaction
@@ -201,6 +202,12 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 // all it holds written and synced.
 func (s *Store) persist() error {
 	ctx := context.Background()
+	s.applyMu.Lock()
+	err := s.stmts.close() // no statement open while the journal changes
+	s.applyMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("persist read model %s: %w", s.path, err)
+	}
 	for _, q := range []string{`PRAGMA synchronous = FULL`, `PRAGMA journal_mode = WAL`} {
 		if _, err := s.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("persist read model %s: %s: %w", s.path, q, err)
@@ -269,7 +276,10 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	s.applyMu.Lock()
+	err := s.stmts.close()
+	s.applyMu.Unlock()
+	return errors.Join(err, s.read.Close(), s.write.Close())
 }
 
 type querier interface {
