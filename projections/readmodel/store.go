@@ -51,8 +51,9 @@ type Store struct {
 	write *sql.DB // one connection: SQLite has one writer anyway
 	read  *sql.DB // the query pool; read-only connections
 
-	applyMu sync.Mutex // one ApplyBatch at a time
-	stmts   stmtCache  // the fold's statements, under applyMu
+	applyMu  sync.Mutex      // one ApplyBatch at a time
+	stmts    stmtCache       // the fold's statements, under applyMu
+	deferred []deferredIndex // a rebuild's indexes, made by persist
 
 	// beforeCommit, when set, is called with the stream sequence a batch
 	// ends at after its rows are written and before its transaction
@@ -179,6 +180,9 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := s.deferIndexes(context.Background()); err != nil {
+		return errors.Join(err, s.Close())
+	}
 	if err := fill(s); err != nil {
 		return errors.Join(err, s.Close())
 	}
@@ -206,6 +210,9 @@ func (s *Store) persist() error {
 	err := s.stmts.close() // no statement open while the journal changes
 	s.applyMu.Unlock()
 	if err != nil {
+		return fmt.Errorf("persist read model %s: %w", s.path, err)
+	}
+	if err := s.makeDeferredIndexes(ctx); err != nil {
 		return fmt.Errorf("persist read model %s: %w", s.path, err)
 	}
 	for _, q := range []string{`PRAGMA synchronous = FULL`, `PRAGMA journal_mode = WAL`} {
