@@ -278,26 +278,22 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 		}
 	}
 	var sum int64
-	args := a.args[:0]
 	for i, x := range ps {
 		sum += x.Minor
-		args = append(args, e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf)
+		// One statement a leg: a statement of many rows costs more here,
+		// as SQLite copies each page it changes to a statement journal
+		// first (to undo the rows before a failing one).
+		if _, err := a.exec(ctx, `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on, earmark, pledge_id, reversal_of)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {
+			return fmt.Errorf("write posting %d: %w", i, err)
+		}
 		a.addTotals(e.Fund, e.EffectiveOn, typ, x)
-	}
-	a.args = args[:0] // the next event's, once database/sql has copied these
-	if err := a.insertRows(ctx, postingsInsert, args); err != nil {
-		return fmt.Errorf("write postings: %w", err)
 	}
 	if sum != 0 {
 		return fmt.Errorf("%w: postings sum to %d, not zero", ErrInconsistent, sum)
 	}
 	return nil
-}
-
-// postingsInsert writes an event's postings, all its legs in one statement.
-var postingsInsert = multiInsert{
-	head: `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on, earmark, pledge_id, reversal_of) VALUES `,
-	cols: 13,
 }
 
 // leg is a posting without its amount: the account it moves.
