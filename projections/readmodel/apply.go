@@ -8,6 +8,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // EventError is an event the read model refused: altered bytes, a broken
@@ -82,7 +83,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 		tx.Rollback() // after Commit, a no-op
 		// The statements first seen in this batch, for the next ones: on
 		// the writer, which the transaction no longer holds.
-		s.stmts.prepareNew(ctx, s.write)
+		s.stmts.PrepareNew(ctx, s.write)
 	}()
 	cp, err := s.readCheckpoint(ctx, tx)
 	if err != nil {
@@ -153,8 +154,8 @@ func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
 // applier writes the rows of one batch inside its transaction.
 type applier struct {
 	tx         *sql.Tx
-	rehash     bool       // recompute each event's hash (ApplyBatch, not ApplyDecoded)
-	cache      *stmtCache // the store's statements, prepared once
+	rehash     bool           // recompute each event's hash (ApplyBatch, not ApplyDecoded)
+	cache      *sqlstmt.Cache // the store's statements, prepared once
 	stmts      map[string]*sql.Stmt
 	args       []any                      // an event's postings, reused
 	chains     map[string]*events.Chain   // funds touched by the batch
@@ -163,14 +164,14 @@ type applier struct {
 	receipts   map[receiptKey]*receiptSum // the batch's receipts added up (addReceipt)
 }
 
-// exec runs a statement prepared once per store (stmtCache): the same
+// exec runs a statement prepared once per store (sqlstmt.Cache): the same
 // few inserts run for every event, and the live projector's batches are
 // small.
 func (a *applier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, ok := a.stmts[query]
 	if !ok {
 		var err error
-		if st, err = a.cache.inTx(ctx, a.tx, query); err != nil {
+		if st, err = a.cache.InTx(ctx, a.tx, query); err != nil {
 			return nil, err
 		}
 		a.stmts[query] = st

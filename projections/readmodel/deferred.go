@@ -49,7 +49,7 @@ func (s *Store) deferIndexes(ctx context.Context) error {
 		return fmt.Errorf("defer indexes: %w", err)
 	}
 	for _, d := range ds {
-		if _, err := s.write.ExecContext(ctx, `DROP INDEX `+quoteIdent(d.name)); err != nil {
+		if _, err := s.write.ExecContext(ctx, `DROP INDEX `+d.name); err != nil {
 			return fmt.Errorf("defer index %s: %w", d.name, err)
 		}
 		s.deferred = append(s.deferred, d)
@@ -57,8 +57,7 @@ func (s *Store) deferIndexes(ctx context.Context) error {
 	return nil
 }
 
-// makeDeferredIndexes makes the indexes deferIndexes dropped, in their
-// order, with the statements that made them.
+// makeDeferredIndexes makes the indexes deferIndexes dropped, as before.
 func (s *Store) makeDeferredIndexes(ctx context.Context) error {
 	for len(s.deferred) > 0 {
 		d := s.deferred[0]
@@ -69,5 +68,3 @@ func (s *Store) makeDeferredIndexes(ctx context.Context) error {
 	}
 	return nil
 }
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // Limits and timings of the store.
@@ -52,7 +53,7 @@ type Store struct {
 	read  *sql.DB // the query pool; read-only connections
 
 	applyMu  sync.Mutex      // one ApplyBatch at a time
-	stmts    stmtCache       // the fold's statements, under applyMu
+	stmts    sqlstmt.Cache   // the fold's statements, under applyMu
 	deferred []deferredIndex // a rebuild's indexes, made by persist
 
 	// beforeCommit, when set, is called with the stream sequence a batch
@@ -207,7 +208,7 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 func (s *Store) persist() error {
 	ctx := context.Background()
 	s.applyMu.Lock()
-	err := s.stmts.close() // no statement open while the journal changes
+	err := s.stmts.Close() // no statement open while the journal changes
 	s.applyMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("persist read model %s: %w", s.path, err)
@@ -284,7 +285,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes both connection pools.
 func (s *Store) Close() error {
 	s.applyMu.Lock()
-	err := s.stmts.close()
+	err := s.stmts.Close()
 	s.applyMu.Unlock()
 	return errors.Join(err, s.read.Close(), s.write.Close())
 }

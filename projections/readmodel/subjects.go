@@ -15,7 +15,7 @@ import (
 // reversals of its receipts. An event naming neither gets no row. p is
 // e's payload.
 func (a *applier) indexSubject(ctx context.Context, e events.Event, p events.Payload) error {
-	sub := subjectOf(p)
+	sub := events.SubjectOfPayload(p)
 	if sub.Reverses != 0 {
 		err := a.tx.QueryRowContext(ctx, `SELECT donor_id, line_id FROM event_subjects WHERE fund = ? AND fund_seq = ?`,
 			e.Fund, int64(sub.Reverses)).Scan(&sub.DonorID, &sub.LineID)

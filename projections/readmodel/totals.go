@@ -8,6 +8,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // totalKey is the key of a row of posting_days; posting_totals has the
@@ -81,7 +82,7 @@ func (a *applier) flushTotals(ctx context.Context) error {
 	return nil
 }
 
-// plus returns t (nil is zero) with u added, as a new or the same *totalSum.
+// plus adds u to t (nil: a new zero) and returns t.
 func (t *totalSum) plus(u *totalSum) *totalSum {
 	if t == nil {
 		t = &totalSum{}
@@ -111,28 +112,28 @@ func sortedKeys(m map[totalKey]*totalSum) []totalKey {
 // The upserts of the running totals: a row adds its sums to the row of
 // its key.
 var (
-	postingDaysUpsert = multiInsert{
-		head: `INSERT INTO posting_days (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
-		cols: 11,
-		tail: ` ON CONFLICT (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+	postingDaysUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO posting_days (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
+		Cols: 11,
+		Tail: ` ON CONFLICT (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
 			debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
 	}
-	postingTotalsUpsert = multiInsert{
-		head: `INSERT INTO posting_totals (fund, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
-		cols: 10,
-		tail: ` ON CONFLICT (fund, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+	postingTotalsUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO posting_totals (fund, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
+		Cols: 10,
+		Tail: ` ON CONFLICT (fund, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
 			debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
 	}
-	postingCheckpointsUpsert = multiInsert{
-		head: `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
-		cols: 11,
-		tail: ` ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+	postingCheckpointsUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
+		Cols: 11,
+		Tail: ` ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
 			debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
 	}
-	receiptDaysUpsert = multiInsert{
-		head: `INSERT INTO receipt_days (fund, term_id, donor_id, received_on, currency, amount_minor, usd_minor, receipts) VALUES `,
-		cols: 8,
-		tail: ` ON CONFLICT (fund, term_id, donor_id, received_on, currency) DO UPDATE SET
+	receiptDaysUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO receipt_days (fund, term_id, donor_id, received_on, currency, amount_minor, usd_minor, receipts) VALUES `,
+		Cols: 8,
+		Tail: ` ON CONFLICT (fund, term_id, donor_id, received_on, currency) DO UPDATE SET
 			amount_minor = amount_minor + excluded.amount_minor, usd_minor = usd_minor + excluded.usd_minor, receipts = receipts + excluded.receipts`,
 	}
 )

@@ -1,4 +1,4 @@
-package readmodel
+package events_test
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
-// TestSubjectOfPayload holds subjectOf, which reads an event's subject
-// from its decoded payload, to events.SubjectOf, which decodes its data:
+// TestSubjectOfPayload holds SubjectOfPayload, which reads an event's
+// subject from its decoded payload, to SubjectOf, which decodes its data:
 // for every event type, with every string field of the payload (embedded
 // structs' too) set to a value of its own, and with none set.
 func TestSubjectOfPayload(t *testing.T) {
@@ -23,8 +23,8 @@ func TestSubjectOfPayload(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := events.SubjectOf(events.Event{Type: ty.Name, V: 1, Data: data})
-			if got := subjectOf(p); got != want {
-				t.Errorf("%s (fields set: %v): subjectOf %+v, SubjectOf %+v", ty.Name, filled, got, want)
+			if got := events.SubjectOfPayload(p); got != want {
+				t.Errorf("%s (fields set: %v): SubjectOfPayload %+v, SubjectOf %+v", ty.Name, filled, got, want)
 			}
 		}
 	}
