@@ -50,7 +50,7 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 // rebuild writes the rows the live projector wrote. Each row is written
 // once per batch, in the order of its table's key (so that the upserts
 // walk the b-tree forward rather than jump about it), many rows to a
-// statement (insertRows).
+// statement (sqlstmt.Cache.ExecRows).
 func (a *applier) flushTotals(ctx context.Context) error {
 	if err := a.flushCheckpoints(ctx); err != nil {
 		return err
@@ -67,7 +67,7 @@ func (a *applier) flushTotals(ctx context.Context) error {
 		k.effectiveOn = ""
 		all[k] = all[k].plus(t)
 	}
-	if err := a.insertRows(ctx, postingDaysUpsert, args); err != nil {
+	if err := a.cache.ExecRows(ctx, a.exec, postingDaysUpsert, args); err != nil {
 		return fmt.Errorf("write day totals: %w", err)
 	}
 	args = args[:0]
@@ -75,7 +75,7 @@ func (a *applier) flushTotals(ctx context.Context) error {
 		t := all[k]
 		args = append(args, k.fund, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
 	}
-	if err := a.insertRows(ctx, postingTotalsUpsert, args); err != nil {
+	if err := a.cache.ExecRows(ctx, a.exec, postingTotalsUpsert, args); err != nil {
 		return fmt.Errorf("write totals: %w", err)
 	}
 	a.totals = nil
@@ -197,7 +197,7 @@ func (a *applier) flushReceipts(ctx context.Context) error {
 		t := a.receipts[k]
 		args = append(args, k.fund, k.term, k.donor, k.receivedOn, k.currency, t.amount, t.usd, t.receipts)
 	}
-	if err := a.insertRows(ctx, receiptDaysUpsert, args); err != nil {
+	if err := a.cache.ExecRows(ctx, a.exec, receiptDaysUpsert, args); err != nil {
 		return fmt.Errorf("write receipt totals: %w", err)
 	}
 	a.receipts = nil
@@ -301,7 +301,7 @@ func (a *applier) addToCheckpoints(ctx context.Context, months map[totalKey]*tot
 		t := rows[k]
 		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
 	}
-	if err := a.insertRows(ctx, postingCheckpointsUpsert, args); err != nil {
+	if err := a.cache.ExecRows(ctx, a.exec, postingCheckpointsUpsert, args); err != nil {
 		return fmt.Errorf("write checkpoints: %w", err)
 	}
 	return nil

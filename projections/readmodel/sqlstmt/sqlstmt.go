@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -104,4 +105,22 @@ func (c *Cache) Query(m Multi, n int) string {
 		c.multis[k] = q
 	}
 	return q
+}
+
+// ExecRows runs m over the rows of args (m.Cols values a row, in order)
+// through exec, by statements of RowsPerStatement rows and one for the
+// rest. The rows of one statement are written one after the other, as
+// separate statements would write them.
+func (c *Cache) ExecRows(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error), m Multi, args []any) error {
+	if len(args)%m.Cols != 0 {
+		return fmt.Errorf("insert of %d values in rows of %d", len(args), m.Cols)
+	}
+	for len(args) > 0 {
+		n := min(len(args)/m.Cols, RowsPerStatement)
+		if _, err := exec(ctx, c.Query(m, n), args[:n*m.Cols]...); err != nil {
+			return err
+		}
+		args = args[n*m.Cols:]
+	}
+	return nil
 }
