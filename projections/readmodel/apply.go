@@ -8,6 +8,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // EventError is an event the read model refused: altered bytes, a broken
@@ -78,12 +79,17 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	if err != nil {
 		return fmt.Errorf("apply batch: begin: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() {
+		tx.Rollback() // after Commit, a no-op
+		// The statements first seen in this batch, for the next ones: on
+		// the writer, which the transaction no longer holds.
+		s.stmts.PrepareNew(ctx, s.write)
+	}()
 	cp, err := s.readCheckpoint(ctx, tx)
 	if err != nil {
 		return err
 	}
-	a := &applier{tx: tx, rehash: rehash, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
+	a := &applier{tx: tx, rehash: rehash, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
 	last := cp
 	for _, e := range evs {
 		if e.StreamSeq == 0 {
@@ -148,21 +154,24 @@ func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
 // applier writes the rows of one batch inside its transaction.
 type applier struct {
 	tx         *sql.Tx
-	rehash     bool // recompute each event's hash (ApplyBatch, not ApplyDecoded)
+	rehash     bool           // recompute each event's hash (ApplyBatch, not ApplyDecoded)
+	cache      *sqlstmt.Cache // the store's statements, prepared once
 	stmts      map[string]*sql.Stmt
+	args       []any                      // an event's postings, reused
 	chains     map[string]*events.Chain   // funds touched by the batch
 	streamSeqs map[string]uint64          // their last stream seq
 	totals     map[totalKey]*totalSum     // the batch's postings added up (addTotals)
 	receipts   map[receiptKey]*receiptSum // the batch's receipts added up (addReceipt)
 }
 
-// exec runs a statement prepared once per batch: the same few inserts run
-// for every event.
+// exec runs a statement prepared once per store (sqlstmt.Cache): the same
+// few inserts run for every event, and the live projector's batches are
+// small.
 func (a *applier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, ok := a.stmts[query]
 	if !ok {
 		var err error
-		if st, err = a.tx.PrepareContext(ctx, query); err != nil {
+		if st, err = a.cache.InTx(ctx, a.tx, query); err != nil {
 			return nil, err
 		}
 		a.stmts[query] = st
@@ -243,12 +252,12 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 		e.Fund, int64(e.FundSeq), int64(e.StreamSeq), e.ID, e.Type, e.V, e.EffectiveOn, e.RecordedAt, e.Actor, e.CommandID, e.CommandHash, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("%w: index event: %v", ErrInconsistent, err)
 	}
-	if err := a.indexSubject(ctx, e); err != nil {
-		return err
-	}
 	p, err := e.Payload()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInconsistent, err)
+	}
+	if err := a.indexSubject(ctx, e, p); err != nil {
+		return err
 	}
 	if err := a.applyPayload(ctx, e, p); err != nil {
 		return err
@@ -272,6 +281,9 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 	var sum int64
 	for i, x := range ps {
 		sum += x.Minor
+		// One statement a leg: a statement of many rows costs more here,
+		// as SQLite copies each page it changes to a statement journal
+		// first (to undo the rows before a failing one).
 		if _, err := a.exec(ctx, `INSERT INTO postings (fund, fund_seq, leg, event_type, term_id, account, line_id, donor_id, amount_minor, effective_on, earmark, pledge_id, reversal_of)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {

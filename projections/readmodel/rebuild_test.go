@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -28,7 +30,8 @@ func TestRebuildAt(t *testing.T) {
 		t.Fatalf("a failed rebuild left %d files, first %s", len(left), left[0].Name())
 	}
 
-	if err := RebuildAt(path, func(s *Store) error { return nil }); err != nil {
+	var during []string
+	if err := RebuildAt(path, func(s *Store) error { during = indexes(t, s); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Open(path)
@@ -36,6 +39,25 @@ func TestRebuildAt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	fresh, err := Open(filepath.Join(t.TempDir(), "fresh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	// The reports' indexes are made when the rebuild is complete, the same
+	// as Open makes them; while it folds, only those the fold reads.
+	if got, want := indexes(t, s), indexes(t, fresh); !slices.Equal(got, want) {
+		t.Errorf("indexes after a rebuild:\n%q\nwant those of a new read model:\n%q", got, want)
+	}
+	for _, ix := range during {
+		name, _, _ := strings.Cut(ix, " ")
+		if !foldIndexes[name] && !strings.HasPrefix(name, "sqlite_autoindex_") {
+			t.Errorf("index %s while the rebuild folds; the fold does not read it", name)
+		}
+	}
+	if len(during) == 0 {
+		t.Error("no index while the rebuild folds")
+	}
 	var mode string
 	if err := s.read.QueryRowContext(context.Background(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal mode %q (%v), want wal", mode, err)
@@ -50,4 +72,26 @@ func TestRebuildAt(t *testing.T) {
 	if err := RebuildAt(path, func(s *Store) error { return nil }); err == nil {
 		t.Fatal("a rebuild over an existing read model succeeded")
 	}
+}
+
+// indexes lists the indexes of s, "name sql", sorted.
+func indexes(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.write.QueryContext(t.Context(), `SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE type = 'index' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, name+" "+sql)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

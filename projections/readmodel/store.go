@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // Limits and timings of the store.
@@ -51,7 +52,9 @@ type Store struct {
 	write *sql.DB // one connection: SQLite has one writer anyway
 	read  *sql.DB // the query pool; read-only connections
 
-	applyMu sync.Mutex // one ApplyBatch at a time
+	applyMu  sync.Mutex      // one ApplyBatch at a time
+	stmts    sqlstmt.Cache   // the fold's statements, under applyMu
+	deferred []deferredIndex // a rebuild's indexes, made by persist
 
 	// beforeCommit, when set, is called with the stream sequence a batch
 	// ends at after its rows are written and before its transaction
@@ -178,6 +181,9 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := s.deferIndexes(context.Background()); err != nil {
+		return errors.Join(err, s.Close())
+	}
 	if err := fill(s); err != nil {
 		return errors.Join(err, s.Close())
 	}
@@ -201,6 +207,15 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 // all it holds written and synced.
 func (s *Store) persist() error {
 	ctx := context.Background()
+	s.applyMu.Lock()
+	err := s.stmts.Close() // no statement open while the journal changes
+	s.applyMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("persist read model %s: %w", s.path, err)
+	}
+	if err := s.makeDeferredIndexes(ctx); err != nil {
+		return fmt.Errorf("persist read model %s: %w", s.path, err)
+	}
 	for _, q := range []string{`PRAGMA synchronous = FULL`, `PRAGMA journal_mode = WAL`} {
 		if _, err := s.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("persist read model %s: %s: %w", s.path, q, err)
@@ -269,7 +284,10 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	s.applyMu.Lock()
+	err := s.stmts.Close()
+	s.applyMu.Unlock()
+	return errors.Join(err, s.read.Close(), s.write.Close())
 }
 
 type querier interface {

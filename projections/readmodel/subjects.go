@@ -12,9 +12,10 @@ import (
 // indexSubject writes the donor and budget line e concerns into
 // event_subjects, for the event list's filters (issue 7). A reversal takes
 // the row of the event it reverses, so that a donor's list shows the
-// reversals of its receipts. An event naming neither gets no row.
-func (a *applier) indexSubject(ctx context.Context, e events.Event) error {
-	sub := events.SubjectOf(e)
+// reversals of its receipts. An event naming neither gets no row. p is
+// e's payload.
+func (a *applier) indexSubject(ctx context.Context, e events.Event, p events.Payload) error {
+	sub := events.SubjectOfPayload(p)
 	if sub.Reverses != 0 {
 		err := a.tx.QueryRowContext(ctx, `SELECT donor_id, line_id FROM event_subjects WHERE fund = ? AND fund_seq = ?`,
 			e.Fund, int64(sub.Reverses)).Scan(&sub.DonorID, &sub.LineID)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // totalKey is the key of a row of posting_days; posting_totals has the
@@ -46,7 +47,10 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 // flushTotals adds the batch's totals to posting_days, posting_totals
 // and the monthly checkpoints (flushCheckpoints), and its receipts to
 // receipt_days. The sums are the same whatever the batches were, so a
-// rebuild writes the rows the live projector wrote.
+// rebuild writes the rows the live projector wrote. Each row is written
+// once per batch, in the order of its table's key (so that the upserts
+// walk the b-tree forward rather than jump about it), many rows to a
+// statement (sqlstmt.Cache.ExecRows).
 func (a *applier) flushTotals(ctx context.Context) error {
 	if err := a.flushCheckpoints(ctx); err != nil {
 		return err
@@ -54,25 +58,85 @@ func (a *applier) flushTotals(ctx context.Context) error {
 	if err := a.flushReceipts(ctx); err != nil {
 		return err
 	}
-	for k, t := range a.totals {
-		if _, err := a.exec(ctx, `INSERT INTO posting_days (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
-				debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
-			k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs); err != nil {
-			return fmt.Errorf("write day totals of fund %s: %w", k.fund, err)
-		}
-		if _, err := a.exec(ctx, `INSERT INTO posting_totals (fund, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (fund, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
-				debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
-			k.fund, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs); err != nil {
-			return fmt.Errorf("write totals of fund %s: %w", k.fund, err)
-		}
+	days := sortedKeys(a.totals)
+	all := map[totalKey]*totalSum{} // the batch's totals over every day
+	args := make([]any, 0, len(days)*11)
+	for _, k := range days {
+		t := a.totals[k]
+		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
+		k.effectiveOn = ""
+		all[k] = all[k].plus(t)
+	}
+	if err := a.cache.ExecRows(ctx, a.exec, postingDaysUpsert, args); err != nil {
+		return fmt.Errorf("write day totals: %w", err)
+	}
+	args = args[:0]
+	for _, k := range sortedKeys(all) {
+		t := all[k]
+		args = append(args, k.fund, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
+	}
+	if err := a.cache.ExecRows(ctx, a.exec, postingTotalsUpsert, args); err != nil {
+		return fmt.Errorf("write totals: %w", err)
 	}
 	a.totals = nil
 	return nil
 }
+
+// plus adds u to t (nil: a new zero) and returns t.
+func (t *totalSum) plus(u *totalSum) *totalSum {
+	if t == nil {
+		t = &totalSum{}
+	}
+	t.debit, t.credit, t.legs = t.debit+u.debit, t.credit+u.credit, t.legs+u.legs
+	return t
+}
+
+// compareTotalKeys orders keys as posting_days' primary key does (and
+// posting_totals', whose keys have no date).
+func compareTotalKeys(x, y totalKey) int {
+	return cmp.Or(cmp.Compare(x.fund, y.fund), cmp.Compare(x.effectiveOn, y.effectiveOn), cmp.Compare(x.term, y.term),
+		cmp.Compare(x.account, y.account), cmp.Compare(x.eventType, y.eventType), cmp.Compare(x.line, y.line),
+		cmp.Compare(x.donor, y.donor), cmp.Compare(x.earmark, y.earmark))
+}
+
+// sortedKeys returns the keys of m in the order of compareTotalKeys.
+func sortedKeys(m map[totalKey]*totalSum) []totalKey {
+	ks := make([]totalKey, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, compareTotalKeys)
+	return ks
+}
+
+// The upserts of the running totals: a row adds its sums to the row of
+// its key.
+var (
+	postingDaysUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO posting_days (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
+		Cols: 11,
+		Tail: ` ON CONFLICT (fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+			debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
+	}
+	postingTotalsUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO posting_totals (fund, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
+		Cols: 10,
+		Tail: ` ON CONFLICT (fund, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+			debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
+	}
+	postingCheckpointsUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
+		Cols: 11,
+		Tail: ` ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
+			debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
+	}
+	receiptDaysUpsert = sqlstmt.Multi{
+		Head: `INSERT INTO receipt_days (fund, term_id, donor_id, received_on, currency, amount_minor, usd_minor, receipts) VALUES `,
+		Cols: 8,
+		Tail: ` ON CONFLICT (fund, term_id, donor_id, received_on, currency) DO UPDATE SET
+			amount_minor = amount_minor + excluded.amount_minor, usd_minor = usd_minor + excluded.usd_minor, receipts = receipts + excluded.receipts`,
+	}
+)
 
 // receiptKey is the key of a row of receipt_days.
 type receiptKey struct{ fund, term, donor, receivedOn, currency string }
@@ -120,14 +184,21 @@ func (a *applier) addReceipt(ctx context.Context, e events.Event, p events.Paylo
 
 // flushReceipts adds the batch's receipt totals to receipt_days.
 func (a *applier) flushReceipts(ctx context.Context) error {
-	for k, t := range a.receipts {
-		if _, err := a.exec(ctx, `INSERT INTO receipt_days (fund, term_id, donor_id, received_on, currency, amount_minor, usd_minor, receipts)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (fund, term_id, donor_id, received_on, currency) DO UPDATE SET
-				amount_minor = amount_minor + excluded.amount_minor, usd_minor = usd_minor + excluded.usd_minor, receipts = receipts + excluded.receipts`,
-			k.fund, k.term, k.donor, k.receivedOn, k.currency, t.amount, t.usd, t.receipts); err != nil {
-			return fmt.Errorf("write receipt totals of fund %s: %w", k.fund, err)
-		}
+	ks := make([]receiptKey, 0, len(a.receipts))
+	for k := range a.receipts {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(x, y receiptKey) int {
+		return cmp.Or(cmp.Compare(x.fund, y.fund), cmp.Compare(x.term, y.term), cmp.Compare(x.donor, y.donor),
+			cmp.Compare(x.receivedOn, y.receivedOn), cmp.Compare(x.currency, y.currency))
+	})
+	args := make([]any, 0, len(ks)*8)
+	for _, k := range ks {
+		t := a.receipts[k]
+		args = append(args, k.fund, k.term, k.donor, k.receivedOn, k.currency, t.amount, t.usd, t.receipts)
+	}
+	if err := a.cache.ExecRows(ctx, a.exec, receiptDaysUpsert, args); err != nil {
+		return fmt.Errorf("write receipt totals: %w", err)
 	}
 	a.receipts = nil
 	return nil
@@ -199,6 +270,7 @@ func (a *applier) addToCheckpoints(ctx context.Context, months map[totalKey]*tot
 		}
 	}
 	checkpoints := map[string][]string{} // a fund's checkpoint months, in order
+	rows := map[totalKey]*totalSum{}     // what to add to each checkpoint row, its month as effectiveOn
 	for k, ms := range byKey {
 		slices.SortFunc(ms, func(x, y monthSum) int { return cmp.Compare(x.month, y.month) })
 		cms, ok := checkpoints[k.fund]
@@ -213,20 +285,24 @@ func (a *applier) addToCheckpoints(ctx context.Context, months map[totalKey]*tot
 		next := 0
 		for _, month := range cms {
 			for next < len(ms) && ms[next].month <= month {
-				sum.debit, sum.credit, sum.legs = sum.debit+ms[next].sum.debit, sum.credit+ms[next].sum.credit, sum.legs+ms[next].sum.legs
+				sum.plus(ms[next].sum)
 				next++
 			}
 			if next == 0 {
 				continue // the key has nothing up to this month
 			}
-			if _, err := a.exec(ctx, `INSERT INTO posting_checkpoints (fund, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (fund, month, term_id, account, event_type, line_id, donor_id, earmark) DO UPDATE SET
-					debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
-				k.fund, month, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, sum.debit, sum.credit, sum.legs); err != nil {
-				return fmt.Errorf("write checkpoint %s of fund %s: %w", month, k.fund, err)
-			}
+			ck := k
+			ck.effectiveOn = month
+			rows[ck] = &totalSum{sum.debit, sum.credit, sum.legs}
 		}
+	}
+	args := make([]any, 0, len(rows)*11)
+	for _, k := range sortedKeys(rows) { // the checkpoints' key order: month in place of the day
+		t := rows[k]
+		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
+	}
+	if err := a.cache.ExecRows(ctx, a.exec, postingCheckpointsUpsert, args); err != nil {
+		return fmt.Errorf("write checkpoints: %w", err)
 	}
 	return nil
 }
