@@ -77,6 +77,7 @@ func request(ctx context.Context, method, url, user, key string, body any) (int,
 // daemon is a ledgerd process.
 type daemon struct {
 	cmd     *exec.Cmd
+	rss     *rssWatch
 	url     string
 	started time.Time
 	logs    bytes.Buffer
@@ -99,6 +100,7 @@ func startLedgerd(ctx context.Context, bin, dir, tokens string, extra ...string)
 	if err := d.cmd.Start(); err != nil {
 		return nil, err
 	}
+	d.rss = watchPeakRSS(d.cmd.Process.Pid)
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -162,17 +164,7 @@ func (d *daemon) stop() float64 {
 		d.cmd.Process.Kill()
 		<-d.done
 	}
-	return peakRSSMB(d.cmd.ProcessState)
-}
-
-func peakRSSMB(ps *os.ProcessState) float64 {
-	if ps == nil {
-		return 0
-	}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024 // kilobytes on Linux
-	}
-	return 0
+	return d.rss.MB()
 }
 
 // runTool runs a binary to the end and returns its time and peak memory.
@@ -181,12 +173,16 @@ func runTool(ctx context.Context, bin string, args ...string) (time.Duration, fl
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
-	err := cmd.Run()
-	elapsed := time.Since(t0)
+	if err := cmd.Start(); err != nil {
+		return 0, 0, fmt.Errorf("%s %v: %w", filepath.Base(bin), args, err)
+	}
+	rss := watchPeakRSS(cmd.Process.Pid)
+	err := cmd.Wait()
+	elapsed, peak := time.Since(t0), rss.MB()
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s %v: %w\n%s", filepath.Base(bin), args, err, out.String())
 	}
-	return elapsed, peakRSSMB(cmd.ProcessState), nil
+	return elapsed, peak, nil
 }
 
 // benchHTTP is workload 2: a ledgerd on an empty log, receipts posted one
