@@ -336,6 +336,21 @@ func TestDataDir(t *testing.T) {
 		t.Errorf("verify --chain progress: no %q in\n%s", want, &stderr)
 	}
 
+	// --cpuprofile writes a profile pprof reads (it starts with gzip's
+	// magic), and a path it cannot create is refused before any work.
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	if code := main("verify", "--chain", "--data", dir, "--cpuprofile", prof); code != 0 {
+		t.Fatalf("verify --chain --cpuprofile: exit %d\n%s%s", code, &stdout, &stderr)
+	}
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--cpuprofile wrote no gzip'd profile: %d bytes, %v", len(b), err)
+	}
+	bad := filepath.Join(t.TempDir(), "absent", "cpu.prof")
+	if code := main("verify", "--chain", "--data", dir, "--cpuprofile", bad); code != ExitFailure ||
+		!strings.Contains(stderr.String(), "--cpuprofile") || stdout.Len() != 0 {
+		t.Errorf("--cpuprofile %s: exit %d, stdout %q\n%s", bad, code, &stdout, &stderr)
+	}
+
 	export := filepath.Join(t.TempDir(), "events.ndjson")
 	if code := main("export", "--data", dir, "--out", export); code != 0 {
 		t.Fatalf("export: exit %d\n%s%s", code, &stdout, &stderr)
