@@ -346,8 +346,7 @@ var errOverflow = fmt.Errorf("%w: a sum of postings overflows", ErrInconsistent)
 // sumPostings folds the postings of one term up to the end of asOf and up
 // to the view's fund_seq into the figures: grouped by account, event type (a
 // reversal leg carries the reversed event's type), earmark and sign, then
-// added up here. At the fund's head it reads the running totals
-// (TotalsAsOf); at an earlier fund_seq it sums the postings. SQLite's SUM
+// added up here, from the running totals (View.totals). SQLite's SUM
 // over INTEGER fails on overflow rather than wrapping; the additions here
 // check too.
 func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) error {
@@ -355,12 +354,12 @@ func sumPostings(ctx context.Context, v *View, term, asOf string, f *figures) er
 		rows *sql.Rows
 		err  error
 	)
-	if v.FundSeq == v.Head {
-		rows, err = v.Tx.QueryContext(ctx, `WITH t AS (`+TotalsAsOf("account, event_type, earmark", "term_id = ?2", "?3", v.TotalsFromEnd())+`)
+	if totals, more, ok := v.totals("account, event_type, earmark", "term_id = ?2", "?3", 4); ok {
+		rows, err = v.Tx.QueryContext(ctx, `WITH t AS (`+totals+`)
 			SELECT account, event_type, earmark, 1, SUM(d) FROM t GROUP BY account, event_type, earmark
 			UNION ALL
 			SELECT account, event_type, earmark, 0, SUM(c) FROM t GROUP BY account, event_type, earmark`,
-			v.Fund, term, asOf)
+			append([]any{v.Fund, term, asOf}, more...)...)
 	} else {
 		rows, err = v.Tx.QueryContext(ctx, `SELECT account, event_type, earmark, amount_minor > 0, SUM(amount_minor)
 			FROM postings

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 	"maps"
 	"os"
 	"slices"
@@ -66,6 +67,10 @@ func TestMain(m *testing.M) {
 	if !set {
 		flag.Set("rapid.checks", "30")
 	}
+	// A position checkpoint every 3 events (seqtotals): the histories are
+	// far shorter than the default, and the reports at an at_seq between
+	// two checkpoints must read them.
+	seqtotals.SetEvery(3)
 	os.Exit(m.Run())
 }
 

@@ -225,15 +225,13 @@ func sumBudgetPostings(ctx context.Context, v *View, term, asOf string, lines []
 }
 
 // budgetRows sums the postings to trust:allocated and trust:spent by line:
-// at the fund's head from the running totals (TotalsAsOf; a line with no
-// leg by asOf has no row, as in the postings), at an earlier fund_seq from
-// the postings.
+// from the running totals (View.totals; a line with no leg by asOf has no
+// row, as in the postings), or the postings in the tests' oracle.
 func (v *View) budgetRows(ctx context.Context, term, asOf string) (*sql.Rows, error) {
-	if v.FundSeq == v.Head {
-		return v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(d + c) FROM (`+
-			TotalsAsOf("line_id, account", "term_id = ?2 AND account IN (?4, ?5)", "?3", v.TotalsFromEnd())+`)
+	if totals, more, ok := v.totals("line_id, account", "term_id = ?2 AND account IN (?4, ?5)", "?3", 6); ok {
+		return v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(d + c) FROM (`+totals+`)
 			GROUP BY line_id, account HAVING SUM(n) > 0 ORDER BY line_id, account`,
-			v.Fund, term, asOf, domain.AccountTrustAllocated, domain.AccountTrustSpent)
+			append([]any{v.Fund, term, asOf, domain.AccountTrustAllocated, domain.AccountTrustSpent}, more...)...)
 	}
 	return v.Tx.QueryContext(ctx, `SELECT line_id, account, SUM(amount_minor) FROM postings
 		WHERE fund = ? AND term_id = ? AND effective_on <= ? AND fund_seq <= ? AND account IN (?, ?)

@@ -1,5 +1,7 @@
 package projections
 
+import "github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
+
 // TotalsAsOf returns the SQL of the running totals of the view's fund as of
 // the end of a date, for a report at the fund's head (View.Head): rows of
 // cols followed by d, c and n (debit, credit and number of legs, signed)
@@ -35,3 +37,20 @@ func TotalsAsOf(cols, filter, asOf string, fromEnd bool) string {
 // TotalsFromEnd tells TotalsAsOf to read the totals less the days after
 // the date: only in the tests that compare both ways (readFromEnd).
 func (v *View) TotalsFromEnd() bool { return v.mode == readFromEnd }
+
+// totals returns the SQL of the view's running totals (cols, filter and
+// asOf as TotalsAsOf; next the first free placeholder's number) and the
+// values to append for ?next and after: at the fund's head
+// TotalsAsOf, below it seqtotals.AtSeq (a checkpoint at or below the view's
+// fund_seq and fewer than seqtotals.Every() events' postings after it). ok
+// is false when the view sums the postings instead (readPostings: what the
+// tests compare the totals with).
+func (v *View) totals(cols, filter, asOf string, next int) (query string, more []any, ok bool) {
+	switch {
+	case v.mode == readPostings:
+		return "", nil, false
+	case v.FundSeq == v.Head:
+		return TotalsAsOf(cols, filter, asOf, v.TotalsFromEnd()), nil, true
+	}
+	return seqtotals.AtSeq(cols, filter, asOf, next), seqtotals.Args(v.FundSeq), true
+}

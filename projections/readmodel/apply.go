@@ -8,6 +8,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
@@ -106,6 +107,14 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 				return ctx.Err()
 			}
 			return eventError(e, err)
+		}
+		if seqtotals.Boundary(e.FundSeq) { // the totals at a boundary event: seqtotals
+			if err := a.flushTotals(ctx); err != nil {
+				return fmt.Errorf("apply batch: %w", err)
+			}
+			if err := seqtotals.Snapshot(ctx, a.exec, e.Fund, e.FundSeq); err != nil {
+				return fmt.Errorf("apply batch: %w", err)
+			}
 		}
 		last = e.StreamSeq
 	}

@@ -195,6 +195,11 @@ func TestMigrateEventSubjects(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM event_subjects`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d subjects (%v)", n, err)
 	}
+	// The position checkpoints (every 4 events here: TestMain) of more
+	// than one version of a month, and of months made in between.
+	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(DISTINCT upto_seq) FROM posting_seq_checkpoints`).Scan(&n); err != nil || n < 5 {
+		t.Fatalf("the fold wrote checkpoints at %d fund_seq (%v)", n, err)
+	}
 	oldPath := filepath.Join(dir, "v3.db")
 	for _, q := range []string{
 		`VACUUM INTO '` + oldPath + `'`,
@@ -219,6 +224,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		`DROP INDEX contributions_seq`, `DROP INDEX expenditures_seq`, `DROP INDEX refunds_seq`, `DROP INDEX interest_seq`,
 		// and version 8's index of the reversals by the row they reverse.
 		`DROP INDEX reversals_reversed`,
+		// and version 9's totals by position, from the postings.
+		`DROP TABLE posting_day_buckets`, `DROP TABLE posting_seq_checkpoints`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {

@@ -1,5 +1,7 @@
 package readmodel
 
+import "github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
+
 // migrations is the ordered list of schema changes. migrations[i] brings the
 // schema from version i to version i+1. Entries are only ever appended: a
 // read model written by an older projector is migrated forward on Open, and
@@ -570,4 +572,7 @@ CREATE INDEX interest_seq ON interest (fund, fund_seq);
 	`
 CREATE INDEX reversals_reversed ON reversals (fund, reversed_fund_seq, fund_seq, effective_on);
 `,
+	// 9: running totals by position (issue 10): a report at an at_seq
+	// below the head reads a checkpoint at or below it. See seqtotals.
+	seqtotals.Migration,
 }

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
+
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -261,7 +263,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if v == len(migrations) {
 			return tx.Rollback()
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		if _, err := tx.ExecContext(ctx, seqtotals.Expand(migrations[v])); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
 		}
