@@ -16,6 +16,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 	"github.com/unesco-uil/mdfm-ledger/projections"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 )
 
 // BenchmarkProjectBatches measures events per second folded into the read
@@ -33,6 +34,8 @@ func BenchmarkProjectBatches(b *testing.B) { benchmarkProject(b, 1000) }
 func BenchmarkProjectSmallBatches(b *testing.B) { benchmarkProject(b, 100) }
 
 func benchmarkProject(b *testing.B, batch int) {
+	// The projector's K, not the tests' (TestMain).
+	defer seqtotals.SetEvery(seqtotals.DefaultEvery)()
 	const receipts = 2500 // 5000 events: each receipt and its fee
 	_, log := testnats.Log(b)
 	w := ledgertest.Writer(b, log, "mdfm")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 	"maps"
 	"os"
 	"slices"
@@ -28,6 +27,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/money"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/projections/donors"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
 

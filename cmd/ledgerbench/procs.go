@@ -401,6 +401,7 @@ func benchLargeLog(ctx context.Context, c config, bin, dir string, r *Results, s
 const reportBudget = 20 * time.Second
 
 func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
+	mid := strconv.Itoa(c.events / 2)
 	reports := []struct{ name, path string }{
 		{"balance", "/v1/funds/mdfm/balance?as_of=" + genToday},
 		{"donor statement (the donor with half the receipts)", "/v1/donors/d-0/statement?term=" + genTerm + "&as_of=" + genToday},
@@ -413,6 +414,14 @@ func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
 		{"balance as of " + genMiddle, "/v1/funds/mdfm/balance?as_of=" + genMiddle},
 		{"budget as of " + genMiddle, "/v1/reports/budget?term=" + genTerm + "&as_of=" + genMiddle},
 		{"trial balance as of " + genMiddle, "/v1/reports/trial-balance?as_of=" + genMiddle},
+		// What the ledger knew after the middle event of the log (the
+		// fund is alone in its stream): the running totals are read from
+		// a checkpoint by position (issue 10), as of the last day and as
+		// of the middle date.
+		{"balance at_seq " + mid, "/v1/funds/mdfm/balance?as_of=" + genToday + "&at_seq=" + mid},
+		{"budget at_seq " + mid, "/v1/reports/budget?term=" + genTerm + "&as_of=" + genToday + "&at_seq=" + mid},
+		{"trial balance at_seq " + mid, "/v1/reports/trial-balance?as_of=" + genToday + "&at_seq=" + mid},
+		{"trial balance at_seq " + mid + " as of " + genMiddle, "/v1/reports/trial-balance?as_of=" + genMiddle + "&at_seq=" + mid},
 	}
 	for _, rep := range reports {
 		var lat []time.Duration

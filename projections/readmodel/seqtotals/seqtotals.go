@@ -188,7 +188,12 @@ func Snapshot(ctx context.Context, exec func(context.Context, string, ...any) (s
 func AtSeq(cols, filter, asOf string, next int) string {
 	month := `substr(` + asOf + `, 1, 7)`
 	upto, bucket, seq := "?"+strconv.Itoa(next), "?"+strconv.Itoa(next+1), "?"+strconv.Itoa(next+2)
-	return `SELECT ` + cols + `, d, c, n FROM (
+	// The postings after the checkpoint are read by their fund_seq alone
+	// (materialized): by the filter's or the date's index SQLite would
+	// read every posting of the term or account up to the date.
+	return `WITH tail AS MATERIALIZED (SELECT term_id, account, event_type, line_id, donor_id, earmark, amount_minor, effective_on
+			FROM postings WHERE fund = ?1 AND fund_seq > ` + upto + ` AND fund_seq <= ` + seq + `)
+		SELECT ` + cols + `, d, c, n FROM (
 			SELECT h.term_id, h.account, h.event_type, h.line_id, h.donor_id, h.earmark,
 				v.debit_minor AS d, v.credit_minor AS c, v.legs AS n
 			FROM posting_checkpoints h JOIN posting_seq_checkpoints v ON v.rowid =
@@ -202,8 +207,7 @@ func AtSeq(cols, filter, asOf string, next int) string {
 		SELECT ` + cols + `, debit_minor, credit_minor, legs FROM posting_day_buckets
 			WHERE fund = ?1 AND effective_on >= ` + month + ` || '-01' AND effective_on <= ` + asOf + ` AND bucket <= ` + bucket + ` AND ` + filter + `
 		UNION ALL
-		SELECT ` + cols + `, MAX(amount_minor, 0), MIN(amount_minor, 0), 1 FROM postings
-			WHERE fund = ?1 AND fund_seq > ` + upto + ` AND fund_seq <= ` + seq + ` AND effective_on <= ` + asOf + ` AND ` + filter
+		SELECT ` + cols + `, MAX(amount_minor, 0), MIN(amount_minor, 0), 1 FROM tail WHERE effective_on <= ` + asOf + ` AND ` + filter
 }
 
 // Args returns the named values of AtSeq's SQL at fund_seq seq.

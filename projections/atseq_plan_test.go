@@ -1,0 +1,46 @@
+package projections
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
+)
+
+// TestAtSeqPlans checks, by SQLite's EXPLAIN QUERY PLAN, that the running
+// totals at an at_seq below the head (seqtotals.AtSeq) read the postings
+// by the primary key's range of fund_seq after the checkpoint (into a
+// table of their own, the one SCAN), and every other table by a SEARCH of
+// its key: what they read is the
+// keys the report shows, a month of days and fewer than K events'
+// postings, however long the log (issue 10).
+func TestAtSeqPlans(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "rm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		cols, filter, asOf string
+		args               []any
+	}{
+		{"account, event_type, earmark", "term_id = ?2", "?3", []any{"mdfm", "T", "2021-06-30"}},
+		{"line_id, account", "term_id = ?2 AND account IN (?4, ?5)", "?3", []any{"mdfm", "T", "2021-06-30", domain.AccountTrustAllocated, domain.AccountTrustSpent}},
+		{"account, term_id, line_id, donor_id, earmark", "1", "?2", []any{"mdfm", "2021-06-30"}},
+	} {
+		q := seqtotals.AtSeq(c.cols, c.filter, c.asOf, len(c.args)+1)
+		plan := explain(t, s, q, append(c.args, seqtotals.Args(5000)...))
+		const tail = "SEARCH postings USING INDEX sqlite_autoindex_postings_1 (fund=? AND fund_seq>? AND fund_seq<?)"
+		for _, step := range strings.Split(plan, "\n") {
+			// The one SCAN: the postings after the checkpoint, read first.
+			if strings.Contains(step, "SCAN") && step != "SCAN tail" || strings.Contains(step, "postings ") && step != tail {
+				t.Errorf("%s: plan\n%s\nhas %q", c.cols, plan, step)
+			}
+		}
+		if !strings.Contains(plan, tail) {
+			t.Errorf("%s: plan\n%s\nwant the postings by the range of fund_seq after the checkpoint", c.cols, plan)
+		}
+	}
+}
