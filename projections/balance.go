@@ -156,16 +156,17 @@ type View struct {
 	FundSeq   uint64
 	ChainHead string
 	// Head is the fund's last fund_seq in the read model: when FundSeq is
-	// Head a report may read the running totals (posting_totals), which
-	// only the head has.
+	// Head a report reads the running totals by date (posting_days and the
+	// monthly checkpoints, which only the head has), below it the totals
+	// by position too (View.totals).
 	Head uint64
 	// mode is how a report reads the postings (readAuto but in tests).
 	mode readMode
 }
 
 // readMode is how a report reads the postings: readAuto, the running totals
-// at the fund's head (TotalsAsOf) and the postings below it; the others,
-// for the tests that compare the ways, force one.
+// (View.totals); the others, for the tests that compare the ways, force
+// one.
 type readMode int
 
 const (

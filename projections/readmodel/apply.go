@@ -108,13 +108,8 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 			}
 			return eventError(e, err)
 		}
-		if seqtotals.Boundary(e.FundSeq) { // the totals at a boundary event: seqtotals
-			if err := a.flushTotals(ctx); err != nil {
-				return fmt.Errorf("apply batch: %w", err)
-			}
-			if err := seqtotals.Snapshot(ctx, a.exec, e.Fund, e.FundSeq); err != nil {
-				return fmt.Errorf("apply batch: %w", err)
-			}
+		if err := seqtotals.AtBoundary(ctx, e.Fund, e.FundSeq, a.flushTotals, a.exec); err != nil {
+			return fmt.Errorf("apply batch: %w", err)
 		}
 		last = e.StreamSeq
 	}

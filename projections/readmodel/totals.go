@@ -65,13 +65,14 @@ func (a *applier) flushTotals(ctx context.Context) error {
 	for _, k := range days {
 		t := a.totals[k]
 		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
-		bargs = append(bargs, k.fund, k.effectiveOn, a.bucket(k.fund), k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
+		bargs = append(bargs, k.fund, k.effectiveOn, seqtotals.Bucket(a.chains[k.fund].FundSeq), k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
 		k.effectiveOn = ""
 		all[k] = all[k].plus(t)
 	}
 	if err := a.cache.ExecRows(ctx, a.exec, postingDaysUpsert, args); err != nil {
 		return fmt.Errorf("write day totals: %w", err)
 	}
+	// A fund's events in one flush are in one bucket (seqtotals.AtBoundary).
 	if err := a.cache.ExecRows(ctx, a.exec, seqtotals.DayBucketsUpsert, bargs); err != nil {
 		return fmt.Errorf("write day totals by bucket: %w", err)
 	}
@@ -86,10 +87,6 @@ func (a *applier) flushTotals(ctx context.Context) error {
 	a.totals = nil
 	return nil
 }
-
-// bucket is the bucket of fund's events in the batch's totals: one, as the
-// totals are flushed at every boundary event (seqtotals).
-func (a *applier) bucket(fund string) int64 { return seqtotals.Bucket(a.chains[fund].FundSeq) }
 
 // plus adds u to t (nil: a new zero) and returns t.
 func (t *totalSum) plus(u *totalSum) *totalSum {
@@ -241,7 +238,7 @@ func (a *applier) flushCheckpoints(ctx context.Context) error {
 	}
 	slices.SortFunc(fms, func(x, y fundMonth) int { return cmp.Or(cmp.Compare(x.fund, y.fund), cmp.Compare(x.month, y.month)) })
 	for _, fm := range fms {
-		r, err := a.exec(ctx, `INSERT INTO posting_checkpoint_months (fund, month, bucket) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, fm.fund, fm.month, a.bucket(fm.fund))
+		r, err := a.exec(ctx, `INSERT INTO posting_checkpoint_months (fund, month, bucket) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, fm.fund, fm.month, seqtotals.Bucket(a.chains[fm.fund].FundSeq))
 		if err != nil {
 			return fmt.Errorf("write checkpoint month %s of fund %s: %w", fm.month, fm.fund, err)
 		}

@@ -168,9 +168,18 @@ const snapshot = `WITH ch AS (SELECT ` + keyCols + `, MIN(substr(effective_on, 1
 		FROM posting_checkpoint_months m JOIN posting_checkpoints c ON c.fund = m.fund AND c.month = m.month
 		WHERE m.fund = ?1 AND m.bucket = ?2 / ?3`
 
-// Snapshot writes the checkpoint versions of fund at the boundary event
-// seq, once its totals are flushed.
-func Snapshot(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error), fund string, seq uint64) error {
+// AtBoundary is called by the fold after each event, fund_seq seq of fund:
+// when the event ends a bucket it flushes the totals added up so far (so
+// that a fund's events in one flush are always in one bucket) and writes
+// the checkpoint versions of the boundary.
+func AtBoundary(ctx context.Context, fund string, seq uint64, flush func(context.Context) error,
+	exec func(context.Context, string, ...any) (sql.Result, error)) error {
+	if !Boundary(seq) {
+		return nil
+	}
+	if err := flush(ctx); err != nil {
+		return err
+	}
 	if _, err := exec(ctx, snapshot, fund, int64(seq), every); err != nil {
 		return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
 	}
