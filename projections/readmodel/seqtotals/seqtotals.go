@@ -100,7 +100,7 @@ CREATE TABLE posting_day_buckets (
 	credit_minor INTEGER NOT NULL,
 	legs         INTEGER NOT NULL,
 	PRIMARY KEY (fund, effective_on, bucket, term_id, account, event_type, line_id, donor_id, earmark)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 INSERT INTO posting_day_buckets
 	SELECT fund, effective_on, (fund_seq + {K} - 1) / {K}, ` + keyCols + `,
 		COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
@@ -120,7 +120,7 @@ CREATE TABLE posting_seq_checkpoints (
 	credit_minor INTEGER NOT NULL,
 	legs         INTEGER NOT NULL,
 	PRIMARY KEY (fund, month, term_id, account, event_type, line_id, donor_id, earmark, upto_seq)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 -- What each bucket adds to each month's checkpoint (its postings dated in
 -- or before the month), then added up over the buckets: the versions of a
 -- month the bucket changed after the one that created it, and the version
@@ -205,11 +205,12 @@ func AtSeq(cols, filter, asOf string, next int) string {
 		SELECT ` + cols + `, d, c, n FROM (
 			SELECT h.term_id, h.account, h.event_type, h.line_id, h.donor_id, h.earmark,
 				v.debit_minor AS d, v.credit_minor AS c, v.legs AS n
-			FROM posting_checkpoints h JOIN posting_seq_checkpoints v ON v.rowid =
-				(SELECT w.rowid FROM posting_seq_checkpoints w WHERE w.fund = h.fund AND w.month = h.month
+			FROM posting_checkpoints h JOIN posting_seq_checkpoints v ON v.fund = h.fund AND v.month = h.month
+				AND v.term_id = h.term_id AND v.account = h.account AND v.event_type = h.event_type
+				AND v.line_id = h.line_id AND v.donor_id = h.donor_id AND v.earmark = h.earmark
+				AND v.upto_seq = (SELECT MAX(w.upto_seq) FROM posting_seq_checkpoints w WHERE w.fund = h.fund AND w.month = h.month
 					AND w.term_id = h.term_id AND w.account = h.account AND w.event_type = h.event_type
-					AND w.line_id = h.line_id AND w.donor_id = h.donor_id AND w.earmark = h.earmark AND w.upto_seq <= ` + upto + `
-					ORDER BY w.upto_seq DESC LIMIT 1)
+					AND w.line_id = h.line_id AND w.donor_id = h.donor_id AND w.earmark = h.earmark AND w.upto_seq <= ` + upto + `)
 			WHERE h.fund = ?1 AND h.month = (SELECT MAX(month) FROM posting_checkpoint_months
 				WHERE fund = ?1 AND month < ` + month + ` AND bucket <= ` + bucket + `)) WHERE ` + filter + `
 		UNION ALL
