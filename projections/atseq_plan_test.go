@@ -42,5 +42,8 @@ func TestAtSeqPlans(t *testing.T) {
 		if !strings.Contains(plan, tail) {
 			t.Errorf("%s: plan\n%s\nwant the postings by the range of fund_seq after the checkpoint", c.cols, plan)
 		}
+		if testing.Verbose() {
+			t.Logf("%s:\n%s", c.cols, plan)
+		}
 	}
 }

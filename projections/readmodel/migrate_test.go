@@ -225,7 +225,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 		// and version 8's index of the reversals by the row they reverse.
 		`DROP INDEX reversals_reversed`,
 		// and version 9's totals by position, from the postings.
-		`DROP TABLE posting_day_buckets`, `DROP TABLE posting_seq_checkpoints`,
+		`DROP TABLE posting_day_buckets`, `DROP TABLE posting_seq_checkpoints`, `DROP TABLE posting_seq_snapshots`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {

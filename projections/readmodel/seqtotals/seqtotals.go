@@ -9,18 +9,23 @@
 //   - posting_day_buckets: posting_days split by bucket, so that the days of
 //     a month as the ledger knew them at the end of a bucket are a sum of
 //     rows with bucket ≤ b;
-//   - posting_seq_checkpoints: versions of the monthly checkpoints
-//     (posting_checkpoints). At the event b·K (a boundary), for each month
-//     and key whose checkpoint the bucket changed (the key had a posting in
-//     the bucket dated in or before the month), or for every key of a month
-//     the bucket created, the checkpoint's totals then, with upto_seq b·K;
+//   - posting_seq_snapshots and posting_seq_checkpoints: at the event b·K
+//     (a boundary) whose bucket has postings, the monthly checkpoints
+//     (posting_checkpoints) then, every key of the month of the bucket's
+//     earliest-dated posting (from_month) and of every later month: the
+//     months before it the bucket did not change. The rows of a boundary
+//     are written together at the end of the table's key order (upto_seq
+//     first), which costs the fold far less than rows scattered by month
+//     and key;
 //   - posting_checkpoint_months.bucket: the bucket of the month's first
 //     posting, so that the months a fund had at a boundary are known.
 //
 // The totals of a key as of a date D at fund_seq S are then, with
-// B = S − S mod K: the latest version at or below B of the checkpoint of
-// the last month before D's month that existed at B, plus the day buckets
-// of D's month up to D with bucket ≤ B/K, plus the postings after B up to S
+// B = S − S mod K and M the last month before D's month that the fund had
+// at B: the checkpoint of M in the last snapshot at or below B whose
+// from_month is M or before (the buckets after it posted nothing dated in
+// or before M), plus the day buckets of D's month up to D with bucket ≤
+// B/K, plus the postings after B up to S
 // dated on or before D (fewer than K events). A reversal's legs are
 // postings of the reversing event (its fund_seq, the reversed event's
 // date), so they count from the reversal's position as in the postings.
@@ -106,8 +111,15 @@ INSERT INTO posting_day_buckets
 		COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
 		COALESCE(SUM(CASE WHEN amount_minor <= 0 THEN amount_minor END), 0), count(*)
 	FROM postings GROUP BY fund, effective_on, 3, ` + keyCols + `;
+CREATE TABLE posting_seq_snapshots (
+	fund       TEXT NOT NULL,
+	upto_seq   INTEGER NOT NULL, -- a boundary whose bucket has postings
+	from_month TEXT NOT NULL,    -- the month of its earliest-dated posting
+	PRIMARY KEY (fund, upto_seq)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE posting_seq_checkpoints (
 	fund         TEXT NOT NULL,
+	upto_seq     INTEGER NOT NULL, -- the totals at this boundary
 	month        TEXT NOT NULL,
 	term_id      TEXT NOT NULL,
 	account      TEXT NOT NULL,
@@ -115,16 +127,19 @@ CREATE TABLE posting_seq_checkpoints (
 	line_id      TEXT NOT NULL,
 	donor_id     TEXT NOT NULL,
 	earmark      TEXT NOT NULL,
-	upto_seq     INTEGER NOT NULL, -- a boundary: the totals at this fund_seq
 	debit_minor  INTEGER NOT NULL,
 	credit_minor INTEGER NOT NULL,
 	legs         INTEGER NOT NULL,
-	PRIMARY KEY (fund, month, term_id, account, event_type, line_id, donor_id, earmark, upto_seq)
+	PRIMARY KEY (fund, upto_seq, month, term_id, account, event_type, line_id, donor_id, earmark)
 ) STRICT, WITHOUT ROWID;
+INSERT INTO posting_seq_snapshots
+	SELECT p.fund, p.b * {K}, MIN(p.pm) FROM (SELECT fund, (fund_seq + {K} - 1) / {K} AS b, substr(effective_on, 1, 7) AS pm FROM postings) p
+	JOIN fund_heads h ON h.fund = p.fund WHERE p.b <= h.fund_seq / {K} GROUP BY p.fund, p.b;
 -- What each bucket adds to each month's checkpoint (its postings dated in
--- or before the month), then added up over the buckets: the versions of a
--- month the bucket changed after the one that created it, and the version
--- of every key at the bucket that created it.
+-- or before the month), added up over the buckets: the checkpoint of a
+-- month and key from each bucket that changed it to the next; each
+-- snapshot takes, for the months it holds, the value of the interval it
+-- falls in.
 INSERT INTO posting_seq_checkpoints
 WITH d AS (SELECT fund, bucket AS b, substr(effective_on, 1, 7) AS pm, ` + keyCols + `,
 		SUM(debit_minor) AS dd, SUM(credit_minor) AS cc, SUM(legs) AS n
@@ -133,14 +148,12 @@ mk AS (SELECT m.fund, m.month, m.bucket AS bm, d.b, d.term_id, d.account, d.even
 		SUM(d.dd) AS dd, SUM(d.cc) AS cc, SUM(d.n) AS n
 	FROM posting_checkpoint_months m JOIN d ON d.fund = m.fund AND d.pm <= m.month
 	GROUP BY m.fund, m.month, d.b, d.term_id, d.account, d.event_type, d.line_id, d.donor_id, d.earmark),
-cum AS (SELECT fund, month, bm, b, ` + keyCols + `, SUM(dd) OVER w AS dd, SUM(cc) OVER w AS cc, SUM(n) OVER w AS n FROM mk
-	WINDOW w AS (PARTITION BY fund, month, ` + keyCols + ` ORDER BY b)),
-heads AS (SELECT fund, fund_seq / {K} AS lb FROM fund_heads)
-SELECT c.fund, c.month, ` + keyCols + `, c.b * {K}, c.dd, c.cc, c.n FROM cum c JOIN heads h ON h.fund = c.fund WHERE c.b > c.bm AND c.b <= h.lb
-UNION ALL
-SELECT c.fund, c.month, ` + keyCols + `, c.bm * {K}, c.dd, c.cc, c.n
-	FROM (SELECT fund, month, bm, ` + keyCols + `, MAX(b), dd, cc, n FROM cum WHERE b <= bm GROUP BY fund, month, ` + keyCols + `) c
-	JOIN heads h ON h.fund = c.fund WHERE c.bm <= h.lb;
+ivl AS (SELECT fund, month, bm, b, ` + keyCols + `, SUM(dd) OVER w AS dd, SUM(cc) OVER w AS cc, SUM(n) OVER w AS n,
+		COALESCE(LEAD(b) OVER w, 1 << 60) AS nb FROM mk
+	WINDOW w AS (PARTITION BY fund, month, ` + keyCols + ` ORDER BY b))
+SELECT i.fund, s.upto_seq, i.month, i.term_id, i.account, i.event_type, i.line_id, i.donor_id, i.earmark, i.dd, i.cc, i.n
+	FROM ivl i JOIN posting_seq_snapshots s ON s.fund = i.fund AND s.upto_seq >= i.b * {K} AND s.upto_seq < i.nb * {K}
+		AND s.upto_seq >= i.bm * {K} AND s.from_month <= i.month;
 `
 
 // DayBucketsUpsert adds a flush's day totals to posting_day_buckets.
@@ -151,22 +164,17 @@ var DayBucketsUpsert = sqlstmt.Multi{
 		debit_minor = debit_minor + excluded.debit_minor, credit_minor = credit_minor + excluded.credit_minor, legs = legs + excluded.legs`,
 }
 
-// snapshot writes the versions of a boundary: ?1 the fund, ?2 its fund_seq,
-// ?3 K. The keys the bucket posted to, each from the month of its earliest
-// posting in the bucket, are read from the bucket's postings (fewer than K
-// events'), and the months the fund has then (the boundary event is the
-// last one folded) from posting_checkpoint_months.
-const snapshot = `WITH ch AS (SELECT ` + keyCols + `, MIN(substr(effective_on, 1, 7)) AS m
-		FROM postings WHERE fund = ?1 AND fund_seq > ?2 - ?3 AND fund_seq <= ?2 GROUP BY ` + keyCols + `)
-	INSERT INTO posting_seq_checkpoints (fund, month, ` + keyCols + `, upto_seq, debit_minor, credit_minor, legs)
-	SELECT c.fund, c.month, c.term_id, c.account, c.event_type, c.line_id, c.donor_id, c.earmark, ?2, c.debit_minor, c.credit_minor, c.legs
-		FROM ch JOIN posting_checkpoint_months m ON m.fund = ?1 AND m.month >= ch.m
-		JOIN posting_checkpoints c ON c.fund = ?1 AND c.month = m.month AND c.term_id = ch.term_id AND c.account = ch.account
-			AND c.event_type = ch.event_type AND c.line_id = ch.line_id AND c.donor_id = ch.donor_id AND c.earmark = ch.earmark
-	UNION
-	SELECT c.fund, c.month, c.term_id, c.account, c.event_type, c.line_id, c.donor_id, c.earmark, ?2, c.debit_minor, c.credit_minor, c.legs
-		FROM posting_checkpoint_months m JOIN posting_checkpoints c ON c.fund = m.fund AND c.month = m.month
-		WHERE m.fund = ?1 AND m.bucket = ?2 / ?3`
+// snapshot writes the checkpoints of a boundary: ?1 the fund, ?2 its
+// fund_seq, ?3 K. The bucket's postings (fewer than K events') give the
+// month of the earliest-dated one; the checkpoint of every key of that
+// month and the later ones (posting_checkpoints, all of whose rows the
+// fold has flushed) are copied, in their order, to the end of the table.
+var snapshot = [2]string{`INSERT INTO posting_seq_snapshots
+		SELECT ?1, ?2, MIN(substr(effective_on, 1, 7)) FROM postings WHERE fund = ?1 AND fund_seq > ?2 - ?3 AND fund_seq <= ?2
+		HAVING count(*) > 0`, `INSERT INTO posting_seq_checkpoints
+		SELECT fund, ?2, month, ` + keyCols + `, debit_minor, credit_minor, legs FROM posting_checkpoints
+		WHERE fund = ?1 AND month >= (SELECT from_month FROM posting_seq_snapshots WHERE fund = ?1 AND upto_seq = ?2)
+		ORDER BY month, ` + keyCols + ` -- ?3 unused`}
 
 // AtBoundary is called by the fold after each event, fund_seq seq of fund:
 // when the event ends a bucket it flushes the totals added up so far (so
@@ -180,8 +188,10 @@ func AtBoundary(ctx context.Context, fund string, seq uint64, flush func(context
 	if err := flush(ctx); err != nil {
 		return err
 	}
-	if _, err := exec(ctx, snapshot, fund, int64(seq), every); err != nil {
-		return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
+	for _, q := range snapshot {
+		if _, err := exec(ctx, q, fund, int64(seq), every); err != nil {
+			return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
+		}
 	}
 	return nil
 }
@@ -197,22 +207,17 @@ func AtBoundary(ctx context.Context, fund string, seq uint64, flush func(context
 func AtSeq(cols, filter, asOf string, next int) string {
 	month := `substr(` + asOf + `, 1, 7)`
 	upto, bucket, seq := "?"+strconv.Itoa(next), "?"+strconv.Itoa(next+1), "?"+strconv.Itoa(next+2)
+	// The last month before the date's that the fund had at the checkpoint.
+	last := `(SELECT MAX(month) FROM posting_checkpoint_months WHERE fund = ?1 AND month < ` + month + ` AND bucket <= ` + bucket + `)`
 	// The postings after the checkpoint are read by their fund_seq alone
 	// (materialized): by the filter's or the date's index SQLite would
 	// read every posting of the term or account up to the date.
 	return `WITH tail AS MATERIALIZED (SELECT term_id, account, event_type, line_id, donor_id, earmark, amount_minor, effective_on
 			FROM postings WHERE fund = ?1 AND fund_seq > ` + upto + ` AND fund_seq <= ` + seq + `)
 		SELECT ` + cols + `, d, c, n FROM (
-			SELECT h.term_id, h.account, h.event_type, h.line_id, h.donor_id, h.earmark,
-				v.debit_minor AS d, v.credit_minor AS c, v.legs AS n
-			FROM posting_checkpoints h JOIN posting_seq_checkpoints v ON v.fund = h.fund AND v.month = h.month
-				AND v.term_id = h.term_id AND v.account = h.account AND v.event_type = h.event_type
-				AND v.line_id = h.line_id AND v.donor_id = h.donor_id AND v.earmark = h.earmark
-				AND v.upto_seq = (SELECT MAX(w.upto_seq) FROM posting_seq_checkpoints w WHERE w.fund = h.fund AND w.month = h.month
-					AND w.term_id = h.term_id AND w.account = h.account AND w.event_type = h.event_type
-					AND w.line_id = h.line_id AND w.donor_id = h.donor_id AND w.earmark = h.earmark AND w.upto_seq <= ` + upto + `)
-			WHERE h.fund = ?1 AND h.month = (SELECT MAX(month) FROM posting_checkpoint_months
-				WHERE fund = ?1 AND month < ` + month + ` AND bucket <= ` + bucket + `)) WHERE ` + filter + `
+			SELECT ` + keyCols + `, debit_minor AS d, credit_minor AS c, legs AS n FROM posting_seq_checkpoints
+			WHERE fund = ?1 AND month = ` + last + ` AND upto_seq = (SELECT upto_seq FROM posting_seq_snapshots
+				WHERE fund = ?1 AND upto_seq <= ` + upto + ` AND from_month <= ` + last + ` ORDER BY upto_seq DESC LIMIT 1)) WHERE ` + filter + `
 		UNION ALL
 		SELECT ` + cols + `, debit_minor, credit_minor, legs FROM posting_day_buckets
 			WHERE fund = ?1 AND effective_on >= ` + month + ` || '-01' AND effective_on <= ` + asOf + ` AND bucket <= ` + bucket + ` AND ` + filter + `
