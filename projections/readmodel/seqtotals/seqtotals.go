@@ -153,7 +153,8 @@ ivl AS (SELECT fund, month, bm, b, ` + keyCols + `, SUM(dd) OVER w AS dd, SUM(cc
 	WINDOW w AS (PARTITION BY fund, month, ` + keyCols + ` ORDER BY b))
 SELECT i.fund, s.upto_seq, i.month, i.term_id, i.account, i.event_type, i.line_id, i.donor_id, i.earmark, i.dd, i.cc, i.n
 	FROM ivl i JOIN posting_seq_snapshots s ON s.fund = i.fund AND s.upto_seq >= i.b * {K} AND s.upto_seq < i.nb * {K}
-		AND s.upto_seq >= i.bm * {K} AND s.from_month <= i.month;
+		AND s.upto_seq >= i.bm * {K} AND s.from_month <= i.month
+	ORDER BY i.fund, s.upto_seq, i.month, i.term_id, i.account, i.event_type, i.line_id, i.donor_id, i.earmark;
 `
 
 // DayBucketsUpsert adds a flush's day totals to posting_day_buckets.
