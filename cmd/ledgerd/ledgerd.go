@@ -315,7 +315,11 @@ func (m *Main) openLedger(ctx context.Context) (err error) {
 		m.logger.Info(r.String())
 	})
 	m.writer, err = ledger.Open(eventlog.WithProgress(ctx, meter.Set), m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store,
-		SnapshotPath: filepath.Join(c.DataDir, SnapshotFilePrefix+c.Fund+SnapshotFileSuffix)})
+		SnapshotPath: filepath.Join(c.DataDir, SnapshotFilePrefix+c.Fund+SnapshotFileSuffix),
+		// Start-up reads through one consumer per read, deleted when it
+		// returns; the API and the writer's catch-ups keep direct gets
+		// (issue 8).
+		StartUpLog: m.log.BulkReads()})
 	meter.Stop()
 	if err != nil {
 		return err
