@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -137,4 +138,42 @@ func TestStartUpLogBulkReads(t *testing.T) {
 func receiptCommand(i int) domain.Command {
 	return &domain.RecordContribution{ID: fmt.Sprintf("one-%d", i), DonorID: "osaka", TermID: "2020-2021",
 		Amount: domain.MoneyInput{Amount: "10.00", Currency: "USD"}, ReceivedOn: "2021-01-15"}
+}
+
+// TestStartUpLogTampered: an altered event inside the log stops a start-up
+// through bulk reads as it stops one by direct gets, naming the event.
+func TestStartUpLogTampered(t *testing.T) {
+	ctx := t.Context()
+	log := fundWithDonor(t)
+	var last events.Event
+	if err := log.ReadAll(ctx, 0, func(e events.Event) error { last = e; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The next event of the chain with a hash that is not its own, then a
+	// sound one after it: the log's last event reads well, the fold must
+	// find the altered one.
+	forged := last
+	forged.ID, forged.FundSeq, forged.PrevHash = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", last.FundSeq+1, last.Hash
+	after := last
+	after.ID, after.FundSeq = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c", last.FundSeq+2
+	if err := after.Seal(forged.Hash); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []events.Event{forged, after} {
+		b, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := log.JetStreamForTests().Publish(ctx, eventlog.Subject("mdfm", e.Type), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, found, err := log.LastEvent(ctx, "mdfm"); err != nil || !found {
+		t.Fatalf("the log's last event: found %v, %v", found, err)
+	}
+	_, direct := Open(ctx, log, "mdfm", Options{Now: overflowNow})
+	_, bulk := Open(ctx, log, "mdfm", Options{Now: overflowNow, StartUpLog: log.BulkReads()})
+	if !errors.Is(bulk, events.ErrTampered) || fmt.Sprint(bulk) != fmt.Sprint(direct) {
+		t.Errorf("start-up through bulk reads over an altered event: %v; by direct gets: %v", bulk, direct)
+	}
 }
