@@ -89,7 +89,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	if err != nil {
 		return err
 	}
-	a := &applier{tx: tx, rehash: rehash, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
+	a := &applier{tx: tx, rehash: rehash, noTotals: s.deferTotals, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
 	last := cp
 	for _, e := range evs {
 		if e.StreamSeq == 0 {
@@ -155,6 +155,7 @@ func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
 type applier struct {
 	tx         *sql.Tx
 	rehash     bool           // recompute each event's hash (ApplyBatch, not ApplyDecoded)
+	noTotals   bool           // leave the running totals to the end of a rebuild (Store.deferTotals)
 	cache      *sqlstmt.Cache // the store's statements, prepared once
 	stmts      map[string]*sql.Stmt
 	args       []any                      // an event's postings, reused
@@ -289,7 +290,9 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {
 			return fmt.Errorf("write posting %d: %w", i, err)
 		}
-		a.addTotals(e.Fund, e.EffectiveOn, typ, x)
+		if !a.noTotals {
+			a.addTotals(e.Fund, e.EffectiveOn, typ, x)
+		}
 	}
 	if sum != 0 {
 		return fmt.Errorf("%w: postings sum to %d, not zero", ErrInconsistent, sum)

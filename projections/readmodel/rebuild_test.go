@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
+	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 )
 
 // TestRebuildAt checks that a rebuild never shows a file at its path before
@@ -94,4 +97,58 @@ func indexes(t *testing.T, s *Store) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRebuildDefersTotals checks that a rebuild folds without the running
+// totals (they stay empty while it folds) and then holds exactly the
+// totals the live fold wrote batch by batch, receipts, reversals and
+// back-dated entries included (ledgertest.Scenario).
+func TestRebuildDefersTotals(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	live, err := Open(filepath.Join(t.TempDir(), "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := catchUp(t, log, live); err != nil {
+		t.Fatal(err)
+	}
+	totals := []string{"posting_days", "posting_totals", "posting_checkpoint_months", "posting_checkpoints", "receipt_days"}
+	for _, table := range totals {
+		if n := rowCount(t, live, table); n == 0 {
+			t.Fatalf("the live read model has no rows in %s: the scenario checks nothing", table)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "rebuilt.db")
+	err = RebuildAt(path, func(s *Store) error {
+		if err := catchUp(t, log, s); err != nil {
+			return err
+		}
+		for _, table := range totals {
+			if n := rowCount(t, s, table); n != 0 {
+				t.Errorf("%d rows in %s while the rebuild folds", n, table)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rebuilt.Close()
+	compare(t, rebuilt, live)
+}
+
+func rowCount(t *testing.T, s *Store, table string) int {
+	t.Helper()
+	var n int
+	if err := s.write.QueryRowContext(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
