@@ -89,7 +89,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	if err != nil {
 		return err
 	}
-	a := &applier{tx: tx, rehash: rehash, noTotals: s.deferTotals, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
+	a := &applier{tx: tx, rehash: rehash, noTotals: s.totals != nil, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, chains: map[string]*events.Chain{}, streamSeqs: map[string]uint64{}}
 	last := cp
 	for _, e := range evs {
 		if e.StreamSeq == 0 {
@@ -134,6 +134,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("apply batch: commit: %w", err)
 	}
+	s.totals.add(a) // once committed: a failed batch adds nothing
 	s.advance(last)
 	return nil
 }
@@ -155,7 +156,7 @@ func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
 type applier struct {
 	tx         *sql.Tx
 	rehash     bool           // recompute each event's hash (ApplyBatch, not ApplyDecoded)
-	noTotals   bool           // leave the running totals to the end of a rebuild (Store.deferTotals)
+	noTotals   bool           // keep the batch's totals for the end of a rebuild (Store.deferred)
 	cache      *sqlstmt.Cache // the store's statements, prepared once
 	stmts      map[string]*sql.Stmt
 	args       []any                      // an event's postings, reused
@@ -290,9 +291,7 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 			e.Fund, int64(e.FundSeq), i, typ, x.TermID, x.Account, x.LineID, x.DonorID, x.Minor, e.EffectiveOn, x.Earmark, x.PledgeID, reversalOf); err != nil {
 			return fmt.Errorf("write posting %d: %w", i, err)
 		}
-		if !a.noTotals {
-			a.addTotals(e.Fund, e.EffectiveOn, typ, x)
-		}
+		a.addTotals(e.Fund, e.EffectiveOn, typ, x)
 	}
 	if sum != 0 {
 		return fmt.Errorf("%w: postings sum to %d, not zero", ErrInconsistent, sum)

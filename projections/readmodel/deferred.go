@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -69,63 +70,58 @@ func (s *Store) makeDeferredIndexes(ctx context.Context) error {
 	return nil
 }
 
-// deferredTotals fill the running totals of a rebuild from the rows the
-// fold wrote, the sums addTotals, addToCheckpoints and addReceipt would
-// have written batch after batch: posting_days adds up the postings of a
-// day per key (a positive leg is a debit, any other a credit),
-// posting_totals those over every day; each month with postings has a
-// checkpoint with every key up to its end; receipt_days adds up the
-// receipts per day, a reversed one (reversed_by set) adding nothing but
-// keeping its row. Each GROUP BY is in its table's key order, so that the
-// rows are appended. They are migrations 5 and 6's statements, which fill
-// the same tables of an older read model.
-var deferredTotals = []string{
-	`INSERT INTO posting_days
-	SELECT fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark,
-		COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
-		COALESCE(SUM(CASE WHEN amount_minor <= 0 THEN amount_minor END), 0), count(*)
-	FROM postings GROUP BY fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark`,
-	`INSERT INTO posting_totals
-	SELECT fund, term_id, account, event_type, line_id, donor_id, earmark, SUM(debit_minor), SUM(credit_minor), SUM(legs)
-	FROM posting_days GROUP BY fund, term_id, account, event_type, line_id, donor_id, earmark`,
-	`INSERT INTO posting_checkpoint_months SELECT DISTINCT fund, substr(effective_on, 1, 7) FROM posting_days`,
-	`INSERT INTO posting_checkpoints
-	SELECT m.fund, m.month, d.term_id, d.account, d.event_type, d.line_id, d.donor_id, d.earmark,
-		SUM(d.debit_minor), SUM(d.credit_minor), SUM(d.legs)
-	FROM posting_checkpoint_months m JOIN posting_days d ON d.fund = m.fund AND substr(d.effective_on, 1, 7) <= m.month
-	GROUP BY m.fund, m.month, d.term_id, d.account, d.event_type, d.line_id, d.donor_id, d.earmark`,
-	`INSERT INTO receipt_days
-	SELECT fund, term_id, donor_id, received_on, currency,
-		SUM(CASE WHEN reversed_by = '' THEN amount_minor ELSE 0 END), SUM(CASE WHEN reversed_by = '' THEN usd_minor ELSE 0 END),
-		SUM(reversed_by = '')
-	FROM contributions GROUP BY fund, term_id, donor_id, received_on, currency`,
+// deferredTotals are a rebuild's running totals: every batch's sums,
+// added up in memory and written once, when the fold is done, by the
+// code that writes a batch's (applier.flushTotals), into empty tables.
+// The sums are the same whatever the batches were. Written batch by batch,
+// they were most of a rebuild's cost (issue 10): a history whose entries
+// are back-dated across its months adds each batch's keys to every later
+// month's checkpoint, many times over the same rows.
+type deferredTotals struct {
+	totals   map[totalKey]*totalSum
+	receipts map[receiptKey]*receiptSum
 }
 
-// makeDeferredTotals fills the running totals a rebuild left out of its
-// fold (deferTotals), in one transaction, and makes the store fold them
-// again. Every batch writing the same rows many times over was most of a
-// rebuild's cost (issue 10): a history whose entries are back-dated
-// across its months adds each batch's keys to every later month's
-// checkpoint.
+// add adds the sums of a committed batch; d nil (not a rebuild) is a no-op.
+func (d *deferredTotals) add(a *applier) {
+	if d == nil {
+		return
+	}
+	if d.totals == nil {
+		d.totals, d.receipts = map[totalKey]*totalSum{}, map[receiptKey]*receiptSum{}
+	}
+	for k, t := range a.totals {
+		d.totals[k] = d.totals[k].plus(t)
+	}
+	for k, r := range a.receipts {
+		s := d.receipts[k]
+		if s == nil {
+			s = &receiptSum{}
+			d.receipts[k] = s
+		}
+		s.amount, s.usd, s.receipts = s.amount+r.amount, s.usd+r.usd, s.receipts+r.receipts
+	}
+}
+
+// makeDeferredTotals writes a rebuild's running totals (s.totals) in one
+// transaction; the store then folds them batch by batch again. The
+// caller holds applyMu.
 func (s *Store) makeDeferredTotals(ctx context.Context) error {
-	if !s.deferTotals {
+	if s.totals == nil {
 		return nil
 	}
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("make totals: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range deferredTotals {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("make totals: %w", err)
-		}
+	a := &applier{tx: tx, cache: &s.stmts, stmts: map[string]*sql.Stmt{}, totals: s.totals.totals, receipts: s.totals.receipts}
+	if err := a.flushTotals(ctx); err != nil {
+		return fmt.Errorf("make totals: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("make totals: %w", err)
 	}
-	s.deferTotals = false
+	s.totals = nil
 	return nil
 }

@@ -55,9 +55,9 @@ type Store struct {
 	applyMu  sync.Mutex      // one ApplyBatch at a time
 	stmts    sqlstmt.Cache   // the fold's statements, under applyMu
 	deferred []deferredIndex // a rebuild's indexes, made by persist
-	// deferTotals: a rebuild's running totals are left out of the fold
-	// and computed from the postings and receipts by persist.
-	deferTotals bool
+	// totals, in a rebuild, adds up the running totals of every batch,
+	// written once by persist (deferredTotals); nil otherwise.
+	totals *deferredTotals
 
 	// beforeCommit, when set, is called with the stream sequence a batch
 	// ends at after its rows are written and before its transaction
@@ -187,7 +187,7 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 	if err := s.deferIndexes(context.Background()); err != nil {
 		return errors.Join(err, s.Close())
 	}
-	s.deferTotals = true
+	s.totals = &deferredTotals{}
 	if err := fill(s); err != nil {
 		return errors.Join(err, s.Close())
 	}
@@ -212,12 +212,11 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 func (s *Store) persist() error {
 	ctx := context.Background()
 	s.applyMu.Lock()
-	err := s.stmts.Close() // no statement open while the journal changes
+	err := s.makeDeferredTotals(ctx)
+	// No statement open while the journal changes.
+	err = errors.Join(err, s.stmts.Close())
 	s.applyMu.Unlock()
 	if err != nil {
-		return fmt.Errorf("persist read model %s: %w", s.path, err)
-	}
-	if err := s.makeDeferredTotals(ctx); err != nil {
 		return fmt.Errorf("persist read model %s: %w", s.path, err)
 	}
 	if err := s.makeDeferredIndexes(ctx); err != nil {

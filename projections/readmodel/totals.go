@@ -53,7 +53,7 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 // statement (sqlstmt.Cache.ExecRows).
 func (a *applier) flushTotals(ctx context.Context) error {
 	if a.noTotals {
-		return nil // made by persist (makeDeferredTotals)
+		return nil // added up for persist (deferredTotals)
 	}
 	if err := a.flushCheckpoints(ctx); err != nil {
 		return err
@@ -172,9 +172,6 @@ func (a *applier) addReceipt(ctx context.Context, e events.Event, p events.Paylo
 		s.receipts = -1
 	default:
 		return nil
-	}
-	if a.noTotals {
-		return nil // checked the reversed receipt; the totals are persist's
 	}
 	if a.receipts == nil {
 		a.receipts = map[receiptKey]*receiptSum{}
