@@ -125,3 +125,44 @@ func (s *Store) makeDeferredTotals(ctx context.Context) error {
 	s.totals = nil
 	return nil
 }
+
+// DeferForReplay makes a scratch store (OpenScratch) that has folded
+// nothing yet fold as a rebuild does: without the secondary indexes the
+// fold does not read, its running totals added up in memory until
+// MakeTotals writes them. The indexes are not made again: for a replay
+// that is compared table by table and thrown away (the audit's). Any
+// other store is refused, unchanged.
+func (s *Store) DeferForReplay(ctx context.Context) error {
+	if !s.scratch {
+		return fmt.Errorf("defer the indexes of %s: not a scratch store", s.path)
+	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	if s.totals != nil || len(s.deferred) > 0 {
+		return fmt.Errorf("defer the indexes of %s: already deferred", s.path)
+	}
+	cp, err := s.readCheckpoint(ctx, s.write)
+	if err != nil {
+		return fmt.Errorf("defer the indexes of %s: %w", s.path, err)
+	}
+	if cp != 0 {
+		return fmt.Errorf("defer the indexes of %s: it has folded events up to stream seq %d", s.path, cp)
+	}
+	if err := s.deferIndexes(ctx); err != nil {
+		return err
+	}
+	s.totals = &deferredTotals{}
+	return nil
+}
+
+// MakeTotals writes the running totals a store deferred (DeferForReplay)
+// and folds them batch by batch from then on; for any other store it does
+// nothing.
+func (s *Store) MakeTotals(ctx context.Context) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	if err := s.makeDeferredTotals(ctx); err != nil {
+		return fmt.Errorf("read model %s: %w", s.path, err)
+	}
+	return nil
+}

@@ -170,3 +170,67 @@ func rowCount(t *testing.T, s *Store, table string) int {
 	}
 	return n
 }
+
+// TestDeferForReplay checks that only a scratch store that has folded
+// nothing defers its indexes and totals, that the others are refused
+// unchanged, and that MakeTotals then writes the totals the live fold
+// writes.
+func TestDeferForReplay(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	live, err := Open(filepath.Join(t.TempDir(), "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	before := indexes(t, live)
+	if err := live.DeferForReplay(t.Context()); err == nil || !strings.Contains(err.Error(), "not a scratch store") {
+		t.Errorf("DeferForReplay of a live read model: %v", err)
+	}
+	if err := catchUp(t, log, live); err != nil {
+		t.Fatal(err)
+	}
+	full, err := OpenScratch(filepath.Join(t.TempDir(), "full.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if err := catchUp(t, log, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.DeferForReplay(t.Context()); err == nil || !strings.Contains(err.Error(), "has folded events") {
+		t.Errorf("DeferForReplay of a scratch store with events: %v", err)
+	}
+	for _, s := range []*Store{live, full} {
+		if got := indexes(t, s); !slices.Equal(got, before) {
+			t.Errorf("%s: indexes after a refused DeferForReplay:\n%q\nwant\n%q", s.Path(), got, before)
+		}
+	}
+
+	replay, err := OpenScratch(filepath.Join(t.TempDir(), "replay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Close()
+	if err := replay.DeferForReplay(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := replay.DeferForReplay(t.Context()); err == nil || !strings.Contains(err.Error(), "already deferred") {
+		t.Errorf("DeferForReplay twice: %v", err)
+	}
+	if got := indexes(t, replay); len(got) >= len(before) {
+		t.Errorf("indexes of a deferred replay: %q; want fewer than a read model's %d", got, len(before))
+	}
+	if err := catchUp(t, log, replay); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, replay, "posting_days"); n != 0 {
+		t.Errorf("%d rows of posting_days before MakeTotals", n)
+	}
+	if err := replay.MakeTotals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := CompareStores(t.Context(), replay, live); err != nil || f != nil {
+		t.Fatalf("replay and live read model differ: %+v (%v)", f, err)
+	}
+}

@@ -48,9 +48,10 @@ const (
 // Store is a read model in one SQLite file. Its methods are safe for
 // concurrent use; ApplyBatch calls are serialised.
 type Store struct {
-	path  string
-	write *sql.DB // one connection: SQLite has one writer anyway
-	read  *sql.DB // the query pool; read-only connections
+	path    string
+	scratch bool    // opened by OpenScratch
+	write   *sql.DB // one connection: SQLite has one writer anyway
+	read    *sql.DB // the query pool; read-only connections
 
 	applyMu  sync.Mutex      // one ApplyBatch at a time
 	stmts    sqlstmt.Cache   // the fold's statements, under applyMu
@@ -152,7 +153,7 @@ func open(path string, scratch bool) (*Store, error) {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(MaxReadConns)
-	s := &Store{path: path, write: w, read: r, changed: make(chan struct{})}
+	s := &Store{path: path, scratch: scratch, write: w, read: r, changed: make(chan struct{})}
 	cp, err := s.readCheckpoint(context.Background(), w)
 	if err != nil {
 		s.Close()
