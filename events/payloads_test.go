@@ -2,6 +2,8 @@ package events
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -122,5 +124,66 @@ func TestDonorAmendedEncoding(t *testing.T) {
 	}
 	if got, want := string(e.Data), `{"city":"","donor_id":"DE","name":"Germany","reason":"typo"}`; got != want {
 		t.Errorf("data = %s, want %s", got, want)
+	}
+}
+
+// TestPayloadDecoderReuse: Payload keeps its decoders for the next event;
+// whatever the data before (an unknown field, bad JSON, bytes after the
+// value, nothing), each event decodes to what a new decoder gives, the
+// same payload or the same error, one after the other and at once.
+func TestPayloadDecoderReuse(t *testing.T) {
+	good := `{"amount":{"amount":"0.01","currency":"USD"},"contribution_id":"C","donor_id":"D","fee_rate":"0.01","term_id":"T"}`
+	datas := []string{
+		good,
+		`{"amount":{"amount":"0.01","currency":"USD"},"contribution_id":"C","donor_id":"D","fee_rate":"0.01","term_id":"T","extra":1}`,
+		good,
+		good + ` {"contribution_id":"X"`,
+		good,
+		good + `}`,
+		good,
+		good + `{"amount":{"amount":"9.99","currency":"USD"},"contribution_id":"Z","donor_id":"D","fee_rate":"0.01","term_id":"T"}`,
+		good,
+		`{"amount":{"amount":"0.01","currency":"USD"},"contribution_id":"C2"`,
+		good,
+		`{"amount":{"amount":"x.01","currency":"USD"},"contribution_id":"C","donor_id":"D","fee_rate":"0.01","term_id":"T"}`,
+		good,
+		``,
+		good,
+		`  `,
+		good,
+		`[1,2]`,
+		`{"contribution_id":"C3","donor_id":"D3"}`,
+		good,
+	}
+	check := func(i int, data string) string {
+		e := Event{Type: TypeFeeCharged, V: 1, Fund: "mdfm", FundSeq: uint64(i), Data: json.RawMessage(data)}
+		got, err := e.Payload()
+		want, werr := e.payloadFresh()
+		if fmt.Sprint(err) != fmt.Sprint(werr) || !cmp.Equal(got, want) {
+			return fmt.Sprintf("data %d %q: Payload() = %+v, %v; a new decoder gives %+v, %v", i, data, got, err, want, werr)
+		}
+		return ""
+	}
+	for i, data := range datas {
+		if msg := check(i, data); msg != "" {
+			t.Error(msg)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(datas))
+	for g := range 8 {
+		wg.Go(func() {
+			for k := range len(datas) {
+				i := (k + g) % len(datas)
+				if msg := check(i, datas[i]); msg != "" {
+					errs <- msg
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
 	}
 }

@@ -195,6 +195,15 @@ type Options struct {
 	// the events after it; Open after a long fold and Close write it
 	// (snapshot.go). Empty: Open folds the whole log.
 	SnapshotPath string
+	// StartUpLog, if set, is the log Open reads the fund through (the
+	// snapshot's check and the fold after it, or the whole log): the same
+	// log read another way, e.g. eventlog's BulkReads, whose one consumer
+	// per read costs the server a fraction of direct gets, and the garbage
+	// of their headers, on a long log (docs/performance.md, "Start-up and
+	// verify at 1,000,000 events"). The writer's catch-ups after Open, one
+	// per conflict however many, keep the writer's log. Nil: Open reads the
+	// writer's log.
+	StartUpLog Log
 }
 
 // CommandStore answers for command ids the writer no longer keeps in
@@ -245,7 +254,13 @@ func open(ctx context.Context, log Log, fund string, o Options) (*Writer, error)
 	if w.newID == nil {
 		w.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
 	}
-	if err := w.start(ctx); err != nil {
+	if o.StartUpLog != nil {
+		// start only reads; no command is taken before it returns.
+		w.log = o.StartUpLog
+	}
+	err := w.start(ctx)
+	w.log = log
+	if err != nil {
 		return nil, err
 	}
 	return w, nil

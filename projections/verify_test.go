@@ -287,3 +287,25 @@ func TestVerifyUnderLoad(t *testing.T) {
 		t.Fatalf("verify of an altered posting under load: %+v, failure %+v", rep, f)
 	}
 }
+
+// TestVerifyNamesAlteredTotals checks that the audit's replay, which adds
+// up its running totals in memory (readmodel.DeferForReplay), writes them
+// before it compares: a live checkpoint altered by one is named, and the
+// tables before it in name order agree.
+func TestVerifyNamesAlteredTotals(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	live := openStore(t, "live.db")
+	if err := projector.CatchUp(t.Context(), log, live.Store); err != nil {
+		t.Fatal(err)
+	}
+	execRaw(t, live.Path(), `UPDATE posting_checkpoints SET legs = legs + 1
+		WHERE rowid = (SELECT rowid FROM posting_checkpoints WHERE fund = 'mdfm' ORDER BY month DESC LIMIT 1)`)
+	rep, err := audit.Verify(t.Context(), log, live.Store, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rep.Failure; rep.OK || f == nil || f.Table != "posting_checkpoints" || !strings.Contains(f.Reason, "legs") {
+		t.Errorf("verify after altering a checkpoint: %+v, failure %+v; want the posting_checkpoints row", rep, rep.Failure)
+	}
+}

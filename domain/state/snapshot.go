@@ -36,9 +36,13 @@ func Encode(b []byte, s *State) ([]byte, error) {
 	if s.Undo != nil {
 		return nil, errors.New("encode state: the state is a simulation")
 	}
-	// About 200 bytes an event: growing the buffer as it fills copied it
-	// over and over, most of the cost of a large state.
-	b = slices.Grow(b, 200*int(min(s.FundSeq, 1<<24)))
+	// Growing the buffer as it fills copied it over and over, most of the
+	// cost of a large state. A state encodes in about 100 bytes an event
+	// (99.6 on the 1,000,000-event log of docs/performance.md): room for
+	// 112 is a little to spare, where 200 (the size before the state was
+	// kept compactly) held twice the snapshot at the peak of ledgerd's
+	// first start.
+	b = slices.Grow(b, 112*int(min(s.FundSeq, 1<<24)))
 	b, err := stateCodec.Append(b, s)
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)

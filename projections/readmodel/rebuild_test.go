@@ -3,11 +3,18 @@ package readmodel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/domain"
+	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
+	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 )
 
 // TestRebuildAt checks that a rebuild never shows a file at its path before
@@ -94,4 +101,153 @@ func indexes(t *testing.T, s *Store) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRebuildDefersTotals checks that a rebuild folds without the running
+// totals (they stay empty while it folds when no checkpoint by position
+// falls in the history) and then holds exactly the totals the live fold
+// wrote batch by batch, receipts, reversals and back-dated entries
+// included (ledgertest.Scenario), folded two events a batch; and the same
+// with a checkpoint by position every 4 events, at each of which the
+// rebuild writes the totals it held (seqtotals.AtBoundary).
+func TestRebuildDefersTotals(t *testing.T) {
+	t.Run("held to the end", func(t *testing.T) {
+		defer seqtotals.SetEvery(1 << 40)()
+		rebuildDefersTotals(t, true)
+	})
+	t.Run("written at each checkpoint by position", func(t *testing.T) {
+		defer seqtotals.SetEvery(4)()
+		rebuildDefersTotals(t, false)
+	})
+}
+
+func rebuildDefersTotals(t *testing.T, heldToTheEnd bool) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	// The same donor's receipts on one day: one key of each total, from
+	// several batches.
+	for i := range 3 {
+		id := fmt.Sprintf("again-%d", i)
+		ledgertest.MustSubmit(t, w, id, "olu", &domain.RecordContribution{ID: id, DonorID: "osaka", TermID: ledgertest.Term,
+			Amount: ledgertest.USD("10.00"), ReceivedOn: "2021-01-15"})
+	}
+	live, err := Open(filepath.Join(t.TempDir(), "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := catchUp(t, log, live); err != nil {
+		t.Fatal(err)
+	}
+	totals := []string{"posting_days", "posting_totals", "posting_checkpoint_months", "posting_checkpoints", "receipt_days"}
+	for _, table := range totals {
+		if n := rowCount(t, live, table); n == 0 {
+			t.Fatalf("the live read model has no rows in %s: the scenario checks nothing", table)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "rebuilt.db")
+	var evs []events.Event
+	if err := log.ReadAll(t.Context(), 0, func(e events.Event) error { evs = append(evs, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	err = RebuildAt(path, func(s *Store) error {
+		// Batches of 2 events: a key's sums come from many batches.
+		for i := 0; i < len(evs); i += 2 {
+			if err := s.ApplyBatch(t.Context(), evs[i:min(i+2, len(evs))]); err != nil {
+				return err
+			}
+		}
+		for _, table := range totals {
+			if n := rowCount(t, s, table); heldToTheEnd && n != 0 {
+				t.Errorf("%d rows in %s while the rebuild folds", n, table)
+			} else if !heldToTheEnd && n == 0 {
+				t.Errorf("no rows in %s while the rebuild folds past checkpoints by position", table)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rebuilt.Close()
+	compare(t, rebuilt, live)
+}
+
+func rowCount(t *testing.T, s *Store, table string) int {
+	t.Helper()
+	var n int
+	if err := s.write.QueryRowContext(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestDeferForReplay checks that only a scratch store that has folded
+// nothing defers its indexes and totals, that the others are refused
+// unchanged, and that MakeTotals then writes the totals the live fold
+// writes.
+func TestDeferForReplay(t *testing.T) {
+	defer seqtotals.SetEvery(1 << 40)() // totals held to MakeTotals (TestRebuildDefersTotals has both)
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	live, err := Open(filepath.Join(t.TempDir(), "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	before := indexes(t, live)
+	if err := live.DeferForReplay(t.Context()); err == nil || !strings.Contains(err.Error(), "not a scratch store") {
+		t.Errorf("DeferForReplay of a live read model: %v", err)
+	}
+	if err := catchUp(t, log, live); err != nil {
+		t.Fatal(err)
+	}
+	full, err := OpenScratch(filepath.Join(t.TempDir(), "full.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if err := catchUp(t, log, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.DeferForReplay(t.Context()); err == nil || !strings.Contains(err.Error(), "has folded events") {
+		t.Errorf("DeferForReplay of a scratch store with events: %v", err)
+	}
+	for _, s := range []*Store{live, full} {
+		if got := indexes(t, s); !slices.Equal(got, before) {
+			t.Errorf("%s: indexes after a refused DeferForReplay:\n%q\nwant\n%q", s.Path(), got, before)
+		}
+	}
+
+	replay, err := OpenScratch(filepath.Join(t.TempDir(), "replay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Close()
+	if err := replay.DeferForReplay(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := replay.DeferForReplay(t.Context()); err == nil || !strings.Contains(err.Error(), "already deferred") {
+		t.Errorf("DeferForReplay twice: %v", err)
+	}
+	if got := indexes(t, replay); len(got) >= len(before) {
+		t.Errorf("indexes of a deferred replay: %q; want fewer than a read model's %d", got, len(before))
+	}
+	if err := catchUp(t, log, replay); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, replay, "posting_days"); n != 0 {
+		t.Errorf("%d rows of posting_days before MakeTotals", n)
+	}
+	if err := replay.MakeTotals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := CompareStores(t.Context(), replay, live); err != nil || f != nil {
+		t.Fatalf("replay and live read model differ: %+v (%v)", f, err)
+	}
 }

@@ -50,13 +50,17 @@ const (
 // Store is a read model in one SQLite file. Its methods are safe for
 // concurrent use; ApplyBatch calls are serialised.
 type Store struct {
-	path  string
-	write *sql.DB // one connection: SQLite has one writer anyway
-	read  *sql.DB // the query pool; read-only connections
+	path    string
+	scratch bool    // opened by OpenScratch
+	write   *sql.DB // one connection: SQLite has one writer anyway
+	read    *sql.DB // the query pool; read-only connections
 
 	applyMu  sync.Mutex      // one ApplyBatch at a time
 	stmts    sqlstmt.Cache   // the fold's statements, under applyMu
 	deferred []deferredIndex // a rebuild's indexes, made by persist
+	// totals, in a rebuild, adds up the running totals of every batch,
+	// written once by persist (deferredTotals); nil otherwise.
+	totals *deferredTotals
 
 	// beforeCommit, when set, is called with the stream sequence a batch
 	// ends at after its rows are written and before its transaction
@@ -151,7 +155,7 @@ func open(path string, scratch bool) (*Store, error) {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(MaxReadConns)
-	s := &Store{path: path, write: w, read: r, changed: make(chan struct{})}
+	s := &Store{path: path, scratch: scratch, write: w, read: r, changed: make(chan struct{})}
 	cp, err := s.readCheckpoint(context.Background(), w)
 	if err != nil {
 		s.Close()
@@ -186,6 +190,7 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 	if err := s.deferIndexes(context.Background()); err != nil {
 		return errors.Join(err, s.Close())
 	}
+	s.totals = &deferredTotals{}
 	if err := fill(s); err != nil {
 		return errors.Join(err, s.Close())
 	}
@@ -210,7 +215,9 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 func (s *Store) persist() error {
 	ctx := context.Background()
 	s.applyMu.Lock()
-	err := s.stmts.Close() // no statement open while the journal changes
+	err := s.makeDeferredTotals(ctx)
+	// No statement open while the journal changes.
+	err = errors.Join(err, s.stmts.Close())
 	s.applyMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("persist read model %s: %w", s.path, err)

@@ -53,6 +53,9 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 // walk the b-tree forward rather than jump about it), many rows to a
 // statement (sqlstmt.Cache.ExecRows).
 func (a *applier) flushTotals(ctx context.Context) error {
+	if a.noTotals {
+		return nil // added up for persist (deferredTotals)
+	}
 	if err := a.flushCheckpoints(ctx); err != nil {
 		return err
 	}

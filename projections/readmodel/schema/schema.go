@@ -1,12 +1,15 @@
-package readmodel
+// Package schema holds the read model's schema: the SQL of each version,
+// which package readmodel applies in order (it is data, kept apart from
+// the fold's code).
+package schema
 
 import "github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
 
-// migrations is the ordered list of schema changes. migrations[i] brings the
-// schema from version i to version i+1. Entries are only ever appended: a
-// read model written by an older projector is migrated forward on Open, and
-// Verify compares files of the same version only.
-var migrations = []string{
+// Migrations is the ordered list of schema changes. Migrations[i] brings
+// the schema from version i to version i+1. Entries are only ever
+// appended: a read model written by an older projector is migrated
+// forward on Open, and Verify compares files of the same version only.
+var Migrations = []string{
 	// 1: the log index, the checkpoint, the entities of the first event
 	// types and the postings.
 	`
