@@ -363,25 +363,13 @@ func (q *liveQueue) fold(ctx context.Context, b *batcher) error {
 	}
 }
 
-// take waits for the next batch and takes it: at once when the queue holds
-// a whole batch or the reader has stopped; otherwise once LiveQuiet has
-// passed since the last event queued with nothing pending after it, or
-// LiveMaxWait since the oldest was queued. Under load a batch is so a
-// whole group of the writer, or more; alone, an event waits LiveQuiet.
-// stop: ctx has ended.
-// last: the reader has stopped with failed, and evs is all it queued.
+// take waits for the next batch (see due) and takes it. last: the reader
+// has stopped with failed, and evs is all it queued. stop: ctx has ended.
 func (q *liveQueue) take(ctx context.Context, timer *time.Timer) (evs []events.Event, failed error, last, stop bool) {
 	for {
 		q.mu.Lock()
-		n, wait := len(q.evs), time.Duration(-1)
-		if n > 0 && !q.done && n < readmodel.MaxBatchEvents {
-			due := q.first.Add(LiveMaxWait)
-			if q.end && q.last.Add(LiveQuiet).Before(due) {
-				due = q.last.Add(LiveQuiet)
-			}
-			wait = time.Until(due)
-		}
-		if q.done || n >= readmodel.MaxBatchEvents || n > 0 && wait <= 0 {
+		now, wait := q.due(time.Now())
+		if now {
 			evs, q.evs, q.spare = q.evs, q.spare, nil
 			failed, last = q.failed, q.done
 			q.mu.Unlock()
@@ -400,6 +388,31 @@ func (q *liveQueue) take(ctx context.Context, timer *time.Timer) (evs []events.E
 			return nil, nil, false, true
 		}
 	}
+}
+
+// due says whether the queue is to be folded at time t, and if not, how
+// long to wait (0: until an event is queued). It is folded at once when it
+// holds a whole batch or the reader has stopped; otherwise once LiveQuiet
+// has passed since the last event queued with nothing pending after it, or
+// LiveMaxWait since the oldest was queued. Under load a batch is so a
+// whole group of the writer, or more; alone, an event waits LiveQuiet.
+// Called with q.mu held.
+func (q *liveQueue) due(t time.Time) (bool, time.Duration) {
+	n := len(q.evs)
+	switch {
+	case q.done || n >= readmodel.MaxBatchEvents:
+		return true, 0
+	case n == 0:
+		return false, 0
+	}
+	at := q.first.Add(LiveMaxWait)
+	if quiet := q.last.Add(LiveQuiet); q.end && quiet.Before(at) {
+		at = quiet
+	}
+	if wait := at.Sub(t); wait > 0 {
+		return false, wait
+	}
+	return true, 0
 }
 
 // decodeMsg checks and parses one stored event: canonical bytes, a hash that
