@@ -19,7 +19,10 @@ func TestNextGroupExpectsTheWaitingCallers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close() // the test plays the writer's goroutine from here
+	// The test plays the writer's goroutine from here on, with a stop
+	// channel of its own: collect would pick the closed one at random.
+	w.Close()
+	w.stop = make(chan struct{})
 
 	donor := func(id string) *pending {
 		r := request(w, id, &domain.RegisterDonor{ID: id, Name: "Donor " + id, Kind: "other", Country: "DE"})
