@@ -6,6 +6,7 @@
 package projector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -259,7 +260,7 @@ func followLive(ctx context.Context, log *eventlog.Log, after uint64, check func
 		}
 		return q.put(e, m.End)
 	})
-	// The folder checks what was queued and returns err; or it stopped
+	// The folder folds what was queued and returns err; or it stopped
 	// first, and its error comes before anything read after it.
 	q.stop(err)
 	return <-folded
@@ -342,19 +343,20 @@ func signal(c chan struct{}) {
 	}
 }
 
-// fold folds batches until ctx ends, a batch fails, or the reader stops:
-// then it checks what the reader queued before it stopped, and returns the
-// reader's error.
+// fold folds batches until ctx ends, a batch fails, or the reader stops.
+// What the reader queued before it stopped came before its error, and is
+// folded (the read model reaches as far as the log can be trusted, as
+// readers see it); then fold returns the reader's error.
 func (q *liveQueue) fold(ctx context.Context, b *batcher) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		evs, failed, last, stop := q.take(ctx, timer)
-		if stop {
+		if stop || last && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := b.checkAndApply(evs, failed); err != nil || last {
-			return err
+		if err := b.checkAndApply(evs, nil); err != nil || last {
+			return cmp.Or(err, failed)
 		}
 		q.mu.Lock()
 		q.spare = evs[:0] // folded: the reader may queue into it
