@@ -6,10 +6,13 @@
 package projector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
@@ -19,8 +22,9 @@ import (
 // Run follows the stream from the store's checkpoint+1 for as long as ctx
 // lasts: an ordered consumer over every fund's subjects, pulling up to
 // readmodel.MaxBatchEvents messages at a time. Messages are grouped into batches of up
-// to readmodel.MaxBatchEvents, or fewer when the stream has nothing more pending, and
-// each batch is applied in one transaction (ApplyBatch).
+// to readmodel.MaxBatchEvents, or fewer once the stream has had nothing more pending
+// for LiveQuiet (or an event has waited LiveMaxWait), and each batch is applied in
+// one transaction (ApplyBatch) while the next is read and decoded.
 //
 // It returns ctx.Err() when ctx ends, or the first error: an event that does
 // not decode, has been altered (events.ErrTampered) or does not link to its
@@ -195,37 +199,15 @@ func (b *batcher) checkAndApply(evs []events.Event, failed error) error {
 	return nil
 }
 
-// batcher decodes messages and hands them to apply in batches.
+// batcher checks events and hands them to apply in batches.
 type batcher struct {
 	check func(events.Event) error
 	apply func([]events.Event) error
-	batch []events.Event
+	batch []events.Event // the batch being applied, for applyPrefix
 }
 
 func newBatcher(check func(events.Event) error, apply func([]events.Event) error) *batcher {
-	return &batcher{check: check, apply: apply, batch: make([]events.Event, 0, readmodel.MaxBatchEvents)}
-}
-
-// add decodes one message and applies the batch when it is full or flush
-// is set (nothing more is known to be pending).
-func (b *batcher) add(subject string, data []byte, seq uint64, flush bool) error {
-	e, err := decodeMsg(subject, data, seq)
-	if err != nil {
-		return err
-	}
-	if b.check != nil {
-		if err := b.check(e); err != nil {
-			return err
-		}
-	}
-	b.batch = append(b.batch, e)
-	if len(b.batch) == readmodel.MaxBatchEvents || flush {
-		if err := b.apply(b.batch); err != nil {
-			return b.applyPrefix(err)
-		}
-		b.batch = b.batch[:0]
-	}
-	return nil
+	return &batcher{check: check, apply: apply}
 }
 
 // applyPrefix applies the events of a failed batch that come before the
@@ -250,13 +232,189 @@ func (b *batcher) applyPrefix(err error) error {
 }
 
 // followLive follows the stream from after+1 until ctx ends or an error
-// (eventlog's Follow), in batches that end where the stream has nothing more
-// pending.
+// (eventlog's Follow). The goroutine that reads decodes each message and
+// queues it; another folds what the queue holds, as one batch (see
+// liveQueue.take for when). Folding each run of messages that ended with
+// nothing pending made batches of 5 events on average under 64 HTTP
+// clients: the server delivers a writer's atomic batch message by message,
+// so the stream looked caught up in the middle of each group, and the
+// commits, checkpoints and totals of those small batches were most of
+// ledgerd's CPU (issue 10, docs/performance.md).
 func followLive(ctx context.Context, log *eventlog.Log, after uint64, check func(events.Event) error, apply func([]events.Event) error) error {
-	b := newBatcher(check, apply)
-	return log.Follow(ctx, eventlog.AllFilter, after, func(m eventlog.RawMsg) error {
-		return b.add(m.Subject, m.Data, m.Seq, m.End)
+	q := newLiveQueue()
+	// A folder that stops with an error ends the read, which may be
+	// waiting for a message that is not coming.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	folded := make(chan error, 1)
+	go func() {
+		err := q.fold(ctx, newBatcher(check, apply))
+		close(q.stopped)
+		cancel()
+		folded <- err
+	}()
+	err := log.Follow(rctx, eventlog.AllFilter, after, func(m eventlog.RawMsg) error {
+		e, err := decodeMsg(m.Subject, m.Data, m.Seq)
+		if err != nil {
+			return err
+		}
+		return q.put(e, m.End)
 	})
+	// The folder folds what was queued and returns err; or it stopped
+	// first, and its error comes before anything read after it.
+	q.stop(err)
+	return <-folded
+}
+
+// How long the live projector holds events before it folds them: see
+// liveQueue.take.
+const (
+	// LiveQuiet is how long the folder waits for more events after the
+	// stream had nothing more pending: a writer's group arrives message by
+	// message within well under a millisecond of each other.
+	LiveQuiet = 2 * time.Millisecond
+	// LiveMaxWait bounds how long an event waits for its batch to be folded.
+	LiveMaxWait = 20 * time.Millisecond
+)
+
+// liveQueue hands decoded events from the reader to the folder.
+type liveQueue struct {
+	mu     sync.Mutex
+	evs    []events.Event // queued, in stream order
+	spare  []events.Event // the last batch folded, to queue into next
+	end    bool           // nothing was pending after the last event queued
+	first  time.Time      // when the oldest queued event was queued
+	last   time.Time      // when the newest was
+	failed error          // set once the reader stops: no more events come
+	done   bool           // the reader has stopped
+
+	wake    chan struct{} // an event was queued, or the reader stopped
+	room    chan struct{} // the folder took what was queued
+	stopped chan struct{} // closed when the folder returns
+}
+
+func newLiveQueue() *liveQueue {
+	return &liveQueue{
+		evs:     make([]events.Event, 0, readmodel.MaxBatchEvents),
+		spare:   make([]events.Event, 0, readmodel.MaxBatchEvents),
+		wake:    make(chan struct{}, 1),
+		room:    make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+	}
+}
+
+// put queues e (end: nothing was pending after it). It waits while the
+// queue holds a whole batch, and returns errStopped once the folder has
+// stopped.
+func (q *liveQueue) put(e events.Event, end bool) error {
+	for {
+		q.mu.Lock()
+		if len(q.evs) < readmodel.MaxBatchEvents {
+			now := time.Now()
+			if len(q.evs) == 0 {
+				q.first = now
+			}
+			q.evs, q.end, q.last = append(q.evs, e), end, now
+			q.mu.Unlock()
+			signal(q.wake)
+			return nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.room:
+		case <-q.stopped:
+			return errStopped
+		}
+	}
+}
+
+// stop says the reader has stopped with err: no more events come.
+func (q *liveQueue) stop(err error) {
+	q.mu.Lock()
+	q.failed, q.done = err, true
+	q.mu.Unlock()
+	signal(q.wake)
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// fold folds batches until ctx ends, a batch fails, or the reader stops.
+// What the reader queued before it stopped came before its error, and is
+// folded (the read model reaches as far as the log can be trusted, as
+// readers see it); then fold returns the reader's error.
+func (q *liveQueue) fold(ctx context.Context, b *batcher) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		evs, failed, last, stop := q.take(ctx, timer)
+		if stop || last && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := b.checkAndApply(evs, nil); err != nil || last {
+			return cmp.Or(err, failed)
+		}
+		q.mu.Lock()
+		q.spare = evs[:0] // folded: the reader may queue into it
+		q.mu.Unlock()
+		signal(q.room)
+	}
+}
+
+// take waits for the next batch (see due) and takes it. last: the reader
+// has stopped with failed, and evs is all it queued. stop: ctx has ended.
+func (q *liveQueue) take(ctx context.Context, timer *time.Timer) (evs []events.Event, failed error, last, stop bool) {
+	for {
+		q.mu.Lock()
+		now, wait := q.due(time.Now())
+		if now {
+			evs, q.evs, q.spare = q.evs, q.spare, nil
+			failed, last = q.failed, q.done
+			q.mu.Unlock()
+			return evs, failed, last, false
+		}
+		q.mu.Unlock()
+		var tc <-chan time.Time
+		if wait > 0 {
+			timer.Reset(wait)
+			tc = timer.C
+		}
+		select {
+		case <-q.wake:
+		case <-tc:
+		case <-ctx.Done():
+			return nil, nil, false, true
+		}
+	}
+}
+
+// due says whether the queue is to be folded at time t, and if not, how
+// long to wait (0: until an event is queued). It is folded at once when it
+// holds a whole batch or the reader has stopped; otherwise once LiveQuiet
+// has passed since the last event queued with nothing pending after it, or
+// LiveMaxWait since the oldest was queued. Under load a batch is so a
+// whole group of the writer, or more; alone, an event waits LiveQuiet.
+// Called with q.mu held.
+func (q *liveQueue) due(t time.Time) (bool, time.Duration) {
+	n := len(q.evs)
+	switch {
+	case q.done || n >= readmodel.MaxBatchEvents:
+		return true, 0
+	case n == 0:
+		return false, 0
+	}
+	at := q.first.Add(LiveMaxWait)
+	if quiet := q.last.Add(LiveQuiet); q.end && quiet.Before(at) {
+		at = quiet
+	}
+	if wait := at.Sub(t); wait > 0 {
+		return false, wait
+	}
+	return true, 0
 }
 
 // decodeMsg checks and parses one stored event: canonical bytes, a hash that
