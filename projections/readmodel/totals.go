@@ -45,9 +45,10 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 	t.legs++
 }
 
-// flushTotals adds the batch's totals to posting_days, posting_totals
-// and the monthly checkpoints (flushCheckpoints), and its receipts to
-// receipt_days. The sums are the same whatever the batches were, so a
+// flushTotals adds the batch's totals to posting_days, posting_totals,
+// posting_day_buckets and the monthly checkpoints (flushCheckpoints), and
+// its receipts to receipt_days; a rebuild or a replay adds them to the
+// totals it holds instead (deferredTotals.fold). The sums are the same whatever the batches were, so a
 // rebuild writes the rows the live projector wrote. Each row is written
 // once per batch, in the order of its table's key (so that the upserts
 // walk the b-tree forward rather than jump about it), many rows to a
