@@ -164,10 +164,24 @@ func (f *heldFund) newMonth(month string) {
 	f.buckets[month], f.sums[month] = f.bucket, sums
 }
 
-// postingSeqCheckpointsInsert writes the rows of a checkpoint by position.
+// postingSeqCheckpointsInsert writes rows of a checkpoint by position of
+// one month: its fund, upto_seq and month are ?1, ?2 and ?3, bound once a
+// statement, and each row's key and sums follow (?4 on).
 var postingSeqCheckpointsInsert = sqlstmt.Multi{
-	Head: `INSERT INTO posting_seq_checkpoints (fund, upto_seq, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs) VALUES `,
-	Cols: 12,
+	Head: `INSERT INTO posting_seq_checkpoints (fund, upto_seq, month, term_id, account, event_type, line_id, donor_id, earmark, debit_minor, credit_minor, legs)
+		SELECT ?1, ?2, ?3, column1, column2, column3, column4, column5, column6, column7, column8, column9 FROM (VALUES `,
+	Cols: 9,
+	Tail: `)`,
+}
+
+// seqCheckpoints writes the rows of args: ?1–?3 then rows of 9 values.
+func (a *applier) seqCheckpoints(ctx context.Context, args []any) error {
+	n := (len(args) - 3) / 9
+	if n == 0 {
+		return nil
+	}
+	_, err := a.exec(ctx, a.cache.Query(postingSeqCheckpointsInsert, n), args...)
+	return err
 }
 
 // atBoundary ends the bucket of fund whose last event is fund_seq seq, as
@@ -191,17 +205,26 @@ func (d *deferredTotals) atBoundary(ctx context.Context, a *applier, fund string
 		f.newKeys = false
 	}
 	i, _ := slices.BinarySearch(f.months, f.fromMonth)
-	var args []any
+	args := make([]any, 0, 3+9*sqlstmt.RowsPerStatement)
 	for _, month := range f.months[i:] {
 		sums := f.sums[month]
+		args = append(args[:0], fund, int64(seq), month)
 		for _, k := range f.keys {
-			if s := sums[k]; s != nil {
-				args = append(args, fund, int64(seq), month, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, s.debit, s.credit, s.legs)
+			s := sums[k]
+			if s == nil {
+				continue
+			}
+			args = append(args, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, s.debit, s.credit, s.legs)
+			if len(args) == cap(args) {
+				if err := a.seqCheckpoints(ctx, args); err != nil {
+					return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
+				}
+				args = args[:3]
 			}
 		}
-	}
-	if err := a.cache.ExecRows(ctx, a.exec, postingSeqCheckpointsInsert, args); err != nil {
-		return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
+		if err := a.seqCheckpoints(ctx, args); err != nil {
+			return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
+		}
 	}
 	if err := a.writeDayBuckets(ctx, f.bucketDays, func(string) int64 { return f.bucket }); err != nil {
 		return err
