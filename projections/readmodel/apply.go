@@ -76,6 +76,19 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
+	if s.totals != nil && s.totals.broken != nil {
+		return fmt.Errorf("apply batch: an earlier batch failed after the totals held took its sums: %w", s.totals.broken)
+	}
+	err := s.applyLocked(ctx, evs, rehash)
+	if err != nil && s.totals != nil && s.totals.dirty {
+		// The totals held took sums of rows rolled back; nothing folds on.
+		s.totals.broken = err
+	}
+	return err
+}
+
+// applyLocked is applyBatch once the store is locked.
+func (s *Store) applyLocked(ctx context.Context, evs []events.Event, rehash bool) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("apply batch: begin: %w", err)
@@ -111,7 +124,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 			}
 			return eventError(e, err)
 		}
-		if err := seqtotals.AtBoundary(ctx, e.Fund, e.FundSeq, a.flushAtBoundary, a.exec); err != nil {
+		if err := a.atBoundary(ctx, e.Fund, e.FundSeq); err != nil {
 			return fmt.Errorf("apply batch: %w", err)
 		}
 		last = e.StreamSeq
@@ -141,12 +154,9 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("apply batch: commit: %w", err)
 	}
-	// Once committed: a failed batch adds nothing, and the sums written
-	// at a checkpoint by position in it are no longer held.
 	if a.noTotals {
-		s.totals = a.held
+		s.totals.dirty = false // the sums held are those of the rows committed
 	}
-	s.totals.add(a)
 	s.advance(last)
 	return nil
 }
@@ -168,8 +178,8 @@ func (s *Store) HaltBeforeCommit(at uint64, halt func(last uint64)) {
 type applier struct {
 	tx         *sql.Tx
 	rehash     bool            // recompute each event's hash (ApplyBatch, not ApplyDecoded)
-	noTotals   bool            // keep the batch's totals for the end of a rebuild (Store.deferred)
-	held       *deferredTotals // the store's totals held from earlier batches (noTotals), or what is left of them after a checkpoint by position
+	noTotals   bool            // hold the batch's totals in memory (a rebuild, a replay: Store.totals)
+	held       *deferredTotals // the store's totals held (noTotals)
 	cache      *sqlstmt.Cache  // the store's statements, prepared once
 	stmts      map[string]*sql.Stmt
 	args       []any                      // an event's postings, reused
@@ -177,6 +187,19 @@ type applier struct {
 	streamSeqs map[string]uint64          // their last stream seq
 	totals     map[totalKey]*totalSum     // the batch's postings added up (addTotals)
 	receipts   map[receiptKey]*receiptSum // the batch's receipts added up (addReceipt)
+}
+
+// atBoundary is called after each event, fund_seq seq of fund: at the end
+// of a bucket it writes the checkpoint by position (seqtotals.AtBoundary),
+// from the totals held in memory when the store holds them.
+func (a *applier) atBoundary(ctx context.Context, fund string, seq uint64) error {
+	if !a.noTotals {
+		return seqtotals.AtBoundary(ctx, fund, seq, a.flushTotals, a.exec)
+	}
+	if !seqtotals.Boundary(seq) {
+		return nil
+	}
+	return a.held.atBoundary(ctx, a, fund, seq)
 }
 
 // exec runs a statement prepared once per store (sqlstmt.Cache): the same

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/unesco-uil/mdfm-ledger/events"
 )
 
 // foldIndexes are the secondary indexes the fold itself reads: a reversal
@@ -72,56 +70,15 @@ func (s *Store) makeDeferredIndexes(ctx context.Context) error {
 	return nil
 }
 
-// deferredTotals are a rebuild's running totals: every batch's sums,
-// added up in memory and written once, when the fold is done, by the
-// code that writes a batch's (applier.flushTotals), into empty tables.
-// The sums are the same whatever the batches were. Written batch by batch,
-// they were most of a rebuild's cost (issue 10): a history whose entries
-// are back-dated across its months adds each batch's keys to every later
-// month's checkpoint, many times over the same rows.
-//
-// They are held only from one checkpoint by position to the next
-// (seqtotals.AtBoundary): a checkpoint copies the running totals as they
-// stand at its event, so at each one the sums held so far are written
-// (applier.flushAtBoundary), and what follows is held again. Every fund's
-// sums held are then in its current bucket of fund_seq, the one its day
-// totals by bucket are written under.
-type deferredTotals struct {
-	totals   map[totalKey]*totalSum
-	receipts map[receiptKey]*receiptSum
-	seqs     map[string]uint64 // each fund's last fund_seq whose sums are held
-}
-
-// add adds the sums of a committed batch; d nil (not a rebuild) is a no-op.
-func (d *deferredTotals) add(a *applier) {
-	if d == nil {
-		return
-	}
-	if d.totals == nil {
-		d.totals, d.receipts, d.seqs = map[totalKey]*totalSum{}, map[receiptKey]*receiptSum{}, map[string]uint64{}
-	}
-	for fund, c := range a.chains {
-		d.seqs[fund] = c.FundSeq
-	}
-	for k, t := range a.totals {
-		d.totals[k] = d.totals[k].plus(t)
-	}
-	for k, r := range a.receipts {
-		s := d.receipts[k]
-		if s == nil {
-			s = &receiptSum{}
-			d.receipts[k] = s
-		}
-		s.amount, s.usd, s.receipts = s.amount+r.amount, s.usd+r.usd, s.receipts+r.receipts
-	}
-}
-
-// makeDeferredTotals writes a rebuild's running totals (s.totals) in one
-// transaction; the store then folds them batch by batch again. The
-// caller holds applyMu.
+// makeDeferredTotals writes the running totals a rebuild or a replay held
+// (s.totals, deferredTotals.write) in one transaction; the store then
+// folds them batch by batch again. The caller holds applyMu.
 func (s *Store) makeDeferredTotals(ctx context.Context) error {
 	if s.totals == nil {
 		return nil
+	}
+	if s.totals.broken != nil {
+		return fmt.Errorf("make totals: a batch failed after the totals held took its sums: %w", s.totals.broken)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -136,46 +93,6 @@ func (s *Store) makeDeferredTotals(ctx context.Context) error {
 	}
 	s.totals = nil
 	return nil
-}
-
-// write writes the sums d holds through w, an applier of the transaction
-// that writes them (applier.flushTotals), each fund's under the bucket of
-// its last fund_seq held.
-func (d *deferredTotals) write(ctx context.Context, w *applier) error {
-	w.totals, w.receipts, w.chains = d.totals, d.receipts, map[string]*events.Chain{}
-	for fund, seq := range d.seqs {
-		w.chains[fund] = &events.Chain{Fund: fund, FundSeq: seq}
-	}
-	return w.flushTotals(ctx)
-}
-
-// flushAtBoundary writes the running totals before a checkpoint by
-// position (seqtotals.AtBoundary) copies them. A store that defers its
-// totals (a rebuild, a replay) writes what it held from earlier batches
-// with what this batch added so far, into the batch's transaction; the
-// store holds nothing from then on once the batch commits (applyBatch).
-func (a *applier) flushAtBoundary(ctx context.Context) error {
-	if !a.noTotals {
-		return a.flushTotals(ctx)
-	}
-	held := &deferredTotals{}
-	held.add(&applier{totals: a.held.totals, receipts: a.held.receipts, chains: heldChains(a.held.seqs)})
-	held.add(a)
-	if err := held.write(ctx, &applier{tx: a.tx, cache: a.cache, stmts: a.stmts}); err != nil {
-		return err
-	}
-	a.held = &deferredTotals{}
-	a.totals, a.receipts = nil, nil
-	return nil
-}
-
-// heldChains gives seqs as chains, the shape deferredTotals.add reads.
-func heldChains(seqs map[string]uint64) map[string]*events.Chain {
-	cs := make(map[string]*events.Chain, len(seqs))
-	for fund, seq := range seqs {
-		cs[fund] = &events.Chain{Fund: fund, FundSeq: seq}
-	}
-	return cs
 }
 
 // DeferForReplay makes a scratch store (OpenScratch) that has folded

@@ -108,8 +108,9 @@ func indexes(t *testing.T, s *Store) []string {
 // falls in the history) and then holds exactly the totals the live fold
 // wrote batch by batch, receipts, reversals and back-dated entries
 // included (ledgertest.Scenario), folded two events a batch; and the same
-// with a checkpoint by position every 4 events, at each of which the
-// rebuild writes the totals it held (seqtotals.AtBoundary).
+// with a checkpoint by position every 4 events, each of which the rebuild
+// writes from the monthly checkpoints it holds (deferredTotals.atBoundary),
+// with the bucket's day totals, while the other totals stay held.
 func TestRebuildDefersTotals(t *testing.T) {
 	t.Run("held to the end", func(t *testing.T) {
 		defer seqtotals.SetEvery(1 << 40)()
@@ -159,8 +160,15 @@ func rebuildDefersTotals(t *testing.T, heldToTheEnd bool) {
 			}
 		}
 		for _, table := range totals {
-			if n := rowCount(t, s, table); heldToTheEnd && n != 0 {
+			if n := rowCount(t, s, table); n != 0 {
 				t.Errorf("%d rows in %s while the rebuild folds", n, table)
+			}
+		}
+		// The checkpoints by position are written at their events, from
+		// the checkpoints held.
+		for _, table := range []string{"posting_seq_snapshots", "posting_seq_checkpoints", "posting_day_buckets"} {
+			if n := rowCount(t, s, table); heldToTheEnd && n != 0 {
+				t.Errorf("%d rows in %s while the rebuild folds a history without checkpoints by position", n, table)
 			} else if !heldToTheEnd && n == 0 {
 				t.Errorf("no rows in %s while the rebuild folds past checkpoints by position", table)
 			}
@@ -249,5 +257,72 @@ func TestDeferForReplay(t *testing.T) {
 	}
 	if f, err := CompareStores(t.Context(), replay, live); err != nil || f != nil {
 		t.Fatalf("replay and live read model differ: %+v (%v)", f, err)
+	}
+}
+
+// TestDeferredFailedBatch checks that a batch that fails before the totals
+// held take any of its sums leaves a deferred store folding on to the
+// live fold's rows, and that one that fails after a checkpoint by position
+// had them take its sums (rolled back with the batch) makes the store
+// refuse every later batch and MakeTotals, rather than write wrong totals.
+func TestDeferredFailedBatch(t *testing.T) {
+	defer seqtotals.SetEvery(2)()
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	var evs []events.Event
+	if err := log.ReadAll(t.Context(), 0, func(e events.Event) error { evs = append(evs, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) < 4 {
+		t.Fatalf("%d events: the scenario checks nothing", len(evs))
+	}
+	live, err := Open(filepath.Join(t.TempDir(), "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := catchUp(t, log, live); err != nil {
+		t.Fatal(err)
+	}
+	unsequenced := func(e events.Event) events.Event { e.StreamSeq = 0; return e }
+	replay := func(name string) *Store {
+		s, err := OpenScratch(filepath.Join(t.TempDir(), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.DeferForReplay(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	early := replay("early.db")
+	if err := early.ApplyBatch(t.Context(), []events.Event{unsequenced(evs[0])}); err == nil {
+		t.Fatal("a batch of an event without a stream sequence applied")
+	}
+	if err := catchUp(t, log, early); err != nil {
+		t.Fatalf("after a batch that failed before any sum was held: %v", err)
+	}
+	if err := early.MakeTotals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := CompareStores(t.Context(), early, live); err != nil || f != nil {
+		t.Fatalf("replay and live read model differ: %+v (%v)", f, err)
+	}
+
+	late := replay("late.db")
+	// evs[1] is fund_seq 2, a checkpoint by position: the totals held take
+	// the sums of evs[0:2] there, then evs[2] fails the batch.
+	if err := late.ApplyBatch(t.Context(), []events.Event{evs[0], evs[1], unsequenced(evs[2])}); err == nil {
+		t.Fatal("a batch of an event without a stream sequence applied")
+	}
+	for _, err := range []error{late.ApplyBatch(t.Context(), evs[:3]), late.MakeTotals(t.Context())} {
+		if err == nil || !strings.Contains(err.Error(), "failed after the totals held took its sums") {
+			t.Errorf("after a batch that failed past a checkpoint by position: %v", err)
+		}
+	}
+	if cp, err := late.Checkpoint(t.Context()); err != nil || cp != 0 {
+		t.Errorf("checkpoint %d (%v), want 0", cp, err)
 	}
 }

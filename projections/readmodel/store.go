@@ -58,8 +58,9 @@ type Store struct {
 	applyMu  sync.Mutex      // one ApplyBatch at a time
 	stmts    sqlstmt.Cache   // the fold's statements, under applyMu
 	deferred []deferredIndex // a rebuild's indexes, made by persist
-	// totals, in a rebuild, adds up the running totals of every batch,
-	// written once by persist (deferredTotals); nil otherwise.
+	// totals, in a rebuild or a replay, holds the running totals and the
+	// monthly checkpoints, written once by persist or MakeTotals
+	// (deferredTotals); nil otherwise.
 	totals *deferredTotals
 
 	// beforeCommit, when set, is called with the stream sequence a batch

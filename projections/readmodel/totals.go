@@ -45,39 +45,45 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 	t.legs++
 }
 
-// flushTotals adds the batch's totals to posting_days, posting_totals
-// and the monthly checkpoints (flushCheckpoints), and its receipts to
-// receipt_days. The sums are the same whatever the batches were, so a
+// flushTotals adds the batch's totals to posting_days, posting_totals,
+// posting_day_buckets and the monthly checkpoints (flushCheckpoints), and
+// its receipts to receipt_days; a rebuild or a replay adds them to the
+// totals it holds instead (deferredTotals.fold). The sums are the same whatever the batches were, so a
 // rebuild writes the rows the live projector wrote. Each row is written
 // once per batch, in the order of its table's key (so that the upserts
 // walk the b-tree forward rather than jump about it), many rows to a
 // statement (sqlstmt.Cache.ExecRows).
 func (a *applier) flushTotals(ctx context.Context) error {
 	if a.noTotals {
-		return nil // added up for persist (deferredTotals)
+		return a.held.fold(a) // added up in memory (deferredTotals)
 	}
 	if err := a.flushCheckpoints(ctx); err != nil {
 		return err
 	}
+	// A fund's events in one flush are in one bucket (seqtotals.AtBoundary).
+	if err := a.writeDayBuckets(ctx, a.totals, func(fund string) int64 { return seqtotals.Bucket(a.chains[fund].FundSeq) }); err != nil {
+		return err
+	}
+	return a.writeDays(ctx)
+}
+
+// writeDays adds the totals and receipts the applier holds to
+// posting_days, posting_totals and receipt_days.
+func (a *applier) writeDays(ctx context.Context) error {
 	if err := a.flushReceipts(ctx); err != nil {
 		return err
 	}
 	days := sortedKeys(a.totals)
-	all := map[totalKey]*totalSum{} // the batch's totals over every day
-	args, bargs := make([]any, 0, len(days)*11), make([]any, 0, len(days)*12)
+	all := map[totalKey]*totalSum{} // the totals over every day
+	args := make([]any, 0, len(days)*11)
 	for _, k := range days {
 		t := a.totals[k]
 		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
-		bargs = append(bargs, k.fund, k.effectiveOn, seqtotals.Bucket(a.chains[k.fund].FundSeq), k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
 		k.effectiveOn = ""
 		all[k] = all[k].plus(t)
 	}
 	if err := a.cache.ExecRows(ctx, a.exec, postingDaysUpsert, args); err != nil {
 		return fmt.Errorf("write day totals: %w", err)
-	}
-	// A fund's events in one flush are in one bucket (seqtotals.AtBoundary).
-	if err := a.cache.ExecRows(ctx, a.exec, seqtotals.DayBucketsUpsert, bargs); err != nil {
-		return fmt.Errorf("write day totals by bucket: %w", err)
 	}
 	args = args[:0]
 	for _, k := range sortedKeys(all) {
@@ -88,6 +94,20 @@ func (a *applier) flushTotals(ctx context.Context) error {
 		return fmt.Errorf("write totals: %w", err)
 	}
 	a.totals = nil
+	return nil
+}
+
+// writeDayBuckets adds day totals to posting_day_buckets, each fund's
+// under bucket(fund).
+func (a *applier) writeDayBuckets(ctx context.Context, days map[totalKey]*totalSum, bucket func(fund string) int64) error {
+	args := make([]any, 0, len(days)*12)
+	for _, k := range sortedKeys(days) {
+		t := days[k]
+		args = append(args, k.fund, k.effectiveOn, bucket(k.fund), k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
+	}
+	if err := a.cache.ExecRows(ctx, a.exec, seqtotals.DayBucketsUpsert, args); err != nil {
+		return fmt.Errorf("write day totals by bucket: %w", err)
+	}
 	return nil
 }
 
