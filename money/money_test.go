@@ -430,6 +430,84 @@ func TestAmountJSONProperty(t *testing.T) {
 	})
 }
 
+// TestPlainAmountJSONIsTheDecoders: whatever plainAmountJSON reads (the
+// form the log stores, read without a json.Decoder), the decoder reads too,
+// to the same two strings; what it does not read goes to the decoder. The
+// inputs are that form with strings of bytes that JSON treats apart
+// (quotes, escapes, control and non-ASCII bytes), then cut, grown or
+// altered at one place.
+func TestPlainAmountJSONIsTheDecoders(t *testing.T) {
+	piece := rapid.StringOfN(rapid.SampledFrom([]rune{'1', '0', '.', '-', 'U', 'S', 'D', 'e', '"', '\\', 'u', '\n', '\x7f', 'é', ' ', '}', ','}), 0, 8, -1)
+	plain := 0
+	rapid.Check(t, func(t *rapid.T) {
+		b := []byte(`{"amount":"` + piece.Draw(t, "amount") + `","currency":"` + piece.Draw(t, "currency") + `"}`)
+		if rapid.Bool().Draw(t, "alter") {
+			i := rapid.IntRange(0, len(b)).Draw(t, "at")
+			switch rapid.IntRange(0, 2).Draw(t, "how") {
+			case 0:
+				b = b[:i]
+			case 1:
+				b = append(b[:i:i], append([]byte{rapid.Byte().Draw(t, "byte")}, b[i:]...)...)
+			default:
+				if i < len(b) {
+					b[i] = rapid.Byte().Draw(t, "byte")
+				}
+			}
+		}
+		amount, currency, ok := plainAmountJSON(b)
+		if !ok {
+			return
+		}
+		plain++
+		var j amountJSON
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil || dec.More() {
+			t.Fatalf("plainAmountJSON read %q as (%q, %q); the decoder: %+v, %v", b, amount, currency, j, err)
+		}
+		if j.Amount != amount || j.Currency != currency {
+			t.Fatalf("plainAmountJSON read %q as (%q, %q); the decoder as (%q, %q)", b, amount, currency, j.Amount, j.Currency)
+		}
+	})
+	if plain == 0 {
+		t.Error("plainAmountJSON read none of the inputs: the property was not checked")
+	}
+	for _, in := range []string{
+		`{"amount":"1.00","currency":"USD"}`,
+		`{"amount":"","currency":""}`,
+	} {
+		if _, _, ok := plainAmountJSON([]byte(in)); !ok {
+			t.Errorf("plainAmountJSON(%s) did not read the form MarshalJSON writes", in)
+		}
+	}
+	for _, in := range []string{
+		`{"amount":"1.00","currency":"USD"} `,
+		`{ "amount":"1.00","currency":"USD"}`,
+		`{"currency":"USD","amount":"1.00"}`,
+		`{"amount":"1\u002e00","currency":"USD"}`,
+		`{"amount":"1.00","currency":"US\"D"}`,
+		`{"amount":"1.00","currency":"USD","x":1}`,
+		`{"Amount":"1.00","currency":"USD"}`,
+	} {
+		if a, c, ok := plainAmountJSON([]byte(in)); ok {
+			t.Errorf("plainAmountJSON(%s) = (%q, %q): it is for the decoder", in, a, c)
+		}
+	}
+}
+
+// BenchmarkAmountUnmarshalJSON is an amount as the log stores it, read by
+// the fold of every event that carries one.
+func BenchmarkAmountUnmarshalJSON(b *testing.B) {
+	in := []byte(`{"amount":"50000.00","currency":"EUR"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		var a Amount
+		if err := a.UnmarshalJSON(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // FuzzParseMinor checks the decoder of amounts typed by users: it never
 // panics, and what it accepts is positive, within the limit and equal to
 // the number written.
