@@ -23,11 +23,16 @@ func TestSmoke(t *testing.T) {
 	}
 	for _, k := range []string{"append_events_per_s", "append_ratio", "http64_commands_per_s", "http64_p99_ms",
 		"projection_events_per_s", "projection_ratio", "ready_1m_s", "restart_1m_s", "rebuild_1m_s", "verify_1m_s", "verify_chain_1m_s",
-		"peak_rss_mb", "report_p99_ms", "events"} {
+		"ready_rss_mb", "serving_rss_mb", "peak_rss_mb", "report_p99_ms", "events"} {
 		v, ok := got[k].(float64)
 		if !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive number", k, got[k])
 		}
+	}
+	// The peak until ready is read while the process goes on: it cannot
+	// exceed the peak after the reports.
+	if ready, serving := got["ready_rss_mb"].(float64), got["serving_rss_mb"].(float64); ready > serving {
+		t.Errorf("ready_rss_mb %v > serving_rss_mb %v", ready, serving)
 	}
 	if got["events"] != 600.0 {
 		t.Errorf("events = %v, want 600", got["events"])

@@ -77,6 +77,16 @@ func vmHWM(status []byte) (int64, bool) {
 	return 0, false
 }
 
+// peekMB returns the peak seen so far, in MB, and goes on watching.
+func (w *rssWatch) peekMB() float64 {
+	if w == nil {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return float64(w.kb) / 1024
+}
+
 // MB stops the watch and returns the peak seen, in MB: the last VmHWM read
 // while the process lived (an exited process has none). Call it as soon as
 // the process has been waited for, so that its pid, free again, is not

@@ -379,9 +379,10 @@ func benchLargeLog(ctx context.Context, c config, bin, dir string, r *Results, s
 		return err
 	}
 	r.Ready1mS = time.Since(d.started).Seconds()
+	r.ReadyRSSMB = d.rss.peekMB()
 	say("5/5 reports")
 	err = benchReports(ctx, c, d, r)
-	r.ReadyRSSMB = d.stop()
+	r.ServingRSSMB = d.stop()
 	if err != nil {
 		return err
 	}
@@ -392,7 +393,7 @@ func benchLargeLog(ctx context.Context, c config, bin, dir string, r *Results, s
 	err = d.waitReady(ctx)
 	r.Restart1mS = time.Since(d.started).Seconds()
 	r.RestartRSSMB = d.stop()
-	r.PeakRSSMB = max(r.ReadyRSSMB, r.RestartRSSMB, r.RebuildRSSMB, r.VerifyRSSMB, r.VerifyChainRSSMB)
+	r.PeakRSSMB = max(r.ReadyRSSMB, r.ServingRSSMB, r.RestartRSSMB, r.RebuildRSSMB, r.VerifyRSSMB, r.VerifyChainRSSMB)
 	return err
 }
 
