@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -315,16 +314,19 @@ func (m *Main) openLedger(ctx context.Context) (err error) {
 	meter := progress.Start("ledgerd start-up: reading the log", progress.DefaultEvery, func(r progress.Report) {
 		m.logger.Info(r.String())
 	})
-	gcPercent := debug.SetGCPercent(100)
-	debug.SetGCPercent(startUpGCPercent(gcPercent))
-	m.writer, err = ledger.Open(eventlog.WithProgress(ctx, meter.Set), m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store,
+	gc := startFoldGC()
+	report := func(done, last uint64) {
+		meter.Set(done, last)
+		gc.progress(done, last)
+	}
+	m.writer, err = ledger.Open(eventlog.WithProgress(ctx, report), m.metrics.InstrumentLog(m.log), c.Fund, ledger.Options{Now: m.Now, NewEventID: m.NewEventID, Commands: m.store,
 		SnapshotPath: filepath.Join(c.DataDir, SnapshotFilePrefix+c.Fund+SnapshotFileSuffix),
 		// Start-up reads through one consumer per read, deleted when it
 		// returns; the API and the writer's catch-ups keep direct gets
 		// (issue 8).
 		StartUpLog: m.log.BulkReads()})
 	meter.Stop()
-	debug.SetGCPercent(gcPercent)
+	gc.end()
 	if err != nil {
 		return err
 	}
@@ -555,22 +557,4 @@ func (m *Main) servePprof(addr string) error {
 	go srv.Serve(ln)
 	m.logger.Info("pprof listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
-}
-
-// startUpGCPercent is the collector's GOGC while the writer folds the log
-// at start-up, given the process's (100 unless GOGC says otherwise). The
-// fold makes garbage at a steady rate while the state it builds grows to
-// about 200 bytes an event, and at GOGC 100 the collector lets the heap
-// reach twice what is live: at 1,000,000 events that took ledgerd's first
-// start to 606 MB of memory, where 50 (one and a half times) kept it under
-// the 500 MB of issue 10, for about 15 % more CPU (docs/performance.md,
-// "Start-up and verify at 1,000,000 events"). Unlike a memory limit, it
-// grows with the log: a larger state gets room in proportion, never a
-// collector running without end. An operator's lower GOGC, or GOGC=off,
-// is kept.
-func startUpGCPercent(process int) int {
-	if process <= 50 { // GOGC=off is -1
-		return process
-	}
-	return 50
 }
