@@ -80,6 +80,12 @@ func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool)
 		return fmt.Errorf("apply batch: an earlier batch failed after the totals held took its sums: %w", s.totals.broken)
 	}
 	err := s.applyLocked(ctx, evs, rehash)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// database/sql rolls the transaction back when ctx ends, and the
+		// next statement fails with sql.ErrTxDone: the cause is the end
+		// of ctx, which a projector told to stop must see as such.
+		err = fmt.Errorf("apply batch: %w (%v)", ctx.Err(), err)
+	}
 	if err != nil && s.totals != nil && s.totals.dirty {
 		// The totals held took sums of rows rolled back; nothing folds on.
 		s.totals.broken = err
