@@ -87,7 +87,9 @@ func follow(ctx context.Context, log *eventlog.Log, s *readmodel.Store, until ui
 }
 
 // ReadRange delivers the events with stream seq above after, up to until
-// when it is not 0, to apply in batches of at most readmodel.MaxBatchEvents. check, if
+// when it is not 0, to apply in batches of at most
+// readmodel.ReplayBatchEvents (readmodel.MaxBatchEvents when it follows the
+// stream). check, if
 // not nil, sees each event as soon as it is decoded. A message that does not
 // decode ends the read with an *EventError before the batch holding it
 // reaches apply. A read up to until leaves no consumer on the server
@@ -101,7 +103,7 @@ func ReadRange(ctx context.Context, log *eventlog.Log, after, until uint64, chec
 		return nil
 	}
 	p := startPipeline(check, apply)
-	batch := make([]events.Event, 0, readmodel.MaxBatchEvents)
+	batch := make([]events.Event, 0, readmodel.ReplayBatchEvents)
 	err := log.ReadRaw(ctx, eventlog.AllFilter, after, until, func(m eventlog.RawMsg) error {
 		e, err := decodeMsg(m.Subject, m.Data, m.Seq)
 		if err != nil {
@@ -109,14 +111,19 @@ func ReadRange(ctx context.Context, log *eventlog.Log, after, until uint64, chec
 			return err
 		}
 		batch = append(batch, e)
-		if len(batch) == readmodel.MaxBatchEvents || m.End || m.Seq >= until {
+		if len(batch) == readmodel.ReplayBatchEvents || m.Seq >= until {
 			if !p.send(batch, nil) {
 				return errStopped
 			}
-			batch = make([]events.Event, 0, readmodel.MaxBatchEvents) // the one sent is in use
+			batch = make([]events.Event, 0, readmodel.ReplayBatchEvents) // the one sent is in use
 		}
 		return nil
 	})
+	// The read's batches (m.End) are the server's, of 1,000: a replay's
+	// are larger, and what the read ended with is sent here.
+	if err == nil && len(batch) > 0 && !p.send(batch, nil) {
+		err = errStopped
+	}
 	if perr := p.wait(); perr != nil {
 		return perr // it comes before anything read after it
 	}

@@ -68,8 +68,8 @@ func (s *Store) ApplyDecoded(ctx context.Context, evs []events.Event) error {
 
 // applyBatch is ApplyBatch; rehash says whether to recompute each hash.
 func (s *Store) applyBatch(ctx context.Context, evs []events.Event, rehash bool) error {
-	if len(evs) > MaxBatchEvents {
-		return fmt.Errorf("apply batch of %d events: the limit is %d", len(evs), MaxBatchEvents)
+	if len(evs) > ReplayBatchEvents {
+		return fmt.Errorf("apply batch of %d events: the limit is %d", len(evs), ReplayBatchEvents)
 	}
 	if len(evs) == 0 {
 		return nil
