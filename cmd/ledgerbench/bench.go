@@ -122,10 +122,10 @@ type Results struct {
 	RawInsertEventsPerS  float64 `json:"raw_insert_events_per_s"`
 	ProjectionRatio      float64 `json:"projection_ratio"`
 
-	Events       int     `json:"events"`
-	GenerateS    float64 `json:"generate_s"`
-	Ready1mS     float64 `json:"ready_1m_s"`
-	ReadyRSSMB   float64 `json:"ready_rss_mb"` // the peak until /readyz answered
+	Events     int     `json:"events"`
+	GenerateS  float64 `json:"generate_s"`
+	Ready1mS   float64 `json:"ready_1m_s"`
+	ReadyRSSMB float64 `json:"ready_rss_mb"` // the peak until /readyz answered
 	// The same process's peak after it served workload 5's reports (a
 	// statement of the big donor holds its term's attribution).
 	ServingRSSMB float64 `json:"serving_rss_mb"`
