@@ -40,7 +40,7 @@ func TestApplyCanceledSaysSo(t *testing.T) {
 	var whole time.Duration
 	for i := range 2 {
 		t0 := time.Now()
-		if err := open(tries + 1 + i).ApplyBatch(t.Context(), evs); err != nil {
+		if err := open(tries+1+i).ApplyBatch(t.Context(), evs); err != nil {
 			t.Fatal(err)
 		}
 		whole = time.Since(t0)
