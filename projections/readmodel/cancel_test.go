@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,69 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
 )
+
+// endingCtx is a context that ends when its Err has been asked n times:
+// in the middle of a batch, whatever the machine's speed (database/sql
+// asks it a few times a batch, applyBatch once an event).
+type endingCtx struct {
+	context.Context
+	mu   sync.Mutex
+	n    int
+	done chan struct{}
+}
+
+func (c *endingCtx) Done() <-chan struct{} { return c.done }
+
+func (c *endingCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n > 0 {
+		if c.n--; c.n == 0 {
+			close(c.done)
+		}
+	}
+	if c.n == 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestApplyBatchCancelled checks that a batch whose context ends while it
+// folds stops with the context's error and commits nothing, although its
+// statements run under a context that never ends (applier.exec), and that
+// the same batch then applies whole.
+func TestApplyBatchCancelled(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	var evs []events.Event
+	if err := log.ReadAll(t.Context(), 0, func(e events.Event) error { evs = append(evs, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) < 6 {
+		t.Fatalf("%d events: too few to end a batch in its middle", len(evs))
+	}
+	s, err := Open(filepath.Join(t.TempDir(), "rm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := &endingCtx{Context: context.Background(), n: 6, done: make(chan struct{})}
+	if err := s.ApplyBatch(ctx, evs); !errors.Is(err, context.Canceled) {
+		t.Fatalf("batch whose context ended: %v, want context.Canceled", err)
+	}
+	if cp, err := s.Checkpoint(t.Context()); err != nil || cp != 0 {
+		t.Fatalf("checkpoint %d (%v) after a cancelled batch, want 0", cp, err)
+	}
+	if n := rowCount(t, s, "events"); n != 0 {
+		t.Fatalf("%d events in the read model after a cancelled batch", n)
+	}
+	if err := s.ApplyBatch(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, s, "events"); n != len(evs) {
+		t.Fatalf("%d events in the read model, want %d", n, len(evs))
+	}
+}
 
 // TestApplyCanceledSaysSo: a batch whose context ends while it applies
 // either commits or fails with the context's error, wherever the end
