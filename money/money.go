@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -144,11 +145,21 @@ func Format(minor int64, cur Currency) string {
 		sign = "-"
 		u = uint64(-minor)
 	}
-	s := fmt.Sprintf("%0*d", cur.Decimals+1, u)
-	if cur.Decimals == 0 {
-		return sign + s
+	// At least Decimals+1 digits, zero-padded: "0.05", "12.00", "7" (JPY).
+	// Built with strconv: fmt.Sprintf was most of an amount's encoding.
+	var d, p [24]byte
+	digits := p[:0]
+	for range cur.Decimals + 1 - len(strconv.AppendUint(d[:0], u, 10)) {
+		digits = append(digits, '0')
 	}
-	return sign + s[:len(s)-cur.Decimals] + "." + s[len(s)-cur.Decimals:]
+	digits = strconv.AppendUint(digits, u, 10)
+	whole := len(digits) - cur.Decimals
+	var buf [48]byte
+	out := append(append(buf[:0], sign...), digits[:whole]...)
+	if cur.Decimals > 0 {
+		out = append(append(out, '.'), digits[whole:]...)
+	}
+	return string(out)
 }
 
 // FormatUSD is Format in US dollars.
@@ -358,6 +369,35 @@ func plainStringLen(b []byte) int {
 	return -1
 }
 
+// canonicalMinor returns the minor units s stands for when s is exactly
+// what Format writes for them (zero included) and they are at most
+// MaxAmountMinor; ok is false for anything else, which ParseMinor and
+// Format then tell apart. It reads the amounts of every stored event
+// without the big.Int and the two Formats of that check.
+func canonicalMinor(s string, cur Currency) (minor int64, ok bool) {
+	whole, frac := s, ""
+	if cur.Decimals > 0 {
+		dot := len(s) - cur.Decimals - 1
+		if dot < 1 || s[dot] != '.' {
+			return 0, false
+		}
+		whole, frac = s[:dot], s[dot+1:]
+	}
+	if whole == "" || (whole[0] == '0' && len(whole) > 1) || len(whole)+len(frac) > maxMinorDigits {
+		return 0, false
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			minor = minor*10 + int64(c-'0')
+		}
+	}
+	return minor, minor <= MaxAmountMinor
+}
+
 // UnmarshalJSON reads an amount written by MarshalJSON. It accepts zero and
 // refuses anything MarshalJSON would not have written.
 func (a *Amount) UnmarshalJSON(b []byte) error {
@@ -375,15 +415,17 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	s, neg := strings.CutPrefix(j.Amount, "-")
-	var minor int64
-	if s != Format(0, c) {
-		minor, err = ParseMinor(s, c)
-		if err != nil {
-			return fmt.Errorf("amount %q: %w", j.Amount, err)
+	minor, ok := canonicalMinor(s, c)
+	if !ok { // not in the form Format writes, or too large: say which
+		if s != Format(0, c) {
+			minor, err = ParseMinor(s, c)
+			if err != nil {
+				return fmt.Errorf("amount %q: %w", j.Amount, err)
+			}
 		}
-	}
-	if Format(minor, c) != s {
-		return fmt.Errorf("amount %q: not in canonical form %q", j.Amount, Format(minor, c))
+		if Format(minor, c) != s {
+			return fmt.Errorf("amount %q: not in canonical form %q", j.Amount, Format(minor, c))
+		}
 	}
 	if neg {
 		if minor == 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -614,5 +616,82 @@ func TestMulDivRound(t *testing.T) {
 		if got := MulDivRound(c.a, c.b, c.c); got != c.want {
 			t.Errorf("MulDivRound(%d, %d, %d) = %d, want %d", c.a, c.b, c.c, got, c.want)
 		}
+	}
+}
+
+// formatSprintf is Format as it was written before strconv: the reference.
+func formatSprintf(minor int64, cur Currency) string {
+	sign := ""
+	u := uint64(minor)
+	if minor < 0 {
+		sign = "-"
+		u = uint64(-minor)
+	}
+	s := fmt.Sprintf("%0*d", cur.Decimals+1, u)
+	if cur.Decimals == 0 {
+		return sign + s
+	}
+	return sign + s[:len(s)-cur.Decimals] + "." + s[len(s)-cur.Decimals:]
+}
+
+// TestFormatIsSprintf: Format writes what fmt.Sprintf wrote, for every
+// int64 and every number of decimals a currency has.
+func TestFormatIsSprintf(t *testing.T) {
+	for _, minor := range []int64{0, 1, -1, 9, 10, 99, 100, 101, MaxAmountMinor, -MaxAmountMinor, math.MaxInt64, math.MinInt64} {
+		for _, c := range []Currency{usd, jpy, kwd} {
+			if got, want := Format(minor, c), formatSprintf(minor, c); got != want {
+				t.Errorf("Format(%d, %s) = %q, want %q", minor, c.Code, got, want)
+			}
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		minor := rapid.Int64().Draw(t, "minor")
+		c := rapid.SampledFrom([]Currency{usd, jpy, kwd}).Draw(t, "currency")
+		if got, want := Format(minor, c), formatSprintf(minor, c); got != want {
+			t.Fatalf("Format(%d, %s) = %q, want %q", minor, c.Code, got, want)
+		}
+	})
+}
+
+// TestCanonicalMinor: what canonicalMinor reads is exactly what Format
+// writes for an amount of at most MaxAmountMinor, zero included, and the
+// slow path (ParseMinor) reads it the same; every such amount Format
+// writes, it reads.
+func TestCanonicalMinor(t *testing.T) {
+	curs := []Currency{usd, jpy, kwd}
+	read := 0
+	rapid.Check(t, func(t *rapid.T) {
+		c := rapid.SampledFrom(curs).Draw(t, "currency")
+		s := rapid.StringOfN(rapid.SampledFrom([]rune("0123456789.-+e ")), 0, 20, -1).Draw(t, "s")
+		digits := rapid.StringOfN(rapid.RuneFrom([]rune("0123456789")), 0, 18, -1)
+		switch rapid.IntRange(0, 2).Draw(t, "shape") {
+		case 1: // what Format writes
+			s = Format(rapid.Int64Range(0, MaxAmountMinor+5).Draw(t, "minor"), c)
+		case 2: // digits, a dot, digits: leading zeros, the dot anywhere
+			s = digits.Draw(t, "whole") + rapid.SampledFrom([]string{".", ""}).Draw(t, "dot") + digits.Draw(t, "frac")
+		}
+		minor, ok := canonicalMinor(s, c)
+		if !ok {
+			if n, err := ParseMinor(s, c); err == nil && n <= MaxAmountMinor && Format(n, c) == s {
+				t.Fatalf("canonicalMinor(%q, %s) refused what Format writes for %d", s, c.Code, n)
+			}
+			if s == Format(0, c) {
+				t.Fatalf("canonicalMinor(%q, %s) refused zero", s, c.Code)
+			}
+			return
+		}
+		read++
+		if Format(minor, c) != s || minor > MaxAmountMinor || minor < 0 {
+			t.Fatalf("canonicalMinor(%q, %s) = %d, which Format writes %q", s, c.Code, minor, Format(minor, c))
+		}
+		if n, err := ParseMinor(s, c); minor != 0 && (err != nil || n != minor) {
+			t.Fatalf("canonicalMinor(%q, %s) = %d; ParseMinor: %d, %v", s, c.Code, minor, n, err)
+		}
+	})
+	if read == 0 {
+		t.Error("canonicalMinor read none of the inputs")
+	}
+	if _, ok := canonicalMinor(Format(MaxAmountMinor+1, usd), usd); ok {
+		t.Error("canonicalMinor read an amount over MaxAmountMinor")
 	}
 }
