@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"runtime/debug"
 	"runtime/metrics"
 )
@@ -22,10 +21,9 @@ import (
 // collection, what is live is more than foldLimitShare of the limit (a
 // larger state than a million events make: ledgerbench's log of 1,000,000
 // ends its fold at about 240 MB live, 85 % of that; or an operator's lower
-// limit),
-// the fold falls back to GOGC 50 and the process's own limit, as before:
-// the peak then grows with the state, half of it over it, and never
-// thrashes.
+// limit), the fold falls back to GOGC 50 and the process's own limit, as
+// before: the peak then grows with the state, half of it over it, and
+// never thrashes.
 
 const (
 	foldGOGC        = 400
@@ -93,6 +91,3 @@ func (g *foldGC) end() {
 	debug.SetGCPercent(g.process)
 	debug.SetMemoryLimit(g.processLimit)
 }
-
-// noMemoryLimit is the runtime's memory limit when none is set.
-const noMemoryLimit = math.MaxInt64

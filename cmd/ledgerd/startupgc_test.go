@@ -1,9 +1,13 @@
 package main
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 )
+
+// noMemoryLimit is the runtime's memory limit when none is set.
+const noMemoryLimit = math.MaxInt64
 
 // TestFoldGCSettings: the fold runs at GOGC 400 under the memory limit
 // (or the operator's lower one); an operator's GOGC of 50 or less, or off,
