@@ -16,19 +16,19 @@ func TestFoldGCSettings(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(noMemoryLimit))
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	for _, c := range []struct {
-		gogc              int
-		limit             int64
-		wantGC            int
-		wantLimit         int64
-		adapts, fallsBack bool
+		gogc      int
+		limit     int64
+		wantGC    int
+		wantLimit int64
+		adapts    bool
 	}{
-		{100, noMemoryLimit, foldGOGC, foldMemoryLimit, true, false},
-		{51, noMemoryLimit, foldGOGC, foldMemoryLimit, true, false},
-		{100, 300 << 20, foldGOGC, 300 << 20, true, false},
-		{100, 1 << 40, foldGOGC, foldMemoryLimit, true, false},
-		{50, noMemoryLimit, 50, noMemoryLimit, false, false},
-		{20, 300 << 20, 20, 300 << 20, false, false},
-		{-1, noMemoryLimit, -1, noMemoryLimit, false, false},
+		{100, noMemoryLimit, foldGOGC, foldMemoryLimit, true},
+		{51, noMemoryLimit, foldGOGC, foldMemoryLimit, true},
+		{100, 300 << 20, foldGOGC, 300 << 20, true},
+		{100, 1 << 40, foldGOGC, foldMemoryLimit, true},
+		{50, noMemoryLimit, 50, noMemoryLimit, false},
+		{20, 300 << 20, 20, 300 << 20, false},
+		{-1, noMemoryLimit, -1, noMemoryLimit, false},
 	} {
 		debug.SetGCPercent(c.gogc)
 		debug.SetMemoryLimit(c.limit)

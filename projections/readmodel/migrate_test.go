@@ -67,6 +67,20 @@ func TestMigrateFromVersion1(t *testing.T) {
 }
 
 // catchUp applies the events of the log past s's checkpoint, in batches:
+
+// scenarioEvents writes ledgertest.Scenario through a writer on a new log
+// and returns the log and its events.
+func scenarioEvents(t *testing.T) (*eventlog.Log, []events.Event) {
+	t.Helper()
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	var evs []events.Event
+	if err := log.ReadAll(t.Context(), 0, func(e events.Event) error { evs = append(evs, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return log, evs
+}
+
 // the projector loop without the projector, which imports this package.
 func catchUp(t *testing.T, log *eventlog.Log, s *Store) error {
 	cp, err := s.Checkpoint(t.Context())

@@ -267,12 +267,7 @@ func TestDeferForReplay(t *testing.T) {
 // refuse every later batch and MakeTotals, rather than write wrong totals.
 func TestDeferredFailedBatch(t *testing.T) {
 	defer seqtotals.SetEvery(2)()
-	_, log := testnats.Log(t)
-	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
-	var evs []events.Event
-	if err := log.ReadAll(t.Context(), 0, func(e events.Event) error { evs = append(evs, e); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	log, evs := scenarioEvents(t)
 	if len(evs) < 4 {
 		t.Fatalf("%d events: the scenario checks nothing", len(evs))
 	}
