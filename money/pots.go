@@ -8,22 +8,31 @@ type Share struct {
 	Amount int64
 }
 
-// PotWeights returns what the balance of pot is shared by: each owner's
-// weight in the pot (weights maps pot → owner → weight; a weight of zero or
-// less counts as none), or, when no owner has a positive weight in it,
-// each owner's positive weights summed over all the pots. It is empty when
-// no owner has a positive weight anywhere: that money is no owner's to
-// claim. The domain weighs by the donors' net money put into each pot
-// (domain.Term.DonorNet), and so do the reports.
-func PotWeights(pot string, weights map[string]map[string]int64) map[string]int64 {
+// PotWeights returns what the balance of pot is shared by (weights and
+// paidIn map pot → owner → amount; an amount of zero or less counts as
+// none), the first of these that is not empty:
+//  1. each owner's weight in the pot;
+//  2. each owner's paidIn in the pot: money the pot got back after its
+//     weights were spent (a close carried it out, then an allocation
+//     approval was reversed) is the money of those who paid for it;
+//  3. each owner's weights summed over all the pots.
+//
+// It is empty when no owner has a positive amount in any of them: that
+// money is no owner's to claim. The domain weighs by the donors' net money
+// put into each pot since a close last carried it out (domain.Term.DonorNet)
+// and paidIn is that net over the whole term (domain.Term.TermNet); so do
+// the reports.
+func PotWeights(pot string, weights, paidIn map[string]map[string]int64) map[string]int64 {
 	out := map[string]int64{}
-	for owner, w := range weights[pot] {
-		if w > 0 {
-			out[owner] = w
+	for _, m := range []map[string]int64{weights[pot], paidIn[pot]} {
+		for owner, w := range m {
+			if w > 0 {
+				out[owner] = w
+			}
 		}
-	}
-	if len(out) > 0 {
-		return out
+		if len(out) > 0 {
+			return out
+		}
 	}
 	for _, m := range weights {
 		for owner, w := range m {

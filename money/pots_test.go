@@ -6,8 +6,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestPotWeights walks the two cases of the rule: a pot's own positive
-// weights, else every owner's positive weights in all the pots.
+// TestPotWeights walks the three cases of the rule: a pot's own positive
+// weights, else its owners' positive money paid in, else every owner's
+// positive weights in all the pots.
 func TestPotWeights(t *testing.T) {
 	weights := map[string]map[string]int64{
 		"":             {"a": 300, "b": -50, "c": 0},
@@ -15,23 +16,35 @@ func TestPotWeights(t *testing.T) {
 		"cluster:C":    {"a": -5, "b": 0},
 		"cluster:none": {},
 	}
+	paidIn := map[string]map[string]int64{
+		"":          {"a": 900, "b": 70},
+		"line:L1":   {"c": 40},
+		"cluster:C": {"a": 10, "c": -3},
+		"line:L2":   {"b": 0},
+	}
 	for _, tc := range []struct {
 		pot  string
 		want map[string]int64
 	}{
+		// The pot's own weights, whatever was paid in.
 		{"", map[string]int64{"a": 300}},
 		{"line:L1", map[string]int64{"b": 200}},
-		// No positive weight in the pot: every owner's positive weights.
-		{"cluster:C", map[string]int64{"a": 300, "b": 200}},
+		// No positive weight in the pot: who paid into it.
+		{"cluster:C", map[string]int64{"a": 10}},
+		// Neither: every owner's positive weights.
 		{"cluster:none", map[string]int64{"a": 300, "b": 200}},
+		{"line:L2", map[string]int64{"a": 300, "b": 200}},
 		{"line:unknown", map[string]int64{"a": 300, "b": 200}},
 	} {
-		if got := PotWeights(tc.pot, weights); !cmp.Equal(got, tc.want) {
+		if got := PotWeights(tc.pot, weights, paidIn); !cmp.Equal(got, tc.want) {
 			t.Errorf("PotWeights(%q) = %v, want %v", tc.pot, got, tc.want)
 		}
 	}
-	if got := PotWeights("", map[string]map[string]int64{"": {"a": -1}}); len(got) != 0 {
+	if got := PotWeights("", map[string]map[string]int64{"": {"a": -1}}, map[string]map[string]int64{"": {"a": -2}}); len(got) != 0 {
 		t.Errorf("PotWeights with no positive weight = %v, want none", got)
+	}
+	if got := PotWeights("", nil, nil); len(got) != 0 {
+		t.Errorf("PotWeights of nothing = %v, want none", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 	"pgregory.net/rapid"
 
@@ -360,5 +361,70 @@ func TestBackDatedRefund(t *testing.T) {
 	}
 	if sm.Received.TotalUSD != "20000.00" || sm.Refunds.TotalUSD != "10.00" {
 		t.Errorf("statement as of %s: received %s, refunded %s; want 20000.00 and 10.00", q.AsOf, sm.Received.TotalUSD, sm.Refunds.TotalUSD)
+	}
+}
+
+// TestMoneyBackAfterACloseIsItsPayers: an allocation approved from two pots
+// is reversed after the close carried the unearmarked pot out. The money
+// that comes back to that pot is the money of the donor who paid it in
+// (money.PotWeights' second case), not of whoever holds weights in another
+// pot: before, the domain gave osaka, whose only weight was in the line's
+// pot, hamburg's 10,200.00, and the attribution refused the term
+// (not_attributable) since osaka had never put money into the pool.
+func TestMoneyBackAfterACloseIsItsPayers(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.OpenTerm(t, w)
+	const line, next = "MDFM-1.1", "2022-2023"
+	ledgertest.MustSubmit(t, w, "line", "ana", &domain.AddBudgetLine{ID: line, TermID: ledgertest.Term, Title: "Training modules", Amount: ledgertest.USD("200000.00")})
+	ledgertest.MustSubmit(t, w, "pledge", "olu", &domain.RecordPledge{ID: "pl-osaka", DonorID: "osaka", TermID: ledgertest.Term, Amount: ledgertest.USD("20000.00"),
+		Earmark: &domain.EarmarkInput{LineID: line}, SignedOn: "2020-02-01", DueOn: "2020-12-31"})
+	// hamburg: 55,000.00 less 550.00 of fees, unearmarked; osaka:
+	// 20,000.00 less 200.00, earmarked for the line.
+	ledgertest.MustSubmit(t, w, "eur", "olu", &domain.RecordContribution{ID: "c-eur", DonorID: "hamburg", TermID: ledgertest.Term,
+		Amount: ledgertest.Money("50000.00", "EUR"), USDRate: "1.1", ReceivedOn: "2020-03-15"})
+	ledgertest.MustSubmit(t, w, "usd", "olu", &domain.RecordContribution{ID: "c-usd", DonorID: "osaka", TermID: ledgertest.Term, PledgeID: "pl-osaka",
+		Amount: ledgertest.USD("20000.00"), ReceivedOn: "2020-06-01"})
+	// 30,000.00 for the line: osaka's 19,800.00, then 10,200.00 of the pool.
+	ledgertest.MustSubmit(t, w, "propose", "olu", &domain.ProposeAllocation{ID: "al-1", LineID: line, Amount: ledgertest.USD("30000.00"), ProposedOn: "2020-07-01"})
+	approve := ledgertest.MustSubmit(t, w, "approve", "ana", &domain.ApproveAllocation{ID: "al-1", ApprovedOn: "2020-07-02"})
+	ledgertest.MustSubmit(t, w, "next", "ana", &domain.OpenTerm{ID: next, StartsOn: "2022-01-01", EndsOn: "2023-12-31", Target: ledgertest.USD("1000000.00"), FeeRate: "0.01"})
+	ledgertest.MustSubmit(t, w, "close", "ana", &domain.CloseTerm{ID: ledgertest.Term, ClosedOn: "2021-12-31",
+		Disposition: domain.DispositionInput{Kind: domain.DispositionCarryOver, ToTermID: next}})
+	if _, err := trySubmit(t, w, "reverse", "ana", domain.RoleApprover, &domain.ReverseEvent{ID: "rv-1", EventID: approve.Events[0].ID, Reason: "approved by mistake"}); err != nil {
+		t.Fatalf("reversal of the approval after the close: %v", err)
+	}
+	w.Close()
+
+	// The domain: the pool's 10,200.00 are hamburg's.
+	st := domain.NewState("mdfm")
+	for _, e := range readLog(t, log) {
+		if err := domain.Apply(st, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	term := st.Terms[ledgertest.Term]
+	if got, want := term.PotShares(""), []events.Share{{DonorID: "hamburg", Amount: money.USDAmount(1020000)}}; !cmp.Equal(got, want) {
+		t.Errorf("the pool's shares after the reversal: %v, want %v", got, want)
+	}
+	if got, want := term.PotShares("line:"+line), []events.Share{{DonorID: "osaka", Amount: money.USDAmount(1980000)}}; !cmp.Equal(got, want) {
+		t.Errorf("the line's shares after the reversal: %v, want %v", got, want)
+	}
+
+	// The reports: the same shares, and the term attributed.
+	s := openStore(t, "back.db")
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
+		t.Fatal(err)
+	}
+	at, err := donors.Attribute(t.Context(), s, donors.AttributionQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: "9999-12-31"})
+	if err != nil {
+		t.Fatalf("attribution after the reversal: %v", err)
+	}
+	unallocated := map[string]string{}
+	for _, d := range at.Donors {
+		unallocated[d.DonorID] = d.Unallocated
+	}
+	if want := map[string]string{"hamburg": "10200.00", "osaka": "19800.00"}; !cmp.Equal(unallocated, want) {
+		t.Errorf("unallocated by donor after the reversal: %v, want %v", unallocated, want)
 	}
 }

@@ -101,16 +101,22 @@ func (s *State) cloneBalances() *State {
 func cloneTerms(m map[string]*Term) map[string]*Term {
 	return cloneMap(m, func(v Term) Term {
 		v.Earmarked = maps.Clone(v.Earmarked)
-		if v.DonorNet != nil {
-			dn := make(map[string]map[string]int64, len(v.DonorNet))
-			for k, m := range v.DonorNet {
-				dn[k] = maps.Clone(m)
-			}
-			v.DonorNet = dn
-		}
+		v.DonorNet = clonePotNets(v.DonorNet)
+		v.TermNet = clonePotNets(v.TermNet)
 		v.KeptAtClose = slices.Clone(v.KeptAtClose)
 		return v
 	})
+}
+
+func clonePotNets(m map[string]map[string]int64) map[string]map[string]int64 {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]map[string]int64, len(m))
+	for k, v := range m {
+		c[k] = maps.Clone(v)
+	}
+	return c
 }
 
 func cloneClusters(m map[string]*Cluster) map[string]*Cluster {

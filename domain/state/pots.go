@@ -28,20 +28,23 @@ func (t *Term) PotKeys() []string {
 // whose money it is: pro rata to their net money put into the pot
 // (DonorNet, a negative net counting as zero), by money.SharePot with the
 // largest remainder, donors in id order; the shares sum exactly to the
-// pot's balance. The weights are money.PotWeights of DonorNet.
+// pot's balance. The weights are money.PotWeights of DonorNet and TermNet.
 //
-// A pot whose donors' nets are all zero or negative (the unearmarked pot
-// when it holds only interest, or once the donors were refunded all their
-// share) is split pro rata to the donors' net money put into all the pots
-// of the term. If no donor has put net money into the term, PotShares
-// returns nil: that money is no donor's to claim.
+// A pot whose donors' nets are all zero or negative is split pro rata to
+// the donors' net money in the pot over the whole term (TermNet) when a
+// close carried the pot out and an allocation approval reversed since gave
+// it money back; else (the unearmarked pot when it holds only interest, or
+// once the donors were refunded all their share) pro rata to the donors'
+// net money put into all the pots of the term. If no donor has put net
+// money into the term, PotShares returns nil: that money is no donor's to
+// claim.
 func (t *Term) PotShares(key string) []events.Share {
 	bal := t.Pot(key)
 	if bal <= 0 {
 		return nil
 	}
 	var out []events.Share
-	for _, sh := range money.SharePot(bal, money.PotWeights(key, t.DonorNet)) {
+	for _, sh := range money.SharePot(bal, money.PotWeights(key, t.DonorNet, t.TermNet)) {
 		if sh.Amount != 0 {
 			out = append(out, events.Share{DonorID: sh.Owner, Amount: money.USDAmount(sh.Amount)})
 		}

@@ -60,6 +60,13 @@ type Term struct {
 	// weighs the donors' shares of the pot (see Attributable). No zero
 	// entries and no empty inner maps.
 	DonorNet map[string]map[string]int64
+	// TermNet is DonorNet over the whole term: the same sums, except that a
+	// carry-over takes out of it each donor's share of what it carried
+	// instead of clearing the pot. Once a close carried a pot out, it is
+	// what each donor's money is still in the pot's allocations, so money
+	// the pot gets back since (an approval reversed) is shared by it
+	// (money.PotWeights). No zero entries and no empty inner maps.
+	TermNet map[string]map[string]int64
 	// Closed is set by term_closed. DispositionKind and CarriedTo say what
 	// the close did with the unallocated balance, DisposedAtClose how much
 	// it was, and KeptAtClose which allocations kept what unspent money.
@@ -109,11 +116,22 @@ func (t *Term) addPot(key string, x int64) {
 	t.Unallocated += x
 }
 
+// addNet adds x to donor's net money in pot key: DonorNet and TermNet.
 func (t *Term) addNet(key, donor string, x int64) {
-	m := t.DonorNet[key]
+	t.DonorNet = addPotNet(t.DonorNet, key, donor, x)
+	t.TermNet = addPotNet(t.TermNet, key, donor, x)
+}
+
+// addPotNet adds x to nets[key][donor], keeping no zero entries and no
+// empty inner maps, and returns nets (made when nil).
+func addPotNet(nets map[string]map[string]int64, key, donor string, x int64) map[string]map[string]int64 {
+	if nets == nil {
+		nets = map[string]map[string]int64{}
+	}
+	m := nets[key]
 	if m == nil {
 		m = map[string]int64{}
-		t.DonorNet[key] = m
+		nets[key] = m
 	}
 	if v := m[donor] + x; v == 0 {
 		delete(m, donor)
@@ -121,8 +139,9 @@ func (t *Term) addNet(key, donor string, x int64) {
 		m[donor] = v
 	}
 	if len(m) == 0 {
-		delete(t.DonorNet, key)
+		delete(nets, key)
 	}
+	return nets
 }
 
 // Donor is a registered donor: its fields as registered, and its

@@ -20,8 +20,13 @@ func applyCarryOver(s *State, p *events.BalanceCarriedOver, rec *EventRecord, _ 
 	x := p.Amount.Minor
 	from.addPot(p.Earmark, -x)
 	from.CarriedOut += x
-	// The whole pot moves: the old term's weights of it are spent.
+	// The whole pot moves: the old term's weights of it are spent, and
+	// what the donors' money is still in its allocations is what they put
+	// in less their shares carried out.
 	delete(from.DonorNet, p.Earmark)
+	for _, sh := range p.Shares {
+		from.TermNet = addPotNet(from.TermNet, p.Earmark, sh.DonorID, -sh.Amount.Minor)
+	}
 	to.addPot(p.ToEarmark, x)
 	to.CarriedIn += x
 	for _, sh := range p.Shares {

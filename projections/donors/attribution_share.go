@@ -34,13 +34,23 @@ func (at *attribution) checkRefundsPaidIn() error {
 // then spreads what their money gave the allocations over the allocations
 // and their expenditures.
 func (at *attribution) share(pots potFlows) error {
-	byPot := map[string]map[string]int64{} // pot → donor → weight
+	byPot := map[string]map[string]int64{}  // pot → donor → weight
+	paidIn := map[string]map[string]int64{} // pot → donor → net money in it
 	for id, p := range at.parts {
 		for k, w := range p.weight {
 			if byPot[k] == nil {
 				byPot[k] = map[string]int64{}
 			}
 			byPot[k][id] = w
+		}
+		for k, x := range p.net {
+			if id == unattributed {
+				continue
+			}
+			if paidIn[k] == nil {
+				paidIn[k] = map[string]int64{}
+			}
+			paidIn[k][id] = x
 		}
 	}
 	keys := make([]string, 0, len(pots.keys))
@@ -50,7 +60,7 @@ func (at *attribution) share(pots potFlows) error {
 	sort.Strings(keys)
 	outs := map[string]map[string]int64{} // pot → participant → what its draws took
 	for _, k := range keys {
-		o, err := at.sharePot(k, pots.interest[k], pots.draws[k], byPot)
+		o, err := at.sharePot(k, pots.interest[k], pots.draws[k], money.PotWeights(k, byPot, paidIn))
 		if err != nil {
 			return err
 		}
@@ -63,9 +73,8 @@ func (at *attribution) share(pots potFlows) error {
 // (unallocated), its interest, and what the pot's allocations took of its
 // money (returned, by participant). The donors' shares of what the pot
 // holds are money.SharePot's, by the weights the domain shares it by
-// (money.PotWeights).
-func (at *attribution) sharePot(k string, interest, drawn int64, byPot map[string]map[string]int64) (map[string]int64, error) {
-	weights := at.potWeights(k, byPot)
+// (money.PotWeights of the donors' weights and net money in the pots).
+func (at *attribution) sharePot(k string, interest, drawn int64, weights map[string]int64) (map[string]int64, error) {
 	balance := interest - drawn
 	for _, p := range at.parts {
 		balance += p.net[k]
@@ -92,28 +101,6 @@ func (at *attribution) sharePot(k string, interest, drawn int64, byPot map[strin
 		return nil, fmt.Errorf("attribution: %w: pot %q has interest %d and draws %d", projections.ErrInconsistent, k, inflow, drawn)
 	}
 	return at.settlePot(k, ids, weights, share, inflow, drawn)
-}
-
-// potWeights returns what pot k is shared by: money.PotWeights of the
-// donors' weights, else the money of those who put it in. Money a pot gets
-// back after a close carried it out (an approval reversed since) has no
-// weights in the domain, which lets no donor claim it: here it is still
-// the money of those who put it in.
-func (at *attribution) potWeights(k string, byPot map[string]map[string]int64) map[string]int64 {
-	weights := money.PotWeights(k, byPot)
-	for _, all := range []bool{false, true} {
-		if len(weights) != 0 {
-			break
-		}
-		for id, p := range at.parts {
-			for pot, x := range p.net {
-				if id != unattributed && x > 0 && (all || pot == k) {
-					weights[id] += x
-				}
-			}
-		}
-	}
-	return weights
 }
 
 // claimInflow returns what the donors of pot k share like interest: its
