@@ -1,9 +1,12 @@
 package ledger
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -175,5 +178,121 @@ func TestStartUpLogTampered(t *testing.T) {
 	_, bulk := Open(ctx, log, "mdfm", Options{Now: overflowNow, StartUpLog: log.BulkReads()})
 	if !errors.Is(bulk, events.ErrTampered) || fmt.Sprint(bulk) != fmt.Sprint(direct) {
 		t.Errorf("start-up through bulk reads over an altered event: %v; by direct gets: %v", bulk, direct)
+	}
+}
+
+// TestStartUpDecodesWhileItFolds: start-up reads, decodes and folds on
+// three goroutines (catchUp). Over 801 events (batches of decodeBatch, and
+// one left over) it ends with the state of a fold one event at a time. An
+// event whose payload does not decode, or that does not follow the one
+// before it, followed by more sound events than the reading runs ahead,
+// stops the start-up with that event's error, not with the reading's
+// cancellation, and leaves none of catchUp's goroutines running.
+func TestStartUpDecodesWhileItFolds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// spoil changes the first appended event, sealed after it.
+		spoil func(e *events.Event)
+		want  func(e events.Event) string
+	}{
+		{"undecodable payload", func(e *events.Event) { e.Data = []byte(`{"no_such_field":1}`) },
+			func(e events.Event) string {
+				return fmt.Sprintf("decode %s data of fund mdfm fund_seq %d", e.Type, e.FundSeq)
+			}},
+		{"broken chain", func(e *events.Event) { e.FundSeq++ },
+			func(e events.Event) string {
+				return fmt.Sprintf("fund mdfm fund_seq %d follows fund_seq %d", e.FundSeq, e.FundSeq-2)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log, last := startUpLog(t)
+			bad := last
+			bad.ID, bad.FundSeq = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", last.FundSeq+1
+			tc.spoil(&bad)
+			if err := bad.Seal(last.Hash); err != nil {
+				t.Fatal(err)
+			}
+			// More sound events than the reading goroutine runs ahead of
+			// the fold (two channels of 4 batches): it is still reading
+			// when the fold stops.
+			forged := []events.Event{bad}
+			for i := range 12 * decodeBatch {
+				e, prev := last, forged[len(forged)-1]
+				e.ID, e.FundSeq = fmt.Sprintf("0190a1b2-c3d4-7e5f-8a9b-%012d", i), prev.FundSeq+1
+				if err := e.Seal(prev.Hash); err != nil {
+					t.Fatal(err)
+				}
+				forged = append(forged, e)
+			}
+			publishAll(t, log, forged)
+			want := tc.want(bad)
+			for _, startUp := range []Log{nil, log.BulkReads()} {
+				_, err := Open(t.Context(), log, "mdfm", Options{Now: overflowNow, StartUpLog: startUp})
+				if err == nil || !strings.Contains(err.Error(), want) || errors.Is(err, context.Canceled) {
+					t.Errorf("start-up (bulk reads %v): %v, want an error saying %q", startUp != nil, err, want)
+				}
+				buf := make([]byte, 1<<20)
+				if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "ledger.(*Writer).readEvents") || strings.Contains(stacks, "ledger.decodePayloads") {
+					t.Errorf("start-up (bulk reads %v) returned with its reading goroutines still running", startUp != nil)
+				}
+			}
+		})
+	}
+}
+
+// startUpLog returns a log of 801 events, checked to start up to the state
+// of a fold one event at a time, and its last event.
+func startUpLog(t *testing.T) (*eventlog.Log, events.Event) {
+	t.Helper()
+	ctx := t.Context()
+	log := fundWithDonor(t)
+	w, err := Open(ctx, log, "mdfm", Options{Now: overflowNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := w.Submit(ctx, request(w, fmt.Sprintf("big-%d", i), bigBatch(fmt.Sprintf("r%d", i), "osaka"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	one := domain.NewState("mdfm")
+	var last events.Event
+	if err := log.ReadAll(ctx, 0, func(e events.Event) error { last = e; return domain.Apply(one, e) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := one.FundSeq; n < 3*decodeBatch || n%decodeBatch == 0 {
+		t.Fatalf("the log holds %d events: want several batches of %d and one part-filled", n, decodeBatch)
+	}
+	for _, startUp := range []Log{nil, log.BulkReads()} {
+		w, err := Open(ctx, log, "mdfm", Options{Now: overflowNow, StartUpLog: startUp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(one, w.state); diff != "" {
+			t.Errorf("state after start-up (bulk reads %v) differs from a fold one event at a time (-want +got):\n%s", startUp != nil, diff)
+		}
+		w.Close()
+	}
+	return log, last
+}
+
+// publishAll appends evs to the log as they are, unchecked.
+func publishAll(t *testing.T, log *eventlog.Log, evs []events.Event) {
+	t.Helper()
+	js := log.JetStreamForTests()
+	for _, e := range evs {
+		b, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.PublishAsync(eventlog.Subject("mdfm", e.Type), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-t.Context().Done():
+		t.Fatal(t.Context().Err())
 	}
 }

@@ -276,16 +276,37 @@ func NewState(fund string) *State {
 // (an unknown id, a fund_seq out of order) is an error: the log is corrupt or
 // was written by another program.
 func Apply(s *State, e events.Event) error {
+	if err := checkNext(s, e); err != nil {
+		return err
+	}
+	p, err := e.Payload()
+	if err != nil {
+		return err
+	}
+	return applyNext(s, e, p)
+}
+
+// ApplyDecoded is Apply of an event whose payload p was decoded already
+// (e.Payload), by a reader that decodes while the state folds.
+func ApplyDecoded(s *State, e events.Event, p events.Payload) error {
+	if err := checkNext(s, e); err != nil {
+		return err
+	}
+	return applyNext(s, e, p)
+}
+
+// checkNext refuses an event that is not the state's next one.
+func checkNext(s *State, e events.Event) error {
 	if e.Fund != s.Fund || e.FundSeq != s.FundSeq+1 {
 		return fmt.Errorf("apply event %s: fund %s fund_seq %d after fund %s fund_seq %d", e.ID, e.Fund, e.FundSeq, s.Fund, s.FundSeq)
 	}
 	if _, dup := s.SeqOf(e.ID); dup || e.ID == "" {
 		return fmt.Errorf("apply event of fund %s fund_seq %d: event id %q is empty or used before", e.Fund, e.FundSeq, e.ID)
 	}
-	p, err := e.Payload()
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+func applyNext(s *State, e events.Event, p events.Payload) error {
 	if err := s.apply(p, e); err != nil {
 		return fmt.Errorf("apply %s of fund %s fund_seq %d: %w", e.Type, e.Fund, e.FundSeq, err)
 	}
