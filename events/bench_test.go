@@ -3,6 +3,8 @@ package events
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/money"
 )
 
 func benchEvent() Event {
@@ -52,4 +54,38 @@ func BenchmarkCanonical(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPayloadReceipt decodes a receipt's payload as the log stores it
+// (the plain path, TestPlainPayloadsAreTheDecoders); ...Decoder is the
+// json.Decoder it replaces.
+func BenchmarkPayloadReceipt(b *testing.B) {
+	e := receiptEventForBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Payload(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPayloadReceiptDecoder(b *testing.B) {
+	e := receiptEventForBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.payloadFresh(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func receiptEventForBench(b *testing.B) Event {
+	settled := money.USDAmount(1_234_56)
+	e, err := New("2021-01-15", &ContributionReceived{ContributionID: "r-000123", DonorID: "osaka", TermID: "2020-2021", PledgeID: "pl-osaka",
+		Amount: money.Amount{Minor: 1_234_56, Currency: "USD"}, USDRate: "1", USDAmount: money.USDAmount(1_234_56), ReceivedOn: "2021-01-15",
+		BankRef: "HH-1", PledgeSettledUSD: &settled})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
 }

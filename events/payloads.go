@@ -47,6 +47,9 @@ func (e Event) Payload() (Payload, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pd, ok := p.(plainDecoder); ok && pd.decodePlain(e.Data) {
+		return p, nil
+	}
 	d := payloadDecoders.Get().(*payloadDecoder)
 	d.r.Reset(e.Data)
 	if err := d.dec.Decode(p); err != nil {
