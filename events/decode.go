@@ -88,10 +88,24 @@ func (s *canonScanner) canonicalUint() (uint64, bool) {
 
 // hashOf is the hash of an event whose bytes, beside prev_hash, are parts.
 func hashOf(prevHash string, parts [2][]byte) string {
+	sum := hashSum(prevHash, parts)
+	return hex.EncodeToString(sum[:])
+}
+
+// hashIs reports whether hashOf(prevHash, parts) is want, without the
+// string: it was a tenth of what reading a long log allocated.
+func hashIs(want, prevHash string, parts [2][]byte) bool {
+	sum := hashSum(prevHash, parts)
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:]) == want
+}
+
+func hashSum(prevHash string, parts [2][]byte) (sum [sha256.Size]byte) {
 	h := sha256.New()
 	h.Write([]byte(prevHash))
 	h.Write(parts[0])
 	h.Write(parts[1])
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	h.Sum(sum[:0])
+	return sum
 }

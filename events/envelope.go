@@ -268,8 +268,8 @@ var ErrTampered = errors.New("event altered")
 // (see Chain).
 func Decode(b []byte) (Event, error) {
 	if e, unhashed, ok := decodeCanonical(b); ok {
-		if h := hashOf(e.PrevHash, unhashed); h != e.Hash {
-			return e, hashMismatch(e, h)
+		if !hashIs(e.Hash, e.PrevHash, unhashed) {
+			return e, hashMismatch(e, hashOf(e.PrevHash, unhashed))
 		}
 		return e, nil
 	}

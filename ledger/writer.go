@@ -860,6 +860,8 @@ func (w *Writer) catchUp(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	read, decoded := make(chan []decodedEvent, 4), make(chan []decodedEvent, 4)
+	// Batches the fold is done with go back to the reader.
+	free := make(chan []decodedEvent, 10)
 	var (
 		readErr, decodeErr error
 		wg                 sync.WaitGroup
@@ -867,7 +869,7 @@ func (w *Writer) catchUp(ctx context.Context) error {
 	after := w.lastSeq
 	wg.Go(func() {
 		defer close(read)
-		readErr = w.readEvents(ctx, after, read)
+		readErr = w.readEvents(ctx, after, free, read)
 	})
 	wg.Go(func() {
 		defer close(decoded)
@@ -905,6 +907,11 @@ func (w *Writer) catchUp(ctx context.Context) error {
 				w.forget(ctx, e.CommandID)
 			}
 		}
+		clear(b)
+		select {
+		case free <- b[:0]:
+		default:
+		}
 	}
 	wg.Wait()
 	// A payload that does not decode stops the reading: its error comes
@@ -927,15 +934,24 @@ type decodedEvent struct {
 const decodeBatch = 256
 
 // readEvents reads the fund's events after stream seq after and sends them
-// in order on out, in batches of decodeBatch.
-func (w *Writer) readEvents(ctx context.Context, after uint64, out chan<- []decodedEvent) error {
-	b := make([]decodedEvent, 0, decodeBatch)
+// in order on out, in batches of decodeBatch, taken from free when it has
+// one.
+func (w *Writer) readEvents(ctx context.Context, after uint64, free <-chan []decodedEvent, out chan<- []decodedEvent) error {
+	next := func() []decodedEvent {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return make([]decodedEvent, 0, decodeBatch)
+		}
+	}
+	b := next()
 	err := w.log.ReadFund(ctx, w.fund, after, func(e events.Event) error {
 		if b = append(b, decodedEvent{event: e}); len(b) < decodeBatch {
 			return nil
 		}
 		err := send(ctx, out, b)
-		b = make([]decodedEvent, 0, decodeBatch)
+		b = next()
 		return err
 	})
 	if err == nil && len(b) > 0 {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"math"
@@ -132,7 +133,19 @@ func uuidKey(id string) (k [16]byte, ok bool) {
 		return k, false
 	}
 	u, err := uuid.Parse(id)
-	if err != nil || u.String() != id {
+	if err != nil {
+		return k, false
+	}
+	// Only the canonical (lower-case) spelling is a key; checked without
+	// u.String()'s allocation, twice an event at start-up.
+	var canon [36]byte
+	hex.Encode(canon[0:8], u[0:4])
+	hex.Encode(canon[9:13], u[4:6])
+	hex.Encode(canon[14:18], u[6:8])
+	hex.Encode(canon[19:23], u[8:10])
+	hex.Encode(canon[24:], u[10:])
+	canon[8], canon[13], canon[18], canon[23] = '-', '-', '-', '-'
+	if string(canon[:]) != id {
 		return k, false
 	}
 	return u, true
