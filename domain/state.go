@@ -53,7 +53,9 @@ func NewState(fund string) *State { return state.NewState(fund) }
 func Apply(s *State, e events.Event) error { return state.Apply(s, e) }
 
 // ApplyDecoded is Apply with the payload decoded (state.ApplyDecoded).
-func ApplyDecoded(s *State, e events.Event, p events.Payload) error { return state.ApplyDecoded(s, e, p) }
+func ApplyDecoded(s *State, e events.Event, p events.Payload) error {
+	return state.ApplyDecoded(s, e, p)
+}
 
 // Postings returns the legs of an event (state.Postings).
 func Postings(e events.Event) ([]Posting, error) { return state.Postings(e) }
