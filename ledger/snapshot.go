@@ -108,7 +108,7 @@ func decodeSnapshot(b []byte, fund string) (*domain.State, snapshotHeader, error
 var errFound = errors.New("found")
 
 // start builds the writer's state at Open: from the snapshot when there is
-// a sound one, else from the whole log; then writes a snapshot if it had
+// a sound one, else from the whole log; it marks a snapshot due if it had
 // to fold many events.
 func (w *Writer) start(ctx context.Context) error {
 	loaded := false
@@ -125,17 +125,25 @@ func (w *Writer) start(ctx context.Context) error {
 	} else if err := w.catchUp(ctx); err != nil {
 		return err
 	}
-	if w.state.FundSeq >= w.snapFundSeq+SnapshotEvery {
-		// The fold ends with its garbage uncollected (up to GOGC % of the
-		// state); the snapshot's buffer, about half the state's size, on
-		// top of it was the peak of ledgerd's first start on 1,000,000
-		// events (docs/performance.md, "Start-up and verify at 1,000,000
-		// events"). One collection first, after a fold of at least
-		// SnapshotEvery events, costs a fraction of a second.
-		runtime.GC()
-		w.saveSnapshot()
-	}
+	// The snapshot is written by the run goroutine before it takes the
+	// first command, not here: Open returns, and ledgerd answers reads,
+	// while it is written (docs/performance.md, "Start-up decodes while it
+	// folds").
+	w.snapshotDue = w.state.FundSeq >= w.snapFundSeq+SnapshotEvery
 	return nil
+}
+
+// writeStartUpSnapshot writes the snapshot of a start-up that folded at
+// least SnapshotEvery events.
+func (w *Writer) writeStartUpSnapshot() {
+	w.snapshotDue = false
+	// The fold ends with its garbage uncollected (up to GOGC % of the
+	// state); the snapshot's buffer, about half the state's size, on top
+	// of it was the peak of ledgerd's first start on 1,000,000 events
+	// (docs/performance.md, "Start-up and verify at 1,000,000 events").
+	// One collection first costs a fraction of a second.
+	runtime.GC()
+	w.saveSnapshot()
 }
 
 // loadSnapshot sets the writer's state from the snapshot file, having

@@ -159,6 +159,9 @@ type Writer struct {
 	snapshotPath string
 	snapFundSeq  uint64
 	snapOnce     sync.Once
+	// snapshotDue is set by a start-up that folded many events: the run
+	// goroutine writes the snapshot before it takes the first command.
+	snapshotDue bool
 
 	// decisions counts calls of domain.Decide, so that a test can check
 	// that commands are not decided again needlessly.
@@ -348,6 +351,9 @@ func NewCommandID() string { return uuid.NewString() }
 
 func (w *Writer) run() {
 	defer close(w.stopped)
+	if w.snapshotDue {
+		w.writeStartUpSnapshot()
+	}
 	var (
 		carried []*pending
 		// The callers the last group answered and those already waiting
