@@ -20,8 +20,8 @@ type plainDecoder interface {
 // b when b is in the plain form the log stores: no space, each key a string
 // of plain ASCII without escapes, and each value such a string (val is its
 // body, obj false) or an object of such strings (val is the whole object,
-// obj true). It returns false, having called member for some
-// members or none, for anything else, or as soon as member returns false.
+// obj true). It returns false, having called member for some members or
+// none, for anything else, or as soon as member returns false.
 func plainMembers(b []byte, member func(key, val []byte, obj bool) bool) bool {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return false
