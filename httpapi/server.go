@@ -104,6 +104,8 @@ type Server struct {
 	// statements keeps the terms' attributions the statements were drawn
 	// from: the statements of many donors at one fund_seq compute it once.
 	statements *donors.Memo
+	// jobs are the verify jobs (POST /v1/audit/verify).
+	jobs *verifyJobs
 }
 
 // New checks the configuration and returns the server.
@@ -124,7 +126,7 @@ func New(c Config) (*Server, error) {
 		c.Metrics = metrics.New()
 	}
 	s := &Server{cfg: c, mux: http.NewServeMux(), metrics: c.Metrics, verify: make(chan struct{}, 1), logReads: newCallerLimit(MaxLogReadsPerCaller),
-		statements: donors.NewMemo(donors.DefaultMemoSize)}
+		statements: donors.NewMemo(donors.DefaultMemoSize), jobs: newVerifyJobs()}
 	s.tokens.Store(c.Tokens)
 	s.routes()
 	s.registerServerGauges()
@@ -186,10 +188,13 @@ func (s *Server) routes() {
 		// A donor:<id> token reads its own statement only (donorStatement).
 		"/v1/donors/{id}/statement": {http.MethodGet: {roles: []string{access.RoleOfficer, access.RoleApprover, access.RoleAuditor, access.RoleDonor}, h: s.donorStatement}},
 		"/v1/events":                {http.MethodGet: {roles: readers, h: s.events}},
-		"/v1/audit/verify":          {http.MethodGet: {roles: []string{access.RoleAuditor}, h: s.auditVerify}},
-		"/metrics":                  {http.MethodGet: {roles: readers, h: s.serveMetrics}},
-		"/healthz":                  {http.MethodGet: {public: true, h: s.healthz}},
-		"/readyz":                   {http.MethodGet: {public: true, h: s.readyz}},
+		"/v1/audit/verify": {http.MethodGet: {roles: []string{access.RoleAuditor}, h: s.auditVerify},
+			http.MethodPost: {roles: []string{access.RoleAuditor}, h: s.startVerifyJob}},
+		"/v1/audit/verify/jobs":      {http.MethodGet: {roles: []string{access.RoleAuditor}, h: s.verifyJobList}},
+		"/v1/audit/verify/jobs/{id}": {http.MethodGet: {roles: []string{access.RoleAuditor}, h: s.verifyJob}},
+		"/metrics":                   {http.MethodGet: {roles: readers, h: s.serveMetrics}},
+		"/healthz":                   {http.MethodGet: {public: true, h: s.healthz}},
+		"/readyz":                    {http.MethodGet: {public: true, h: s.readyz}},
 	}
 	for _, wr := range writeRoutes() {
 		var answer func(context.Context, ledger.Result) (any, error)

@@ -491,8 +491,9 @@ func (m *Main) projectorHealth() error {
 	return m.projErr
 }
 
-// Close stops the HTTP server (letting requests in flight finish), the
-// projector, the writer, the read model and NATS, in that order.
+// Close stops the HTTP server (letting requests in flight finish), a verify
+// job running, the projector, the writer, the read model and NATS, in that
+// order.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		var errs []error
@@ -511,6 +512,9 @@ func (m *Main) Close() error {
 		}
 		if m.pprofLn != nil {
 			m.pprofLn.Close()
+		}
+		if m.api != nil {
+			m.api.Close() // a verify job running ends, failed
 		}
 		if m.stopProj != nil {
 			m.stopProj()

@@ -73,7 +73,7 @@ func New() *Metrics {
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}),
 		verifiedSeq: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "mdfm_verified_fund_seq", Help: "fund_seq of the chain head the last successful GET /v1/audit/verify checked, by fund.",
+			Name: "mdfm_verified_fund_seq", Help: "fund_seq of the chain head the last successful GET /v1/audit/verify (or verify job) checked, by fund.",
 		}, []string{"fund"}),
 		tokenReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mdfm_tokens_reloads_total", Help: "Reloads of the tokens file, by result: ok, refused (the file did not parse; the old tokens are kept).",
