@@ -12,8 +12,8 @@ import (
 	"strconv"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/httpapi"
 	"github.com/unesco-uil/mdfm-ledger/projections"
-	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 )
 
 // Limits of the event log pages.
@@ -197,24 +197,48 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, u *session) e
 }
 
 type verifyView struct {
-	Ran    bool
-	Report audit.VerifyReport
+	// Job is the verify job the page shows, nil on the button's page.
+	Job *httpapi.VerifyJob
+}
+
+// RefreshSeconds reloads a running job's page every two seconds.
+func (v verifyView) RefreshSeconds() int {
+	if v.Job != nil && v.Job.State == httpapi.JobRunning {
+		return 2
+	}
+	return 0
 }
 
 // verifyPage is GET /app/verify: the button.
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request, u *session) error {
-	if !s.may(u, http.MethodGet, "/v1/audit/verify") {
+	if !s.may(u, http.MethodPost, "/v1/audit/verify") {
 		return forbidden(u)
 	}
 	s.render(w, r, u, http.StatusOK, "verify", verifyView{})
 	return nil
 }
 
-// verifyRun is POST /app/verify: runs the audit verify of the API and shows
-// its report.
+// verifyRun is POST /app/verify: starts the audit as a job of the API (or
+// finds the one running) and goes to the job's page: on a long log the
+// audit takes minutes, and the page says how far it is meanwhile.
 func (s *Server) verifyRun(w http.ResponseWriter, r *http.Request, u *session) error {
-	v := verifyView{Ran: true}
-	if err := s.getJSON(r.Context(), u, "/v1/audit/verify", nil, &v.Report); err != nil {
+	a, err := s.call(r.Context(), u, http.MethodPost, "/v1/audit/verify", nil, []byte("{}"), "")
+	if err != nil {
+		return err
+	}
+	var job httpapi.VerifyJob
+	if err := json.Unmarshal(a.body.Bytes(), &job); err != nil || job.ID == "" {
+		return fmt.Errorf("decode answer of POST /v1/audit/verify: %v: %.200s", err, a.body.String())
+	}
+	http.Redirect(w, r, "/app/verify/jobs/"+url.PathEscape(job.ID), http.StatusSeeOther)
+	return nil
+}
+
+// verifyJobPage is GET /app/verify/jobs/{id}: a verify job's progress,
+// reloaded every two seconds while it runs, then what it found.
+func (s *Server) verifyJobPage(w http.ResponseWriter, r *http.Request, u *session) error {
+	v := verifyView{Job: &httpapi.VerifyJob{}}
+	if err := s.getJSON(r.Context(), u, "/v1/audit/verify/jobs/"+url.PathEscape(r.PathValue("id")), nil, v.Job); err != nil {
 		return err
 	}
 	s.render(w, r, u, http.StatusOK, "verify", v)

@@ -41,6 +41,9 @@ type view struct {
 	User  *session
 	Nav   []navItem
 	Page  any
+	// Refresh, when not zero, reloads the page after that many seconds
+	// (a verify job's page while it runs).
+	Refresh int
 }
 
 type navItem struct {
@@ -70,7 +73,7 @@ func (s *Server) nav(u *session, current string) []navItem {
 	add("Record", "/app/forms", len(s.formsFor(u)) > 0)
 	add("Event log", "/app/events", s.may(u, http.MethodGet, "/v1/events"))
 	add("Reports", "/app/reports/budget", s.may(u, http.MethodGet, "/v1/reports/budget"))
-	add("Verify", "/app/verify", s.may(u, http.MethodGet, "/v1/audit/verify"))
+	add("Verify", "/app/verify", s.may(u, http.MethodPost, "/v1/audit/verify"))
 	return items
 }
 
@@ -88,8 +91,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, u *session, stat
 	if t, ok := data.(interface{ PageTitle() string }); ok {
 		title = t.PageTitle()
 	}
+	refresh := 0
+	if p, ok := data.(interface{ RefreshSeconds() int }); ok {
+		refresh = p.RefreshSeconds()
+	}
 	var buf bytes.Buffer
-	if err := s.tmpl[name].Execute(&buf, view{Title: title, User: u, Nav: s.nav(u, r.URL.Path), Page: data}); err != nil {
+	if err := s.tmpl[name].Execute(&buf, view{Title: title, User: u, Nav: s.nav(u, r.URL.Path), Page: data, Refresh: refresh}); err != nil {
 		s.cfg.Logger.Error("render page", "page", name, "err", err)
 		http.Error(w, "the page could not be drawn; the server's log says why", http.StatusInternalServerError)
 		return

@@ -148,6 +148,7 @@ func (s *Server) routes() {
 	get("/app/events/{seq}", s.eventPage)
 	get("/app/verify", s.verifyPage)
 	post("/app/verify", s.verifyRun)
+	get("/app/verify/jobs/{id}", s.verifyJobPage)
 	get("/app/reports/{name}", s.reportPage)
 	get("/app/forms", s.formsIndex)
 	get("/app/forms/{name}", s.formPage)

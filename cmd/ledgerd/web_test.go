@@ -472,9 +472,15 @@ func TestWebApp(t *testing.T) {
 		b.open("/app/reports/budget?term=2020-2021&as_of=2021-12-31", "#at_seq")
 		b.shoot("report-budget")
 		b.open("/app/verify", "#verify")
-		b.run(chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result`)))
+		// The audit runs as a job: the button goes to the job's page,
+		// which reloads until the job has ended.
+		b.run(chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#job-id`)))
+		b.run(chromedp.WaitVisible(chromedp.CSS(`#verify-result`)))
 		if got := b.text("#verify-result"); !strings.HasPrefix(got, "Verified") {
 			t.Errorf("verify: %q", got)
+		}
+		if id, loc := b.text("#job-id"), get(b, chromedp.Location()); !strings.HasSuffix(loc, "/app/verify/jobs/"+id) || id == "" {
+			t.Errorf("the verify job's page is %s, showing job %q", loc, id)
 		}
 		b.signOut()
 	})
