@@ -77,3 +77,50 @@ func TestCompareMissingRow(t *testing.T) {
 		t.Fatalf("a row missing in live: difference %+v, error %v", d, err)
 	}
 }
+
+// TestDigestTellsValuesApart: two tables that differ in one value only, by
+// its type, in a real's last digit, after a NUL byte, by where a comma
+// falls, or NULL against empty, digest differently; the same rows digest
+// the same.
+func TestDigestTellsValuesApart(t *testing.T) {
+	digest := func(name string, rows ...string) string {
+		t.Helper()
+		db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), name+".db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, s := range append([]string{`CREATE TABLE v (id INTEGER PRIMARY KEY, a, b)`}, rows...) {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tx, err := db.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		d, err := Digests(t.Context(), tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d["v"]
+	}
+	for _, tc := range []struct{ name, a, b string }{
+		{"an integer and its text", `INSERT INTO v VALUES (1, 1, NULL)`, `INSERT INTO v VALUES (1, '1', NULL)`},
+		{"an integer and a real", `INSERT INTO v VALUES (1, 1, NULL)`, `INSERT INTO v VALUES (1, 1.0, NULL)`},
+		{"reals apart in the 17th digit", `INSERT INTO v VALUES (1, 0.30000000000000004, NULL)`, `INSERT INTO v VALUES (1, 0.3, NULL)`},
+		{"text after a NUL byte", `INSERT INTO v VALUES (1, 'a' || char(0) || 'b', NULL)`, `INSERT INTO v VALUES (1, 'a' || char(0) || 'c', NULL)`},
+		{"a comma in a value or between two", `INSERT INTO v VALUES (1, 'x,', 'y')`, `INSERT INTO v VALUES (1, 'x', ',y')`},
+		{"NULL and empty text", `INSERT INTO v VALUES (1, NULL, NULL)`, `INSERT INTO v VALUES (1, '', NULL)`},
+		{"text and a blob of its bytes", `INSERT INTO v VALUES (1, 'ab', NULL)`, `INSERT INTO v VALUES (1, X'6162', NULL)`},
+		{"a row split in two", `INSERT INTO v VALUES (1, 'a', 'b')`, `INSERT INTO v VALUES (1, 'a', NULL); INSERT INTO v VALUES (2, 'b', NULL)`},
+	} {
+		if digest("a", tc.a) == digest("b", tc.b) {
+			t.Errorf("%s: the same digest", tc.name)
+		}
+		if digest("a", tc.a) != digest("b", tc.a) {
+			t.Errorf("%s: the same rows digest differently", tc.name)
+		}
+	}
+}
