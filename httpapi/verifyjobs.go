@@ -109,16 +109,22 @@ func (js *verifyJobs) list() []VerifyJob {
 	return out
 }
 
-// add keeps a new running job, dropping the oldest ended ones over
-// MaxVerifyJobs.
-func (js *verifyJobs) add(j *VerifyJob) {
+// add keeps a new running job, to be run on a goroutine counted in wg,
+// dropping the oldest ended ones over MaxVerifyJobs; false once the jobs
+// are closed.
+func (js *verifyJobs) add(j *VerifyJob) bool {
 	js.mu.Lock()
 	defer js.mu.Unlock()
+	if js.ctx.Err() != nil {
+		return false
+	}
+	js.wg.Add(1)
 	js.jobs = append(js.jobs, j)
 	js.running = j
 	if n := len(js.jobs) - MaxVerifyJobs; n > 0 {
 		js.jobs = append(js.jobs[:0:0], js.jobs[n:]...)
 	}
+	return true
 }
 
 // update changes job j under the lock.
@@ -128,9 +134,12 @@ func (js *verifyJobs) update(j *VerifyJob, f func(*VerifyJob)) {
 	f(j)
 }
 
-// close stops the running job, if any, and waits for it to end.
+// close stops the running job, if any, and waits for it to end; no job is
+// added after it.
 func (js *verifyJobs) close() {
+	js.mu.Lock()
 	js.cancel()
+	js.mu.Unlock()
 	js.wg.Wait()
 }
 
@@ -147,9 +156,6 @@ func (s *Server) startVerifyJob(w http.ResponseWriter, r *http.Request, p access
 	}
 	if _, err := decodeWrite(w, r, &struct{}{}, true, MaxBodyBytes); err != nil {
 		return err
-	}
-	if s.jobs.ctx.Err() != nil {
-		return errorf(CodeUnavailable, "", "the server is stopping")
 	}
 	select {
 	case s.verify <- struct{}{}:
@@ -169,8 +175,10 @@ func (s *Server) startVerifyJob(w http.ResponseWriter, r *http.Request, p access
 	}
 	j := &VerifyJob{ID: uuid.NewString(), State: JobRunning, StartedBy: p.User, StartedAt: s.cfg.Now().UTC().Format(time.RFC3339),
 		Progress: VerifyProgress{Phase: PhaseReading}}
-	s.jobs.add(j)
-	s.jobs.wg.Add(1)
+	if !s.jobs.add(j) {
+		<-s.verify
+		return errorf(CodeUnavailable, "", "the server is stopping")
+	}
 	go s.runVerifyJob(j)
 	w.Header().Set("Location", "/v1/audit/verify/jobs/"+j.ID)
 	copied, _ := s.jobs.get(j.ID)
@@ -184,9 +192,10 @@ func (s *Server) runVerifyJob(j *VerifyJob) {
 	defer func() { <-s.verify }()
 	ctx, cancel := context.WithTimeout(s.jobs.ctx, VerifyJobTimeout)
 	defer cancel()
-	start := s.cfg.Now()
+	// The rate is of real time, whatever clock the server dates with.
+	start := time.Now()
 	ctx = eventlog.WithProgress(ctx, func(read, last uint64) {
-		s.jobs.update(j, func(j *VerifyJob) { j.Progress = progressOf(read, last, s.cfg.Now().Sub(start)) })
+		s.jobs.update(j, func(j *VerifyJob) { j.Progress = progressOf(read, last, time.Since(start)) })
 	})
 	_ = s.readYourWrites(ctx, s.cfg.Writer.Fund()) // as GET /v1/audit/verify
 	rep, err := audit.Verify(ctx, s.cfg.Log, s.cfg.Store.Store, s.cfg.ScratchDir)
