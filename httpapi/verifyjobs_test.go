@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -111,5 +112,29 @@ func TestVerifyJobProgress(t *testing.T) {
 		if got := progressOf(tc.read, tc.last, tc.elapsed); got != tc.want {
 			t.Errorf("progressOf(%d, %d, %s) = %+v, want %+v", tc.read, tc.last, tc.elapsed, got, tc.want)
 		}
+	}
+}
+
+// TestVerifyJobsKeepTheLast: the jobs kept are the last MaxVerifyJobs,
+// newest first; an older one is no longer found; none is added once the
+// jobs are closed.
+func TestVerifyJobsKeepTheLast(t *testing.T) {
+	js := newVerifyJobs()
+	for i := range MaxVerifyJobs + 5 {
+		if !js.add(&VerifyJob{ID: fmt.Sprintf("job-%d", i), State: JobDone}) {
+			t.Fatalf("job %d refused before close", i)
+		}
+		js.wg.Done() // no goroutine runs these
+	}
+	list := js.list()
+	if len(list) != MaxVerifyJobs || list[0].ID != fmt.Sprintf("job-%d", MaxVerifyJobs+4) || list[len(list)-1].ID != "job-5" {
+		t.Errorf("jobs kept: %d, newest %s, oldest %s; want %d, job-%d to job-5", len(list), list[0].ID, list[len(list)-1].ID, MaxVerifyJobs, MaxVerifyJobs+4)
+	}
+	if _, ok := js.get("job-4"); ok {
+		t.Error("job-4, beyond the last 20, is still found")
+	}
+	js.close()
+	if js.add(&VerifyJob{ID: "late"}) {
+		t.Error("a job was added after close")
 	}
 }

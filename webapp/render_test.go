@@ -56,7 +56,7 @@ func TestVerifyJobPage(t *testing.T) {
 		refresh bool
 	}{
 		{"reading", httpapi.VerifyJob{ID: "j1", State: httpapi.JobRunning, Progress: httpapi.VerifyProgress{Phase: httpapi.PhaseReading, Read: 250, Last: 1000, Percent: 25, EventsPerS: 250, ETASeconds: 3}},
-			[]string{`id="verify-progress"`, "stream sequence 250 of 1000 (25 %)", "250 events a second", "about 3 s left", `<progress max="100" value="25">`}, true},
+			[]string{`id="verify-progress"`, "stream sequence 250 of 1000 (25 %)", "250 events a second", "about 3 s left", `<progress max="100" value="25"`}, true},
 		{"comparing", httpapi.VerifyJob{ID: "j2", State: httpapi.JobRunning, Progress: httpapi.VerifyProgress{Phase: httpapi.PhaseComparing, Read: 1000, Last: 1000, Percent: 100}},
 			[]string{"Comparing the replay with the read model"}, true},
 		{"verified", httpapi.VerifyJob{ID: "j3", State: httpapi.JobDone, Report: &audit.VerifyReport{OK: true, Events: 1000, FundSeq: 999, ChainHead: "abc"}},

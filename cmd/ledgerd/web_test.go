@@ -482,6 +482,7 @@ func TestWebApp(t *testing.T) {
 		if id, loc := b.text("#job-id"), get(b, chromedp.Location()); !strings.HasSuffix(loc, "/app/verify/jobs/"+id) || id == "" {
 			t.Errorf("the verify job's page is %s, showing job %q", loc, id)
 		}
+		b.shoot("verify-job")
 		b.signOut()
 	})
 
