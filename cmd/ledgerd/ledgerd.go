@@ -189,6 +189,7 @@ type Main struct {
 	projErr   error
 	closeOnce sync.Once
 	closeErr  error
+	servingGC *servingGC // the memory limit while serving, lifted by Close
 }
 
 // NewMain returns a daemon with the default configuration.
@@ -330,6 +331,7 @@ func (m *Main) openLedger(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.servingGC = startServingGC(servingGCPoll)
 	if c.Demo {
 		if err := m.loadDemo(ctx); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -537,6 +539,9 @@ func (m *Main) Close() error {
 		if m.ns != nil {
 			m.ns.Shutdown()
 			m.ns.WaitForShutdown()
+		}
+		if m.servingGC != nil {
+			m.servingGC.end()
 		}
 		m.closeErr = errors.Join(errs...)
 	})

@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // noMemoryLimit is the runtime's memory limit when none is set.
@@ -86,5 +87,82 @@ func TestFoldGCFallsBack(t *testing.T) {
 	g.end()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC %d after the fold, want the process's 100", got)
+	}
+}
+
+// TestServingGCSettings: ledgerd serves under servingMemoryLimit unless the
+// operator's GOGC of 50 or less, or off, or a limit of their own at or
+// below it, already bounds the heap; Close's end restores the process's
+// limit.
+func TestServingGCSettings(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(noMemoryLimit))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, c := range []struct {
+		gogc      int
+		limit     int64
+		wantLimit int64
+	}{
+		{100, noMemoryLimit, servingMemoryLimit},
+		{400, 1 << 40, servingMemoryLimit},
+		{51, noMemoryLimit, servingMemoryLimit},
+		{100, servingMemoryLimit, servingMemoryLimit},
+		{100, 300 << 20, 300 << 20},
+		{50, noMemoryLimit, noMemoryLimit},
+		{-1, noMemoryLimit, noMemoryLimit},
+	} {
+		debug.SetGCPercent(c.gogc)
+		debug.SetMemoryLimit(c.limit)
+		g := startServingGC(time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // a few checks on this test's small heap
+		if got := debug.SetMemoryLimit(-1); got != c.wantLimit {
+			t.Errorf("GOGC %d, limit %d: limit %d while serving, want %d", c.gogc, c.limit, got, c.wantLimit)
+		}
+		if got := debug.SetGCPercent(c.gogc); got != c.gogc {
+			t.Errorf("GOGC %d: %d while serving, want it kept", c.gogc, got)
+		}
+		g.end()
+		if got := debug.SetMemoryLimit(-1); got != c.limit {
+			t.Errorf("limit %d: %d after serving", c.limit, got)
+		}
+	}
+}
+
+// TestServingGCLiftsAndRearms: the limit is lifted only once what is live
+// has been over foldLimitShare of it servingOverPolls checks in a row, and
+// set again once it is under servingRearmShare.
+func TestServingGCLiftsAndRearms(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(noMemoryLimit))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	g := startServingGC(time.Hour) // observed by hand below
+	defer g.end()
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	lim := float64(servingMemoryLimit)
+	share := uint64(foldLimitShare * lim)
+	over := share + 1
+	g.observe(over) // a report holding much for a moment
+	if got := limit(); got != servingMemoryLimit {
+		t.Fatalf("limit %d after one check over the share; want it kept", got)
+	}
+	for i := 2; i < servingOverPolls; i++ {
+		g.observe(over)
+	}
+	g.observe(share) // the moment has passed
+	for i := 1; i < servingOverPolls; i++ {
+		g.observe(over)
+	}
+	if got := limit(); got != servingMemoryLimit {
+		t.Fatalf("limit %d after checks over the share, not %d in a row; want it kept", got, servingOverPolls)
+	}
+	g.observe(over)
+	if got := limit(); got != noMemoryLimit {
+		t.Fatalf("limit %d after %d checks in a row over the share; want it lifted", got, servingOverPolls)
+	}
+	g.observe(uint64(servingRearmShare * lim))
+	if got := limit(); got != noMemoryLimit {
+		t.Fatalf("limit %d at exactly the share to set it again; want it still lifted", got)
+	}
+	g.observe(uint64(servingRearmShare*lim) - 1)
+	if got := limit(); got != servingMemoryLimit {
+		t.Fatalf("limit %d once what is live is under the share; want it set again", got)
 	}
 }
