@@ -581,9 +581,22 @@ func receiptTotals(ctx context.Context, v *projections.View, donor, term, asOf s
 // listReceipts reads one page of the donor's receipts in the term by asOf
 // that the view has not reversed, each with its fee, by date: the page
 // q.ReceiptsPage counting back from the latest, read from the end of
-// contributions_donor_date.
+// contributions_donor_date. At the fund's head a later page starts on the
+// day pageStart finds, so that it reads the receipts it lists and the
+// rest of that day's, not every later receipt.
 func listReceipts(ctx context.Context, v *projections.View, q StatementQuery, term string) ([]statement.Receipt, error) {
 	atSeq := int64(v.FundSeq)
+	upTo, skip := q.AsOf, q.ReceiptsPage*statement.ReceiptsPage
+	if skip > 0 && v.FundSeq == v.Head {
+		day, after, err := pageStart(ctx, v, q.Donor, term, q.AsOf, skip)
+		if err != nil {
+			return nil, err
+		}
+		if day == "" {
+			return []statement.Receipt{}, nil // past the last page
+		}
+		upTo, skip = day, skip-after
+	}
 	// "+f.fund_seq" keeps SQLite from reading a receipt's fee through the
 	// primary key's range (every fee up to atSeq, for each receipt: the
 	// square of the log, issue 10) instead of fees_contribution.
@@ -591,9 +604,9 @@ func listReceipts(ctx context.Context, v *projections.View, q StatementQuery, te
 			COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND +f.fund_seq <= ?4
 				AND `+projections.NotReversed("f", "fund_seq", "?4", "?5")+`), 0)
 		FROM contributions c
-		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND `+projections.NotReversed("c", "fund_seq", "?4", "?5")+`
+		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?8 AND `+projections.NotReversed("c", "fund_seq", "?4", "?5")+`
 		ORDER BY c.received_on DESC, c.contribution_id DESC LIMIT ?6 OFFSET ?7`,
-		v.Fund, q.Donor, term, atSeq, q.AsOf, statement.ReceiptsPage, q.ReceiptsPage*statement.ReceiptsPage)
+		v.Fund, q.Donor, term, atSeq, q.AsOf, statement.ReceiptsPage, skip, upTo)
 	if err != nil {
 		return nil, fmt.Errorf("read receipts: %w", err)
 	}
@@ -619,6 +632,35 @@ func listReceipts(ctx context.Context, v *projections.View, q StatementQuery, te
 	}
 	slices.Reverse(out)
 	return out, nil
+}
+
+// pageStart finds, at the fund's head, the day on which a page that starts
+// skip receipts back from the donor's latest begins, and how many of the
+// listed receipts are dated after it: from receipt_days, whose rows count
+// each day's standing receipts (a reversal takes a receipt out on its own
+// day, which is also the reversal's date, so as of any date they are the
+// receipts listReceipts lists). Its cost is the term's days, not the
+// receipts skipped (an OFFSET over 239,000 receipts took 0.47 s at
+// 1,000,000 events, issue 10). day is "" when the page is past the last.
+func pageStart(ctx context.Context, v *projections.View, donor, term, asOf string, skip int64) (day string, after int64, err error) {
+	rows, err := v.Tx.QueryContext(ctx, `SELECT received_on, SUM(receipts) FROM receipt_days
+		WHERE fund = ?1 AND term_id = ?2 AND donor_id = ?3 AND received_on <= ?4
+		GROUP BY received_on ORDER BY received_on DESC`, v.Fund, term, donor, asOf)
+	if err != nil {
+		return "", 0, fmt.Errorf("find the page's first day: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&day, &n); err != nil {
+			return "", 0, fmt.Errorf("find the page's first day: %w", err)
+		}
+		if after+n > skip {
+			return day, after, nil
+		}
+		after += n
+	}
+	return "", after, rows.Err()
 }
 
 // carriedIn lists what the closes of earlier terms carried in to the donor
