@@ -412,6 +412,13 @@ func readStatementPledges(ctx context.Context, v *projections.View, donor, term,
 	return rs, nil
 }
 
+// pledgePaidQuery adds up a pledge's standing receipts (?1 fund, ?2
+// pledge, ?3 as_of, ?4 the view's fund_seq) by contributions_pledge, which
+// it names: without statistics SQLite read every receipt of the fund up to
+// the view by contributions_seq instead, once for each pledge (issue 10).
+var pledgePaidQuery = `SELECT COALESCE(SUM(c.amount_minor), 0) FROM contributions c INDEXED BY contributions_pledge
+	WHERE c.fund = ?1 AND c.pledge_id = ?2 AND c.pledge_id != '' AND c.received_on <= ?3 AND c.fund_seq <= ?4 AND ` + projections.NotReversed("c", "fund_seq", "?4", "?3")
+
 // readPledgeState reads how pledge r stood as of asOf: its changes by then,
 // in the fund's order, and what receipts not reversed paid of it. A
 // revaluation after a reversal (terms_changed 0) sets no term of the
@@ -444,9 +451,7 @@ func readPledgeState(ctx context.Context, v *projections.View, r pledgeRow, asOf
 		return st, fmt.Errorf("read changes of pledge %s: %w", r.id, err)
 	}
 	changes.Close()
-	err = v.Tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.amount_minor), 0) FROM contributions c
-		WHERE c.fund = ?1 AND c.pledge_id = ?2 AND c.received_on <= ?3 AND c.fund_seq <= ?4 AND `+projections.NotReversed("c", "fund_seq", "?4", "?3"),
-		v.Fund, r.id, asOf, atSeq).Scan(&st.paid)
+	err = v.Tx.QueryRowContext(ctx, pledgePaidQuery, v.Fund, r.id, asOf, atSeq).Scan(&st.paid)
 	if err != nil {
 		return st, fmt.Errorf("read payments of pledge %s: %w", r.id, err)
 	}
@@ -578,6 +583,21 @@ func receiptTotals(ctx context.Context, v *projections.View, donor, term, asOf s
 	return byCur, count, rows.Err()
 }
 
+// receiptPageQuery reads a page of a donor's receipts, each with its fee,
+// from the indexes alone (contributions_donor_date and fees_contribution
+// cover every column it reads: schema version 10). "+f.fund_seq" keeps
+// SQLite from reading a receipt's fee through the primary key's range
+// (every fee up to atSeq, for each receipt: the square of the log, issue
+// 10) instead of fees_contribution. ?1 fund, ?2 donor, ?3 term, ?4 the
+// view's fund_seq, ?5 as_of, ?6 and ?7 the LIMIT and OFFSET, ?8 the
+// page's first day (as_of or before).
+var receiptPageQuery = `SELECT c.contribution_id, c.received_on, c.amount_minor, c.currency, c.usd_rate, c.usd_minor, c.bank_ref, c.pledge_id,
+		COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND +f.fund_seq <= ?4
+			AND ` + projections.NotReversed("f", "fund_seq", "?4", "?5") + `), 0)
+	FROM contributions c
+	WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?8 AND ` + projections.NotReversed("c", "fund_seq", "?4", "?5") + `
+	ORDER BY c.received_on DESC, c.contribution_id DESC LIMIT ?6 OFFSET ?7`
+
 // listReceipts reads one page of the donor's receipts in the term by asOf
 // that the view has not reversed, each with its fee, by date: the page
 // q.ReceiptsPage counting back from the latest, read from the end of
@@ -597,16 +617,7 @@ func listReceipts(ctx context.Context, v *projections.View, q StatementQuery, te
 		}
 		upTo, skip = day, skip-after
 	}
-	// "+f.fund_seq" keeps SQLite from reading a receipt's fee through the
-	// primary key's range (every fee up to atSeq, for each receipt: the
-	// square of the log, issue 10) instead of fees_contribution.
-	rows, err := v.Tx.QueryContext(ctx, `SELECT c.contribution_id, c.received_on, c.amount_minor, c.currency, c.usd_rate, c.usd_minor, c.bank_ref, c.pledge_id,
-			COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND +f.fund_seq <= ?4
-				AND `+projections.NotReversed("f", "fund_seq", "?4", "?5")+`), 0)
-		FROM contributions c
-		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?8 AND `+projections.NotReversed("c", "fund_seq", "?4", "?5")+`
-		ORDER BY c.received_on DESC, c.contribution_id DESC LIMIT ?6 OFFSET ?7`,
-		v.Fund, q.Donor, term, atSeq, q.AsOf, statement.ReceiptsPage, skip, upTo)
+	rows, err := v.Tx.QueryContext(ctx, receiptPageQuery, v.Fund, q.Donor, term, atSeq, q.AsOf, statement.ReceiptsPage, skip, upTo)
 	if err != nil {
 		return nil, fmt.Errorf("read receipts: %w", err)
 	}

@@ -240,6 +240,9 @@ func TestMigrateEventSubjects(t *testing.T) {
 		`DROP INDEX reversals_reversed`,
 		// and version 9's totals by position, from the postings.
 		`DROP TABLE posting_day_buckets`, `DROP TABLE posting_seq_checkpoints`, `DROP TABLE posting_seq_snapshots`,
+		// and version 10's covering indexes, in place of version 1's.
+		`CREATE INDEX contributions_donor ON contributions (fund, donor_id, term_id)`,
+		`DROP INDEX fees_contribution`, `CREATE INDEX fees_contribution ON fees (fund, contribution_id)`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {

@@ -173,8 +173,12 @@ type receiptKey struct{ fund, term, donor, receivedOn, currency string }
 // receiptSum is what a batch adds to one row of receipt_days.
 type receiptSum struct{ amount, usd, receipts int64 }
 
-// reversedReceiptQuery reads, negated, the receipt at a fund_seq.
-const reversedReceiptQuery = `SELECT term_id, donor_id, received_on, currency, -amount_minor, -usd_minor FROM contributions
+// reversedReceiptQuery reads, negated, the receipt at a fund_seq. It names
+// its index: without statistics SQLite's
+// planner preferred to read the columns from contributions_donor_date,
+// which holds them all, by fund alone: every receipt of the fund, once a
+// reversal (TestReversalLookupsSearch).
+const reversedReceiptQuery = `SELECT term_id, donor_id, received_on, currency, -amount_minor, -usd_minor FROM contributions INDEXED BY contributions_seq
 	WHERE fund = ? AND fund_seq = ?`
 
 // addReceipt adds a receipt to the batch's receipt totals, or takes a

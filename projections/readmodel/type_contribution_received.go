@@ -29,7 +29,8 @@ func foldContribution(ctx context.Context, a *applier, e events.Event, p *events
 		p.Amount.Minor, p.USDAmount.Minor, settled, e.Fund, p.PledgeID, p.DonorID, p.TermID, p.Amount.Currency, p.Earmark)
 }
 
-const unfoldContributionQuery = `UPDATE contributions SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''
+// unfoldContributionQuery names its index, as reversedReceiptQuery does.
+const unfoldContributionQuery = `UPDATE contributions INDEXED BY contributions_seq SET reversed_by = ? WHERE fund = ? AND fund_seq = ? AND reversed_by = ''
 	RETURNING pledge_id, amount_minor, usd_minor, pledge_settled_usd_minor`
 
 // unfoldContribution marks a receipt reversed; one that paid a pledge no
