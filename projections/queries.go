@@ -109,6 +109,20 @@ func (s *Store) Pledges(ctx context.Context, fund, term, asOf string) ([]PledgeR
 	return out, nil
 }
 
+// pledgeFiguresQuery adds up a pledge's standing receipts and its memo
+// postings (?1 fund, ?2 pledge, ?3 as_of, ?4 the memo account) by the
+// pledge's partial indexes, which it names: without statistics SQLite
+// read every memo posting of the fund by postings_account instead, once
+// for each pledge listed (issue 10: the list cost its pledges times the
+// fund's memo postings).
+const pledgeFiguresQuery = `SELECT
+	COALESCE((SELECT SUM(amount_minor) FROM contributions INDEXED BY contributions_pledge
+		WHERE fund = ?1 AND pledge_id = ?2 AND pledge_id != '' AND received_on <= ?3 AND reversed_by = ''), 0),
+	COALESCE((SELECT SUM(usd_minor) FROM contributions INDEXED BY contributions_pledge
+		WHERE fund = ?1 AND pledge_id = ?2 AND pledge_id != '' AND received_on <= ?3 AND reversed_by = ''), 0),
+	COALESCE((SELECT SUM(amount_minor) FROM postings INDEXED BY postings_pledge
+		WHERE fund = ?1 AND pledge_id = ?2 AND pledge_id != '' AND effective_on <= ?3 AND account = ?4), 0)`
+
 // pledgeAsOf folds a pledge's amendments, cancellation, receipts and memo
 // postings dated on or before asOf into r, which holds the pledge as signed.
 func pledgeAsOf(ctx context.Context, v *View, r *PledgeRow, asOf string) error {
@@ -148,11 +162,7 @@ func pledgeAsOf(ctx context.Context, v *View, r *PledgeRow, asOf string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	err = v.Tx.QueryRowContext(ctx, `SELECT
-			COALESCE((SELECT SUM(amount_minor) FROM contributions WHERE fund = ?1 AND pledge_id = ?2 AND received_on <= ?3 AND reversed_by = ''), 0),
-			COALESCE((SELECT SUM(usd_minor) FROM contributions WHERE fund = ?1 AND pledge_id = ?2 AND received_on <= ?3 AND reversed_by = ''), 0),
-			COALESCE((SELECT SUM(amount_minor) FROM postings WHERE fund = ?1 AND pledge_id = ?2 AND effective_on <= ?3 AND account = ?4), 0)`,
-		v.Fund, r.PledgeID, asOf, domain.AccountMemoPledges).Scan(&r.Paid.Minor, &r.PaidUSD.Minor, &r.OutstandingUSD.Minor)
+	err = v.Tx.QueryRowContext(ctx, pledgeFiguresQuery, v.Fund, r.PledgeID, asOf, domain.AccountMemoPledges).Scan(&r.Paid.Minor, &r.PaidUSD.Minor, &r.OutstandingUSD.Minor)
 	if err != nil {
 		return err
 	}
