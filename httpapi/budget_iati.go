@@ -110,7 +110,7 @@ func (s *Server) iatiActivities(w http.ResponseWriter, r *http.Request, _ access
 	}
 	rep, err := iatireport.Activities(r.Context(), s.cfg.Store, q)
 	if err != nil {
-		return err
+		return iatiRenderError("iati activities", err) // a term over the limit is refused before it is read
 	}
 	doc, err := rep.Render()
 	if err != nil {
@@ -138,10 +138,12 @@ func (s *Server) iatiOrganisation(w http.ResponseWriter, r *http.Request, _ acce
 	return writeXML(w, rep.Stamp, doc)
 }
 
-// iatiRenderError is a render's error as the API answers it: input over a
-// limit of the IATI file (more than iati.MaxTransactions transactions in a
-// term) is refused with report_too_large naming the limit, not answered
-// 500 (issue 10); anything else is a fault of the server.
+// iatiRenderError is a build's or a render's error as the API answers it:
+// input over a limit of the IATI file (more than iati.MaxTransactions
+// transactions in a term) is refused with report_too_large naming the
+// limit, not answered 500 (issue 10); anything else is answered as it is
+// (wrapped: a refusal of the build stays one, a render's other errors are
+// faults of the server).
 func iatiRenderError(what string, err error) error {
 	var ie *iati.InputError
 	if errors.As(err, &ie) && ie.OverLimit {

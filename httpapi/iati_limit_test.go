@@ -25,6 +25,13 @@ func TestIATIOverLimitIsRefused(t *testing.T) {
 		!strings.Contains(e.Message, "limit of 1000") {
 		t.Errorf("over the limit: %v, want %s (422) naming the limit", got, CodeReportTooLarge)
 	}
+	// A term refused by the build, before its rows are read.
+	built := fmt.Errorf("iati activity of fund mdfm term 2020-2021: %w",
+		&iati.InputError{Field: "activities[0].transactions", Message: "240000 receipts, each a transaction, exceed the limit of 100000", OverLimit: true})
+	if got := iatiRenderError("iati activities", built); !errors.As(got, &e) || e.Code != CodeReportTooLarge || Status(e.Kind) != 422 ||
+		!strings.Contains(e.Message, "240000 receipts") {
+		t.Errorf("over the limit, refused by the build: %v, want %s (422) naming the receipts", got, CodeReportTooLarge)
+	}
 	other := &iati.InputError{Field: "activities[0].title", Message: "empty"}
 	if got := iatiRenderError("iati activities", other); errors.As(got, &e) {
 		t.Errorf("an input error that is not over a limit became a refusal: %v", got)

@@ -2,6 +2,7 @@ package iatireport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,6 +13,9 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/projections"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
+
+// maxTransactions is iati.MaxTransactions, lowered by tests.
+var maxTransactions = iati.MaxTransactions
 
 // Activities builds the activity file of a fund from one snapshot of the
 // read model: for each term (q.Term, or every term started by q.AsOf) one
@@ -61,8 +65,12 @@ func Activities(ctx context.Context, s *projections.Store, q Query) (ActivitiesR
 	if err != nil {
 		return ActivitiesReport{}, err
 	}
-	for _, t := range terms {
+	for i, t := range terms {
 		a, err := activity(ctx, v, t, q.AsOf, donors)
+		var ie *iati.InputError
+		if errors.As(err, &ie) {
+			ie.Field = fmt.Sprintf("activities[%d].%s", i, ie.Field)
+		}
 		if err != nil {
 			return ActivitiesReport{}, fmt.Errorf("iati activity of fund %s term %s: %w", q.Fund, t.ID, err)
 		}
@@ -111,6 +119,18 @@ func activity(ctx context.Context, v *projections.View, t projections.TermSpan, 
 	a.Budgets, err = iati.YearlyBudgets(t.StartsOn, t.EndsOn, money.FormatUSD(t.TargetMinor), t.StartsOn)
 	if err != nil {
 		return a, fmt.Errorf("budgets: %w", err)
+	}
+	// Each receipt is a transaction: a term with more than the file holds
+	// is refused before they are read (issue 10: at 1,000,000 events the
+	// refusal came after reading 480,000 receipts, and took ledgerd's
+	// memory from 350 to 960 MB).
+	n, err := countReceipts(ctx, v, t.ID, asOf)
+	if err != nil {
+		return a, err
+	}
+	if n > int64(maxTransactions) {
+		return a, &iati.InputError{Field: "transactions", OverLimit: true,
+			Message: fmt.Sprintf("%d receipts, each a transaction, exceed the limit of %d", n, maxTransactions)}
 	}
 	b := &build{donors: donors, funding: map[string]bool{}}
 	pledges, err := readPledges(ctx, v, t.ID, asOf)

@@ -3,9 +3,11 @@ package iatireport_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -100,5 +102,50 @@ func TestIATIActivitiesReport(t *testing.T) {
 	}
 	if n := len(org.Organisation.TotalBudgets); n != 4 {
 		t.Errorf("%d yearly total budgets, want 4", n)
+	}
+}
+
+// TestIATIRefusedBeforeRead: a term with more standing receipts than an
+// activity holds transactions is refused, over the limit, before its rows
+// are read (at the head from the days' counts, below it from the
+// receipts), and one with as many is not; reversed receipts do not count.
+func TestIATIRefusedBeforeRead(t *testing.T) {
+	s := illustrativeStore(t)
+	ctx := t.Context()
+	head := iatireport.Query{Fund: eventlog.DefaultFund, Term: ledgertest.IllustrativeTerm, AsOf: "2022-03-31"}
+	r, err := iatireport.Activities(ctx, s, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An earlier at_seq: the view of the report's own first half.
+	earlier := head
+	earlier.AtSeq = r.Stamp.FundSeq / 2
+	for _, q := range []iatireport.Query{head, earlier} {
+		r, err := iatireport.Activities(ctx, s, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var receipts int
+		for _, x := range r.Activities[0].Transactions {
+			if x.Type == iati.TypeIncomingFunds {
+				receipts++
+			}
+		}
+		if receipts < 2 {
+			t.Fatalf("at_seq %d: %d receipts listed, want a few", q.AtSeq, receipts)
+		}
+		restore := iatireport.SetMaxTransactions(receipts)
+		if _, err := iatireport.Activities(ctx, s, q); err != nil {
+			t.Errorf("at_seq %d: %d receipts under a limit of as many: %v", q.AtSeq, receipts, err)
+		}
+		restore()
+		restore = iatireport.SetMaxTransactions(receipts - 1)
+		_, err = iatireport.Activities(ctx, s, q)
+		restore()
+		var ie *iati.InputError
+		if !errors.As(err, &ie) || !ie.OverLimit || ie.Field != "activities[0].transactions" ||
+			!strings.Contains(ie.Message, fmt.Sprintf("%d receipts", receipts)) {
+			t.Errorf("at_seq %d: %d receipts over a limit of %d: %v, want refused over the limit naming them", q.AtSeq, receipts, receipts-1, err)
+		}
 	}
 }

@@ -108,6 +108,21 @@ type receipt struct {
 	minor, usd, seq            int64
 }
 
+// countReceipts counts the term's standing receipts by asOf without
+// reading them: at the fund's head from receipt_days' counts (a reversal
+// takes a receipt out on its own day), below it from the receipts.
+func countReceipts(ctx context.Context, v *projections.View, term, asOf string) (int64, error) {
+	query := `SELECT COALESCE(SUM(receipts), 0) FROM receipt_days WHERE fund = ?1 AND term_id = ?2 AND received_on <= ?3`
+	if v.FundSeq != v.Head {
+		query = `SELECT count(*) FROM contributions x WHERE x.fund = ?1 AND x.term_id = ?2 AND x.received_on <= ?3 AND x.fund_seq <= ?4 AND ` + standing
+	}
+	var n int64
+	if err := v.Tx.QueryRowContext(ctx, query, v.Fund, term, asOf, int64(v.FundSeq)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count receipts: %w", err)
+	}
+	return n, nil
+}
+
 // readReceipts reads the term's standing receipts by asOf.
 func readReceipts(ctx context.Context, v *projections.View, term, asOf string) ([]receipt, error) {
 	rows, err := v.Tx.QueryContext(ctx, `SELECT x.contribution_id, x.donor_id, x.pledge_id, x.currency, x.amount_minor, x.usd_minor, x.received_on, x.fund_seq
