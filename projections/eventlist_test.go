@@ -73,3 +73,23 @@ func explain(t *testing.T, s *Store, q string, args []any) string {
 	}
 	return fmt.Sprint(strings.Join(lines, "\n"))
 }
+
+// TestPledgeFiguresSearch: the pledge list reads each pledge's receipts
+// and memo postings by the pledge, not every receipt or memo posting of
+// the fund once per pledge (issue 10).
+func TestPledgeFiguresSearch(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "rm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	plan := explain(t, s, pledgeFiguresQuery, []any{"f", "p", "2021-12-31", "memo:pledges"})
+	for _, want := range []string{
+		"SEARCH contributions USING INDEX contributions_pledge (fund=? AND pledge_id=?)",
+		"SEARCH postings USING INDEX postings_pledge (fund=? AND pledge_id=?",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan\n%s\nwant %q", plan, want)
+		}
+	}
+}

@@ -42,7 +42,3 @@ func (s *Store) BudgetRead(ctx context.Context, q BudgetQuery, side string) (Bud
 // Exact returns s reading the postings in every report even at the fund's
 // head (the statement's included): what the running totals must equal.
 func (s *Store) Exact() *Store { return &Store{Store: s.Store, mode: readPostings} }
-
-// PledgeFiguresQuery is the pledge list's query of a pledge's receipts and
-// memo postings, for its plan test.
-const PledgeFiguresQuery = pledgeFiguresQuery

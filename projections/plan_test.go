@@ -43,38 +43,3 @@ func TestNotReversedSearches(t *testing.T) {
 		}
 	}
 }
-
-// TestPledgeFiguresSearch: the pledge list reads each pledge's receipts
-// and memo postings by the pledge, not every receipt or memo posting of
-// the fund once per pledge (issue 10).
-func TestPledgeFiguresSearch(t *testing.T) {
-	s := openStore(t, "plan.db")
-	tx, err := s.BeginRead(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+projections.PledgeFiguresQuery, "f", "p", "2021-12-31", "memo:pledges")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notUsed int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	all := strings.Join(plan, "\n")
-	for _, want := range []string{
-		"SEARCH contributions USING INDEX contributions_pledge (fund=? AND pledge_id=?)",
-		"SEARCH postings USING INDEX postings_pledge (fund=? AND pledge_id=?",
-	} {
-		if !strings.Contains(all, want) {
-			t.Errorf("plan\n%s\nwant %q", all, want)
-		}
-	}
-}
