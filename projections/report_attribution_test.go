@@ -428,3 +428,45 @@ func TestMoneyBackAfterACloseIsItsPayers(t *testing.T) {
 		t.Errorf("unallocated by donor after the reversal: %v, want %v", unallocated, want)
 	}
 }
+
+// TestAttributionBeforeAnApprovalsReversal: two allocations of one line
+// and amount, the later approved and spent on, then the spending and the
+// approval reversed. At the position before the reversals the approval
+// stands and the spending is under it; the read model knows which
+// allocation it approved (schema 11's approvals), where the attribution
+// had guessed by line and amount, taken the earlier allocation, and
+// refused the spending as without a standing approval.
+func TestAttributionBeforeAnApprovalsReversal(t *testing.T) {
+	_, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	m := ledgertest.MustSubmit
+	for _, id := range []string{"al-2", "al-3"} {
+		m(t, w, "propose-"+id, "olu", &domain.ProposeAllocation{ID: id, LineID: "MDFM-1.1", Amount: ledgertest.USD("30000.00"), ProposedOn: "2020-10-01"})
+	}
+	approve := m(t, w, "approve-al-3", "ana", &domain.ApproveAllocation{ID: "al-3", ApprovedOn: "2020-10-02"})
+	spend := m(t, w, "spend-al-3", "olu", &domain.RecordExpenditure{ID: "x-3", AllocationID: "al-3", Amount: ledgertest.USD("5000.00"),
+		SpentOn: "2020-11-01", Payee: "Learning City Lab", Country: "KE", City: "Nairobi"})
+	m(t, w, "reverse-x-3", "olu", &domain.ReverseEvent{ID: "X-1", EventID: spend.Events[0].ID, Reason: "wrong allocation"})
+	m(t, w, "reverse-approve", "olu", &domain.ReverseEvent{ID: "X-2", EventID: approve.Events[0].ID, Reason: "approved too early"})
+	s := openStore(t, "read.db")
+	if err := projector.CatchUp(t.Context(), log, s.Store); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		atSeq uint64
+		spent string
+	}{{spend.Events[0].FundSeq, "17345.67"}, {0, "12345.67"}} {
+		a, err := donors.Attribute(t.Context(), s, donors.AttributionQuery{Fund: "mdfm", Term: ledgertest.Term, AsOf: "9999-12-31", AtSeq: c.atSeq})
+		if err != nil {
+			t.Fatalf("at_seq %d: %v", c.atSeq, err)
+		}
+		spent := cents(t, a.Unattributed.Spent)
+		for _, d := range a.Donors {
+			spent += cents(t, d.Spent)
+		}
+		if want := cents(t, c.spent); spent != want {
+			t.Errorf("at_seq %d: the donors spent %d cents, want %d", c.atSeq, spent, want)
+		}
+	}
+}

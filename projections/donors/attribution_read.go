@@ -220,15 +220,7 @@ func (at *attribution) readWeights(ctx context.Context, v *projections.View, ter
 // (not reversed by it), what each drew from which pot, and the
 // expenditures standing against each.
 func (at *attribution) loadApprovals(ctx context.Context, v *projections.View, term, asOf string) error {
-	bySeq, err := at.readApprovals(ctx, v, term, asOf)
-	if err != nil {
-		return err
-	}
-	allocs, err := readAllocations(ctx, v, term)
-	if err != nil {
-		return err
-	}
-	byAlloc, err := at.matchAllocations(bySeq, allocs)
+	byAlloc, err := at.readApprovals(ctx, v, term, asOf)
 	if err != nil {
 		return err
 	}
@@ -239,14 +231,16 @@ func (at *attribution) loadApprovals(ctx context.Context, v *projections.View, t
 }
 
 // readApprovals reads the standing approvals into at.approvals, in the
-// fund's order, and returns them by fund_seq.
-func (at *attribution) readApprovals(ctx context.Context, v *projections.View, term, asOf string) (map[int64]*standingApproval, error) {
+// fund's order, and returns them by the allocation each approved (the
+// approvals table: an allocation's row names only the approval standing at
+// the head, not one a later reversal took back).
+func (at *attribution) readApprovals(ctx context.Context, v *projections.View, term, asOf string) (map[string]*standingApproval, error) {
 	// The approvals are found by their events (events_type), then their
 	// legs by fund_seq, not among all the term's postings (the "+" keeps
 	// SQLite from doing that): the legs of an approval event are those of
 	// its type that reverse nothing.
-	rows, err := v.Tx.QueryContext(ctx, `SELECT p.fund_seq, p.account, p.line_id, p.earmark, p.amount_minor
-		FROM postings p
+	rows, err := v.Tx.QueryContext(ctx, `SELECT p.fund_seq, a.allocation_id, p.account, p.line_id, p.earmark, p.amount_minor
+		FROM postings p JOIN approvals a ON a.fund = p.fund AND a.fund_seq = p.fund_seq
 		WHERE p.fund = ?1 AND p.fund_seq IN (SELECT fund_seq FROM events WHERE fund = ?1 AND type = ?3 AND fund_seq <= ?4)
 			AND +p.term_id = ?2 AND +p.effective_on <= ?5 AND `+projections.NotReversed("p", "fund_seq", "?4", "?5")+`
 		ORDER BY p.fund_seq, p.leg`, v.Fund, term, events.TypeAllocationApproved, int64(v.FundSeq), asOf)
@@ -254,19 +248,22 @@ func (at *attribution) readApprovals(ctx context.Context, v *projections.View, t
 		return nil, fmt.Errorf("attribution: read approvals: %w", err)
 	}
 	defer rows.Close()
-	bySeq := map[int64]*standingApproval{}
+	byAlloc := map[string]*standingApproval{}
 	for rows.Next() {
 		var (
-			seq, x                 int64
-			account, line, earmark string
+			seq, x                             int64
+			allocation, account, line, earmark string
 		)
-		if err := rows.Scan(&seq, &account, &line, &earmark, &x); err != nil {
+		if err := rows.Scan(&seq, &allocation, &account, &line, &earmark, &x); err != nil {
 			return nil, fmt.Errorf("attribution: read approvals: %w", err)
 		}
-		ap := bySeq[seq]
+		ap := byAlloc[allocation]
+		if ap != nil && ap.seq != seq {
+			return nil, fmt.Errorf("attribution: %w: allocation %s has two standing approvals, at fund_seq %d and %d", projections.ErrInconsistent, allocation, ap.seq, seq)
+		}
 		if ap == nil {
-			ap = &standingApproval{seq: seq, draws: map[string]int64{}}
-			bySeq[seq] = ap
+			ap = &standingApproval{seq: seq, allocationID: allocation, draws: map[string]int64{}}
+			byAlloc[allocation] = ap
 			at.approvals = append(at.approvals, ap)
 		}
 		switch account {
@@ -278,67 +275,6 @@ func (at *attribution) readApprovals(ctx context.Context, v *projections.View, t
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("attribution: read approvals: %w", err)
-	}
-	return bySeq, nil
-}
-
-// termAllocation is an allocation of the term proposed by the view.
-type termAllocation struct {
-	id, line    string
-	amount, seq int64
-	approvedSeq int64
-}
-
-// readAllocations reads the term's allocations proposed by the view, in
-// the fund's order.
-func readAllocations(ctx context.Context, v *projections.View, term string) ([]termAllocation, error) {
-	rows, err := v.Tx.QueryContext(ctx, `SELECT allocation_id, line_id, amount_minor, proposed_seq, approved_seq FROM allocations
-		WHERE fund = ? AND term_id = ? AND proposed_seq <= ? ORDER BY proposed_seq`, v.Fund, term, int64(v.FundSeq))
-	if err != nil {
-		return nil, fmt.Errorf("attribution: read allocations: %w", err)
-	}
-	defer rows.Close()
-	var allocs []termAllocation
-	for rows.Next() {
-		var a termAllocation
-		if err := rows.Scan(&a.id, &a.line, &a.amount, &a.seq, &a.approvedSeq); err != nil {
-			return nil, fmt.Errorf("attribution: read allocations: %w", err)
-		}
-		allocs = append(allocs, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("attribution: read allocations: %w", err)
-	}
-	return allocs, nil
-}
-
-// matchAllocations finds which allocation each standing approval
-// approved: the one whose last approval it is, else (an approval the view
-// still has but the ledger reversed later, the allocation approved again
-// since) an allocation of its line and amount not matched yet, oldest
-// first. It returns the standing approvals by allocation id.
-func (at *attribution) matchAllocations(bySeq map[int64]*standingApproval, allocs []termAllocation) (map[string]*standingApproval, error) {
-	byAlloc := map[string]*standingApproval{}
-	for _, a := range allocs {
-		if ap := bySeq[a.approvedSeq]; ap != nil {
-			ap.allocationID = a.id
-			byAlloc[a.id] = ap
-		}
-	}
-	for _, ap := range at.approvals {
-		if ap.allocationID != "" {
-			continue
-		}
-		for _, a := range allocs {
-			if byAlloc[a.id] == nil && a.line == ap.lineID && a.amount == ap.amount && a.seq < ap.seq {
-				ap.allocationID = a.id
-				byAlloc[a.id] = ap
-				break
-			}
-		}
-		if ap.allocationID == "" {
-			return nil, fmt.Errorf("attribution: %w: no allocation of line %s for the approval at fund_seq %d", projections.ErrInconsistent, ap.lineID, ap.seq)
-		}
 	}
 	return byAlloc, nil
 }

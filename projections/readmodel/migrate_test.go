@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/internal/ledgertest"
 	"github.com/unesco-uil/mdfm-ledger/internal/testnats"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/schema"
 )
 
 // TestMigrateFromVersion1 takes a read model written at schema version 1
@@ -243,6 +245,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		// and version 10's covering indexes, in place of version 1's.
 		`CREATE INDEX contributions_donor ON contributions (fund, donor_id, term_id)`,
 		`DROP INDEX fees_contribution`, `CREATE INDEX fees_contribution ON fees (fund, contribution_id)`,
+		// and version 11's approvals.
+		`DROP TABLE approvals`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {
@@ -250,10 +254,109 @@ func TestMigrateEventSubjects(t *testing.T) {
 		}
 	}
 	db.Close()
+
+	// Up to version 10 the migrations derive what the fold wrote; the
+	// fresh model as version 10 had it is without approvals.
+	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, `DROP TABLE approvals`)
+	defer fresh10.Close()
+	migrations = schema.Migrations[:10]
 	old, err := Open(oldPath)
+	migrations = schema.Migrations
 	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, old, fresh10)
+	old.Close()
+
+	// Version 11 empties it, as an approval was reversed (il-rv-3), and a
+	// replay makes it the fresh model.
+	if old, err = Open(oldPath); err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	rows, err := old.read.QueryContext(t.Context(), `SELECT name FROM sqlite_schema WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	for _, n := range tables {
+		var rows int
+		if err := old.read.QueryRowContext(t.Context(), `SELECT count(*) FROM `+n).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"checkpoint": 1, "schema_version": 1}[n]; rows != want {
+			t.Errorf("after the migration to version 11, %s has %d rows, want %d", n, rows, want)
+		}
+	}
+	if cp, err := old.Checkpoint(t.Context()); err != nil || cp != 0 {
+		t.Fatalf("checkpoint %d (%v) after the migration to version 11, want 0", cp, err)
+	}
+	if err := catchUp(t, log, old); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, old, fresh)
+}
+
+// TestMigrateApprovals takes a read model of ledgertest.Scenario (no
+// approval reversed) as version 10 had it, without approvals, and checks
+// that the migration to version 11 derives them from the allocations: it
+// equals a fresh model without a replay.
+func TestMigrateApprovals(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
+	dir := t.TempDir()
+	fresh, err := Open(filepath.Join(dir, "fresh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := catchUp(t, log, fresh); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
+	}
+	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, `DROP TABLE approvals`)
+	old.Close()
+	if old, err = Open(old.Path()); err != nil {
 		t.Fatal(err)
 	}
 	defer old.Close()
 	compare(t, old, fresh)
+}
+
+// versionOf copies s to path, changes the copy by undo (what the versions
+// after version undid added), marks it as of version and opens it without
+// migrating it further.
+func versionOf(t *testing.T, s *Store, path string, version int, undo ...string) *Store {
+	t.Helper()
+	if _, err := s.write.ExecContext(t.Context(), `VACUUM INTO '`+path+`'`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append(undo, fmt.Sprintf(`UPDATE schema_version SET version = %d`, version)) {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	migrations = schema.Migrations[:version]
+	defer func() { migrations = schema.Migrations }()
+	v, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

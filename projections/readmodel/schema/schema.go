@@ -591,4 +591,63 @@ CREATE INDEX contributions_donor_date ON contributions (fund, donor_id, term_id,
 DROP INDEX fees_contribution;
 CREATE INDEX fees_contribution ON fees (fund, contribution_id, fund_seq, amount_minor);
 `,
+	// 11: which allocation each approval approved. An allocation's row
+	// names only its standing approval (approved_seq), so a report at a
+	// view before an approval's reversal had to guess the allocation of
+	// that approval by its line and amount, and guessed wrong when two
+	// allocations had both (TestStatementsAddUpToTheTerm found it). The
+	// allocation of a reversed approval is in its event only: a read model
+	// in which an approval was ever reversed is emptied here, to be
+	// replayed from the log as a new one is; in any other, every approval
+	// is the standing one of its allocation.
+	`
+CREATE TABLE approvals (
+	fund          TEXT NOT NULL,
+	fund_seq      INTEGER NOT NULL,
+	allocation_id TEXT NOT NULL,
+	PRIMARY KEY (fund, fund_seq)
+) STRICT;
+INSERT INTO approvals (fund, fund_seq, allocation_id)
+SELECT fund, approved_seq, allocation_id FROM allocations WHERE approved_seq > 0;
+CREATE TEMP TABLE reset_11 AS SELECT EXISTS (SELECT 1 FROM reversals r
+	JOIN events e ON e.fund = r.fund AND e.fund_seq = r.reversed_fund_seq
+	WHERE e.type = 'allocation_approved') AS yes;
+DELETE FROM allocations WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM budget_lines WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM carry_over_shares WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM carry_overs WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM cities WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM clusters WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM contributions WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM coordinators WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM donor_amendments WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM donors WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM event_subjects WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM events WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM expenditures WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM fees WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM fund_heads WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM interest WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM members WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM pledge_changes WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM pledges WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_checkpoint_months WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_checkpoints WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_day_buckets WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_days WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_seq_checkpoints WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_seq_snapshots WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM posting_totals WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM postings WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM receipt_days WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM refund_funding WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM refunds WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM reversals WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM term_close_allocations WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM term_closes WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM terms WHERE (SELECT yes FROM temp.reset_11);
+DELETE FROM approvals WHERE (SELECT yes FROM temp.reset_11);
+UPDATE checkpoint SET stream_seq = 0 WHERE (SELECT yes FROM temp.reset_11);
+DROP TABLE temp.reset_11;
+`,
 }
