@@ -379,11 +379,15 @@ func spentKinds(exps []*projections.Expenditure) (kinds []spentKey, kindOf []int
 // apportion splits a table whose row totals and column totals are given
 // (non-negative, with the same sum T) into cells proportional to both: cell
 // (i, j) is rows[i]·cols[j]/T rounded down or up, and every row and every
-// column adds up exactly to its total. It is largest-remainder rounding
+// column adds up exactly to its total; a cell whose proportional value is
+// a whole number of cents is that number. It is largest-remainder rounding
 // (money.Split) in two dimensions: the cents left after rounding down are
-// given one per cell, each row's to the columns with the most cents left
-// to give (Gale–Ryser: a row can always be served so that the others still
-// can), then to the largest remainders, then to the first columns.
+// given one per cell with a remainder, each row's to the columns with the
+// most cents left to take, then to the largest remainders, then to the
+// first columns. Where that greedy pass leaves a row's cent without a
+// column (a cell with no remainder cannot take one), placeCent moves cents
+// along an augmenting path; the remainders, divided by the total, are a
+// fractional such placement, so a whole one exists (a bipartite flow).
 func apportion(rows, cols []int64) ([][]int64, error) {
 	x := make([][]int64, len(rows))
 	for i := range x {
@@ -394,10 +398,12 @@ func apportion(rows, cols []int64) ([][]int64, error) {
 		return x, err
 	}
 	rem := make([][]uint64, len(rows))
+	up := make([][]bool, len(rows)) // the cell took one of the cents left
 	rowLeft := make([]int64, len(rows))
 	colLeft := append([]int64(nil), cols...)
 	for i, r := range rows {
 		rem[i] = make([]uint64, len(cols))
+		up[i] = make([]bool, len(cols))
 		rowLeft[i] = r
 		for j, c := range cols {
 			// r·c/T ≤ c, so the quotient fits: hi < T.
@@ -425,20 +431,72 @@ func apportion(rows, cols []int64) ([][]int64, error) {
 		// 10: sorting them was a fifth of a statement).
 		ranks = ranks[:0]
 		for j, l := range colLeft {
-			if l > 0 {
+			if l > 0 && rem[i][j] > 0 {
 				ranks = append(ranks, colRank{left: l, rem: rem[i][j], j: j})
 			}
 		}
 		for _, c := range topRanks(ranks, int(min(rowLeft[i], int64(len(ranks))))) {
 			x[i][c.j]++
+			up[i][c.j] = true
 			colLeft[c.j]--
 			rowLeft[i]--
 		}
-		if rowLeft[i] != 0 {
-			return nil, fmt.Errorf("%w: apportion left %d of row %d", projections.ErrInconsistent, rowLeft[i], i)
+	}
+	for _, i := range order {
+		for rowLeft[i] > 0 {
+			if !placeCent(i, x, rem, up, colLeft) {
+				return nil, fmt.Errorf("%w: apportion left %d of row %d", projections.ErrInconsistent, rowLeft[i], i)
+			}
+			rowLeft[i]--
 		}
 	}
 	return x, nil
+}
+
+// placeCent gives row from one more cent: to a column with a cent left to
+// take, through a cell with a remainder that has not taken its cent (up),
+// or, when every such column is full, along the shortest alternating path
+// found breadth first: a free cell of this row into a full column, that
+// column's cent moved from another row that took one there to a free cell
+// of that row, and so on until a column with a cent left. The rows and
+// columns on the path keep their totals but the last column, which takes
+// the cent. It reports false when no path exists.
+func placeCent(from int, x [][]int64, rem [][]uint64, up [][]bool, colLeft []int64) bool {
+	colFrom := make([]int, len(colLeft)) // the row a column was reached from, plus one
+	rowFrom := make([]int, len(x))       // the column a row was reached from, plus one
+	queue := []int{from}
+	rowFrom[from] = -1
+	for len(queue) > 0 {
+		u := queue[0]
+		queue = queue[1:]
+		for j := range colLeft {
+			if rem[u][j] == 0 || up[u][j] || colFrom[j] != 0 {
+				continue
+			}
+			colFrom[j] = u + 1
+			if colLeft[j] > 0 {
+				colLeft[j]--
+				for {
+					u := colFrom[j] - 1
+					x[u][j]++
+					up[u][j] = true
+					if u == from {
+						return true
+					}
+					j = rowFrom[u] - 1
+					x[u][j]--
+					up[u][j] = false
+				}
+			}
+			for v := range x {
+				if up[v][j] && rowFrom[v] == 0 {
+					rowFrom[v] = j + 1
+					queue = append(queue, v)
+				}
+			}
+		}
+	}
+	return false
 }
 
 // apportionTotal checks apportion's totals, non-negative and adding up to

@@ -28,37 +28,64 @@ func TestApportion(t *testing.T) {
 			left -= rows[i]
 		}
 		rows[n-1] = left
-		x, err := apportion(rows, cols)
-		if err != nil {
-			t.Fatal(err)
-		}
-		colSum := make([]int64, len(cols))
-		for i, r := range rows {
-			var rowSum int64
-			for j, c := range cols {
-				rowSum += x[i][j]
-				colSum[j] += x[i][j]
-				if total == 0 {
-					continue
-				}
-				var q, m big.Int
-				q.Mul(big.NewInt(r), big.NewInt(c))
-				q.QuoRem(&q, big.NewInt(total), &m)
-				lo := q.Int64()
-				if x[i][j] != lo && !(x[i][j] == lo+1 && m.Sign() > 0) {
-					t.Fatalf("cell (%d, %d) = %d, proportional %d·%d/%d rounds to %d or %d", i, j, x[i][j], r, c, total, lo, lo+1)
-				}
-			}
-			if rowSum != r {
-				t.Fatalf("row %d adds up to %d, want %d", i, rowSum, r)
-			}
-		}
-		for j, c := range cols {
-			if colSum[j] != c {
-				t.Fatalf("column %d adds up to %d, want %d", j, colSum[j], c)
-			}
-		}
+		checkApportioned(t, rows, cols)
 	})
+}
+
+// TestApportionMovesCents: tables where giving each row's cents to the
+// columns with the most left leaves a row's cent with no column that can
+// take it (a cell whose proportional value is whole takes none), so that
+// cents move along an augmenting path (placeCent). A cell of a whole
+// value rounded up fails it, and so does a cent left unplaced.
+func TestApportionMovesCents(t *testing.T) {
+	for _, c := range []struct{ rows, cols []int64 }{
+		{[]int64{4, 5, 9}, []int64{4, 7, 7}},
+		{[]int64{12, 2, 10}, []int64{6, 9, 0, 9}},
+		{[]int64{1, 1, 6, 10}, []int64{7, 3, 8}},
+		{[]int64{8, 7, 6}, []int64{6, 2, 10, 3}},
+	} {
+		checkApportioned(t, c.rows, c.cols)
+	}
+}
+
+// checkApportioned fails t unless apportion splits rows by cols so that
+// every row and column adds up to its total and every cell is its
+// proportional value rounded down or up (exactly it when it is whole).
+func checkApportioned(t interface{ Fatalf(string, ...any) }, rows, cols []int64) {
+	var total int64
+	for _, c := range cols {
+		total += c
+	}
+	x, err := apportion(rows, cols)
+	if err != nil {
+		t.Fatalf("apportion(%v, %v): %v", rows, cols, err)
+	}
+	colSum := make([]int64, len(cols))
+	for i, r := range rows {
+		var rowSum int64
+		for j, c := range cols {
+			rowSum += x[i][j]
+			colSum[j] += x[i][j]
+			if total == 0 {
+				continue
+			}
+			var q, m big.Int
+			q.Mul(big.NewInt(r), big.NewInt(c))
+			q.QuoRem(&q, big.NewInt(total), &m)
+			lo := q.Int64()
+			if x[i][j] != lo && !(x[i][j] == lo+1 && m.Sign() > 0) {
+				t.Fatalf("rows %v, cols %v: cell (%d, %d) = %d, proportional %d·%d/%d is %d and remainder %d", rows, cols, i, j, x[i][j], r, c, total, lo, m.Int64())
+			}
+		}
+		if rowSum != r {
+			t.Fatalf("rows %v, cols %v: row %d adds up to %d, want %d", rows, cols, i, rowSum, r)
+		}
+	}
+	for j, c := range cols {
+		if colSum[j] != c {
+			t.Fatalf("rows %v, cols %v: column %d adds up to %d, want %d", rows, cols, j, colSum[j], c)
+		}
+	}
 }
 
 func TestApportionRefuses(t *testing.T) {
@@ -153,7 +180,9 @@ func TestApportionAsSorted(t *testing.T) {
 }
 
 // apportionBySort is apportion as it was before its columns were selected:
-// for each row, all columns sorted stably by cents left, then remainder.
+// for each row, all columns sorted stably by cents left, then remainder,
+// and a cell without a remainder skipped; the cents that leaves without a
+// column are placed by the same augmenting paths (placeCent).
 func apportionBySort(rows, cols []int64, total int64) [][]int64 {
 	x := make([][]int64, len(rows))
 	for i := range x {
@@ -163,10 +192,12 @@ func apportionBySort(rows, cols []int64, total int64) [][]int64 {
 		return x
 	}
 	rem := make([][]uint64, len(rows))
+	up := make([][]bool, len(rows))
 	rowLeft := make([]int64, len(rows))
 	colLeft := append([]int64(nil), cols...)
 	for i, r := range rows {
 		rem[i] = make([]uint64, len(cols))
+		up[i] = make([]bool, len(cols))
 		rowLeft[i] = r
 		for j, c := range cols {
 			hi, lo := bits.Mul64(uint64(r), uint64(c))
@@ -196,13 +227,26 @@ func apportionBySort(rows, cols []int64, total int64) [][]int64 {
 			}
 			return rem[i][ja] > rem[i][jb]
 		})
-		for _, j := range js[:min(int(rowLeft[i]), len(js))] {
-			if colLeft[j] == 0 {
+		placed := 0
+		for _, j := range js {
+			if placed == int(rowLeft[i]) || colLeft[j] == 0 {
 				break
 			}
+			if rem[i][j] == 0 {
+				continue // a whole number of cents takes none
+			}
 			x[i][j]++
+			up[i][j] = true
 			colLeft[j]--
-			rowLeft[i]--
+			placed++
+		}
+		rowLeft[i] -= int64(placed)
+	}
+	for _, i := range order {
+		for ; rowLeft[i] > 0; rowLeft[i]-- {
+			if !placeCent(i, x, rem, up, colLeft) {
+				panic("no augmenting path")
+			}
 		}
 	}
 	return x
