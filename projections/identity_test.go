@@ -485,10 +485,11 @@ func (h *history) compareTotals(e events.Event, terms []string, asOf string, atS
 
 // checkStatement checks that a donor's statement, which reads the running
 // totals at the fund's head (posting_days, posting_checkpoints,
-// posting_totals, receipt_days), is the statement drawn from the postings and the receipts
+// posting_totals, receipt_days) and below it the totals by position
+// (seqtotals), is the statement drawn from the postings and the receipts
 // alone, for a donor, term, date (the event's, a random one, an edge of
-// the history, the end of time) and page of receipts drawn, errors
-// included; and that the page listed changes only which receipts are
+// the history, the end of time), position (the head or an at_seq) and
+// page of receipts drawn, errors included; and that the page listed changes only which receipts are
 // listed: the receipts not listed add up to what the first page lists and
 // the other pages do not.
 func (h *history) checkStatement(e events.Event, terms []string) {
@@ -501,7 +502,8 @@ func (h *history) checkStatement(e events.Event, terms []string) {
 	q := donors.StatementQuery{Fund: h.fund, Donor: rapid.SampledFrom(ids).Draw(t, "statement donor"),
 		Term:         rapid.SampledFrom(append([]string{""}, terms...)).Draw(t, "statement term"),
 		AsOf:         rapid.SampledFrom([]string{e.EffectiveOn, drawDate(t, "statement as_of"), h.edgeDate(e), "9999-12-31"}).Draw(t, "statement date"),
-		ReceiptsPage: rapid.Int64Range(0, 1).Draw(t, "receipts page")}
+		ReceiptsPage: rapid.Int64Range(0, 1).Draw(t, "receipts page"),
+		AtSeq:        rapid.SampledFrom([]uint64{0, rapid.Uint64Range(1, e.FundSeq).Draw(t, "statement at_seq")}).Draw(t, "statement at")}
 	got, gerr := donors.Statement(ctx, h.s, q)
 	want, werr := donors.Statement(ctx, h.s.Exact(), q)
 	if diff := cmp.Diff(want, got); fmt.Sprint(gerr) != fmt.Sprint(werr) || diff != "" {

@@ -54,3 +54,10 @@ func (v *View) totals(cols, filter, asOf string, next int) (query string, more [
 	}
 	return seqtotals.AtSeq(cols, filter, asOf, next), seqtotals.Args(v.FundSeq), true
 }
+
+// Totals is totals for the reports of other packages (the donors'
+// attribution): the same SQL and values, and ok false when the view sums
+// the postings.
+func (v *View) Totals(cols, filter, asOf string, next int) (query string, more []any, ok bool) {
+	return v.totals(cols, filter, asOf, next)
+}
