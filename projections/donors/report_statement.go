@@ -262,8 +262,11 @@ func loadDonor(ctx context.Context, v *projections.View, id, asOf string) (d sta
 	}
 	// At the head the donor's first entry is found in the running totals:
 	// the first monthly checkpoint that has it, then its first day in that
-	// month, rather than among all the postings.
-	first := `(SELECT MIN(effective_on) FROM postings WHERE fund = ?1 AND donor_id = ?3 AND fund_seq <= ?4)`
+	// month, rather than among all the postings; below it, the first of
+	// the donor's postings in date order (postings_donor) that the view
+	// has.
+	first := `(SELECT effective_on FROM postings INDEXED BY postings_donor
+		WHERE fund = ?1 AND donor_id = ?3 AND donor_id != '' AND fund_seq <= ?4 ORDER BY effective_on LIMIT 1)`
 	if v.FundSeq == v.Head {
 		first = `(SELECT effective_on FROM posting_days WHERE fund = ?1 AND donor_id = ?3 AND effective_on >=
 			(SELECT month FROM posting_checkpoints WHERE fund = ?1 AND donor_id = ?3 ORDER BY month LIMIT 1) || '-01' ORDER BY effective_on LIMIT 1)`

@@ -245,8 +245,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		// and version 10's covering indexes, in place of version 1's.
 		`CREATE INDEX contributions_donor ON contributions (fund, donor_id, term_id)`,
 		`DROP INDEX fees_contribution`, `CREATE INDEX fees_contribution ON fees (fund, contribution_id)`,
-		// and version 11's approvals.
-		`DROP TABLE approvals`,
+		// and version 11's approvals, and version 12's index.
+		`DROP TABLE approvals`, `DROP INDEX postings_donor`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {
@@ -257,7 +257,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 
 	// Up to version 10 the migrations derive what the fold wrote; the
 	// fresh model as version 10 had it is without approvals.
-	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, `DROP TABLE approvals`)
+	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, `DROP TABLE approvals`, `DROP INDEX postings_donor`)
 	defer fresh10.Close()
 	migrations = schema.Migrations[:10]
 	old, err := Open(oldPath)
@@ -325,7 +325,7 @@ func TestMigrateApprovals(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
 	}
-	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, `DROP TABLE approvals`)
+	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, `DROP TABLE approvals`, `DROP INDEX postings_donor`)
 	old.Close()
 	if old, err = Open(old.Path()); err != nil {
 		t.Fatal(err)
