@@ -11,6 +11,7 @@ import (
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
 	"github.com/unesco-uil/mdfm-ledger/httpapi/access"
+	"github.com/unesco-uil/mdfm-ledger/projections/donors"
 )
 
 // metricsScrapeTimeout bounds the reads a scrape makes (the checkpoint, the
@@ -46,6 +47,19 @@ func (s *Server) registerServerGauges() {
 				return 1
 			}),
 	)
+	// The statements' attributions (donors.Memo): found in the memo,
+	// computed for the statement that asked, computed ahead by the warm-up.
+	for source, f := range map[string]func(donors.MemoStats) int64{
+		"memo":     func(st donors.MemoStats) int64 { return st.Hits },
+		"computed": func(st donors.MemoStats) int64 { return st.Misses },
+		"warmed":   func(st donors.MemoStats) int64 { return st.Warmed },
+	} {
+		s.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "mdfm_statement_attributions_total",
+			Help:        "Terms' attributions the statements drew on, by source: memo (kept from an earlier statement or warm-up), computed (by the statement that asked), warmed (computed ahead, once the read model was quiet).",
+			ConstLabels: prometheus.Labels{"source": source},
+		}, func() float64 { return float64(f(s.statements.Stats())) }))
+	}
 }
 
 // lag returns the read model's checkpoint and the age of the first event

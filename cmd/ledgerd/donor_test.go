@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/testwait"
 	"github.com/unesco-uil/mdfm-ledger/projections/audit"
 	"github.com/unesco-uil/mdfm-ledger/statement"
 )
@@ -80,5 +83,44 @@ func TestAmendDonorOverHTTP(t *testing.T) {
 	d.get(t, "/v1/audit/verify", "tok-kim", &rep)
 	if !rep.OK {
 		t.Errorf("verify: %+v", rep)
+	}
+}
+
+// TestStatementsWarmedOverHTTP: once the read model has been quiet for a
+// moment after an event, a real ledgerd computes the attribution of the
+// term and date last asked for (httpapi.Server.KeepStatementsWarm), and
+// the next statement finds it: the metrics count it warmed, then found,
+// and the statement shows the new receipt.
+func TestStatementsWarmedOverHTTP(t *testing.T) {
+	d := startScenarioDaemon(t)
+	setUpScenario(t, d)
+	const path = "/v1/donors/d-usd/statement?term=2020-2021&as_of=2021-12-31"
+	metric := func(source string, n int) string {
+		return fmt.Sprintf(`mdfm_statement_attributions_total{source="%s"} %d`+"\n", source, n)
+	}
+	has := func(lines ...string) bool {
+		m := string(d.get(t, "/metrics", "tok-kim", nil).body)
+		for _, l := range lines {
+			if !strings.Contains(m, l) {
+				return false
+			}
+		}
+		return true
+	}
+	var st statement.Statement
+	d.get(t, path, "tok-kim", &st)
+	if st.Received.TotalUSD != "20000.00" || !has(metric("computed", 1), metric("memo", 0)) {
+		t.Fatalf("first statement: received %s; metrics:\n%s", st.Received.TotalUSD, d.get(t, "/metrics", "tok-kim", nil).body)
+	}
+	d.post(t, 201, "/v1/contributions", "tok-olu", "", map[string]any{
+		"id": "r-usd-2", "donor_id": "d-usd", "term_id": "2020-2021", "amount": usdMoney("500.00"),
+		"received_on": "2021-06-01", "bank_ref": "USD-2"})
+	testwait.For(t, 10*time.Second, "the attribution warmed after the receipt", func() bool { return has(metric("warmed", 1)) })
+	d.get(t, path, "tok-kim", &st)
+	if st.Received.TotalUSD != "20500.00" {
+		t.Errorf("after the receipt: received %s, want 20500.00", st.Received.TotalUSD)
+	}
+	if !has(metric("computed", 1), metric("memo", 1), metric("warmed", 1)) {
+		t.Errorf("the statement after the warm-up computed its attribution again; metrics:\n%s", d.get(t, "/metrics", "tok-kim", nil).body)
 	}
 }

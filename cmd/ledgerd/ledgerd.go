@@ -185,6 +185,8 @@ type Main struct {
 	served    chan struct{}
 	stopProj  context.CancelFunc
 	projDone  chan struct{}
+	stopWarm  context.CancelFunc // the statements' warm-up (httpapi.Server.KeepStatementsWarm)
+	warmDone  chan struct{}
 	projMu    sync.Mutex
 	projErr   error
 	closeOnce sync.Once
@@ -286,6 +288,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.serveHTTP(); err != nil {
 		return err
 	}
+	wctx, stopWarm := context.WithCancel(context.Background())
+	m.stopWarm, m.warmDone = stopWarm, make(chan struct{})
+	go func() {
+		defer close(m.warmDone)
+		m.api.KeepStatementsWarm(wctx, httpapi.WarmQuiet)
+	}()
 	if c.TokensFile != "" {
 		wctx, cancel := context.WithCancel(context.Background())
 		m.stopWatch = cancel
@@ -517,6 +525,10 @@ func (m *Main) Close() error {
 		}
 		if m.api != nil {
 			m.api.Close() // a verify job running ends, failed
+		}
+		if m.stopWarm != nil {
+			m.stopWarm()
+			<-m.warmDone
 		}
 		if m.stopProj != nil {
 			m.stopProj()

@@ -32,10 +32,25 @@ type Memo struct {
 	entries map[memoKey]*attribution
 	order   []memoKey // least recently used first
 	stats   MemoStats
+	// heads are the terms and dates last asked for at their fund's head,
+	// least recently first, at most WarmTerms: what Warm computes again
+	// at the new head.
+	heads []headKey
 }
 
-// MemoStats counts a Memo's answers: attributions found, and computed.
-type MemoStats struct{ Hits, Misses int64 }
+// WarmTerms is how many of the terms and dates last asked for at a fund's
+// head Memo.Warm computes again.
+const WarmTerms = 4
+
+// MemoStats counts a Memo's answers: attributions found, and computed;
+// and those Warm computed before they were asked for.
+type MemoStats struct{ Hits, Misses, Warmed int64 }
+
+// headKey is a term and date asked for at its fund's head.
+type headKey struct {
+	store            *projections.Store
+	fund, term, asOf string
+}
 
 // memoKey is what determines an attribution (see Memo).
 type memoKey struct {
@@ -71,6 +86,9 @@ func (m *Memo) attribute(ctx context.Context, s *projections.Store, v *projectio
 		return attributeTerm(ctx, v, term, asOf)
 	}
 	k := memoKey{store: s, fund: v.Fund, term: term, asOf: asOf, fundSeq: v.FundSeq, chainHead: v.ChainHead}
+	if v.Head != 0 && v.FundSeq == v.Head {
+		m.askedAtHead(headKey{store: s, fund: v.Fund, term: term, asOf: asOf})
+	}
 	if at := m.get(k); at != nil {
 		return at, nil
 	}
@@ -117,4 +135,67 @@ func (m *Memo) touch(k memoKey) {
 	if i := slices.Index(m.order, k); i >= 0 {
 		m.order = append(slices.Delete(m.order, i, i+1), k)
 	}
+}
+
+// askedAtHead makes h the term and date last asked for at a head.
+func (m *Memo) askedAtHead(h headKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i := slices.Index(m.heads, h); i >= 0 {
+		m.heads = slices.Delete(m.heads, i, i+1)
+	} else if len(m.heads) >= WarmTerms {
+		m.heads = slices.Delete(m.heads, 0, 1)
+	}
+	m.heads = append(m.heads, h)
+}
+
+// Warm computes, at each fund's head, the attributions of the terms and
+// dates last asked for at a head (WarmTerms of them, the latest first)
+// that the memo does not hold, and keeps them: so that the first
+// statement after an event finds its term's attribution, computed while
+// nobody waited, rather than computing it (100–200 ms at 1,000,000
+// events). ledgerd calls it once its read model has been quiet for a
+// moment (httpapi). One that fails (a view that cannot open, a refusal)
+// is left to the statement that asks for it. It returns how many it
+// computed.
+func (m *Memo) Warm(ctx context.Context) int {
+	if m == nil {
+		return 0
+	}
+	m.mu.Lock()
+	heads := slices.Clone(m.heads)
+	m.mu.Unlock()
+	n := 0
+	for i := len(heads) - 1; i >= 0 && ctx.Err() == nil; i-- {
+		if m.warm(ctx, heads[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// warm computes h's attribution at its fund's head unless the memo holds
+// it, and reports whether it did.
+func (m *Memo) warm(ctx context.Context, h headKey) bool {
+	v, err := h.store.OpenView(ctx, "statement", h.fund, 0)
+	if err != nil {
+		return false
+	}
+	defer v.Tx.Rollback()
+	k := memoKey{store: h.store, fund: h.fund, term: h.term, asOf: h.asOf, fundSeq: v.FundSeq, chainHead: v.ChainHead}
+	m.mu.Lock()
+	_, held := m.entries[k]
+	m.mu.Unlock()
+	if held {
+		return false
+	}
+	at, err := attributeTerm(ctx, v, h.term, h.asOf)
+	if err != nil {
+		return false
+	}
+	m.put(k, at)
+	m.mu.Lock()
+	m.stats.Warmed++
+	m.mu.Unlock()
+	return true
 }
