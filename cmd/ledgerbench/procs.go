@@ -423,6 +423,10 @@ func benchReports(ctx context.Context, c config, d *daemon, r *Results) error {
 		{"budget at_seq " + mid, "/v1/reports/budget?term=" + genTerm + "&as_of=" + genToday + "&at_seq=" + mid},
 		{"trial balance at_seq " + mid, "/v1/reports/trial-balance?as_of=" + genToday + "&at_seq=" + mid},
 		{"trial balance at_seq " + mid + " as of " + genMiddle, "/v1/reports/trial-balance?as_of=" + genMiddle + "&at_seq=" + mid},
+		// A donor's statement as the ledger stood then (an auditor's
+		// question): the first request computes that view's attribution.
+		{"donor statement at_seq " + mid + " (the donor with half the receipts)", "/v1/donors/d-0/statement?term=" + genTerm + "&as_of=" + genToday + "&at_seq=" + mid},
+		{"donor statement at_seq " + mid + " (a donor with 1 % of the receipts)", "/v1/donors/d-1/statement?term=" + genTerm + "&as_of=" + genToday + "&at_seq=" + mid},
 	}
 	for _, rep := range reports {
 		var lat []time.Duration
