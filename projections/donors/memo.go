@@ -24,7 +24,8 @@ const DefaultMemoSize = 32
 // event before it. Any new event of the fund moves the head's fund_seq,
 // so a statement at the head after it computes the attribution afresh:
 // the memo is never stale, and the first statement after a change costs
-// the full computation. Refusals are not kept. A nil *Memo keeps nothing.
+// the full computation, unless Warm computed it ahead. Refusals are not
+// kept. A nil *Memo keeps nothing.
 // It is safe for concurrent use.
 type Memo struct {
 	mu      sync.Mutex
