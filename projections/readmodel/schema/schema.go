@@ -651,11 +651,10 @@ UPDATE checkpoint SET stream_seq = 0 WHERE (SELECT yes FROM temp.reset_11);
 DROP TABLE temp.reset_11;
 `,
 	// 12: a donor's postings by date (issue 10). A statement below the
-	// head finds the donor's first entry up to the view among its
-	// postings: by the fund's postings up to the view that read every
-	// posting of the fund up to it (0.6 s at 900,000 of 1,000,000
-	// events), by this index the first of the donor's in date order that
-	// the view has.
+	// head finds the donor's first entry up to the view: the minimum over
+	// the fund's postings up to the view read every one of them (0.6 s at
+	// 900,000 of 1,000,000 events); this index gives the first of the
+	// donor's postings in date order that the view has.
 	`
 CREATE INDEX postings_donor ON postings (fund, donor_id, effective_on, fund_seq) WHERE donor_id != '';
 `,
