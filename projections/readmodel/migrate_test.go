@@ -128,20 +128,7 @@ func writeVersion1(t *testing.T, path, from string) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	rows, err := db.QueryContext(ctx, `SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name != 'schema_version'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	rows.Close()
-	for _, n := range names {
+	for _, n := range tableNames(t, db, `SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name != 'schema_version'`) {
 		var cols string
 		if err := db.QueryRowContext(ctx, `SELECT group_concat(name, ', ') FROM pragma_table_info(?)`, n).Scan(&cols); err != nil {
 			t.Fatal(err)
@@ -153,6 +140,28 @@ func writeVersion1(t *testing.T, path, from string) {
 	if _, err := db.ExecContext(ctx, `DETACH DATABASE src`); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tableNames returns the names query lists in db.
+func tableNames(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
 }
 
 // compare fails the test unless a and b have the same tables, rows and
@@ -274,20 +283,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer old.Close()
-	rows, err := old.read.QueryContext(t.Context(), `SELECT name FROM sqlite_schema WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	for _, n := range tables {
+	for _, n := range tableNames(t, old.read, `SELECT name FROM sqlite_schema WHERE type = 'table'`) {
 		var rows int
 		if err := old.read.QueryRowContext(t.Context(), `SELECT count(*) FROM `+n).Scan(&rows); err != nil {
 			t.Fatal(err)
