@@ -307,15 +307,63 @@ func (e *InvalidError) Error() string {
 }
 
 var (
-	reDate    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
-	reUSD     = regexp.MustCompile(`^[0-9]{1,16}\.[0-9]{2}$`)
-	reDecimal = regexp.MustCompile(`^[0-9]{1,16}(\.[0-9]{1,10})?$`)
-	reHash    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	reRoot    = regexp.MustCompile(`^[A-Za-z0-9+/]{43}=$`) // base64 of 32 bytes
+	reHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	reRoot = regexp.MustCompile(`^[A-Za-z0-9+/]{43}=$`) // base64 of 32 bytes
 )
+
+// The shapes of a statement's dates, dollars and decimals are checked by
+// hand rather than by regular expressions: a statement lists up to
+// ReceiptsPage receipts of several each, and the expressions were a tenth
+// of drawing one (issue 10). statement_test checks each against the
+// expression it replaces.
+
+// digits reports whether s is between lo and hi ASCII digits.
+func digits(s string, lo, hi int) bool {
+	if len(s) < lo || len(s) > hi {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isDateShape matches ^[0-9]{4}-[0-9]{2}-[0-9]{2}$.
+func isDateShape(s string) bool {
+	return len(s) == 10 && s[4] == '-' && s[7] == '-' && digits(s[:4], 4, 4) && digits(s[5:7], 2, 2) && digits(s[8:], 2, 2)
+}
+
+// isUSDShape matches ^[0-9]{1,16}\.[0-9]{2}$.
+func isUSDShape(s string) bool {
+	n := len(s)
+	return n >= 4 && s[n-3] == '.' && digits(s[:n-3], 1, 16) && digits(s[n-2:], 2, 2)
+}
+
+// isDecimalShape matches ^[0-9]{1,16}(\.[0-9]{1,10})?$.
+func isDecimalShape(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	return digits(whole, 1, 16) && (!dot || digits(frac, 1, 10))
+}
 
 // validator collects the first problem found.
 type validator struct{ err *InvalidError }
+
+// item checks the element i of the list named list with check, whose
+// fields are named within the element ("id", "usd"). A problem is
+// reported under the element's full name (list[i].id), put together only
+// then: naming each field of a thousand receipts beforehand cost more than
+// checking them.
+func (v *validator) item(list string, i int, check func(sub *validator)) {
+	var sub validator
+	check(&sub)
+	if sub.err != nil && v.err == nil {
+		e := *sub.err
+		e.Field = fmt.Sprintf("%s[%d].%s", list, i, e.Field)
+		v.err = &e
+	}
+}
 
 func (v *validator) fail(field, format string, args ...any) {
 	if v.err == nil {
@@ -336,7 +384,7 @@ func (v *validator) date(field, s string, required bool) {
 	if s == "" && !required {
 		return
 	}
-	if !reDate.MatchString(s) {
+	if !isDateShape(s) {
 		v.fail(field, "want a date YYYY-MM-DD, got %q", s)
 		return
 	}
@@ -347,7 +395,7 @@ func (v *validator) date(field, s string, required bool) {
 
 // usd checks a US dollar amount and returns it in cents.
 func (v *validator) usd(field, s string) int64 {
-	if !reUSD.MatchString(s) {
+	if !isUSDShape(s) {
 		v.fail(field, "want US dollars with two decimals (\"55000.00\"), got %q", s)
 		return 0
 	}
@@ -363,7 +411,7 @@ func (v *validator) decimal(field, s string, required bool) {
 	if s == "" && !required {
 		return
 	}
-	if !reDecimal.MatchString(s) {
+	if !isDecimalShape(s) {
 		v.fail(field, "want a decimal string (\"1.10\"), got %q", s)
 	}
 }
@@ -388,7 +436,7 @@ func (v *validator) money(field string, m Money) {
 		return
 	}
 	whole, frac, hasDot := strings.Cut(m.Amount, ".")
-	if !reDecimal.MatchString(m.Amount) || len(frac) != cur.Decimals || (hasDot && cur.Decimals == 0) || whole == "" {
+	if !isDecimalShape(m.Amount) || len(frac) != cur.Decimals || (hasDot && cur.Decimals == 0) || whole == "" {
 		v.fail(field+".amount", "want an amount with %d decimals for %s, got %q", cur.Decimals, cur.Code, m.Amount)
 	}
 }
@@ -476,23 +524,24 @@ func (v *validator) pledged(pd Pledged) {
 	var pledged, outstanding int64
 	v.rows("pledged.pledges", len(pd.Pledges))
 	for i, p := range pd.Pledges {
-		f := fmt.Sprintf("pledged.pledges[%d]", i)
-		v.text(f+".id", p.ID, true)
-		v.date(f+".signed_on", p.SignedOn, true)
-		v.date(f+".due_on", p.DueOn, false)
-		v.money(f+".amount", p.Amount)
-		v.rate(f+".usd_rate", p.USDRate, p.Amount.Currency != "USD")
-		pledged += v.usd(f+".usd", p.USD)
-		v.text(f+".status", p.Status, true)
-		v.money(f+".outstanding", p.Outstanding)
-		outstanding += v.usd(f+".outstanding_usd", p.OutstandingUSD)
-		if p.Earmark != nil {
-			v.text(f+".earmark.line_id", p.Earmark.LineID, false)
-			v.text(f+".earmark.cluster_id", p.Earmark.ClusterID, false)
-			if (p.Earmark.LineID == "") == (p.Earmark.ClusterID == "") {
-				v.fail(f+".earmark", "name a line or a cluster, not both or neither")
+		v.item("pledged.pledges", i, func(v *validator) {
+			v.text("id", p.ID, true)
+			v.date("signed_on", p.SignedOn, true)
+			v.date("due_on", p.DueOn, false)
+			v.money("amount", p.Amount)
+			v.rate("usd_rate", p.USDRate, p.Amount.Currency != "USD")
+			pledged += v.usd("usd", p.USD)
+			v.text("status", p.Status, true)
+			v.money("outstanding", p.Outstanding)
+			outstanding += v.usd("outstanding_usd", p.OutstandingUSD)
+			if p.Earmark != nil {
+				v.text("earmark.line_id", p.Earmark.LineID, false)
+				v.text("earmark.cluster_id", p.Earmark.ClusterID, false)
+				if (p.Earmark.LineID == "") == (p.Earmark.ClusterID == "") {
+					v.fail("earmark", "name a line or a cluster, not both or neither")
+				}
 			}
-		}
+		})
 	}
 	v.currencyTotals("pledged.by_currency", pd.ByCurrency)
 	v.sum("pledged.total_usd", v.usd("pledged.total_usd", pd.TotalUSD), pledged)
@@ -505,15 +554,16 @@ func (v *validator) received(rd Received) (receivedUSD, feesUSD int64) {
 	var received, fees int64
 	v.rows("received.receipts", len(rd.Receipts))
 	for i, r := range rd.Receipts {
-		f := fmt.Sprintf("received.receipts[%d]", i)
-		v.text(f+".id", r.ID, true)
-		v.date(f+".received_on", r.ReceivedOn, true)
-		v.money(f+".amount", r.Amount)
-		v.rate(f+".usd_rate", r.USDRate, r.Amount.Currency != "USD")
-		received += v.usd(f+".usd", r.USD)
-		fees += v.usd(f+".fee_usd", r.FeeUSD)
-		v.text(f+".bank_ref", r.BankRef, false)
-		v.text(f+".pledge_id", r.PledgeID, false)
+		v.item("received.receipts", i, func(v *validator) {
+			v.text("id", r.ID, true)
+			v.date("received_on", r.ReceivedOn, true)
+			v.money("amount", r.Amount)
+			v.rate("usd_rate", r.USDRate, r.Amount.Currency != "USD")
+			received += v.usd("usd", r.USD)
+			fees += v.usd("fee_usd", r.FeeUSD)
+			v.text("bank_ref", r.BankRef, false)
+			v.text("pledge_id", r.PledgeID, false)
+		})
 	}
 	if u := rd.Unlisted; u != nil {
 		if u.Count <= 0 || u.Page < 0 || u.Pages < 1 {

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
 
 	"github.com/unesco-uil/mdfm-ledger/internal/golden"
 	"github.com/unesco-uil/mdfm-ledger/money"
@@ -627,6 +628,40 @@ func TestUnlistedReceipts(t *testing.T) {
 		var ie *InvalidError
 		if err := s.Validate(); !errors.As(err, &ie) || ie.Field != tc.field {
 			t.Errorf("%+v: Validate() = %v, want an error at %s", *s.Received.Unlisted, err, tc.field)
+		}
+	}
+}
+
+// TestShapesMatchTheirExpressions: the hand-written checks of a date's,
+// a dollar amount's and a decimal's shape accept exactly what the regular
+// expressions they replaced accept, on strings made of the characters that
+// matter (digits, the separators, a letter, a sign, a newline) and of
+// lengths around the limits.
+func TestShapesMatchTheirExpressions(t *testing.T) {
+	shapes := []struct {
+		name string
+		re   *regexp.Regexp
+		is   func(string) bool
+	}{
+		{"date", regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`), isDateShape},
+		{"usd", regexp.MustCompile(`^[0-9]{1,16}\.[0-9]{2}$`), isUSDShape},
+		{"decimal", regexp.MustCompile(`^[0-9]{1,16}(\.[0-9]{1,10})?$`), isDecimalShape},
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		// Mostly digits, so that long valid strings are drawn too.
+		char := rapid.SampledFrom([]byte("0123456789012345678901234567890123456789.-.-a+\n"))
+		s := string(rapid.SliceOfN(char, 0, 30).Draw(t, "s"))
+		for _, sh := range shapes {
+			if got, want := sh.is(s), sh.re.MatchString(s); got != want {
+				t.Fatalf("%s shape of %q: %v, the expression says %v", sh.name, s, got, want)
+			}
+		}
+	})
+	for _, s := range []string{"2021-06-30", "0.00", "1234567890123456.99", "12345678901234567.99", "1.1234567890", "1.12345678901", "7", "", ".5", "5.", "2021-6-30"} {
+		for _, sh := range shapes {
+			if got, want := sh.is(s), sh.re.MatchString(s); got != want {
+				t.Errorf("%s shape of %q: %v, the expression says %v", sh.name, s, got, want)
+			}
 		}
 	}
 }
