@@ -101,6 +101,10 @@ func Verify(ctx context.Context, log *eventlog.Log, live *readmodel.Store, scrat
 		}
 		defer liveTx.Rollback()
 	}
+	// The live snapshot is digested while the replay folds: the fold runs
+	// on one core, and the digest of the live side on the other.
+	liveDigest := digestLive(ctx, liveTx)
+	defer liveDigest.stop()
 	last, err := log.LastStreamSeq(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
@@ -148,7 +152,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *readmodel.Store, scrat
 		if err := scratch.MakeTotals(ctx); err != nil {
 			return rep, fmt.Errorf("verify: %w", err)
 		}
-		f, err := compareSnapshot(ctx, scratch, liveTx)
+		f, err := compareSnapshot(ctx, scratch, liveTx, liveDigest)
 		if f != nil || err != nil {
 			rep.Failure = f
 			return rep, err
@@ -186,16 +190,58 @@ func (rep *VerifyReport) chainCheck() func(events.Event) error {
 	}
 }
 
+// liveDigest is the digest of the live snapshot, made in a goroutine of
+// its own (digestLive).
+type liveDigest struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	d      *readmodel.Digested
+	err    error
+}
+
+// digestLive starts digesting tx, the live snapshot; nothing when tx is nil.
+func digestLive(ctx context.Context, tx *sql.Tx) *liveDigest {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &liveDigest{cancel: cancel, done: make(chan struct{})}
+	if tx == nil {
+		close(l.done)
+		return l
+	}
+	go func() {
+		defer close(l.done)
+		l.d, l.err = readmodel.DigestTx(ctx, tx)
+	}()
+	return l
+}
+
+// wait returns the digest once it is made.
+func (l *liveDigest) wait() (*readmodel.Digested, error) {
+	<-l.done
+	return l.d, l.err
+}
+
+// stop ends the digest if it still runs (an audit that stopped early) and
+// waits for it, so that the snapshot is not rolled back under it.
+func (l *liveDigest) stop() {
+	l.cancel()
+	<-l.done
+}
+
 // compareSnapshot compares the live read model's snapshot with the scratch
 // replay, which has reached the snapshot's checkpoint, and returns the first
-// difference.
-func compareSnapshot(ctx context.Context, scratch *readmodel.Store, liveTx *sql.Tx) (*VerifyFailure, error) {
-	txA, err := scratch.Snapshot(ctx)
+// difference. The replay is digested on two connections at once; the live
+// side's digest is live's.
+func compareSnapshot(ctx context.Context, scratch *readmodel.Store, liveTx *sql.Tx, live *liveDigest) (*VerifyFailure, error) {
+	txA, dA, err := scratch.DigestIdle(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer txA.Rollback()
-	d, err := readmodel.CompareTxs(ctx, txA, liveTx, "replay", "live")
+	dB, err := live.wait()
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	d, err := readmodel.CompareDigested(ctx, txA, dA, liveTx, dB, "replay", "live")
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}

@@ -18,6 +18,43 @@ func CompareTxs(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*Di
 	return tablediff.Compare(ctx, txA, txB, nameA, nameB)
 }
 
+// Digested is every table of a read model and its digest (tablediff).
+type Digested = tablediff.Digested
+
+// DigestTx digests every table of the read snapshot tx.
+func DigestTx(ctx context.Context, tx *sql.Tx) (*Digested, error) {
+	return tablediff.DigestAll(ctx, tx)
+}
+
+// CompareDigested is CompareTxs of two snapshots already digested (dA of
+// txA's, dB of txB's).
+func CompareDigested(ctx context.Context, txA *sql.Tx, dA *Digested, txB *sql.Tx, dB *Digested, nameA, nameB string) (*Difference, error) {
+	return tablediff.CompareDigested(ctx, txA, dA, txB, dB, nameA, nameB)
+}
+
+// DigestIdle digests every table of a store that nothing writes to
+// meanwhile (a replay that has stopped folding) on two read connections at
+// once, and returns the first one's snapshot for CompareDigested; the
+// caller rolls it back.
+func (s *Store) DigestIdle(ctx context.Context) (*sql.Tx, *Digested, error) {
+	txA, err := s.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	txB, err := s.Snapshot(ctx)
+	if err != nil {
+		txA.Rollback()
+		return nil, nil, err
+	}
+	defer txB.Rollback()
+	d, err := tablediff.DigestAll(ctx, txA, txB)
+	if err != nil {
+		txA.Rollback()
+		return nil, nil, fmt.Errorf("read %s: %w", s.path, err)
+	}
+	return txA, d, nil
+}
+
 // BeginRead begins a read-only transaction on the query pool; its error is
 // the driver's, unwrapped. The caller rolls it back.
 func (s *Store) BeginRead(ctx context.Context) (*sql.Tx, error) {

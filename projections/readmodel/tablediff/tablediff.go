@@ -11,11 +11,14 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Difference is the first difference between two read models: the table,
@@ -231,24 +234,58 @@ func digestTable(ctx context.Context, tx *sql.Tx, t table) (string, error) {
 // Digests returns, for every table, the SHA-256 (hex) of its column names
 // and of its rows in primary-key order, each value written with its type.
 func Digests(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
-	d, _, err := digestAll(ctx, tx)
-	return d, err
+	d, err := DigestAll(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return d.digests, nil
 }
 
-func digestAll(ctx context.Context, tx *sql.Tx) (map[string]string, []table, error) {
-	ts, err := tables(ctx, tx)
+// Digested is every table of one database and its digest (Digests), as
+// CompareDigested compares them.
+type Digested struct {
+	digests map[string]string
+	tables  []table
+}
+
+// DigestAll digests every table of a database read in txs: read
+// transactions on connections of their own that see the same state (one
+// is enough). The tables are shared out among them as each finishes one,
+// so that with two a digest runs on two cores (issue 10: digesting both
+// sides was a quarter of an audit at 1,000,000 events).
+func DigestAll(ctx context.Context, txs ...*sql.Tx) (*Digested, error) {
+	if len(txs) == 0 {
+		return nil, errors.New("digest: no transaction")
+	}
+	ts, err := tables(ctx, txs[0])
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	out := make(map[string]string, len(ts))
-	for _, t := range ts {
-		d, err := digestTable(ctx, tx, t)
-		if err != nil {
-			return nil, nil, err
-		}
-		out[t.name] = d
+	sums := make([]string, len(ts))
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make([]error, len(txs))
+	)
+	for w, tx := range txs {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(ts); i = int(next.Add(1) - 1) {
+				if sums[i], errs[w] = digestTable(ctx, tx, ts[i]); errs[w] != nil {
+					next.Store(int64(len(ts))) // the others stop after their table
+					return
+				}
+			}
+		})
 	}
-	return out, ts, nil
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	d := &Digested{digests: make(map[string]string, len(ts)), tables: ts}
+	for i, t := range ts {
+		d.digests[t.name] = sums[i]
+	}
+	return d, nil
 }
 
 // Compare compares two databases, each read in the open transaction given,
@@ -259,16 +296,15 @@ func Compare(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*Diffe
 	// The two sides are digested at once: each reads its own file on its
 	// own connection.
 	var (
-		dB   map[string]string
-		tsB  []table
+		dB   *Digested
 		errB error
 		done = make(chan struct{})
 	)
 	go func() {
 		defer close(done)
-		dB, tsB, errB = digestAll(ctx, txB)
+		dB, errB = DigestAll(ctx, txB)
 	}()
-	dA, tsA, err := digestAll(ctx, txA)
+	dA, err := DigestAll(ctx, txA)
 	<-done
 	if err != nil {
 		return nil, err
@@ -276,11 +312,18 @@ func Compare(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*Diffe
 	if errB != nil {
 		return nil, errB
 	}
+	return CompareDigested(ctx, txA, dA, txB, dB, nameA, nameB)
+}
+
+// CompareDigested is Compare of two databases already digested (dA of the
+// database txA reads, dB of txB's): it reads only the rows of a table whose
+// digests differ, to find its first difference.
+func CompareDigested(ctx context.Context, txA *sql.Tx, dA *Digested, txB *sql.Tx, dB *Digested, nameA, nameB string) (*Difference, error) {
 	names := map[string]table{}
-	for _, t := range tsA {
+	for _, t := range dA.tables {
 		names[t.name] = t
 	}
-	for _, t := range tsB {
+	for _, t := range dB.tables {
 		if _, ok := names[t.name]; !ok {
 			names[t.name] = t
 		}
@@ -291,8 +334,8 @@ func Compare(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*Diffe
 	}
 	slices.Sort(sorted)
 	for _, n := range sorted {
-		da, okA := dA[n]
-		db, okB := dB[n]
+		da, okA := dA.digests[n]
+		db, okB := dB.digests[n]
 		switch {
 		case !okA:
 			return &Difference{Table: n, Reason: fmt.Sprintf("table in %s, missing in %s", nameB, nameA)}, nil

@@ -2,6 +2,8 @@ package tablediff
 
 import (
 	"database/sql"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,5 +124,69 @@ func TestDigestTellsValuesApart(t *testing.T) {
 		if digest("a", tc.a) != digest("b", tc.a) {
 			t.Errorf("%s: the same rows digest differently", tc.name)
 		}
+	}
+}
+
+// TestDigestAllOnTwoConnections: a database digested on two connections at
+// once, its tables shared out between them, has the digests it has on one,
+// and a table changed in it is found by CompareDigested.
+func TestDigestAllOnTwoConnections(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "many.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// WAL: the snapshots read before the update below keep what they saw.
+	if _, err := db.Exec(`PRAGMA journal_mode = WAL`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 9 {
+		for _, s := range []string{
+			fmt.Sprintf(`CREATE TABLE t%d (k INTEGER PRIMARY KEY, v TEXT) STRICT`, i),
+			fmt.Sprintf(`INSERT INTO t%d WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < %d) SELECT k, 'row ' || k FROM n`, i, 100*(i+1)),
+		} {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
+	begin := func() *sql.Tx {
+		tx, err := db.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tx.Rollback() })
+		return tx
+	}
+	one, err := DigestAll(t.Context(), begin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	txA, txB := begin(), begin()
+	two, err := DigestAll(t.Context(), txA, txB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.digests) != 9 || !maps.Equal(one.digests, two.digests) {
+		t.Fatalf("on two connections %v, on one %v", two.digests, one.digests)
+	}
+	if d, err := CompareDigested(t.Context(), txA, two, txB, one, "a", "b"); err != nil || d != nil {
+		t.Fatalf("the same database compared: %+v, %v", d, err)
+	}
+	if _, err := db.Exec(`UPDATE t7 SET v = 'changed' WHERE k = 500`); err != nil {
+		t.Fatal(err)
+	}
+	txC := begin()
+	changed, err := DigestAll(t.Context(), txC, begin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := CompareDigested(t.Context(), txA, two, txC, changed, "before", "after")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == nil || d.Table != "t7" || !strings.Contains(d.Row, "k=500") || !strings.Contains(d.Reason, "changed") {
+		t.Fatalf("difference %+v, want table t7, row k=500", d)
 	}
 }
