@@ -153,7 +153,7 @@ func focusByLine(lines map[string]Line, spending []*Expenditure) (byLine map[str
 	for _, e := range spending {
 		l := byLine[e.LineID]
 		if l == nil {
-			return nil, nil, nil, fmt.Errorf("expenditure %s on line %s", e.ID, e.LineID)
+			return nil, nil, nil, fmt.Errorf("the expenditure at fund_seq %d on line %s", e.Seq, e.LineID)
 		}
 		x := focusSums{spent: e.USD}
 		region, income := Classify(e.Where.Country)

@@ -289,7 +289,7 @@ func (at *attribution) attachSpending(byAlloc map[string]*standingApproval) erro
 	for _, e := range at.exps {
 		ap := byAlloc[e.AllocationID]
 		if ap == nil {
-			return fmt.Errorf("attribution: %w: expenditure %s of allocation %s, which has no standing approval", projections.ErrInconsistent, e.ID, e.AllocationID)
+			return fmt.Errorf("attribution: %w: the expenditure at fund_seq %d, of allocation %s, which has no standing approval", projections.ErrInconsistent, e.Seq, e.AllocationID)
 		}
 		ap.exps = append(ap.exps, e)
 	}
