@@ -94,7 +94,7 @@ func TestRebuildEqualsLiveFold(t *testing.T) {
 		defer live.Close()
 		foldInBatches(rt, live, evs, "live batch")
 		path := filepath.Join(dir, fmt.Sprintf("rebuilt-%d.db", n))
-		if err := readmodel.RebuildAt(path, func(s *readmodel.Store) error {
+		if err := readmodel.RebuildAt(t.Context(), path, func(s *readmodel.Store) error {
 			foldInBatches(rt, s, evs, "rebuild batch")
 			return nil
 		}); err != nil {

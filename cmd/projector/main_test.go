@@ -301,6 +301,10 @@ func TestDataDir(t *testing.T) {
 	if want := "rebuild: 11 of 11 events (100%)"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("rebuild progress: no %q in\n%s", want, &stderr)
 	}
+	// And what follows the read, step by step: the last index made.
+	if want := "rebuild: making index postings_donor ("; !strings.Contains(stderr.String(), want) {
+		t.Errorf("rebuild steps: no %q in\n%s", want, &stderr)
+	}
 	// A folder in use by another process is refused.
 	release, err := lockDataDir(dir)
 	if err != nil {
@@ -315,6 +319,11 @@ func TestDataDir(t *testing.T) {
 	}
 	if want := "verify: 11 of 11 events (100%)"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("verify progress: no %q in\n%s", want, &stderr)
+	}
+	for _, want := range []string{"verify: comparing the replay with the read model", "verify: digested table postings ("} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("verify steps: no %q in\n%s", want, &stderr)
+		}
 	}
 	head := res["spend"].Events[0]
 	for _, s := range []string{`"ok": true`, `"events": 11`, `"fund_seq": 11`, head.Hash} {

@@ -360,9 +360,12 @@ func logProgress(ctx context.Context, c config, log *eventlog.Log, s *projection
 }
 
 // withProgress shows on stderr how far the reads of the log under ctx
-// are, every few seconds: a bar on a terminal, else lines (issue 10).
+// are, every few seconds: a bar on a terminal, else lines (issue 10); and
+// the steps of what follows the reads (a rebuild's indexes, an audit's
+// comparison), each on a line.
 func withProgress(ctx context.Context, what string, stderr io.Writer) (context.Context, func()) {
 	m := progress.Start(what, progress.DefaultEvery, progress.Writer(stderr))
+	ctx = progress.WithSteps(ctx, progress.StepWriter(stderr, what))
 	return eventlog.WithProgress(ctx, m.Set), m.Stop
 }
 

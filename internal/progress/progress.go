@@ -4,6 +4,7 @@
 package progress
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -139,4 +140,38 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Steps: what long work does after its read of the log (a rebuild's
+// totals and indexes, an audit's comparison of the tables) has no count of
+// events to show, and took tens of seconds at 1,000,000 events with
+// nothing said. Such work tells its steps to the report its context
+// carries.
+
+type stepsKey struct{}
+
+// WithSteps returns a context under which Step hands each step to report;
+// a nil report silences Step under it.
+func WithSteps(ctx context.Context, report func(step string)) context.Context {
+	return context.WithValue(ctx, stepsKey{}, report)
+}
+
+// Step tells the report ctx carries (WithSteps), if any, that the work has
+// reached a step.
+func Step(ctx context.Context, format string, args ...any) {
+	if report, _ := ctx.Value(stepsKey{}).(func(string)); report != nil {
+		report(fmt.Sprintf(format, args...))
+	}
+}
+
+// StepWriter returns a report of steps that writes each to w on a line of
+// its own, "what: step" (on a terminal, over the bar Writer draws).
+func StepWriter(w io.Writer, what string) func(step string) {
+	clear := ""
+	if isTerminal(w) {
+		clear = "\r\033[K"
+	}
+	return func(step string) {
+		fmt.Fprintf(w, "%s%s: %s\n", clear, what, step)
+	}
 }

@@ -36,3 +36,17 @@ func TestReportString(t *testing.T) {
 		t.Errorf("a bar drawn on a file: %q", b.String())
 	}
 }
+
+// TestSteps: Step hands its step to the report the context carries, a
+// context without one (or with nil) says nothing, and StepWriter writes a
+// line each.
+func TestSteps(t *testing.T) {
+	var b bytes.Buffer
+	ctx := WithSteps(t.Context(), StepWriter(&b, "rebuild"))
+	Step(ctx, "making index %s (%d of %d)", "postings_balance", 5, 21)
+	Step(t.Context(), "nobody hears this")
+	Step(WithSteps(ctx, nil), "nor this")
+	if got, want := b.String(), "rebuild: making index postings_balance (5 of 21)\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -126,7 +126,7 @@ func RebuildFromReader(ctx context.Context, r io.Reader, path string) (sum Repla
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return sum, fmt.Errorf("rebuild: %w", err)
 	}
-	err = readmodel.RebuildAt(path, func(s *readmodel.Store) error {
+	err = readmodel.RebuildAt(ctx, path, func(s *readmodel.Store) error {
 		sum, err = ReplayReader(ctx, r, s)
 		return err
 	})

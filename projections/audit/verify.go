@@ -15,6 +15,7 @@ import (
 
 	"github.com/unesco-uil/mdfm-ledger/eventlog"
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 	"github.com/unesco-uil/mdfm-ledger/projections/projector"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel"
 )
@@ -149,6 +150,7 @@ func Verify(ctx context.Context, log *eventlog.Log, live *readmodel.Store, scrat
 		return rep, err
 	}
 	if live != nil {
+		progress.Step(ctx, "writing the replay's running totals")
 		if err := scratch.MakeTotals(ctx); err != nil {
 			return rep, fmt.Errorf("verify: %w", err)
 		}
@@ -209,7 +211,8 @@ func digestLive(ctx context.Context, tx *sql.Tx) *liveDigest {
 	}
 	go func() {
 		defer close(l.done)
-		l.d, l.err = readmodel.DigestTx(ctx, tx)
+		// Its steps would come in the middle of the replay's progress.
+		l.d, l.err = readmodel.DigestTx(progress.WithSteps(ctx, nil), tx)
 	}()
 	return l
 }
@@ -232,6 +235,7 @@ func (l *liveDigest) stop() {
 // difference. The replay is digested on two connections at once; the live
 // side's digest is live's.
 func compareSnapshot(ctx context.Context, scratch *readmodel.Store, liveTx *sql.Tx, live *liveDigest) (*VerifyFailure, error) {
+	progress.Step(ctx, "comparing the replay with the read model, table by table")
 	txA, dA, err := scratch.DigestIdle(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)

@@ -68,7 +68,7 @@ func Rebuild(ctx context.Context, log *eventlog.Log, path string) (err error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("rebuild: %w", err)
 	}
-	if err := readmodel.RebuildAt(path, func(s *readmodel.Store) error { return CatchUp(ctx, log, s) }); err != nil {
+	if err := readmodel.RebuildAt(ctx, path, func(s *readmodel.Store) error { return CatchUp(ctx, log, s) }); err != nil {
 		return fmt.Errorf("rebuild %s: %w", path, err)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 )
 
 // foldIndexes are the secondary indexes the fold itself reads: a reversal
@@ -60,8 +62,10 @@ func (s *Store) deferIndexes(ctx context.Context) error {
 
 // makeDeferredIndexes makes the indexes deferIndexes dropped, as before.
 func (s *Store) makeDeferredIndexes(ctx context.Context) error {
+	n := len(s.deferred)
 	for len(s.deferred) > 0 {
 		d := s.deferred[0]
+		progress.Step(ctx, "making index %s (%d of %d)", d.name, n-len(s.deferred)+1, n)
 		if _, err := s.write.ExecContext(ctx, d.sql); err != nil {
 			return fmt.Errorf("make index %s: %w", d.name, err)
 		}

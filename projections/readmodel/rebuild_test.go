@@ -24,7 +24,7 @@ func TestRebuildAt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rebuilt.db")
 	boom := errors.New("boom")
-	err := RebuildAt(path, func(s *Store) error {
+	err := RebuildAt(t.Context(), path, func(s *Store) error {
 		if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("during the rebuild %s exists (%v)", path, err)
 		}
@@ -38,7 +38,7 @@ func TestRebuildAt(t *testing.T) {
 	}
 
 	var during []string
-	if err := RebuildAt(path, func(s *Store) error { during = indexes(t, s); return nil }); err != nil {
+	if err := RebuildAt(t.Context(), path, func(s *Store) error { during = indexes(t, s); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Open(path)
@@ -76,7 +76,7 @@ func TestRebuildAt(t *testing.T) {
 		}
 		t.Fatalf("after a rebuild the folder holds %v", names)
 	}
-	if err := RebuildAt(path, func(s *Store) error { return nil }); err == nil {
+	if err := RebuildAt(t.Context(), path, func(s *Store) error { return nil }); err == nil {
 		t.Fatal("a rebuild over an existing read model succeeded")
 	}
 }
@@ -152,7 +152,7 @@ func rebuildDefersTotals(t *testing.T, heldToTheEnd bool) {
 	if err := log.ReadAll(t.Context(), 0, func(e events.Event) error { evs = append(evs, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	err = RebuildAt(path, func(s *Store) error {
+	err = RebuildAt(t.Context(), path, func(s *Store) error {
 		// Batches of 2 events: a key's sums come from many batches.
 		for i := 0; i < len(evs); i += 2 {
 			if err := s.ApplyBatch(t.Context(), evs[i:min(i+2, len(evs))]); err != nil {

@@ -28,6 +28,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	"github.com/unesco-uil/mdfm-ledger/events"
+	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
@@ -179,7 +180,7 @@ func open(path string, scratch bool) (*Store, error) {
 // synced to disk. A rebuild that fails or is killed never leaves a file at
 // path, and a file made at path meanwhile is not overwritten (an error).
 // On failure the scratch file is removed.
-func RebuildAt(path string, fill func(*Store) error) (err error) {
+func RebuildAt(ctx context.Context, path string, fill func(*Store) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".rebuild-*")
 	if err != nil {
 		return err
@@ -202,7 +203,7 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 	if err := fill(s); err != nil {
 		return errors.Join(err, s.Close())
 	}
-	if err := s.persist(); err != nil {
+	if err := s.persist(ctx); err != nil {
 		return errors.Join(err, s.Close())
 	}
 	if err := s.Close(); err != nil {
@@ -219,9 +220,10 @@ func RebuildAt(path string, fill func(*Store) error) (err error) {
 }
 
 // persist turns a scratch store into an ordinary read model: WAL journal,
-// all it holds written and synced.
-func (s *Store) persist() error {
-	ctx := context.Background()
+// all it holds written and synced. It tells its steps to ctx's report
+// (progress.Step).
+func (s *Store) persist(ctx context.Context) error {
+	progress.Step(ctx, "writing the running totals")
 	s.applyMu.Lock()
 	err := s.makeDeferredTotals(ctx)
 	// No statement open while the journal changes.
@@ -233,6 +235,7 @@ func (s *Store) persist() error {
 	if err := s.makeDeferredIndexes(ctx); err != nil {
 		return fmt.Errorf("persist read model %s: %w", s.path, err)
 	}
+	progress.Step(ctx, "switching the file to a WAL journal")
 	for _, q := range []string{`PRAGMA synchronous = FULL`, `PRAGMA journal_mode = WAL`} {
 		if _, err := s.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("persist read model %s: %s: %w", s.path, q, err)

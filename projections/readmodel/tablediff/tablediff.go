@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/unesco-uil/mdfm-ledger/internal/progress"
 )
 
 // Difference is the first difference between two read models: the table,
@@ -252,7 +254,8 @@ type Digested struct {
 // transactions on connections of their own that see the same state (one
 // is enough). The tables are shared out among them as each finishes one,
 // so that with two a digest runs on two cores (issue 10: digesting both
-// sides was a quarter of an audit at 1,000,000 events).
+// sides was a quarter of an audit at 1,000,000 events). Each table
+// digested is a step of ctx's report (progress.Step).
 func DigestAll(ctx context.Context, txs ...*sql.Tx) (*Digested, error) {
 	if len(txs) == 0 {
 		return nil, errors.New("digest: no transaction")
@@ -263,9 +266,10 @@ func DigestAll(ctx context.Context, txs ...*sql.Tx) (*Digested, error) {
 	}
 	sums := make([]string, len(ts))
 	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs = make([]error, len(txs))
+		digested atomic.Int64
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errs     = make([]error, len(txs))
 	)
 	for w, tx := range txs {
 		wg.Go(func() {
@@ -274,6 +278,7 @@ func DigestAll(ctx context.Context, txs ...*sql.Tx) (*Digested, error) {
 					next.Store(int64(len(ts))) // the others stop after their table
 					return
 				}
+				progress.Step(ctx, "digested table %s (%d of %d)", ts[i].name, digested.Add(1), len(ts))
 			}
 		})
 	}
