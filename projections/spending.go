@@ -76,9 +76,9 @@ func LineLess(a, b string, lines map[string]Line) bool {
 // A term has tens of thousands of expenditures and few kinds of them (an
 // allocation, a line and a place), and every column of every row read
 // costs several calls into SQLite: so each row gives its fund_seq, its
-// amount and its kind as one text (a JSON array), and the kinds are resolved once each
-// (the registered city's name and country among them). At 1,000,000 events
-// the rows were most of the attribution's cost (issue 10).
+// amount and its kind as one text (a JSON array), and each kind is
+// resolved once (the registered city's name and country among it). At
+// 1,000,000 events the rows were most of the attribution's cost (issue 10).
 func StandingSpending(ctx context.Context, v *View, term, asOf string) ([]*Expenditure, error) {
 	rows, err := v.Tx.QueryContext(ctx, `SELECT e.fund_seq, e.usd_minor,
 			json_array(e.allocation_id, e.line_id, e.country, e.city, e.city_id)
