@@ -313,8 +313,9 @@ var (
 
 // The shapes of a statement's dates, dollars and decimals are checked by
 // hand rather than by regular expressions: a statement lists up to
-// ReceiptsPage receipts of several each, and the expressions were a tenth
-// of drawing one (issue 10). statement_test checks each against the
+// ReceiptsPage receipts of several each, and the expressions, with the
+// names of every receipt's fields made beforehand, were a sixth of
+// drawing one (issue 10). statement_test checks each against the
 // expression it replaces.
 
 // digits reports whether s is between lo and hi ASCII digits.
