@@ -94,10 +94,18 @@ func Remove(path string) {
 	}
 }
 
-// WriteCacheKiB is the page cache of the writer connection. SQLite's
-// default (2 MiB) made a fold of a large log read the same index pages
-// from the file again and again.
+// WriteCacheKiB is the page cache of a live read model's writer
+// connection. SQLite's default (2 MiB) made a fold of a large log read the
+// same index pages from the file again and again.
 const WriteCacheKiB = 64 << 10
+
+// ScratchWriteCacheKiB is the page cache of a scratch store's writer (a
+// rebuild, an audit's replay). Each cached page costs the driver's C heap
+// about four times its size (modernc.org/sqlite's allocator), and more
+// while another connection reads: at 1,000,000 events a rebuild and an
+// audit held 130 MB more with 64 MiB than with 32, and folded no faster
+// (docs/performance.md).
+const ScratchWriteCacheKiB = 32 << 10
 
 // dsn is the connection string of a read model's writer (write) or reader.
 // A scratch writer never syncs: its file is thrown away unless it is
@@ -114,7 +122,7 @@ func dsn(path string, write, scratch bool) string {
 		q = append(q,
 			"_pragma=journal_mode(DELETE)",
 			"_pragma=synchronous(OFF)",
-			fmt.Sprintf("_pragma=cache_size(-%d)", WriteCacheKiB),
+			fmt.Sprintf("_pragma=cache_size(-%d)", ScratchWriteCacheKiB),
 			"_txlock=immediate",
 		)
 	case write:
