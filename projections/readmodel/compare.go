@@ -13,11 +13,6 @@ import (
 // row has them) and both values.
 type Difference = tablediff.Difference
 
-// CompareTxs is CompareStores on two open snapshots.
-func CompareTxs(ctx context.Context, txA, txB *sql.Tx, nameA, nameB string) (*Difference, error) {
-	return tablediff.Compare(ctx, txA, txB, nameA, nameB)
-}
-
 // Digested is every table of a read model and its digest (tablediff).
 type Digested = tablediff.Digested
 
@@ -26,8 +21,8 @@ func DigestTx(ctx context.Context, tx *sql.Tx) (*Digested, error) {
 	return tablediff.DigestAll(ctx, tx)
 }
 
-// CompareDigested is CompareTxs of two snapshots already digested (dA of
-// txA's, dB of txB's).
+// CompareDigested is CompareStores of two snapshots already digested (dA
+// of txA's, dB of txB's).
 func CompareDigested(ctx context.Context, txA *sql.Tx, dA *Digested, txB *sql.Tx, dB *Digested, nameA, nameB string) (*Difference, error) {
 	return tablediff.CompareDigested(ctx, txA, dA, txB, dB, nameA, nameB)
 }
@@ -119,5 +114,5 @@ func compareStores(ctx context.Context, a, b *Store, nameA, nameB string) (*Diff
 		return nil, err
 	}
 	defer txB.Rollback()
-	return CompareTxs(ctx, txA, txB, nameA, nameB)
+	return tablediff.Compare(ctx, txA, txB, nameA, nameB)
 }

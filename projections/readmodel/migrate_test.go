@@ -25,14 +25,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	res := ledgertest.Scenario(t, w)
 
 	dir := t.TempDir()
-	fresh, err := Open(filepath.Join(dir, "fresh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	if err := catchUp(t, log, fresh); err != nil {
-		t.Fatal(err)
-	}
+	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
 
 	oldPath := filepath.Join(dir, "v1.db")
 	writeVersion1(t, oldPath, fresh.Path())
@@ -84,6 +77,21 @@ func scenarioEvents(t *testing.T) (*eventlog.Log, []events.Event) {
 }
 
 // the projector loop without the projector, which imports this package.
+// foldedStore opens a new read model at path, closed when the test ends,
+// and folds the whole log into it.
+func foldedStore(t *testing.T, log *eventlog.Log, path string) *Store {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := catchUp(t, log, s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func catchUp(t *testing.T, log *eventlog.Log, s *Store) error {
 	cp, err := s.Checkpoint(t.Context())
 	if err != nil {
@@ -208,14 +216,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 	_, log := testnats.Log(t)
 	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
 	dir := t.TempDir()
-	fresh, err := Open(filepath.Join(dir, "fresh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	if err := catchUp(t, log, fresh); err != nil {
-		t.Fatal(err)
-	}
+	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
 	var n int
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM event_subjects`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d subjects (%v)", n, err)
@@ -309,21 +310,15 @@ func TestMigrateApprovals(t *testing.T) {
 	_, log := testnats.Log(t)
 	ledgertest.Scenario(t, ledgertest.Writer(t, log, "mdfm"))
 	dir := t.TempDir()
-	fresh, err := Open(filepath.Join(dir, "fresh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	if err := catchUp(t, log, fresh); err != nil {
-		t.Fatal(err)
-	}
+	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
 	var n int
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
 	}
 	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, `DROP TABLE approvals`, `DROP INDEX postings_donor`)
 	old.Close()
-	if old, err = Open(old.Path()); err != nil {
+	old, err := Open(old.Path())
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer old.Close()

@@ -100,11 +100,10 @@ func Remove(path string) {
 const WriteCacheKiB = 64 << 10
 
 // ScratchWriteCacheKiB is the page cache of a scratch store's writer (a
-// rebuild, an audit's replay). Each cached page costs the driver's C heap
-// about four times its size (modernc.org/sqlite's allocator), and more
-// while another connection reads: at 1,000,000 events a rebuild and an
-// audit held 130 MB more with 64 MiB than with 32, and folded no faster
-// (docs/performance.md).
+// rebuild, an audit's replay). The process's peak grew by about four times
+// the cache's size in the driver's C heap (measured; why, not found): at
+// 1,000,000 events a rebuild and an audit held 130 MB more with 64 MiB than
+// with 32, and folded no faster (docs/performance.md).
 const ScratchWriteCacheKiB = 32 << 10
 
 // dsn is the connection string of a read model's writer (write) or reader.
