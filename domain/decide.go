@@ -31,7 +31,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 // the events.
 func Decide(s *State, c Command) ([]events.Event, error) {
 	m := c.meta()
-	if m.Actor == "" || !isDate(m.Today) {
+	if m.Actor == "" || !IsDate(m.Today) {
 		return nil, fmt.Errorf("decide %T: command without actor or date", c)
 	}
 	evs, err := c.decide(s)
@@ -175,7 +175,10 @@ func checkCountry(field, code string, required bool) error {
 	return nil
 }
 
-func isDate(s string) bool {
+// IsDate reports whether s is a date written YYYY-MM-DD. The read model
+// checks each event's effective_on with it too: a log forged and re-sealed
+// can carry anything there.
+func IsDate(s string) bool {
 	if len(s) != 10 {
 		return false
 	}
@@ -187,7 +190,7 @@ func checkDate(field, s string) error {
 	if s == "" {
 		return refuse(CodeMissingField, field, "%s is required (YYYY-MM-DD)", field)
 	}
-	if !isDate(s) {
+	if !IsDate(s) {
 		return refuse(CodeInvalidDate, field, "%s %q is not a date (YYYY-MM-DD)", field, trunc(s))
 	}
 	return inWindow(field, s)

@@ -296,6 +296,12 @@ func (a *applier) apply(ctx context.Context, e events.Event) error {
 	if err := c.Check(e); err != nil {
 		return err
 	}
+	// The running totals are kept by date and month: an event dated
+	// otherwise than YYYY-MM-DD has no place in them (only a forged log
+	// holds one; the writer dates every event).
+	if !domain.IsDate(e.EffectiveOn) {
+		return fmt.Errorf("%w: effective_on %q is not a date written YYYY-MM-DD", ErrInconsistent, e.EffectiveOn)
+	}
 	a.streamSeqs[e.Fund] = e.StreamSeq
 	if _, err := a.exec(ctx, `INSERT INTO events (fund, fund_seq, stream_seq, id, type, v, effective_on, recorded_at, actor, command_id, command_hash, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
