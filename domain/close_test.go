@@ -163,3 +163,44 @@ func keysOf(m map[string]int64) []string {
 	}
 	return ks
 }
+
+// TestCloseAboveTheLimitIsRefused: two receipts, each within the ledger's
+// limit for one amount, leave more than that limit unallocated; the close
+// would write it in one amount, which no reader of the log accepts (the
+// hostile histories of cmd/ledgerd found the writer stopping on it). It is
+// refused with amount_too_large, and a close of one such receipt is not.
+func TestCloseAboveTheLimitIsRefused(t *testing.T) {
+	big := func(id string) *domain.RecordContribution {
+		return with(eurReceipt(), func(c *domain.RecordContribution) {
+			c.ID, c.Amount, c.USDRate = id, usdIn("9000000000000.00"), ""
+		})
+	}
+	for _, tc := range []struct {
+		receipts []domain.Command
+		refused  bool
+	}{
+		{[]domain.Command{big("C-1")}, false},
+		{[]domain.Command{big("C-1"), big("C-2")}, true},
+	} {
+		for _, close := range []*domain.CloseTerm{closeRefund(), closeCarry()} {
+			s := domain.NewState("mdfm")
+			for _, c := range plus([]domain.Command{openTerm(), openNextTerm(), registerDonor()}, tc.receipts...) {
+				applyAll(t, s, mustDecide(t, s, c))
+			}
+			evs, err := domain.Decide(s, close)
+			var de *errs.Error
+			switch {
+			case tc.refused && (!errors.As(err, &de) || de.Code != domain.CodeAmountTooLarge || de.Field != "id" || len(evs) != 0):
+				t.Errorf("%d receipts, %s: %d events, %v; want amount_too_large on id and none", len(tc.receipts), close.Disposition.Kind, len(evs), err)
+			case !tc.refused && err != nil:
+				t.Errorf("%d receipt, %s: %v", len(tc.receipts), close.Disposition.Kind, err)
+			case !tc.refused:
+				for _, e := range evs {
+					if _, err := e.Payload(); err != nil {
+						t.Errorf("the close wrote an event that does not read back: %v", err)
+					}
+				}
+			}
+		}
+	}
+}

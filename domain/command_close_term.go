@@ -64,6 +64,14 @@ func closeTerm(s *State, c *CloseTerm) ([]events.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What a close writes are sums of the term's receipts, each within the
+	// ledger's limit for one amount, so they can exceed it; events carrying
+	// such an amount could not be read back (the writer would stop on them).
+	// The pots and the donors' refunds are parts of the unallocated balance.
+	if t.Unallocated > money.MaxAmountMinor {
+		return nil, refuse(CodeAmountTooLarge, "id", "term %s holds US$%s unallocated, above the ledger's limit of US$%s for one amount: its close cannot be recorded",
+			t.ID, money.FormatUSD(t.Unallocated), money.FormatUSD(money.MaxAmountMinor))
+	}
 	carries, refunds, carried, refunded, err := disposePots(s, t, next)
 	if err != nil {
 		return nil, err
