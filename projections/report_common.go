@@ -43,6 +43,16 @@ func NotReversed(t, col, atSeq, asOf string) string {
 		` AND r.fund_seq <= ` + atSeq + ` AND r.effective_on <= ` + asOf + `)`
 }
 
+// NotReversedRow is NotReversed for a row of a table with a reversed_by
+// column (contributions, fees, expenditures, interest, refunds). The fold
+// sets reversed_by at the head once the row's event is reversed, so a row
+// whose reversed_by is empty has no reversal known at any view, and only
+// the others are looked up in reversals: a look-up a row was a third of a
+// warm statement at 1,000,000 events (issue 10).
+func NotReversedRow(t, col, atSeq, asOf string) string {
+	return `(` + t + `.reversed_by = '' OR ` + NotReversed(t, col, atSeq, asOf) + `)`
+}
+
 // ReportTerm is a term as a report describes it at a view.
 type ReportTerm struct {
 	ID, StartsOn, EndsOn  string

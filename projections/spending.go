@@ -83,7 +83,7 @@ func StandingSpending(ctx context.Context, v *View, term, asOf string) ([]*Expen
 	rows, err := v.Tx.QueryContext(ctx, `SELECT e.fund_seq, e.usd_minor,
 			json_array(e.allocation_id, e.line_id, e.country, e.city, e.city_id)
 		FROM expenditures e
-		WHERE e.fund = ?1 AND e.term_id = ?2 AND e.fund_seq <= ?3 AND e.spent_on <= ?4 AND `+NotReversed("e", "fund_seq", "?3", "?4")+`
+		WHERE e.fund = ?1 AND e.term_id = ?2 AND e.fund_seq <= ?3 AND e.spent_on <= ?4 AND `+NotReversedRow("e", "fund_seq", "?3", "?4")+`
 		ORDER BY e.fund_seq`, v.Fund, term, int64(v.FundSeq), asOf)
 	if err != nil {
 		return nil, fmt.Errorf("read expenditures: %w", err)

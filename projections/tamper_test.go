@@ -371,3 +371,57 @@ func TestUnbalancedEventStops(t *testing.T) {
 		t.Errorf("verify: %+v failure %+v, want not OK naming fund mdfm fund_seq 13", rep, f)
 	}
 }
+
+// TestFeeOnUnknownReceiptStops appends a correctly chained fee_charged
+// whose receipt the fund does not hold: the read model keeps each receipt's
+// fee on the receipt's row (schema 13), so the projector stops on it with
+// an *EventError wrapping ErrInconsistent that names the receipt, rather
+// than keep a fee no statement would list.
+func TestFeeOnUnknownReceiptStops(t *testing.T) {
+	ns, log := testnats.Log(t)
+	w := ledgertest.Writer(t, log, "mdfm")
+	ledgertest.Scenario(t, w)
+	w.Close()
+	good := readLog(t, log)
+	last := good[len(good)-1]
+	var fee events.Event
+	for _, e := range good {
+		if e.Type == events.TypeFeeCharged {
+			fee = e
+		}
+	}
+	if fee.ID == "" {
+		t.Fatal("the scenario charged no fee")
+	}
+	p, err := fee.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.(*events.FeeCharged).ContributionID = "no-such-receipt"
+	if fee.Data, err = events.CanonicalValue(p); err != nil {
+		t.Fatal(err)
+	}
+	fee.ID, fee.FundSeq, fee.CommandID = "01900000-0000-7000-8000-0000000000ab", last.FundSeq+1, "forged-fee"
+	if err := fee.Seal(last.Hash); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(testnats.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := publishRaw(t, js, eventlog.Subject("mdfm", fee.Type), fee)
+
+	s := openStore(t, "read.db")
+	err = projector.CatchUp(t.Context(), log, s.Store)
+	var ee *readmodel.EventError
+	if !errors.As(err, &ee) || !errors.Is(err, projections.ErrInconsistent) || ee.StreamSeq != seq || ee.FundSeq != fee.FundSeq ||
+		!strings.Contains(err.Error(), "no-such-receipt") {
+		t.Fatalf("got %v, want an EventError at stream seq %d wrapping ErrInconsistent and naming no-such-receipt", err, seq)
+	}
+	if cp, _ := s.Checkpoint(t.Context()); cp >= seq {
+		t.Errorf("checkpoint %d: the fee was passed over", cp)
+	}
+	if n := count(t, s, `SELECT count(*) FROM fees WHERE contribution_id = 'no-such-receipt'`); n != 0 {
+		t.Errorf("%d rows of the fee were kept", n)
+	}
+}

@@ -420,7 +420,7 @@ func readStatementPledges(ctx context.Context, v *projections.View, donor, term,
 // it names: without statistics SQLite read every receipt of the fund up to
 // the view by contributions_seq instead, once for each pledge (issue 10).
 var pledgePaidQuery = `SELECT COALESCE(SUM(c.amount_minor), 0) FROM contributions c INDEXED BY contributions_pledge
-	WHERE c.fund = ?1 AND c.pledge_id = ?2 AND c.pledge_id != '' AND c.received_on <= ?3 AND c.fund_seq <= ?4 AND ` + projections.NotReversed("c", "fund_seq", "?4", "?3")
+	WHERE c.fund = ?1 AND c.pledge_id = ?2 AND c.pledge_id != '' AND c.received_on <= ?3 AND c.fund_seq <= ?4 AND ` + projections.NotReversedRow("c", "fund_seq", "?4", "?3")
 
 // readPledgeState reads how pledge r stood as of asOf: its changes by then,
 // in the fund's order, and what receipts not reversed paid of it. A
@@ -560,7 +560,7 @@ func receiptTotals(ctx context.Context, v *projections.View, donor, term, asOf s
 	if v.FundSeq != v.Head {
 		query = `SELECT c.currency, SUM(c.amount_minor), SUM(c.usd_minor), count(*) FROM contributions c
 			WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND ` +
-			projections.NotReversed("c", "fund_seq", "?4", "?5") + ` GROUP BY c.currency`
+			projections.NotReversedRow("c", "fund_seq", "?4", "?5") + ` GROUP BY c.currency`
 	}
 	rows, err := v.Tx.QueryContext(ctx, query, v.Fund, donor, term, int64(v.FundSeq), asOf)
 	if err != nil {
@@ -587,18 +587,21 @@ func receiptTotals(ctx context.Context, v *projections.View, donor, term, asOf s
 }
 
 // receiptPageQuery reads a page of a donor's receipts, each with its fee,
-// from the indexes alone (contributions_donor_date and fees_contribution
-// cover every column it reads: schema version 10). "+f.fund_seq" keeps
-// SQLite from reading a receipt's fee through the primary key's range
-// (every fee up to atSeq, for each receipt: the square of the log, issue
-// 10) instead of fees_contribution. ?1 fund, ?2 donor, ?3 term, ?4 the
-// view's fund_seq, ?5 as_of, ?6 and ?7 the LIMIT and OFFSET, ?8 the
+// from contributions_donor_date alone, which covers every column it reads
+// (schema 13). A receipt's fee is its row's fee_minor when the view knows
+// every fee charged on it (fee_seq) and none was reversed; otherwise the
+// fees the view knows and has not reversed are added up from fees, where
+// "+f.fund_seq" keeps SQLite from reading them through the primary key's
+// range (every fee up to atSeq, for each receipt: the square of the log,
+// issue 10) instead of fees_contribution. ?1 fund, ?2 donor, ?3 term, ?4
+// the view's fund_seq, ?5 as_of, ?6 and ?7 the LIMIT and OFFSET, ?8 the
 // page's first day (as_of or before).
 var receiptPageQuery = `SELECT c.contribution_id, c.received_on, c.amount_minor, c.currency, c.usd_rate, c.usd_minor, c.bank_ref, c.pledge_id,
-		COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND +f.fund_seq <= ?4
-			AND ` + projections.NotReversed("f", "fund_seq", "?4", "?5") + `), 0)
+		CASE WHEN c.fee_seq <= ?4 AND c.fee_reversed = 0 THEN c.fee_minor
+		ELSE COALESCE((SELECT SUM(f.amount_minor) FROM fees f WHERE f.fund = c.fund AND f.contribution_id = c.contribution_id AND +f.fund_seq <= ?4
+			AND ` + projections.NotReversed("f", "fund_seq", "?4", "?5") + `), 0) END
 	FROM contributions c
-	WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?8 AND ` + projections.NotReversed("c", "fund_seq", "?4", "?5") + `
+	WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?8 AND ` + projections.NotReversedRow("c", "fund_seq", "?4", "?5") + `
 	ORDER BY c.received_on DESC, c.contribution_id DESC LIMIT ?6 OFFSET ?7`
 
 // listReceipts reads one page of the donor's receipts in the term by asOf
@@ -712,7 +715,7 @@ func carriedIn(ctx context.Context, v *projections.View, donor, term, asOf strin
 func statementRefunds(ctx context.Context, v *projections.View, donor, term, asOf string) (statement.Refunds, error) {
 	out := statement.Refunds{Refunds: []statement.Refund{}}
 	rows, err := v.Tx.QueryContext(ctx, `SELECT r0.refund_id, r0.paid_on, r0.amount_minor, r0.reason FROM refunds r0
-		WHERE r0.fund = ?1 AND r0.donor_id = ?2 AND r0.term_id = ?3 AND r0.fund_seq <= ?4 AND r0.paid_on <= ?5 AND `+projections.NotReversed("r0", "fund_seq", "?4", "?5")+`
+		WHERE r0.fund = ?1 AND r0.donor_id = ?2 AND r0.term_id = ?3 AND r0.fund_seq <= ?4 AND r0.paid_on <= ?5 AND `+projections.NotReversedRow("r0", "fund_seq", "?4", "?5")+`
 		ORDER BY r0.paid_on, r0.refund_id`, v.Fund, donor, term, int64(v.FundSeq), asOf)
 	if err != nil {
 		return out, fmt.Errorf("read refunds: %w", err)

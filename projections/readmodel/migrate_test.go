@@ -246,6 +246,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		// and version 6's: the monthly checkpoints from the day totals,
 		// the receipt totals from the receipts (reversed ones among them).
 		`DROP TABLE posting_checkpoint_months`, `DROP TABLE posting_checkpoints`, `DROP TABLE receipt_days`, `DROP INDEX contributions_donor_date`,
+		// (and version 13's fees of the receipts, which that index covered)
+		`ALTER TABLE contributions DROP COLUMN fee_minor`, `ALTER TABLE contributions DROP COLUMN fee_seq`, `ALTER TABLE contributions DROP COLUMN fee_reversed`,
 		// and version 7's indexes of the rows by fund_seq.
 		`DROP INDEX contributions_seq`, `DROP INDEX expenditures_seq`, `DROP INDEX refunds_seq`, `DROP INDEX interest_seq`,
 		// and version 8's index of the reversals by the row they reverse.
@@ -267,7 +269,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 
 	// Up to version 10 the migrations derive what the fold wrote; the
 	// fresh model as version 10 had it is without approvals.
-	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, `DROP TABLE approvals`, `DROP INDEX postings_donor`)
+	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo13...)...)
 	defer fresh10.Close()
 	migrations = schema.Migrations[:10]
 	old, err := Open(oldPath)
@@ -315,7 +317,7 @@ func TestMigrateApprovals(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
 	}
-	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, `DROP TABLE approvals`, `DROP INDEX postings_donor`)
+	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo13...)...)
 	old.Close()
 	old, err := Open(old.Path())
 	if err != nil {
@@ -323,6 +325,38 @@ func TestMigrateApprovals(t *testing.T) {
 	}
 	defer old.Close()
 	compare(t, old, fresh)
+}
+
+// TestMigrateReceiptFees takes a read model of the illustrative history
+// (receipts with fees, one reversed with its fee) as version 12 had it,
+// without the fees on the receipts' rows, and checks that the migration
+// to version 13 derives them: it equals a fresh model without a replay.
+func TestMigrateReceiptFees(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
+	dir := t.TempDir()
+	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
+	var fees, reversed int
+	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), COALESCE(SUM(fee_reversed), 0) FROM contributions WHERE fee_seq > 0`).Scan(&fees, &reversed); err != nil || fees == 0 || reversed == 0 {
+		t.Fatalf("the fold wrote %d receipts with a fee, %d of them reversed (%v): want some of each", fees, reversed, err)
+	}
+	old := versionOf(t, fresh, filepath.Join(dir, "v12.db"), 12, undo13...)
+	old.Close()
+	old, err := Open(old.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	compare(t, old, fresh)
+}
+
+// undo13 takes a read model back to version 12: without the fees on the
+// receipts' rows, and the index that listed the receipts as it was.
+var undo13 = []string{
+	`DROP INDEX contributions_donor_date`,
+	`ALTER TABLE contributions DROP COLUMN fee_minor`, `ALTER TABLE contributions DROP COLUMN fee_seq`, `ALTER TABLE contributions DROP COLUMN fee_reversed`,
+	`CREATE INDEX contributions_donor_date ON contributions (fund, donor_id, term_id, received_on, contribution_id,
+	fund_seq, amount_minor, currency, usd_rate, usd_minor, bank_ref, pledge_id)`,
 }
 
 // versionOf copies s to path, changes the copy by undo (what the versions
