@@ -14,9 +14,11 @@ const WarmQuiet = 250 * time.Millisecond
 // KeepStatementsWarm runs until ctx ends: each time the read model has
 // applied new events and then been quiet for quiet, it computes at the new
 // head the attributions of the terms and dates whose statements were last
-// asked for at a head (donors.Memo.Warm). The first statement after an
-// event then finds its term's attribution instead of computing it, unless
-// it comes within quiet of the event, or in a stream of them.
+// asked for at a head (donors.Memo.Warm), or, until one is asked for,
+// the latest term's as of today and as of its last day
+// (donors.Memo.ExpectLatestTerm). The first statement after an event, or
+// after a start, then finds its term's attribution instead of computing
+// it, unless it comes within quiet of the event, or in a stream of them.
 func (s *Server) KeepStatementsWarm(ctx context.Context, quiet time.Duration) {
 	st := s.cfg.Store
 	var seen uint64
@@ -34,6 +36,7 @@ func (s *Server) KeepStatementsWarm(ctx context.Context, quiet time.Duration) {
 			if err == nil || ctx.Err() != nil {
 				continue // another batch came: not quiet yet
 			}
+			s.statements.ExpectLatestTerm(ctx, st, s.cfg.Writer.Fund(), s.cfg.Writer.Today())
 			s.statements.Warm(ctx)
 			seen = cp
 			continue
