@@ -36,13 +36,23 @@ func (s *Server) KeepStatementsWarm(ctx context.Context, quiet time.Duration) {
 			if err == nil || ctx.Err() != nil {
 				continue // another batch came: not quiet yet
 			}
-			s.statements.ExpectLatestTerm(ctx, st, s.cfg.Writer.Fund(), s.cfg.Writer.Today())
-			s.statements.Warm(ctx)
+			s.WarmStatements(ctx)
 			seen = cp
 			continue
 		}
 		st.WaitFor(ctx, seen+1)
 	}
+}
+
+// WarmStatements computes, at the read model's head, the attributions of
+// the terms and dates whose statements were last asked for at a head, or,
+// until one is asked for, the latest term's (donors.Memo.ExpectLatestTerm),
+// and returns how many it computed. ledgerd calls it once before it
+// answers on its port, so that the first statements after a start find
+// their term's attribution too, and KeepStatementsWarm after each change.
+func (s *Server) WarmStatements(ctx context.Context) int {
+	s.statements.ExpectLatestTerm(ctx, s.cfg.Store, s.cfg.Writer.Fund(), s.cfg.Writer.Today())
+	return s.statements.Warm(ctx)
 }
 
 // sleep waits for d or until ctx ends.

@@ -222,10 +222,12 @@ func (m *Memo) ExpectLatestTerm(ctx context.Context, s *projections.Store, fund,
 	if latest == nil {
 		return
 	}
+	// The last made is the first Warm computes: an ended term's closing
+	// statement before today's.
+	m.askedAtHead(headKey{store: s, fund: fund, term: latest.ID, asOf: today})
 	if latest.EndsOn < today {
 		m.askedAtHead(headKey{store: s, fund: fund, term: latest.ID, asOf: latest.EndsOn})
 	}
-	m.askedAtHead(headKey{store: s, fund: fund, term: latest.ID, asOf: today})
 }
 
 // Warm computes, at each fund's head, the attributions of the terms and
