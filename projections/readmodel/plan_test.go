@@ -38,27 +38,38 @@ func checkReversalPlans(t *testing.T, s *Store) {
 		"reversed receipt": reversedReceiptQuery,
 		"unfold receipt":   unfoldContributionQuery,
 	}
-	for _, table := range []string{"expenditures", "fees", "interest", "refunds"} {
+	for _, table := range []string{"expenditures", "interest", "refunds"} {
 		queries["unfold "+table] = unfoldRowQuery(table)
 	}
+	queries["unfold fee"] = unfoldFeeQuery
 	for name, q := range queries {
-		args := make([]any, strings.Count(q, "?"))
-		rows, err := s.write.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notUsed int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND fund_seq=?)") {
+		if plan := planOf(t, s, q); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND fund_seq=?)") {
 			t.Errorf("%s: plan %q, want a SEARCH by (fund=? AND fund_seq=?)", name, plan)
 		}
 	}
+	// A fee's receipt, by its id (schema 13).
+	if plan := planOf(t, s, chargeFeeQuery); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND contribution_id=?)") {
+		t.Errorf("charge fee: plan %q, want a SEARCH by (fund=? AND contribution_id=?)", plan)
+	}
+}
+
+// planOf returns the lines of SQLite's plan of query q.
+func planOf(t *testing.T, s *Store, q string) []string {
+	t.Helper()
+	args := make([]any, strings.Count(q, "?"))
+	rows, err := s.write.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
 }
