@@ -2,6 +2,7 @@ package donors
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -111,13 +112,21 @@ func (m *Memo) attribute(ctx context.Context, s *projections.Store, v *projectio
 			return nil, ctx.Err()
 		}
 	}
-	at, err := attributeTerm(ctx, v, term, asOf)
-	m.finish(k, at, err)
-	if err != nil {
-		return nil, err
-	}
-	return at, nil
+	return m.compute(k, func() (*attribution, error) { return attributeTerm(ctx, v, term, asOf) })
 }
+
+// compute runs attribute for k, which the caller marked as being
+// computed, keeps what it returns and wakes those waiting for it, even
+// when it panics (they then compute it themselves).
+func (m *Memo) compute(k memoKey, attribute func() (*attribution, error)) (at *attribution, err error) {
+	err = errAttributionPanicked
+	defer func() { m.finish(k, at, err) }()
+	return attribute()
+}
+
+// errAttributionPanicked is what finish is told of a computation that
+// panicked: nothing is kept.
+var errAttributionPanicked = errors.New("the attribution's computation panicked")
 
 // getOrStart returns k's attribution when the memo holds it (a hit). Else,
 // when it is being computed, a channel closed once that is done; else it
@@ -274,9 +283,7 @@ func (m *Memo) warm(ctx context.Context, h headKey) bool {
 	if held || busy {
 		return false
 	}
-	at, err := attributeTerm(ctx, v, h.term, h.asOf)
-	m.finish(k, at, err)
-	if err != nil {
+	if _, err := m.compute(k, func() (*attribution, error) { return attributeTerm(ctx, v, h.term, h.asOf) }); err != nil {
 		return false
 	}
 	m.mu.Lock()
