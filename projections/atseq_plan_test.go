@@ -11,7 +11,8 @@ import (
 
 // TestAtSeqPlans checks, by SQLite's EXPLAIN QUERY PLAN, that the running
 // totals at an at_seq below the head (seqtotals.AtSeq) read the postings
-// by the primary key's range of fund_seq after the checkpoint (into a
+// by the primary key's range of fund_seq between the checkpoint and the
+// view (into a
 // table of their own, the one SCAN), and every other table by a SEARCH of
 // its key: what they read is the
 // keys the report shows, a month of days and fewer than K events'
@@ -31,19 +32,29 @@ func TestAtSeqPlans(t *testing.T) {
 		{"account, term_id, line_id, donor_id, earmark", "1", "?2", []any{"mdfm", "2021-06-30"}},
 	} {
 		q := seqtotals.AtSeq(c.cols, c.filter, c.asOf, len(c.args)+1)
-		plan := explain(t, s, q, append(c.args, seqtotals.Args(5000)...))
-		const tail = "SEARCH postings USING INDEX sqlite_autoindex_postings_1 (fund=? AND fund_seq>? AND fund_seq<?)"
-		for _, step := range strings.Split(plan, "\n") {
-			// The one SCAN: the postings after the checkpoint, read first.
-			if strings.Contains(step, "SCAN") && step != "SCAN tail" || strings.Contains(step, "postings ") && step != tail {
-				t.Errorf("%s: plan\n%s\nhas %q", c.cols, plan, step)
+		// A view after its checkpoint, and one before the next (K is 3
+		// in this package's tests, TestMain).
+		before, after, head := seqtotals.Args(5002, 6000), seqtotals.Args(5003, 6000), seqtotals.Args(5003, 5003)
+		if before[0] != int64(5001) || after[0] != int64(5004) || head[0] != int64(5001) {
+			t.Fatalf("checkpoints at %v, %v and %v, want the boundaries 5001 (before 5002), 5004 (after 5003, the nearer) and 5001 (before 5003 at the head)",
+				before[0], after[0], head[0])
+		}
+		for _, args := range [][]any{before, after} {
+			plan := explain(t, s, q, append(c.args, args...))
+			const tail = "SEARCH postings USING INDEX sqlite_autoindex_postings_1 (fund=? AND fund_seq>? AND fund_seq<?)"
+			for _, step := range strings.Split(plan, "\n") {
+				// The one SCAN: the postings between the checkpoint and the
+				// view, read first.
+				if strings.Contains(step, "SCAN") && step != "SCAN tail" || strings.Contains(step, "postings ") && step != tail {
+					t.Errorf("%s at %v: plan\n%s\nhas %q", c.cols, args, plan, step)
+				}
 			}
-		}
-		if !strings.Contains(plan, tail) {
-			t.Errorf("%s: plan\n%s\nwant the postings by the range of fund_seq after the checkpoint", c.cols, plan)
-		}
-		if testing.Verbose() {
-			t.Logf("%s:\n%s", c.cols, plan)
+			if !strings.Contains(plan, tail) {
+				t.Errorf("%s at %v: plan\n%s\nwant the postings by the range of fund_seq between the checkpoint and the view", c.cols, args, plan)
+			}
+			if testing.Verbose() {
+				t.Logf("%s at %v:\n%s", c.cols, args, plan)
+			}
 		}
 	}
 }

@@ -41,8 +41,9 @@ func (v *View) TotalsFromEnd() bool { return v.mode == readFromEnd }
 // totals returns the SQL of the view's running totals (cols, filter and
 // asOf as TotalsAsOf; next the first free placeholder's number) and the
 // values to append for ?next and after: at the fund's head
-// TotalsAsOf, below it seqtotals.AtSeq (a checkpoint at or below the view's
-// fund_seq and fewer than seqtotals.Every() events' postings after it). ok
+// TotalsAsOf, below it seqtotals.AtSeq (the checkpoint at the boundary
+// nearest the view's fund_seq that the read model has, and the postings
+// between them: fewer than seqtotals.Every()/2 events' when it has both). ok
 // is false when the view sums the postings instead (readPostings: what the
 // tests compare the totals with).
 func (v *View) totals(cols, filter, asOf string, next int) (query string, more []any, ok bool) {
@@ -52,7 +53,7 @@ func (v *View) totals(cols, filter, asOf string, next int) (query string, more [
 	case v.FundSeq == v.Head:
 		return TotalsAsOf(cols, filter, asOf, v.TotalsFromEnd()), nil, true
 	}
-	return seqtotals.AtSeq(cols, filter, asOf, next), seqtotals.Args(v.FundSeq), true
+	return seqtotals.AtSeq(cols, filter, asOf, next), seqtotals.Args(v.FundSeq, v.Head), true
 }
 
 // Totals is totals for the reports of other packages (the donors'

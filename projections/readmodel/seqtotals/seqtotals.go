@@ -204,7 +204,11 @@ func AtBoundary(ctx context.Context, fund string, seq uint64, flush func(context
 // condition on the key's columns; fund is ?1 and asOf the date's
 // placeholder; Args's three values are ?next, ?next+1 and ?next+2 (numbered,
 // not named: SQLite gives a named parameter that comes before ?1 in the
-// text the index 1).
+// text the index 1): the checkpoint's boundary, its bucket and seq. The
+// postings between the checkpoint and seq are added to it when seq is
+// after it, and taken from it when seq is before it (Args picks the
+// boundary nearer seq), so that a report reads at most K/2 events'
+// postings besides the checkpoint.
 func AtSeq(cols, filter, asOf string, next int) string {
 	month := `substr(` + asOf + `, 1, 7)`
 	upto, bucket, seq := "?"+strconv.Itoa(next), "?"+strconv.Itoa(next+1), "?"+strconv.Itoa(next+2)
@@ -213,8 +217,10 @@ func AtSeq(cols, filter, asOf string, next int) string {
 	// The postings after the checkpoint are read by their fund_seq alone
 	// (materialized): by the filter's or the date's index SQLite would
 	// read every posting of the term or account up to the date.
+	// The totals at a boundary after seq, less the postings after seq.
+	sign := `(CASE WHEN ` + seq + ` >= ` + upto + ` THEN 1 ELSE -1 END)`
 	return `WITH tail AS MATERIALIZED (SELECT term_id, account, event_type, line_id, donor_id, earmark, amount_minor, effective_on
-			FROM postings WHERE fund = ?1 AND fund_seq > ` + upto + ` AND fund_seq <= ` + seq + `)
+			FROM postings WHERE fund = ?1 AND fund_seq > min(` + upto + `, ` + seq + `) AND fund_seq <= max(` + upto + `, ` + seq + `))
 		SELECT ` + cols + `, d, c, n FROM (
 			SELECT ` + keyCols + `, debit_minor AS d, credit_minor AS c, legs AS n FROM posting_seq_checkpoints
 			WHERE fund = ?1 AND month = ` + last + ` AND upto_seq = (SELECT upto_seq FROM posting_seq_snapshots
@@ -223,11 +229,20 @@ func AtSeq(cols, filter, asOf string, next int) string {
 		SELECT ` + cols + `, debit_minor, credit_minor, legs FROM posting_day_buckets
 			WHERE fund = ?1 AND effective_on >= ` + month + ` || '-01' AND effective_on <= ` + asOf + ` AND bucket <= ` + bucket + ` AND ` + filter + `
 		UNION ALL
-		SELECT ` + cols + `, MAX(amount_minor, 0), MIN(amount_minor, 0), 1 FROM tail WHERE effective_on <= ` + asOf + ` AND ` + filter
+		SELECT ` + cols + `, ` + sign + ` * MAX(amount_minor, 0), ` + sign + ` * MIN(amount_minor, 0), ` + sign + ` FROM tail WHERE effective_on <= ` + asOf + ` AND ` + filter
 }
 
-// Args returns the named values of AtSeq's SQL at fund_seq seq.
-func Args(seq uint64) []any {
-	upto := int64(seq) - int64(seq)%every
-	return []any{upto, upto / every, int64(seq)}
+// Args returns the values of AtSeq's SQL at fund_seq seq of a fund whose
+// last fund_seq in the read model is head: the boundary at or below seq,
+// or the one after it when that is nearer and the read model has folded
+// it (its checkpoint and day buckets are written as the fold passes it).
+// A report at seq then reads fewer than K/2 events' postings besides the
+// checkpoint, not up to K (issue 10).
+func Args(seq, head uint64) []any {
+	s := int64(seq)
+	upto := s - s%every
+	if next := upto + every; s-upto > every/2 && next <= int64(head) {
+		upto = next
+	}
+	return []any{upto, upto / every, s}
 }
