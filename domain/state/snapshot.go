@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 
@@ -48,6 +49,18 @@ func Encode(b []byte, s *State) ([]byte, error) {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
 	return b, nil
+}
+
+// Write writes to w the bytes Encode appends, as they are encoded: the
+// encoding of a large state is never held whole (ledgerd's snapshots).
+func Write(w io.Writer, s *State) error {
+	if s.Undo != nil {
+		return errors.New("encode state: the state is a simulation")
+	}
+	if err := stateCodec.Write(w, s); err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return nil
 }
 
 // Decode reads a state Encode wrote, by a binary with the same

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -49,7 +50,7 @@ func New(types ...any) *Codec {
 }
 
 type (
-	encFn func(b []byte, v reflect.Value) ([]byte, error)
+	encFn func(e *encoder, b []byte, v reflect.Value) ([]byte, error)
 	decFn func(d *decoder, v reflect.Value) error
 )
 
@@ -59,7 +60,43 @@ func (c *Codec) Append(b []byte, v any) ([]byte, error) {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return nil, errors.New("binenc: encode needs a non-nil pointer")
 	}
-	return c.enc(rv.Elem().Type())(b, rv.Elem())
+	return c.enc(rv.Elem().Type())(&encoder{}, b, rv.Elem())
+}
+
+// Write writes the encoding of v (a pointer's target) to w, the bytes
+// Append would append, a few tens of KiB at a time: a large value (a
+// state of a million events encodes in about 100 MB) is never held whole
+// in memory (issue 10: ledgerd's snapshots).
+func (c *Codec) Write(w io.Writer, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errors.New("binenc: encode needs a non-nil pointer")
+	}
+	b, err := c.enc(rv.Elem().Type())(&encoder{w: w}, make([]byte, 0, 2*spillAt), rv.Elem())
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// encoder is what an encoding writes to besides its buffer: nothing for
+// Append; for Write, w, which gets the buffer whenever it holds spillAt
+// bytes after an element of a slice or a map.
+type encoder struct{ w io.Writer }
+
+// spillAt is how many bytes a Write holds before it writes them.
+const spillAt = 32 << 10
+
+// spill writes b to e.w and empties it once it holds spillAt bytes.
+func (e *encoder) spill(b []byte) ([]byte, error) {
+	if e.w == nil || len(b) < spillAt {
+		return b, nil
+	}
+	if _, err := e.w.Write(b); err != nil {
+		return nil, err
+	}
+	return b[:0], nil
 }
 
 // Decode reads b into the value v points to; b must hold exactly one value.
@@ -84,7 +121,7 @@ func (c *Codec) enc(t reflect.Type) encFn {
 	if !ok {
 		// A recursive type finds this forward while it is compiled.
 		var compiled encFn
-		c.encs[t] = func(b []byte, v reflect.Value) ([]byte, error) { return compiled(b, v) }
+		c.encs[t] = func(e *encoder, b []byte, v reflect.Value) ([]byte, error) { return compiled(e, b, v) }
 		c.mu.Unlock()
 		compiled = c.compileEnc(t)
 		c.mu.Lock()
@@ -116,35 +153,39 @@ func refuse(t reflect.Type) error { return fmt.Errorf("binenc: cannot keep %s ex
 func (c *Codec) compileEnc(t reflect.Type) encFn {
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			if v.Bool() {
 				return append(b, 1), nil
 			}
 			return append(b, 0), nil
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return func(b []byte, v reflect.Value) ([]byte, error) { return binary.AppendVarint(b, v.Int()), nil }
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
+			return binary.AppendVarint(b, v.Int()), nil
+		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return func(b []byte, v reflect.Value) ([]byte, error) { return binary.AppendUvarint(b, v.Uint()), nil }
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
+			return binary.AppendUvarint(b, v.Uint()), nil
+		}
 	case reflect.String:
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			s := v.String()
 			return append(binary.AppendUvarint(b, uint64(len(s))), s...), nil
 		}
 	case reflect.Pointer:
 		elem := c.enc(t.Elem())
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			if v.IsNil() {
 				return append(b, 0), nil
 			}
-			return elem(append(b, 1), v.Elem())
+			return elem(e, append(b, 1), v.Elem())
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return encBytes
 		}
 		elem := c.enc(t.Elem())
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			if v.IsNil() {
 				return append(b, 0), nil
 			}
@@ -152,7 +193,10 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 			b = binary.AppendUvarint(b, uint64(n)+1)
 			var err error
 			for i := range n {
-				if b, err = elem(b, v.Index(i)); err != nil {
+				if b, err = elem(e, b, v.Index(i)); err != nil {
+					return nil, err
+				}
+				if b, err = e.spill(b); err != nil {
 					return nil, err
 				}
 			}
@@ -162,7 +206,7 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 		return c.encArray(t)
 	case reflect.Map:
 		key, elem := c.enc(t.Key()), c.enc(t.Elem())
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(enc *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			if v.IsNil() {
 				return append(b, 0), nil
 			}
@@ -173,10 +217,13 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 			for it := v.MapRange(); it.Next(); {
 				k.SetIterKey(it)
 				e.SetIterValue(it)
-				if b, err = key(b, k); err != nil {
+				if b, err = key(enc, b, k); err != nil {
 					return nil, err
 				}
-				if b, err = elem(b, e); err != nil {
+				if b, err = elem(enc, b, e); err != nil {
+					return nil, err
+				}
+				if b, err = enc.spill(b); err != nil {
 					return nil, err
 				}
 			}
@@ -186,21 +233,21 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 		fields := make([]encFn, t.NumField())
 		for i := range fields {
 			if !t.Field(i).IsExported() {
-				return func([]byte, reflect.Value) ([]byte, error) { return nil, refuse(t) }
+				return func(*encoder, []byte, reflect.Value) ([]byte, error) { return nil, refuse(t) }
 			}
 			fields[i] = c.enc(t.Field(i).Type)
 		}
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			var err error
 			for i, f := range fields {
-				if b, err = f(b, v.Field(i)); err != nil {
+				if b, err = f(e, b, v.Field(i)); err != nil {
 					return nil, err
 				}
 			}
 			return b, nil
 		}
 	case reflect.Interface:
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			if v.IsNil() {
 				return append(b, 0), nil
 			}
@@ -210,24 +257,36 @@ func (c *Codec) compileEnc(t reflect.Type) encFn {
 				return nil, fmt.Errorf("binenc: %s in an interface is not registered", inner.Type())
 			}
 			b = append(binary.AppendUvarint(b, uint64(len(name))+1), name...)
-			return c.enc(inner.Type())(b, inner)
+			return c.enc(inner.Type())(e, b, inner)
 		}
 	}
-	return func([]byte, reflect.Value) ([]byte, error) { return nil, refuse(t) }
+	return func(*encoder, []byte, reflect.Value) ([]byte, error) { return nil, refuse(t) }
 }
 
 // encBytes writes a []byte as it is: the state keeps megabytes of them.
-func encBytes(b []byte, v reflect.Value) ([]byte, error) {
+// A stream gets a large one straight from where it is, not copied into
+// the buffer first.
+func encBytes(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 	if v.IsNil() {
 		return append(b, 0), nil
 	}
-	return append(binary.AppendUvarint(b, uint64(v.Len())+1), v.Bytes()...), nil
+	b = binary.AppendUvarint(b, uint64(v.Len())+1)
+	if e.w == nil || v.Len() < spillAt {
+		return append(b, v.Bytes()...), nil
+	}
+	if _, err := e.w.Write(b); err != nil {
+		return nil, err
+	}
+	if _, err := e.w.Write(v.Bytes()); err != nil {
+		return nil, err
+	}
+	return b[:0], nil
 }
 
 // encArray writes an array's elements (its length is its type's).
 func (c *Codec) encArray(t reflect.Type) encFn {
 	if t.Elem().Kind() == reflect.Uint8 {
-		return func(b []byte, v reflect.Value) ([]byte, error) {
+		return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 			for i := range v.Len() {
 				b = append(b, byte(v.Index(i).Uint()))
 			}
@@ -235,10 +294,10 @@ func (c *Codec) encArray(t reflect.Type) encFn {
 		}
 	}
 	elem := c.enc(t.Elem())
-	return func(b []byte, v reflect.Value) ([]byte, error) {
+	return func(e *encoder, b []byte, v reflect.Value) ([]byte, error) {
 		var err error
 		for i := range v.Len() {
-			if b, err = elem(b, v.Index(i)); err != nil {
+			if b, err = elem(e, b, v.Index(i)); err != nil {
 				return nil, err
 			}
 		}

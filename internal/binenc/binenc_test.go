@@ -96,3 +96,61 @@ func TestRefusals(t *testing.T) {
 		t.Error("a value, not a pointer, was encoded")
 	}
 }
+
+// chunks records each Write it is given.
+type chunks struct{ got [][]byte }
+
+func (c *chunks) Write(p []byte) (int, error) {
+	c.got = append(c.got, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+// TestWriteIsAppendInChunks: Write writes what Append gives, in
+// several writes, none of which holds much more than one element beyond
+// the spill size (32 KiB), except a large []byte, written as it is: a
+// large value is never encoded whole in memory.
+func TestWriteIsAppendInChunks(t *testing.T) {
+	c := binenc.New(&square{})
+	in := node{Name: "big", Maps: map[string]map[string]int64{}, Bytes: make([]byte, 300<<10), Shape: &square{Side: 2},
+		Next: &node{Name: "tail", Slice: make([]uint64, 50_000)}}
+	for i := range 20_000 {
+		in.Maps[strings.Repeat("k", i%40)+string(rune('a'+i%26))+strings.Repeat("x", i%7)] = map[string]int64{"v": int64(i) << 20}
+	}
+	for i := range in.Bytes {
+		in.Bytes[i] = byte(i)
+	}
+	for i := range in.Next.Slice {
+		in.Next.Slice[i] = uint64(i) << 40
+	}
+	want, err := c.Append(nil, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w chunks
+	if err := c.Write(&w, &in); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	large := 0
+	for _, p := range w.got {
+		got = append(got, p...)
+		switch {
+		case len(p) == len(in.Bytes):
+			large++
+		case len(p) > 40<<10:
+			t.Errorf("a write of %d bytes: more than the spill size and an element", len(p))
+		}
+	}
+	// A map's entries come in Go's random order, so the bytes are compared
+	// by what they decode to.
+	var out node
+	if err := c.Decode(got, &out); err != nil || len(got) != len(want) {
+		t.Fatalf("Write wrote %d bytes (%v), Append %d", len(got), err, len(want))
+	}
+	if diff := cmp.Diff(in, out, cmp.AllowUnexported(square{})); diff != "" {
+		t.Errorf("Write, then Decode (-in +out):\n%s", diff)
+	}
+	if large != 1 || len(w.got) < 10 {
+		t.Errorf("%d writes, %d of them the large []byte as it is; want it once among many", len(w.got), large)
+	}
+}
