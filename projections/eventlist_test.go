@@ -1,10 +1,11 @@
 package projections
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/internal/sqlplan"
 )
 
 // TestEventListPlans checks, by SQLite's EXPLAIN QUERY PLAN, that each
@@ -54,24 +55,7 @@ func explain(t *testing.T, s *Store, q string, args []any) string {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprint(strings.Join(lines, "\n"))
+	return strings.Join(sqlplan.Of(t, tx, q, args...), "\n")
 }
 
 // TestPledgeFiguresSearch: the pledge list reads each pledge's receipts

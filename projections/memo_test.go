@@ -190,15 +190,7 @@ func TestMemoWarm(t *testing.T) {
 	memo := donors.NewMemo(donors.DefaultMemoSize)
 	ask := func(asOf string, atSeq uint64) {
 		t.Helper()
-		q := donors.StatementQuery{Fund: "mdfm", Donor: "hamburg", Term: ledgertest.Term, AsOf: asOf, AtSeq: atSeq, GeneratedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
-		got, err := memo.Statement(t.Context(), s, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := donors.Statement(t.Context(), s, q)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("%+v: through the memo\n%+v\nafresh (%v)\n%+v", q, got, err, want)
-		}
+		askThrough(t, memo, s, asOf, atSeq)
 	}
 	ask("2021-12-31", 0)
 	ask("2021-12-31", 3)
@@ -234,6 +226,21 @@ func TestMemoWarm(t *testing.T) {
 	}
 }
 
+// askThrough draws hamburg's statement of the scenario's term as of asOf
+// at atSeq through memo, and checks it is the statement drawn afresh.
+func askThrough(t *testing.T, memo *donors.Memo, s *projections.Store, asOf string, atSeq uint64) {
+	t.Helper()
+	q := donors.StatementQuery{Fund: "mdfm", Donor: "hamburg", Term: ledgertest.Term, AsOf: asOf, AtSeq: atSeq, GeneratedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	got, err := memo.Statement(t.Context(), s, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := donors.Statement(t.Context(), s, q)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%+v: through the memo\n%+v\nafresh (%v)\n%+v", q, got, err, want)
+	}
+}
+
 // TestMemoExpectsTheLatestTerm: with no statement of a fund asked for at
 // its head, ExpectLatestTerm makes Warm compute its latest term's
 // statements as of today and, once the term has ended, as of its last day,
@@ -249,15 +256,7 @@ func TestMemoExpectsTheLatestTerm(t *testing.T) {
 	}
 	ask := func(memo *donors.Memo, asOf string) {
 		t.Helper()
-		q := donors.StatementQuery{Fund: "mdfm", Donor: "hamburg", Term: ledgertest.Term, AsOf: asOf, GeneratedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
-		got, err := memo.Statement(t.Context(), s, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := donors.Statement(t.Context(), s, q)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("%+v: through the memo\n%+v\nafresh (%v)\n%+v", q, got, err, want)
-		}
+		askThrough(t, memo, s, asOf, 0)
 	}
 	memo := donors.NewMemo(donors.DefaultMemoSize)
 	memo.ExpectLatestTerm(t.Context(), s, "mdfm", "2019-06-30")

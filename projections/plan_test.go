@@ -1,9 +1,11 @@
 package projections_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/unesco-uil/mdfm-ledger/internal/sqlplan"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
@@ -21,23 +23,11 @@ func TestNotReversedSearches(t *testing.T) {
 	}
 	defer tx.Rollback()
 	for _, table := range []string{"expenditures", "contributions", "refunds", "fees", "postings"} {
-		q := `EXPLAIN QUERY PLAN SELECT 1 FROM ` + table + ` x WHERE x.fund = ?1 AND x.fund_seq <= ?2 AND ` + projections.NotReversed("x", "fund_seq", "?2", "?3")
-		rows, err := tx.QueryContext(t.Context(), q, "f", 10, "2021-12-31")
-		if err != nil {
-			t.Fatalf("%s: %v", table, err)
-		}
-		var plan []string
-		found := false
-		for rows.Next() {
-			var id, parent, notUsed int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-			found = found || strings.HasPrefix(detail, "SEARCH r ") && strings.Contains(detail, "reversals_reversed (fund=? AND reversed_fund_seq=?")
-		}
-		rows.Close()
+		q := `SELECT 1 FROM ` + table + ` x WHERE x.fund = ?1 AND x.fund_seq <= ?2 AND ` + projections.NotReversed("x", "fund_seq", "?2", "?3")
+		plan := sqlplan.Of(t, tx, q, "f", 10, "2021-12-31")
+		found := slices.ContainsFunc(plan, func(step string) bool {
+			return strings.HasPrefix(step, "SEARCH r ") && strings.Contains(step, "reversals_reversed (fund=? AND reversed_fund_seq=?")
+		})
 		if !found {
 			t.Errorf("%s: plan %q, want the reversals searched by (fund=? AND reversed_fund_seq=?)", table, plan)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
@@ -52,6 +53,21 @@ func publishRaw(t *testing.T, js jetstream.JetStream, subject string, e events.E
 		t.Fatal(err)
 	}
 	return ack.Sequence
+}
+
+// appendAfter seals e after last, the fund's last event, and appends it to
+// the stream as another program could: a correctly chained event whose
+// content the writer would not have made. It returns its stream sequence.
+func appendAfter(t *testing.T, ns *server.Server, last events.Event, e *events.Event) uint64 {
+	t.Helper()
+	if err := e.Seal(last.Hash); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(testnats.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return publishRaw(t, js, eventlog.Subject(e.Fund, e.Type), *e)
 }
 
 // TestForgedEvents appends forged events after a valid history and checks
@@ -307,17 +323,10 @@ func TestUnknownEventTypeStops(t *testing.T) {
 	e := events.Event{ID: "01900000-0000-7000-8000-0000000000aa", Fund: "mdfm", FundSeq: last.FundSeq + 1, Type: "grant_awarded", V: 1,
 		RecordedAt: "2021-12-31T12:00:00Z", EffectiveOn: "2021-12-31", Actor: "ana", CommandID: "future", CommandHash: strings.Repeat("0", 64),
 		Data: []byte(`{"grant_id":"g1"}`)}
-	if err := e.Seal(last.Hash); err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(testnats.Connect(t, ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq := publishRaw(t, js, eventlog.Subject("mdfm", e.Type), e)
+	seq := appendAfter(t, ns, last, &e)
 
 	s := openStore(t, "read.db")
-	err = projector.CatchUp(t.Context(), log, s.Store)
+	err := projector.CatchUp(t.Context(), log, s.Store)
 	var ee *readmodel.EventError
 	if !errors.As(err, &ee) || ee.StreamSeq != seq || ee.FundSeq != e.FundSeq || !strings.Contains(err.Error(), "grant_awarded") {
 		t.Fatalf("got %v, want an EventError at stream seq %d naming grant_awarded", err, seq)
@@ -402,14 +411,7 @@ func TestFeeOnUnknownReceiptStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	fee.ID, fee.FundSeq, fee.CommandID = "01900000-0000-7000-8000-0000000000ab", last.FundSeq+1, "forged-fee"
-	if err := fee.Seal(last.Hash); err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(testnats.Connect(t, ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq := publishRaw(t, js, eventlog.Subject("mdfm", fee.Type), fee)
+	seq := appendAfter(t, ns, last, &fee)
 
 	s := openStore(t, "read.db")
 	err = projector.CatchUp(t.Context(), log, s.Store)

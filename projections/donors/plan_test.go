@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unesco-uil/mdfm-ledger/internal/sqlplan"
 	"github.com/unesco-uil/mdfm-ledger/projections"
 )
 
@@ -34,20 +35,7 @@ func TestStatementPlans(t *testing.T) {
 		{"pledge paid", pledgePaidQuery, []any{"f", "p", "2021-12-31", 10},
 			[]string{"SEARCH c USING INDEX contributions_pledge (fund=? AND pledge_id=?)"}},
 	} {
-		rows, err := tx.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notUsed int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := sqlplan.Of(t, tx, c.query, c.args...)
 		all := strings.Join(plan, "\n")
 		for _, w := range c.want {
 			if !strings.Contains(all, w) {

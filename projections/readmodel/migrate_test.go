@@ -317,14 +317,7 @@ func TestMigrateApprovals(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
 	}
-	old := versionOf(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo13...)...)
-	old.Close()
-	old, err := Open(old.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
-	compare(t, old, fresh)
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo13...)...)
 }
 
 // TestMigrateReceiptFees takes a read model of the illustrative history
@@ -340,9 +333,16 @@ func TestMigrateReceiptFees(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), COALESCE(SUM(fee_reversed), 0) FROM contributions WHERE fee_seq > 0`).Scan(&fees, &reversed); err != nil || fees == 0 || reversed == 0 {
 		t.Fatalf("the fold wrote %d receipts with a fee, %d of them reversed (%v): want some of each", fees, reversed, err)
 	}
-	old := versionOf(t, fresh, filepath.Join(dir, "v12.db"), 12, undo13...)
-	old.Close()
-	old, err := Open(old.Path())
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v12.db"), 12, undo13...)
+}
+
+// migrateAndCompare makes a copy of fresh as of version (versionOf), opens
+// it, which migrates it to the current version, and checks that it equals
+// fresh.
+func migrateAndCompare(t *testing.T, fresh *Store, path string, version int, undo ...string) {
+	t.Helper()
+	versionOf(t, fresh, path, version, undo...).Close()
+	old, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unesco-uil/mdfm-ledger/internal/sqlplan"
 )
 
 // TestReversalLookupsSearch checks that the fold finds what a reversal
@@ -43,33 +45,16 @@ func checkReversalPlans(t *testing.T, s *Store) {
 	}
 	queries["unfold fee"] = unfoldFeeQuery
 	for name, q := range queries {
-		if plan := planOf(t, s, q); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND fund_seq=?)") {
+		if plan := sqlplan.Of(t, s.write, q, nulls(q)...); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND fund_seq=?)") {
 			t.Errorf("%s: plan %q, want a SEARCH by (fund=? AND fund_seq=?)", name, plan)
 		}
 	}
 	// A fee's receipt, by its id (schema 13).
-	if plan := planOf(t, s, chargeFeeQuery); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND contribution_id=?)") {
+	if plan := sqlplan.Of(t, s.write, chargeFeeQuery, nulls(chargeFeeQuery)...); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND contribution_id=?)") {
 		t.Errorf("charge fee: plan %q, want a SEARCH by (fund=? AND contribution_id=?)", plan)
 	}
 }
 
-// planOf returns the lines of SQLite's plan of query q.
-func planOf(t *testing.T, s *Store, q string) []string {
-	t.Helper()
-	args := make([]any, strings.Count(q, "?"))
-	rows, err := s.write.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notUsed int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	return plan
-}
+// nulls are NULL values for each of q's placeholders: a plan does not
+// depend on them.
+func nulls(q string) []any { return make([]any, strings.Count(q, "?")) }
