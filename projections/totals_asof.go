@@ -56,6 +56,11 @@ func (v *View) totals(cols, filter, asOf string, next int) (query string, more [
 	return seqtotals.AtSeq(cols, filter, asOf, next), seqtotals.Args(v.FundSeq, v.Head), true
 }
 
+// ReadsTotals is false when the view sums the postings and the rows they
+// come from, as the tests' oracle does (readPostings), true when it reads
+// running totals.
+func (v *View) ReadsTotals() bool { return v.mode != readPostings }
+
 // Totals is totals for the reports of other packages (the donors'
 // attribution): the same SQL and values, and ok false when the view sums
 // the postings.

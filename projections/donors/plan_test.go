@@ -32,6 +32,16 @@ func TestStatementPlans(t *testing.T) {
 		{"receipt page", receiptPageQuery, []any{"f", "d", "t", 10, "2021-12-31", 1000, 0, "2021-12-31"},
 			[]string{"SEARCH c USING COVERING INDEX contributions_donor_date (fund=? AND donor_id=? AND term_id=? AND received_on<?)",
 				"SEARCH f USING COVERING INDEX fees_contribution (fund=? AND contribution_id=?)"}},
+		// Below the head a donor's receipts are added up from their
+		// running totals by position, less what the view counts out
+		// (schema 14): each by an index, none by reading every receipt.
+		{"next currency by position", receiptSeqNextCurrency, []any{"f", "d", "t", 10, "2021-12-31", ""},
+			[]string{"SEARCH receipt_seq_totals USING PRIMARY KEY (fund=? AND donor_id=? AND term_id=? AND currency>?)"}},
+		{"running total by position", receiptSeqLast, []any{"f", "d", "t", 10, "2021-12-31", "USD"},
+			[]string{"SEARCH receipt_seq_totals USING PRIMARY KEY (fund=? AND donor_id=? AND term_id=? AND currency=? AND fund_seq<?)"}},
+		{"receipts counted out", receiptSeqCountedOut, []any{"f", "d", "t", 10, "2021-12-31"},
+			[]string{"SEARCH c USING INDEX contributions_reversed (fund=? AND donor_id=? AND term_id=?)",
+				"SEARCH c USING COVERING INDEX contributions_donor_date (fund=? AND donor_id=? AND term_id=? AND received_on>?)"}},
 		{"pledge paid", pledgePaidQuery, []any{"f", "p", "2021-12-31", 10},
 			[]string{"SEARCH c USING INDEX contributions_pledge (fund=? AND pledge_id=?)"}},
 	} {

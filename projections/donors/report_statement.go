@@ -553,37 +553,142 @@ func statementReceipts(ctx context.Context, v *projections.View, q StatementQuer
 
 // receiptTotals adds up the donor's receipts in the term by asOf that the
 // view has not reversed, by currency, and counts them: at the fund's head
-// from receipt_days, below it from the receipts.
+// from receipt_days, below it from receipt_seq_totals (receiptTotalsAtSeq);
+// a view that sums the postings (the tests' oracle) adds up the receipts.
 func receiptTotals(ctx context.Context, v *projections.View, donor, term, asOf string) (currencyTotals, int64, error) {
-	query := `SELECT currency, SUM(amount_minor), SUM(usd_minor), SUM(receipts) FROM receipt_days
+	switch {
+	case v.FundSeq == v.Head:
+		return sumReceipts(ctx, v, receiptDaysQuery, donor, term, asOf)
+	case v.ReadsTotals():
+		return receiptTotalsAtSeq(ctx, v, donor, term, asOf)
+	}
+	return sumReceipts(ctx, v, receiptSumQuery, donor, term, asOf)
+}
+
+// receiptDaysQuery adds up the donor's receipts by asOf from the running
+// totals by day, at the fund's head; receiptSumQuery adds up the receipts
+// themselves up to the view. Both take ?1 fund, ?2 donor, ?3 term, ?4 the
+// view's fund_seq, ?5 asOf.
+var (
+	receiptDaysQuery = `SELECT currency, SUM(amount_minor), SUM(usd_minor), SUM(receipts) FROM receipt_days
 		WHERE fund = ?1 AND term_id = ?3 AND donor_id = ?2 AND received_on <= ?5 GROUP BY currency`
-	if v.FundSeq != v.Head {
-		query = `SELECT c.currency, SUM(c.amount_minor), SUM(c.usd_minor), count(*) FROM contributions c
-			WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND ` +
-			projections.NotReversedRow("c", "fund_seq", "?4", "?5") + ` GROUP BY c.currency`
-	}
-	rows, err := v.Tx.QueryContext(ctx, query, v.Fund, donor, term, int64(v.FundSeq), asOf)
-	if err != nil {
-		return nil, 0, fmt.Errorf("add up receipts: %w", err)
-	}
-	defer rows.Close()
-	byCur := currencyTotals{}
-	var count int64
-	for rows.Next() {
-		var (
-			cur          string
-			amount, usd  int64
-			receiptCount int64
-		)
-		if err := rows.Scan(&cur, &amount, &usd, &receiptCount); err != nil {
+	receiptSumQuery = `SELECT c.currency, SUM(c.amount_minor), SUM(c.usd_minor), count(*) FROM contributions c
+		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.fund_seq <= ?4 AND c.received_on <= ?5 AND ` +
+		projections.NotReversedRow("c", "fund_seq", "?4", "?5") + ` GROUP BY c.currency`
+)
+
+// sumReceipts runs query (receiptDaysQuery or receiptSumQuery) and adds up
+// what it gives by currency.
+func sumReceipts(ctx context.Context, v *projections.View, query, donor, term, asOf string) (currencyTotals, int64, error) {
+	byCur, count := currencyTotals{}, int64(0)
+	err := scanCurrencyTotals(ctx, v, query, []any{v.Fund, donor, term, int64(v.FundSeq), asOf}, func(cur string, amount, usd, n int64) {
+		if n > 0 {
+			byCur.add(cur, amount, usd)
+			count += n
+		}
+	})
+	return byCur, count, err
+}
+
+// The queries of receiptTotalsAtSeq, with the arguments of
+// receiptSumQuery. receiptSeqNextCurrency is the first currency of the
+// donor's term after ?6 (from ''); receiptSeqLast is that currency's last
+// running total at or before the view. receiptSeqCountedOut adds up the
+// receipts up to the view that it does not count: a reversed one
+// (contributions_reversed lists them) that the view has reversed, or any
+// reversed one dated after asOf, and a receipt never reversed dated after
+// asOf (contributions_donor_date, from asOf on).
+var (
+	receiptSeqNextCurrency = `SELECT currency FROM receipt_seq_totals
+		WHERE fund = ?1 AND donor_id = ?2 AND term_id = ?3 AND currency > ?6 ORDER BY currency LIMIT 1`
+	receiptSeqLast = `SELECT receipts, amount_minor, usd_minor FROM receipt_seq_totals
+		WHERE fund = ?1 AND donor_id = ?2 AND term_id = ?3 AND currency = ?6 AND fund_seq <= ?4 ORDER BY fund_seq DESC LIMIT 1`
+	receiptSeqCountedOut = `SELECT c.currency, SUM(c.amount_minor), SUM(c.usd_minor), count(*) FROM contributions c INDEXED BY contributions_reversed
+		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.reversed_by != '' AND c.fund_seq <= ?4
+			AND (c.received_on > ?5 OR NOT ` + projections.NotReversed("c", "fund_seq", "?4", "?5") + `)
+		GROUP BY c.currency
+		UNION ALL
+		SELECT c.currency, SUM(c.amount_minor), SUM(c.usd_minor), count(*) FROM contributions c
+		WHERE c.fund = ?1 AND c.donor_id = ?2 AND c.term_id = ?3 AND c.received_on > ?5 AND c.fund_seq <= ?4 AND c.reversed_by = ''
+		GROUP BY c.currency`
+)
+
+// receiptTotalsAtSeq is receiptTotals below the fund's head: for each
+// currency the donor's running total at the view (receipt_seq_totals),
+// less the receipts up to the view that it does not count. Its cost grows
+// with the donor's currencies, its reversed receipts and its receipts
+// dated after asOf, not with its receipts up to the view (issue 10: a
+// statement as of the term's end, or today, at an at_seq).
+func receiptTotalsAtSeq(ctx context.Context, v *projections.View, donor, term, asOf string) (currencyTotals, int64, error) {
+	type sums struct{ amount, usd, n int64 }
+	byCur := map[string]*sums{}
+	args := []any{v.Fund, donor, term, int64(v.FundSeq), asOf, ""}
+	for {
+		var cur string
+		err := v.Tx.QueryRowContext(ctx, receiptSeqNextCurrency, args...).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
 			return nil, 0, fmt.Errorf("add up receipts: %w", err)
 		}
-		if receiptCount > 0 {
-			byCur.add(cur, amount, usd)
-			count += receiptCount
+		args[5] = cur
+		var t sums
+		err = v.Tx.QueryRowContext(ctx, receiptSeqLast, args...).Scan(&t.n, &t.amount, &t.usd)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // none by the view in this currency
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("add up receipts: %w", err)
+		}
+		byCur[cur] = &t
+	}
+	err := scanCurrencyTotals(ctx, v, receiptSeqCountedOut, args[:5], func(cur string, amount, usd, n int64) {
+		t := byCur[cur]
+		if t == nil { // none by the view: a count below 0, refused below
+			t = &sums{}
+			byCur[cur] = t
+		}
+		t.amount, t.usd, t.n = t.amount-amount, t.usd-usd, t.n-n
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out, count := currencyTotals{}, int64(0)
+	for cur, t := range byCur {
+		if t.n < 0 || (t.n == 0 && (t.amount != 0 || t.usd != 0)) {
+			return nil, 0, fmt.Errorf("%w: donor %s's receipts in %s at fund_seq %d: %d counted out of the running total", projections.ErrInconsistent, donor, cur, v.FundSeq, -t.n)
+		}
+		if t.n > 0 {
+			out.add(cur, t.amount, t.usd)
+			count += t.n
 		}
 	}
-	return byCur, count, rows.Err()
+	return out, count, nil
+}
+
+// scanCurrencyTotals runs query, whose rows are a currency, two sums and a
+// count, and gives each to add.
+func scanCurrencyTotals(ctx context.Context, v *projections.View, query string, args []any, add func(cur string, amount, usd, n int64)) error {
+	rows, err := v.Tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("add up receipts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			cur            string
+			amount, usd, n int64
+		)
+		if err := rows.Scan(&cur, &amount, &usd, &n); err != nil {
+			return fmt.Errorf("add up receipts: %w", err)
+		}
+		add(cur, amount, usd, n)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("add up receipts: %w", err)
+	}
+	return nil
 }
 
 // receiptPageQuery reads a page of a donor's receipts, each with its fee,

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/domain"
@@ -259,6 +260,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		`DROP INDEX fees_contribution`, `CREATE INDEX fees_contribution ON fees (fund, contribution_id)`,
 		// and version 11's approvals, and version 12's index.
 		`DROP TABLE approvals`, `DROP INDEX postings_donor`,
+		// and version 14's receipts by position.
+		`DROP TABLE receipt_seq_totals`, `DROP INDEX contributions_reversed`,
 		`UPDATE schema_version SET version = 3`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {
@@ -269,7 +272,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 
 	// Up to version 10 the migrations derive what the fold wrote; the
 	// fresh model as version 10 had it is without approvals.
-	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo13...)...)
+	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo14and13...)...)
 	defer fresh10.Close()
 	migrations = schema.Migrations[:10]
 	old, err := Open(oldPath)
@@ -317,7 +320,7 @@ func TestMigrateApprovals(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
 	}
-	migrateAndCompare(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo13...)...)
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo14and13...)...)
 }
 
 // TestMigrateReceiptFees takes a read model of the illustrative history
@@ -333,7 +336,28 @@ func TestMigrateReceiptFees(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), COALESCE(SUM(fee_reversed), 0) FROM contributions WHERE fee_seq > 0`).Scan(&fees, &reversed); err != nil || fees == 0 || reversed == 0 {
 		t.Fatalf("the fold wrote %d receipts with a fee, %d of them reversed (%v): want some of each", fees, reversed, err)
 	}
-	migrateAndCompare(t, fresh, filepath.Join(dir, "v12.db"), 12, undo13...)
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v12.db"), 12, undo14and13...)
+}
+
+// TestMigrateReceiptSeqTotals takes a read model of the illustrative
+// history (receipts in two currencies, one reversed) as version 13 had it,
+// without the receipts by position, and checks that the migration to
+// version 14 derives them: it equals a fresh model without a replay.
+func TestMigrateReceiptSeqTotals(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
+	dir := t.TempDir()
+	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
+	var rows, runs, currencies, reversed int
+	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), count(*) FILTER (WHERE receipts > 1), count(DISTINCT currency),
+		(SELECT count(*) FROM contributions WHERE reversed_by != '') FROM receipt_seq_totals`).Scan(&rows, &runs, &currencies, &reversed); err != nil {
+		t.Fatal(err)
+	}
+	if runs == 0 || currencies < 2 || reversed == 0 {
+		t.Fatalf("the fold wrote %d receipts by position, %d after another of the same donor, in %d currencies, %d receipts reversed: want some of each, two currencies",
+			rows, runs, currencies, reversed)
+	}
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v13.db"), 13, undo14...)
 }
 
 // migrateAndCompare makes a copy of fresh as of version (versionOf), opens
@@ -358,6 +382,13 @@ var undo13 = []string{
 	`CREATE INDEX contributions_donor_date ON contributions (fund, donor_id, term_id, received_on, contribution_id,
 	fund_seq, amount_minor, currency, usd_rate, usd_minor, bank_ref, pledge_id)`,
 }
+
+// undo14 takes a read model back to version 13: without the receipts by
+// position.
+var undo14 = []string{`DROP TABLE receipt_seq_totals`, `DROP INDEX contributions_reversed`}
+
+// undo14and13 takes a read model back to version 12.
+var undo14and13 = append(slices.Clone(undo14), undo13...)
 
 // versionOf copies s to path, changes the copy by undo (what the versions
 // after version undid added), marks it as of version and opens it without

@@ -53,6 +53,12 @@ func checkReversalPlans(t *testing.T, s *Store) {
 	if plan := sqlplan.Of(t, s.write, chargeFeeQuery, nulls(chargeFeeQuery)...); len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH ") || !strings.Contains(plan[0], "(fund=? AND contribution_id=?)") {
 		t.Errorf("charge fee: plan %q, want a SEARCH by (fund=? AND contribution_id=?)", plan)
 	}
+	// A receipt's running total by position starts from the last of its
+	// donor's term and currency, found by the primary key (schema 14).
+	plan := sqlplan.Of(t, s.write, addReceiptSeqQuery, "f", "d", "t", "USD", 1, 100, 100)
+	if all := strings.Join(plan, "\n"); !strings.Contains(all, "SEARCH receipt_seq_totals USING PRIMARY KEY (fund=? AND donor_id=? AND term_id=? AND currency=?)") || strings.Contains(all, "SCAN receipt_seq_totals") {
+		t.Errorf("add up a receipt by position: plan\n%s\nwant a SEARCH by the primary key", all)
+	}
 }
 
 // nulls are NULL values for each of q's placeholders: a plan does not
