@@ -592,7 +592,7 @@ func sumReceipts(ctx context.Context, v *projections.View, query, donor, term, a
 
 // The queries of receiptTotalsAtSeq, with the arguments of
 // receiptSumQuery. receiptSeqNextCurrency is the first currency of the
-// donor's term after ?6 (from ''); receiptSeqLast is that currency's last
+// donor's term after ?6 (the empty string: the first); receiptSeqLast is that currency's last
 // running total at or before the view. receiptSeqCountedOut adds up the
 // receipts up to the view that it does not count: a reversed one
 // (contributions_reversed lists them) that the view has reversed, or any
