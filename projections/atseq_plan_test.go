@@ -15,8 +15,9 @@ import (
 // view (into a
 // table of their own, the one SCAN), and every other table by a SEARCH of
 // its key: what they read is the
-// keys the report shows, a month of days and fewer than K events'
-// postings, however long the log (issue 10).
+// keys the report shows, a month of days (each day's totals at the
+// checkpoint one row) and fewer than K events' postings, however long the
+// log (issue 10).
 func TestAtSeqPlans(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "rm.db"))
 	if err != nil {
@@ -51,6 +52,17 @@ func TestAtSeqPlans(t *testing.T) {
 			}
 			if !strings.Contains(plan, tail) {
 				t.Errorf("%s at %v: plan\n%s\nwant the postings by the range of fund_seq between the checkpoint and the view", c.cols, args, plan)
+			}
+			// The days of the month up to the date: each day and key of
+			// posting_days, then its last row at or before the checkpoint's
+			// bucket by a seek (schema 15), not every bucket's rows.
+			const dayKey = "fund=? AND effective_on=? AND term_id=? AND account=? AND event_type=? AND line_id=? AND donor_id=? AND earmark=?"
+			days := "SEARCH p USING COVERING INDEX sqlite_autoindex_posting_days_1 (fund=? AND effective_on>? AND effective_on<?)\n" +
+				"SEARCH s USING PRIMARY KEY (" + dayKey + " AND bucket=?)\n" +
+				"CORRELATED SCALAR SUBQUERY 7\n" +
+				"SEARCH x USING PRIMARY KEY (" + dayKey + " AND bucket<?)"
+			if !strings.Contains(plan, days) {
+				t.Errorf("%s at %v: plan\n%s\nwant the days of the month by posting_days, each day's totals at the bucket by a seek:\n%s", c.cols, args, plan, days)
 			}
 			if testing.Verbose() {
 				t.Logf("%s at %v:\n%s", c.cols, args, plan)

@@ -21,8 +21,8 @@ import (
 // A checkpoint by position (seqtotals.AtBoundary) copies the monthly
 // checkpoints as they stand at its event; the fold writes that copy
 // (posting_seq_snapshots, posting_seq_checkpoints) from the checkpoints it
-// holds (snapshot), and the day totals of the bucket it ends
-// (posting_day_buckets), which no later event changes. The live fold
+// holds (snapshot), and the totals of the days the bucket it ends changed,
+// as they stand at its end (posting_day_seq), which no later event changes. The live fold
 // writes the same rows through the tables (flushTotals, AtBoundary);
 // the sums are those of the events, not of how they were cut into batches.
 //
@@ -226,7 +226,7 @@ func (d *deferredTotals) atBoundary(ctx context.Context, a *applier, fund string
 			return fmt.Errorf("write the checkpoints of fund %s at fund_seq %d: %w", fund, seq, err)
 		}
 	}
-	if err := a.writeDayBuckets(ctx, f.bucketDays, func(string) int64 { return f.bucket }); err != nil {
+	if err := a.writeDaySeq(ctx, f.bucketDays, d.days, f.bucket); err != nil {
 		return err
 	}
 	f.bucketDays, f.fromMonth = map[totalKey]*totalSum{}, ""
@@ -255,7 +255,7 @@ func (d *deferredTotals) write(ctx context.Context, w *applier) error {
 	var margs, cargs []any
 	for _, name := range names {
 		f := d.funds[name]
-		if err := w.writeDayBuckets(ctx, f.bucketDays, func(string) int64 { return f.bucket }); err != nil {
+		if err := w.writeDaySeq(ctx, f.bucketDays, d.days, f.bucket); err != nil {
 			return err
 		}
 		if f.newKeys {

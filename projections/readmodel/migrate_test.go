@@ -254,7 +254,8 @@ func TestMigrateEventSubjects(t *testing.T) {
 		// and version 8's index of the reversals by the row they reverse.
 		`DROP INDEX reversals_reversed`,
 		// and version 9's totals by position, from the postings.
-		`DROP TABLE posting_day_buckets`, `DROP TABLE posting_seq_checkpoints`, `DROP TABLE posting_seq_snapshots`,
+		// (version 15's day totals by position, in place of version 9's)
+		`DROP TABLE posting_day_seq`, `DROP TABLE posting_seq_checkpoints`, `DROP TABLE posting_seq_snapshots`,
 		// and version 10's covering indexes, in place of version 1's.
 		`CREATE INDEX contributions_donor ON contributions (fund, donor_id, term_id)`,
 		`DROP INDEX fees_contribution`, `CREATE INDEX fees_contribution ON fees (fund, contribution_id)`,
@@ -272,7 +273,7 @@ func TestMigrateEventSubjects(t *testing.T) {
 
 	// Up to version 10 the migrations derive what the fold wrote; the
 	// fresh model as version 10 had it is without approvals.
-	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo14and13...)...)
+	fresh10 := versionOf(t, fresh, filepath.Join(dir, "fresh10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo15to13...)...)
 	defer fresh10.Close()
 	migrations = schema.Migrations[:10]
 	old, err := Open(oldPath)
@@ -320,7 +321,7 @@ func TestMigrateApprovals(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*) FROM approvals`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("the fold wrote %d approvals (%v)", n, err)
 	}
-	migrateAndCompare(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo14and13...)...)
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v10.db"), 10, append([]string{`DROP TABLE approvals`, `DROP INDEX postings_donor`}, undo15to13...)...)
 }
 
 // TestMigrateReceiptFees takes a read model of the illustrative history
@@ -336,7 +337,7 @@ func TestMigrateReceiptFees(t *testing.T) {
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), COALESCE(SUM(fee_reversed), 0) FROM contributions WHERE fee_seq > 0`).Scan(&fees, &reversed); err != nil || fees == 0 || reversed == 0 {
 		t.Fatalf("the fold wrote %d receipts with a fee, %d of them reversed (%v): want some of each", fees, reversed, err)
 	}
-	migrateAndCompare(t, fresh, filepath.Join(dir, "v12.db"), 12, undo14and13...)
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v12.db"), 12, undo15to13...)
 }
 
 // TestMigrateReceiptSeqTotals takes a read model of the illustrative
@@ -357,7 +358,29 @@ func TestMigrateReceiptSeqTotals(t *testing.T) {
 		t.Fatalf("the fold wrote %d receipts by position, %d after another of the same donor, in %d currencies, %d receipts reversed: want some of each, two currencies",
 			rows, runs, currencies, reversed)
 	}
-	migrateAndCompare(t, fresh, filepath.Join(dir, "v13.db"), 13, undo14...)
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v13.db"), 13, append(slices.Clone(undo15), undo14...)...)
+}
+
+// TestMigrateDaySeq takes a read model of the illustrative history, folded
+// with TestMain's K (days changed by more than one bucket), as version 14
+// had it, with what each bucket added to a day, and checks that the
+// migration to version 15 derives each day's totals at the end of each
+// bucket: it equals a fresh model without a replay.
+func TestMigrateDaySeq(t *testing.T) {
+	_, log := testnats.Log(t)
+	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
+	dir := t.TempDir()
+	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
+	var rows, later int
+	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM posting_day_seq y
+		WHERE y.fund = x.fund AND y.effective_on = x.effective_on AND y.term_id = x.term_id AND y.account = x.account AND y.event_type = x.event_type
+			AND y.line_id = x.line_id AND y.donor_id = x.donor_id AND y.earmark = x.earmark AND y.bucket < x.bucket)) FROM posting_day_seq x`).Scan(&rows, &later); err != nil {
+		t.Fatal(err)
+	}
+	if later == 0 {
+		t.Fatalf("posting_day_seq has %d rows, none a later bucket's of a day and key: want some", rows)
+	}
+	migrateAndCompare(t, fresh, filepath.Join(dir, "v14.db"), 14, undo15...)
 }
 
 // migrateAndCompare makes a copy of fresh as of version (versionOf), opens
@@ -387,8 +410,33 @@ var undo13 = []string{
 // position.
 var undo14 = []string{`DROP TABLE receipt_seq_totals`, `DROP INDEX contributions_reversed`}
 
-// undo14and13 takes a read model back to version 12.
-var undo14and13 = append(slices.Clone(undo14), undo13...)
+// undo15 takes a read model back to version 14: what each bucket added to
+// each day (posting_day_buckets, as version 9 made it), from the day's
+// totals at the end of each bucket.
+var undo15 = []string{
+	`CREATE TABLE posting_day_buckets (
+	fund         TEXT NOT NULL,
+	effective_on TEXT NOT NULL,
+	bucket       INTEGER NOT NULL,
+	term_id      TEXT NOT NULL,
+	account      TEXT NOT NULL,
+	event_type   TEXT NOT NULL,
+	line_id      TEXT NOT NULL,
+	donor_id     TEXT NOT NULL,
+	earmark      TEXT NOT NULL,
+	debit_minor  INTEGER NOT NULL,
+	credit_minor INTEGER NOT NULL,
+	legs         INTEGER NOT NULL,
+	PRIMARY KEY (fund, effective_on, bucket, term_id, account, event_type, line_id, donor_id, earmark)
+) STRICT, WITHOUT ROWID`,
+	`INSERT INTO posting_day_buckets SELECT fund, effective_on, bucket, term_id, account, event_type, line_id, donor_id, earmark,
+		debit_minor - LAG(debit_minor, 1, 0) OVER w, credit_minor - LAG(credit_minor, 1, 0) OVER w, legs - LAG(legs, 1, 0) OVER w
+	FROM posting_day_seq WINDOW w AS (PARTITION BY fund, effective_on, term_id, account, event_type, line_id, donor_id, earmark ORDER BY bucket)`,
+	`DROP TABLE posting_day_seq`,
+}
+
+// undo15to13 takes a read model back to version 12.
+var undo15to13 = slices.Concat(undo15, undo14, undo13)
 
 // versionOf copies s to path, changes the copy by undo (what the versions
 // after version undid added), marks it as of version and opens it without

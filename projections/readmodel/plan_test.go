@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/unesco-uil/mdfm-ledger/internal/sqlplan"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/seqtotals"
+	"github.com/unesco-uil/mdfm-ledger/projections/readmodel/sqlstmt"
 )
 
 // TestReversalLookupsSearch checks that the fold finds what a reversal
@@ -58,6 +60,14 @@ func checkReversalPlans(t *testing.T, s *Store) {
 	plan := sqlplan.Of(t, s.write, addReceiptSeqQuery, "f", "d", "t", "USD", 1, 100, 100)
 	if all := strings.Join(plan, "\n"); !strings.Contains(all, "SEARCH receipt_seq_totals USING PRIMARY KEY (fund=? AND donor_id=? AND term_id=? AND currency=?)") || strings.Contains(all, "SCAN receipt_seq_totals") {
 		t.Errorf("add up a receipt by position: plan\n%s\nwant a SEARCH by the primary key", all)
+	}
+	// The live fold copies each flushed day's totals from posting_days by
+	// its key (schema 15), not by reading the table.
+	var c sqlstmt.Cache
+	q := c.Query(seqtotals.DaySeqFromDays, 2)
+	plan = sqlplan.Of(t, s.write, q, nulls(q)...)
+	if all := strings.Join(plan, "\n"); !strings.Contains(all, "SEARCH p USING INDEX sqlite_autoindex_posting_days_1 (fund=? AND effective_on=? AND term_id=? AND account=? AND event_type=? AND line_id=? AND donor_id=? AND earmark=?)") || strings.Contains(all, "SCAN p") {
+		t.Errorf("copy day totals by bucket: plan\n%s\nwant posting_days searched by its key", all)
 	}
 }
 

@@ -166,7 +166,7 @@ func rebuildDefersTotals(t *testing.T, heldToTheEnd bool) {
 		}
 		// The checkpoints by position are written at their events, from
 		// the checkpoints held.
-		for _, table := range []string{"posting_seq_snapshots", "posting_seq_checkpoints", "posting_day_buckets"} {
+		for _, table := range []string{"posting_seq_snapshots", "posting_seq_checkpoints", "posting_day_seq"} {
 			if n := rowCount(t, s, table); heldToTheEnd && n != 0 {
 				t.Errorf("%d rows in %s while the rebuild folds a history without checkpoints by position", n, table)
 			} else if !heldToTheEnd && n == 0 {

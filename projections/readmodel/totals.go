@@ -46,7 +46,7 @@ func (a *applier) addTotals(fund, effectiveOn, typ string, p domain.Posting) {
 }
 
 // flushTotals adds the batch's totals to posting_days, posting_totals,
-// posting_day_buckets and the monthly checkpoints (flushCheckpoints), and
+// posting_day_seq and the monthly checkpoints (flushCheckpoints), and
 // its receipts to receipt_days; a rebuild or a replay adds them to the
 // totals it holds instead (deferredTotals.fold). The sums are the same whatever the batches were, so a
 // rebuild writes the rows the live projector wrote. Each row is written
@@ -60,11 +60,20 @@ func (a *applier) flushTotals(ctx context.Context) error {
 	if err := a.flushCheckpoints(ctx); err != nil {
 		return err
 	}
-	// A fund's events in one flush are in one bucket (seqtotals.AtBoundary).
-	if err := a.writeDayBuckets(ctx, a.totals, func(fund string) int64 { return seqtotals.Bucket(a.chains[fund].FundSeq) }); err != nil {
+	days := a.totals
+	if err := a.writeDays(ctx); err != nil {
 		return err
 	}
-	return a.writeDays(ctx)
+	// A fund's events in one flush are in one bucket (seqtotals.AtBoundary),
+	// its last: the days' totals at its end are posting_days' rows now.
+	args := make([]any, 0, len(days)*9)
+	for _, k := range sortedKeys(days) {
+		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, seqtotals.Bucket(a.chains[k.fund].FundSeq))
+	}
+	if err := a.cache.ExecRows(ctx, a.exec, seqtotals.DaySeqFromDays, args); err != nil {
+		return fmt.Errorf("write day totals by bucket: %w", err)
+	}
+	return nil
 }
 
 // writeDays adds the totals and receipts the applier holds to
@@ -97,15 +106,15 @@ func (a *applier) writeDays(ctx context.Context) error {
 	return nil
 }
 
-// writeDayBuckets adds day totals to posting_day_buckets, each fund's
-// under bucket(fund).
-func (a *applier) writeDayBuckets(ctx context.Context, days map[totalKey]*totalSum, bucket func(fund string) int64) error {
+// writeDaySeq writes the totals of the days of bucket (days' keys) at its
+// end, from sums (a deferred fold's posting_days), to posting_day_seq.
+func (a *applier) writeDaySeq(ctx context.Context, days, sums map[totalKey]*totalSum, bucket int64) error {
 	args := make([]any, 0, len(days)*12)
 	for _, k := range sortedKeys(days) {
-		t := days[k]
-		args = append(args, k.fund, k.effectiveOn, bucket(k.fund), k.term, k.account, k.eventType, k.line, k.donor, k.earmark, t.debit, t.credit, t.legs)
+		t := sums[k]
+		args = append(args, k.fund, k.effectiveOn, k.term, k.account, k.eventType, k.line, k.donor, k.earmark, bucket, t.debit, t.credit, t.legs)
 	}
-	if err := a.cache.ExecRows(ctx, a.exec, seqtotals.DayBucketsUpsert, args); err != nil {
+	if err := a.cache.ExecRows(ctx, a.exec, seqtotals.DaySeqUpsert, args); err != nil {
 		return fmt.Errorf("write day totals by bucket: %w", err)
 	}
 	return nil

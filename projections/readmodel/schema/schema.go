@@ -706,4 +706,8 @@ INSERT INTO receipt_seq_totals
 	WINDOW w AS (PARTITION BY fund, donor_id, term_id, currency ORDER BY fund_seq ROWS UNBOUNDED PRECEDING);
 CREATE INDEX contributions_reversed ON contributions (fund, donor_id, term_id) WHERE reversed_by != '';
 `,
+	// 15: the day totals by position are what each day came to at the end
+	// of each bucket, not what each bucket added (issue 10). See
+	// seqtotals.DaySeqMigration.
+	seqtotals.DaySeqMigration,
 }
