@@ -28,7 +28,7 @@
 // from_month is M or before (the buckets after it posted nothing dated in
 // or before M), plus each day of D's month up to D as it stood at the end
 // of bucket B/K (its last row of posting_day_seq with bucket ≤ B/K, found
-// for each day and key of posting_days), plus the postings after B up to S
+// by posting_day_seq_day for each day and key of posting_days), plus the postings after B up to S
 // dated on or before D (fewer than K events). A reversal's legs are
 // postings of the reversing event (its fund_seq, the reversed event's
 // date), so they count from the reversal's position as in the postings.
@@ -163,11 +163,15 @@ SELECT i.fund, s.upto_seq, i.month, i.term_id, i.account, i.event_type, i.line_i
 // DaySeqMigration is schema version 15's SQL: the day totals by bucket
 // of version 9 (posting_day_buckets, what each bucket added to a day)
 // become posting_day_seq, what each day's totals were at the end of each
-// bucket that changed them, keyed by the day and key first. A day's totals
-// as the ledger knew them at a boundary are then one row, found by a seek,
-// rather than the sum of every earlier bucket's (issue 10: on a log of
-// random dates, 31,000 rows for half a month at at_seq 500,000 of
-// 1,000,000).
+// bucket that changed them. A day's totals as the ledger knew them at a
+// boundary are then one row, its last up to the boundary's bucket, found
+// by a seek of posting_day_seq_day, rather than the sum of every earlier
+// bucket's rows (issue 10: on a log of random dates, 31,000 rows for half
+// a month at at_seq 500,000 of 1,000,000). The table is keyed by bucket
+// first, so that the fold appends a bucket's rows together at the end of
+// the fund's (keyed by day and key first, a rebuild wrote them at 17,000
+// places of a b-tree of 3 million rows at each boundary: 60 % more CPU);
+// the index is one of the reports', which a rebuild makes once it is done.
 const DaySeqMigration = `
 CREATE TABLE posting_day_seq (
 	fund         TEXT NOT NULL,
@@ -182,13 +186,14 @@ CREATE TABLE posting_day_seq (
 	debit_minor  INTEGER NOT NULL,
 	credit_minor INTEGER NOT NULL,
 	legs         INTEGER NOT NULL,
-	PRIMARY KEY (fund, effective_on, ` + keyCols + `, bucket)
+	PRIMARY KEY (fund, bucket, effective_on, ` + keyCols + `)
 ) STRICT, WITHOUT ROWID;
 INSERT INTO posting_day_seq
 	SELECT fund, effective_on, ` + keyCols + `, bucket, SUM(debit_minor) OVER w, SUM(credit_minor) OVER w, SUM(legs) OVER w
 	FROM posting_day_buckets
 	WINDOW w AS (PARTITION BY fund, effective_on, ` + keyCols + ` ORDER BY bucket ROWS UNBOUNDED PRECEDING)
-	ORDER BY fund, effective_on, ` + keyCols + `, bucket;
+	ORDER BY fund, bucket, effective_on, ` + keyCols + `;
+CREATE INDEX posting_day_seq_day ON posting_day_seq (fund, effective_on, ` + keyCols + `, bucket, debit_minor, credit_minor, legs);
 DROP TABLE posting_day_buckets;
 `
 
@@ -198,7 +203,7 @@ DROP TABLE posting_day_buckets;
 var DaySeqUpsert = sqlstmt.Multi{
 	Head: `INSERT INTO posting_day_seq (fund, effective_on, ` + keyCols + `, bucket, debit_minor, credit_minor, legs) VALUES `,
 	Cols: 12,
-	Tail: ` ON CONFLICT (fund, effective_on, ` + keyCols + `, bucket) DO UPDATE SET
+	Tail: ` ON CONFLICT (fund, bucket, effective_on, ` + keyCols + `) DO UPDATE SET
 		debit_minor = excluded.debit_minor, credit_minor = excluded.credit_minor, legs = excluded.legs`,
 }
 
@@ -214,7 +219,7 @@ var DaySeqFromDays = sqlstmt.Multi{
 	Tail: `) v JOIN posting_days p ON p.fund = v.column1 AND p.effective_on = v.column2 AND p.term_id = v.column3 AND p.account = v.column4
 			AND p.event_type = v.column5 AND p.line_id = v.column6 AND p.donor_id = v.column7 AND p.earmark = v.column8
 		WHERE true
-		ON CONFLICT (fund, effective_on, ` + keyCols + `, bucket) DO UPDATE SET
+		ON CONFLICT (fund, bucket, effective_on, ` + keyCols + `) DO UPDATE SET
 			debit_minor = excluded.debit_minor, credit_minor = excluded.credit_minor, legs = excluded.legs`,
 }
 
