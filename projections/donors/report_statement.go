@@ -592,8 +592,8 @@ func sumReceipts(ctx context.Context, v *projections.View, query, donor, term, a
 
 // The queries of receiptTotalsAtSeq, with the arguments of
 // receiptSumQuery. receiptSeqNextCurrency is the first currency of the
-// donor's term after ?6 (the empty string: the first); receiptSeqLast is that currency's last
-// running total at or before the view. receiptSeqCountedOut adds up the
+// donor's term after ?6 (the empty string: the first); receiptSeqLast is
+// that currency's last running total at or before the view. receiptSeqCountedOut adds up the
 // receipts up to the view that it does not count: a reversed one
 // (contributions_reversed lists them) that the view has reversed, or any
 // reversed one dated after asOf, and a receipt never reversed dated after
@@ -657,7 +657,8 @@ func receiptTotalsAtSeq(ctx context.Context, v *projections.View, donor, term, a
 	out, count := currencyTotals{}, int64(0)
 	for cur, t := range byCur {
 		if t.n < 0 || (t.n == 0 && (t.amount != 0 || t.usd != 0)) {
-			return nil, 0, fmt.Errorf("%w: donor %s's receipts in %s at fund_seq %d: %d counted out of the running total", projections.ErrInconsistent, donor, cur, v.FundSeq, -t.n)
+			return nil, 0, fmt.Errorf("%w: donor %s's receipts in %s at fund_seq %d: the running total less what the view counts out is %d receipts of %d (%d in %s)",
+				projections.ErrInconsistent, donor, cur, v.FundSeq, t.n, t.usd, t.amount, cur)
 		}
 		if t.n > 0 {
 			out.add(cur, t.amount, t.usd)

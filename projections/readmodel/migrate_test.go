@@ -329,10 +329,7 @@ func TestMigrateApprovals(t *testing.T) {
 // without the fees on the receipts' rows, and checks that the migration
 // to version 13 derives them: it equals a fresh model without a replay.
 func TestMigrateReceiptFees(t *testing.T) {
-	_, log := testnats.Log(t)
-	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
-	dir := t.TempDir()
-	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
+	fresh, dir := illustrativeStore(t)
 	var fees, reversed int
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), COALESCE(SUM(fee_reversed), 0) FROM contributions WHERE fee_seq > 0`).Scan(&fees, &reversed); err != nil || fees == 0 || reversed == 0 {
 		t.Fatalf("the fold wrote %d receipts with a fee, %d of them reversed (%v): want some of each", fees, reversed, err)
@@ -345,10 +342,7 @@ func TestMigrateReceiptFees(t *testing.T) {
 // without the receipts by position, and checks that the migration to
 // version 14 derives them: it equals a fresh model without a replay.
 func TestMigrateReceiptSeqTotals(t *testing.T) {
-	_, log := testnats.Log(t)
-	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
-	dir := t.TempDir()
-	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
+	fresh, dir := illustrativeStore(t)
 	var rows, runs, currencies, reversed int
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), count(*) FILTER (WHERE receipts > 1), count(DISTINCT currency),
 		(SELECT count(*) FROM contributions WHERE reversed_by != '') FROM receipt_seq_totals`).Scan(&rows, &runs, &currencies, &reversed); err != nil {
@@ -367,10 +361,7 @@ func TestMigrateReceiptSeqTotals(t *testing.T) {
 // migration to version 15 derives each day's totals at the end of each
 // bucket: it equals a fresh model without a replay.
 func TestMigrateDaySeq(t *testing.T) {
-	_, log := testnats.Log(t)
-	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
-	dir := t.TempDir()
-	fresh := foldedStore(t, log, filepath.Join(dir, "fresh.db"))
+	fresh, dir := illustrativeStore(t)
 	var rows, later int
 	if err := fresh.read.QueryRowContext(t.Context(), `SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM posting_day_seq y
 		WHERE y.fund = x.fund AND y.effective_on = x.effective_on AND y.term_id = x.term_id AND y.account = x.account AND y.event_type = x.event_type
@@ -381,6 +372,16 @@ func TestMigrateDaySeq(t *testing.T) {
 		t.Fatalf("posting_day_seq has %d rows, none a later bucket's of a day and key: want some", rows)
 	}
 	migrateAndCompare(t, fresh, filepath.Join(dir, "v14.db"), 14, undo15...)
+}
+
+// illustrativeStore folds the illustrative history into a new read model
+// in a new folder, and returns both.
+func illustrativeStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	_, log := testnats.Log(t)
+	ledgertest.Illustrative(t, ledgertest.IllustrativeWriter(t, log, eventlog.DefaultFund))
+	dir := t.TempDir()
+	return foldedStore(t, log, filepath.Join(dir, "fresh.db")), dir
 }
 
 // migrateAndCompare makes a copy of fresh as of version (versionOf), opens
